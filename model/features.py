@@ -1,0 +1,142 @@
+"""Turn clean quiz answers into the model's numeric variables.
+
+The variables are the answers themselves in numbers (so the model and a
+reader see the same things), plus a few derived flags the guide names
+explicitly. ``FEATURES`` documents each one; the README table is generated
+from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from model.quiz import QUIZ
+from model.validation import AnswersError, validate_frame
+
+__all__ = ["FEATURES", "FeatureExtractor", "features_from_clean"]
+
+# name -> (meaning, range). Order is the output column order.
+FEATURES: dict[str, tuple[str, str]] = {
+    "days_since_breakup": ("days since the breakup", "0 to 36500"),
+    "days_silent": ("days since the person last contacted the ex", "0 to 36500"),
+    "attempts_ignored": ("unanswered attempts since the ex's last reply", "0 to 10000"),
+    "attempts_last_week": ("attempts to reach the ex in the past 7 days", "0 to 10000"),
+    "blocked": ("0 not blocked, 1 blocked on some apps or the number, 2 everywhere", "0, 1, 2"),
+    "days_blocked": ("days since the block; 0 when not blocked", "0 to 36500"),
+    "told_no_contact": ("1 if the ex asked not to be contacted", "0, 1"),
+    "anger": ("the ex's anger: 0 none, 1 annoyed, 2 angry, 3 furious", "0 to 3"),
+    "wronged_them": ("1 if the breakup followed something the person did that badly hurt the ex", "0, 1"),
+    "apologized": ("1 if the person sincerely apologized", "0, 1"),
+    "bad_blood": ("1 if the breakup was full of drama and fights", "0, 1"),
+    "reply_positive": ("1 if the ex's last reply was positive", "0, 1"),
+    "reply_cold": ("1 if the ex's last reply was cold", "0, 1"),
+    "never_replied": ("1 if the ex never replied (neutral last reply is the baseline)", "0, 1"),
+    "ex_reached_out": ("1 if the ex contacted the person on their own", "0, 1"),
+    "emotional_messages": ("emotional, late-night or drunk messages sent since the breakup", "0 to 10000"),
+    "safety_concern": ("1 if violence, threats or control were reported; drives advice, never the odds", "0, 1"),
+    "safety_undisclosed": ("1 if the person preferred not to answer the safety question", "0, 1"),
+    "no_contact_complete": ("1 once 30 days without contact are complete (guide line 54)", "0, 1"),
+    "pressing_unanswered": (
+        "1 if more than one attempt in the past week and at least 2 unanswered (guide line 50)",
+        "0, 1",
+    ),
+    "request_not_yet_respected": (
+        "1 if told to stop and fewer than 42 days of silence since (guide line 124: 4 to 6 weeks)",
+        "0, 1",
+    ),
+    "furious_wronged_blocked": (
+        "1 if furious, wronged and blocked everywhere: the guide's 'pretty unlikely' case (line 138)",
+        "0, 1",
+    ),
+}
+
+
+def _is(codes: np.ndarray, question: str, value: str) -> np.ndarray:
+    return (codes == QUIZ[question].values.index(value)).astype(np.float64)
+
+
+def features_from_clean(clean: pd.DataFrame) -> pd.DataFrame:
+    """Variables for answers that already passed ``validate_frame`` (its ``clean``)."""
+    code = {q.id: np.asarray(clean[q.id].cat.codes) for q in QUIZ if not q.is_numeric}
+    num = {
+        q.id: clean[q.id].to_numpy(dtype=np.float64, na_value=0.0) for q in QUIZ if q.is_numeric
+    }
+    blocked = code["blocked"].astype(np.float64)  # choices are ordered no, some, everywhere
+    anger = code["anger"].astype(np.float64)  # none, annoyed, angry, furious
+    told = _is(code["told_no_contact"], "told_no_contact", "yes")
+    wronged = _is(code["wronged_them"], "wronged_them", "yes")
+    out = {
+        "days_since_breakup": num["days_since_breakup"],
+        "days_silent": num["days_silent"],
+        "attempts_ignored": num["attempts_ignored"],
+        "attempts_last_week": num["attempts_last_week"],
+        "blocked": blocked,
+        "days_blocked": np.where(blocked > 0, num["days_blocked"], 0.0),
+        "told_no_contact": told,
+        "anger": anger,
+        "wronged_them": wronged,
+        "apologized": _is(code["apologized"], "apologized", "yes"),
+        "bad_blood": _is(code["bad_blood"], "bad_blood", "yes"),
+        "reply_positive": _is(code["last_reply_tone"], "last_reply_tone", "positive"),
+        "reply_cold": _is(code["last_reply_tone"], "last_reply_tone", "cold"),
+        "never_replied": _is(code["last_reply_tone"], "last_reply_tone", "never_replied"),
+        "ex_reached_out": _is(code["ex_reached_out"], "ex_reached_out", "yes"),
+        "emotional_messages": num["emotional_messages"],
+        "safety_concern": _is(code["safety_concern"], "safety_concern", "yes"),
+        "safety_undisclosed": _is(code["safety_concern"], "safety_concern", "prefer_not_to_say"),
+        "no_contact_complete": (num["days_silent"] >= 30).astype(np.float64),
+        "pressing_unanswered": (
+            (num["attempts_last_week"] >= 2) & (num["attempts_ignored"] >= 2)
+        ).astype(np.float64),
+        "request_not_yet_respected": ((told > 0) & (num["days_silent"] < 42)).astype(np.float64),
+        "furious_wronged_blocked": ((anger == 3) & (wronged > 0) & (blocked == 2)).astype(np.float64),
+    }
+    matrix = np.zeros((len(clean), len(FEATURES)), dtype=np.float64, order="F")
+    for j, name in enumerate(FEATURES):
+        matrix[:, j] = out[name]
+    return pd.DataFrame(matrix, index=clean.index, columns=list(FEATURES), copy=False)
+
+
+class FeatureExtractor(TransformerMixin, BaseEstimator):
+    """Quiz answers -> numeric variables, as a scikit-learn transformer.
+
+    ``transform`` validates raw answers first (lenient about form-export
+    spelling, strict about meaning) and raises ``AnswersError`` naming every
+    bad value; pass ``validate=False`` for frames that are already clean.
+    """
+
+    def __init__(self, validate: bool = True, as_of: Any = None):
+        self.validate = validate
+        self.as_of = as_of
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> FeatureExtractor:
+        self._check_frame(X)
+        self.feature_names_in_ = np.array([c for c in X.columns], dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        check_is_fitted(self, "n_features_in_")
+        self._check_frame(X)
+        clean = X
+        if self.validate:
+            result = validate_frame(X, self.as_of, extra="ignore")
+            if result.n_rejected:
+                raise AnswersError(result.problem_list()[:50])
+            clean = result.clean
+        return features_from_clean(clean)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.array(list(FEATURES), dtype=object)
+
+    @staticmethod
+    def _check_frame(X: Any) -> None:
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(
+                f"FeatureExtractor expects a pandas DataFrame of quiz answers, got {type(X).__name__}"
+            )

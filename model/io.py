@@ -1,0 +1,85 @@
+"""Small-file I/O shared by the commands: answer files in, atomic files out.
+
+Batch scoring streams large files itself (``model.batch``); this module is for
+one answer set or a modest table, read whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+__all__ = ["atomic_write", "read_answer_file", "InputError"]
+
+
+class InputError(ValueError):
+    """An input file that cannot be used at all (unreadable, wrong shape)."""
+
+
+def read_answer_file(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """JSON (one object or a list of objects), CSV or Parquet -> frame of raw answers.
+
+    Rows are numbered from 1 in the index, as a person counts records.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    suffixes = [s.lower() for s in path.suffixes]
+    try:
+        if suffixes and suffixes[-1] == ".json":
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+            records = data if isinstance(data, list) else [data]
+            if not all(isinstance(r, dict) for r in records):
+                raise InputError(f"{path}: expected a JSON object of answers or a list of them")
+            df = pd.DataFrame.from_records(records).astype(object)
+        elif suffixes and suffixes[-1] == ".parquet":
+            df = pd.read_parquet(path)
+        else:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python",
+                             encoding="utf-8-sig")
+    except (json.JSONDecodeError, UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(f"{path}: the file is empty") from exc
+    df.index = pd.RangeIndex(1, len(df) + 1)
+    return df
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
+    """Write to a temporary file beside ``path`` and rename it into place only on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    try:
+        with open(tmp, mode, **kwargs) as fh:
+            yield fh
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path beside ``path`` for writers that want a file name (pyarrow, joblib)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,152 @@
+"""The quiz definition, loaded once from ``quiz.json``.
+
+Every other part of exodds (prompts, web form, CSV columns, validation, docs)
+reads the questions from here, so the list is written exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = ["Choice", "Question", "Quiz", "load_quiz", "QUIZ"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    help: str
+    type: str  # "integer", "choice" or "boolean"
+    required: bool
+    source_line: int | None
+    source_quote: str
+    min: int | None = None
+    max: int | None = None
+    unit: str | None = None
+    choices: tuple[Choice, ...] = ()
+    default: str | None = None
+    date_alternative: str | None = None
+    ask_if: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(c.value for c in self.choices)
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type == "integer"
+
+    def applies(self, answers: dict[str, Any]) -> bool:
+        """Whether the question is asked, given the answers so far."""
+        return all(answers.get(k) in allowed for k, allowed in self.ask_if.items())
+
+    def expected(self) -> str:
+        """What a valid answer looks like, in words for error messages and docs."""
+        if self.is_numeric:
+            return f"a whole number from {self.min} to {self.max}"
+        return "one of " + ", ".join(self.values)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "id": self.id,
+            "text": self.text,
+            "help": self.help,
+            "type": self.type,
+            "required": self.required,
+            "source": {"line": self.source_line, "quote": self.source_quote},
+        }
+        if self.is_numeric:
+            d.update(min=self.min, max=self.max, unit=self.unit)
+        else:
+            d["choices"] = [{"value": c.value, "label": c.label} for c in self.choices]
+        if self.default is not None:
+            d["default"] = self.default
+        if self.date_alternative:
+            d["date_alternative"] = self.date_alternative
+        if self.ask_if:
+            d["ask_if"] = {k: list(v) for k, v in self.ask_if.items()}
+        return d
+
+
+@dataclass(frozen=True)
+class Quiz:
+    version: int
+    source_file: str
+    questions: tuple[Question, ...]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(q.id for q in self.questions)
+
+    @property
+    def date_columns(self) -> dict[str, str]:
+        """Date alternative column -> the question id it answers."""
+        return {q.date_alternative: q.id for q in self.questions if q.date_alternative}
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column an answer file may carry: the ids, then the date alternatives."""
+        return self.ids + tuple(self.date_columns)
+
+    def __getitem__(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+    def __iter__(self):
+        return iter(self.questions)
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "source_file": self.source_file,
+            "questions": [q.to_dict() for q in self.questions],
+        }
+
+
+def _question(raw: dict[str, Any]) -> Question:
+    src = raw.get("source") or {}
+    return Question(
+        id=raw["id"],
+        text=raw["text"],
+        help=raw["help"],
+        type=raw["type"],
+        required=bool(raw["required"]),
+        source_line=src.get("line"),
+        source_quote=src.get("quote", ""),
+        min=raw.get("min"),
+        max=raw.get("max"),
+        unit=raw.get("unit"),
+        choices=tuple(Choice(c["value"], c["label"]) for c in raw.get("choices", ())),
+        default=raw.get("default"),
+        date_alternative=raw.get("date_alternative"),
+        ask_if={k: tuple(v) for k, v in raw.get("ask_if", {}).items()},
+    )
+
+
+@cache
+def load_quiz() -> Quiz:
+    text = resources.files("model").joinpath("quiz.json").read_text(encoding="utf-8")
+    raw = json.loads(text)
+    return Quiz(
+        version=raw["version"],
+        source_file=raw["source_file"],
+        questions=tuple(_question(q) for q in raw["questions"]),
+    )
+
+
+QUIZ = load_quiz()
