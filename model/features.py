@@ -38,7 +38,10 @@ FEATURES: dict[str, tuple[str, str]] = {
     "never_replied": ("1 if the ex never replied (neutral last reply is the baseline)", "0, 1"),
     "ex_reached_out": ("1 if the ex contacted the person on their own", "0, 1"),
     "emotional_messages": ("emotional, late-night or drunk messages sent since the breakup", "0 to 10000"),
-    "safety_concern": ("1 if violence, threats or control were reported; drives advice, never the odds", "0, 1"),
+    "safety_concern": (
+        "1 if violence, threats or control were reported; drives advice, never the odds",
+        "0, 1",
+    ),
     "safety_undisclosed": ("1 if the person preferred not to answer the safety question", "0, 1"),
     "no_contact_complete": ("1 once 30 days without contact are complete (guide line 54)", "0, 1"),
     "pressing_unanswered": (

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-__all__ = ["atomic_write", "read_answer_file", "InputError"]
+__all__ = ["InputError", "atomic_write", "read_answer_file"]
 
 
 class InputError(ValueError):

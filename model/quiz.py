@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["Choice", "Question", "Quiz", "load_quiz", "QUIZ"]
+__all__ = ["QUIZ", "Choice", "Question", "Quiz", "load_quiz"]
 
 
 @dataclass(frozen=True)

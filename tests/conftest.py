@@ -1,0 +1,71 @@
+"""Shared answer sets for the tests: one good answer set and a fixed as-of date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import strategies as st
+
+from model.quiz import QUIZ
+
+# Dates in answers are judged against this day, never against today.
+AS_OF = dt.date(2026, 11, 26)
+
+_GOOD: dict[str, Any] = {
+    "days_since_breakup": 40,
+    "days_silent": 10,
+    "attempts_ignored": 2,
+    "attempts_last_week": 0,
+    "blocked": "no",
+    "told_no_contact": "no",
+    "anger": "annoyed",
+    "wronged_them": "no",
+    "apologized": "yes",
+    "bad_blood": "no",
+    "last_reply_tone": "neutral",
+    "ex_reached_out": "no",
+    "emotional_messages": 1,
+}
+
+
+@pytest.fixture
+def good_answers() -> dict[str, Any]:
+    """A valid answer set (not blocked, safety_concern left to its default); a fresh copy per test."""
+    return dict(_GOOD)
+
+
+_ABSENT = object()
+
+
+@st.composite
+def valid_answer_sets(draw: st.DrawFn) -> dict[str, Any]:
+    """Any valid answer set in canonical spelling, built from the quiz definition.
+
+    Numbers span each question's whole range; the contradiction rules are
+    respected (silence and block no longer than the breakup, no contact in the
+    past week after 7 silent days, days_blocked only when blocked). Optional
+    and not-applicable answers are sometimes left out, sometimes blank.
+    """
+    answers: dict[str, Any] = {}
+    for q in QUIZ:
+        if q.is_numeric:
+            answers[q.id] = draw(st.integers(q.min, q.max))
+        else:
+            answers[q.id] = draw(st.sampled_from(q.values))
+    since = answers["days_since_breakup"]
+    answers["days_silent"] = draw(st.integers(QUIZ["days_silent"].min, since))
+    if answers["days_silent"] >= 7:
+        answers["attempts_last_week"] = 0
+    if answers["blocked"] == "no":
+        blank = draw(st.sampled_from([_ABSENT, None, "", "  "]))
+        answers.pop("days_blocked")
+        if blank is not _ABSENT:
+            answers["days_blocked"] = blank
+    else:
+        answers["days_blocked"] = draw(st.integers(QUIZ["days_blocked"].min, since))
+    if draw(st.booleans()):
+        answers.pop("safety_concern")
+    return answers
+
