@@ -1,0 +1,807 @@
+"""The guide's plan as rules: clean answers + an as-of date -> stage, earliest next contact, words.
+
+Why two layers: ``plan_frame`` decides stage, plan and earliest date for a million rows with
+numpy alone; ``make_plan`` runs the same function on a one-row frame and only adds the words, so
+one answer set and a batch can never disagree. Every number comes from ``advice_rules.toml``.
+We go further than the guide where it would pressure the ex (see ``[deviations]`` there).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.quiz import QUIZ
+from model.validation import AnswersError, parse_as_of, validate_frame
+
+__all__ = [
+    "PLANS",
+    "STAGE_NAMES",
+    "WAIT_REASONS",
+    "Plan",
+    "Rules",
+    "band",
+    "band_meaning",
+    "bands",
+    "load_rules",
+    "make_plan",
+    "plan_frame",
+]
+
+PLANS: tuple[str, ...] = ("safety", "move_on", "wait", "reopen", "rebuild")
+STAGE_NAMES: dict[int, str] = {
+    0: "No reconciliation plan: safety first",
+    1: "Back off and give them space",
+    2: "Plan a different way to re-open contact",
+    3: "Send one short message, then wait",
+    4: "Rebuild slowly",
+}
+MOVE_ON_NAME = "Step back and start moving on"
+
+# wait_reason code -> plain words for a report. The codes are the [waits] tables of the rules
+# file plus "none" (no wait rule: the safety plan).
+WAIT_REASONS: dict[str, str] = {
+    "told_to_stop": "they asked you to stop contacting them",
+    "blocked": "they have blocked you",
+    "many_ignored": "many of your attempts went unanswered",
+    "angry": "they are angry with you",
+    "pressing": "several attempts in the past week got no reply",
+    "ignored": "your last attempts went unanswered",
+    "cold": "their last reply was cold, or they seem annoyed",
+    "no_contact_30": "a full 30 days without contact are complete",
+    "after_positive_reply": "a week's space after a warm reply",
+    "recent_contact": "about a week's space after any contact",
+    "rebuild_spacing": "a few days between messages while you are talking again",
+    "none": "no wait applies",
+}
+_REASON_CODES: tuple[str, ...] = tuple(WAIT_REASONS)
+_LINE_REF = re.compile(r"^(line \d+|base-rates\.md|our assumption)")
+
+
+# --------------------------------------------------------------------------------------------
+# Rules file
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One entry of the rules file: a number, where it comes from, what it means."""
+
+    name: str
+    value: float
+    source: str
+    meaning: str
+    counted_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The parsed rules file. ``waits`` keeps file order, which is the tie-break priority."""
+
+    waits: dict[str, Rule]
+    thresholds: dict[str, Rule]
+    base_rate: Rule
+    band_labels: tuple[str, ...]
+    band_edges: np.ndarray  # upper ends, one fewer than labels
+    band_meanings: tuple[str, ...]
+    band_sources: tuple[str, ...]
+    deviations: dict[str, dict[str, str]]
+
+    def wait(self, name: str) -> int:
+        return int(self.waits[name].value)
+
+    def threshold(self, name: str) -> int:
+        return int(self.thresholds[name].value)
+
+    def table(self) -> list[tuple[str, float, str]]:
+        """(name, value, source) for every number, in file order: the README table."""
+        rows = [(f"waits.{k}", r.value, r.source) for k, r in self.waits.items()]
+        rows += [(f"thresholds.{k}", r.value, r.source) for k, r in self.thresholds.items()]
+        rows.append(("base_rate", self.base_rate.value, self.base_rate.source))
+        rows += [
+            (f"bands.{label}", edge, src)
+            for label, edge, src in zip(self.band_labels, self.band_edges, self.band_sources, strict=False)
+        ]
+        return rows
+
+
+_WAIT_NAMES = tuple(c for c in _REASON_CODES if c != "none")
+_THRESHOLD_NAMES = (
+    "ignored_min",
+    "pressing_last_week",
+    "many_ignored",
+    "harassment_last_week",
+    "reopen_window",
+    "rebuild_recent_days",
+)
+
+
+def _rule(name: str, raw: Mapping[str, Any], where: str) -> Rule:
+    for key in ("value", "source", "meaning"):
+        if key not in raw:
+            raise ValueError(f"advice rules: {where}.{name} has no '{key}'")
+    value = raw["value"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"advice rules: {where}.{name}.value = {value!r}: expected a number >= 0")
+    if not _LINE_REF.match(raw["source"]):
+        raise ValueError(
+            f"advice rules: {where}.{name}.source = {raw['source']!r}: expected 'line N: ...', "
+            "'base-rates.md: ...' or 'our assumption: ...'"
+        )
+    return Rule(name, value, raw["source"], raw["meaning"], raw.get("from"))
+
+
+def _parse_rules(raw: Mapping[str, Any]) -> Rules:
+    waits = {k: _rule(k, v, "waits") for k, v in raw.get("waits", {}).items()}
+    if set(waits) != set(_WAIT_NAMES):
+        raise ValueError(f"advice rules: waits must be exactly {sorted(_WAIT_NAMES)}, got {sorted(waits)}")
+    for r in waits.values():
+        if r.counted_from not in ("last_contact", "block"):
+            raise ValueError(
+                f"advice rules: waits.{r.name}.from = {r.counted_from!r}: expected last_contact or block"
+            )
+    thresholds = {k: _rule(k, v, "thresholds") for k, v in raw.get("thresholds", {}).items()}
+    if set(thresholds) != set(_THRESHOLD_NAMES):
+        raise ValueError(f"advice rules: thresholds must be exactly {sorted(_THRESHOLD_NAMES)}")
+    base = _rule("base_rate", raw["base_rate"], "")
+    raw_bands = raw.get("bands", [])
+    if len(raw_bands) < 2 or "below" in raw_bands[-1] or any("below" not in b for b in raw_bands[:-1]):
+        raise ValueError("advice rules: bands need an upper end ('below') on every band but the last")
+    edges = np.array([b["below"] for b in raw_bands[:-1]], dtype=np.float64)
+    if not (np.all(np.diff(edges) > 0) and edges[0] > 0 and edges[-1] < 1):
+        raise ValueError(f"advice rules: band ends {edges.tolist()} must rise strictly inside (0, 1)")
+    for b in raw_bands:
+        if not _LINE_REF.match(b.get("source", "")):
+            raise ValueError(f"advice rules: band {b.get('label')!r} needs a source")
+    return Rules(
+        waits=waits,
+        thresholds=thresholds,
+        base_rate=base,
+        band_labels=tuple(b["label"] for b in raw_bands),
+        band_edges=edges,
+        band_meanings=tuple(b["meaning"] for b in raw_bands),
+        band_sources=tuple(b["source"] for b in raw_bands),
+        deviations=dict(raw.get("deviations", {})),
+    )
+
+
+@cache
+def load_rules() -> Rules:
+    """The rules file, parsed and checked once per process."""
+    text = resources.files("model").joinpath("advice_rules.toml").read_text(encoding="utf-8")
+    return _parse_rules(tomllib.loads(text))
+
+
+# --------------------------------------------------------------------------------------------
+# Bands
+# --------------------------------------------------------------------------------------------
+
+
+def bands(p: Any) -> np.ndarray:
+    """Plain-words band for each probability (vectorised); relative to the base rate, never a promise."""
+    arr = np.asarray(p, dtype=np.float64)
+    bad = ~np.isfinite(arr) | (arr < 0) | (arr > 1)
+    if bad.any():
+        first = arr.reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]]
+        raise ValueError(
+            f"odds must be probabilities from 0 to 1: got {first!r} ({int(bad.sum())} value(s) out of range)"
+        )
+    rules = load_rules()
+    labels = np.array(rules.band_labels, dtype=object)
+    return labels[np.searchsorted(rules.band_edges, arr, side="right")]
+
+
+def band(p: float) -> str:
+    """Plain-words band for one probability."""
+    return str(bands(np.array([p]))[0])
+
+
+def band_meaning(label: str) -> str:
+    """One sentence saying what a band means against the base rate."""
+    rules = load_rules()
+    return rules.band_meanings[rules.band_labels.index(label)]
+
+
+# --------------------------------------------------------------------------------------------
+# The vectorised core
+# --------------------------------------------------------------------------------------------
+
+
+def _codes(clean: pd.DataFrame, qid: str) -> np.ndarray:
+    """Choice codes in quiz order; accepts validate_frame's categoricals or plain values."""
+    values = list(QUIZ[qid].values)
+    col = clean[qid]
+    if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == values:
+        codes = np.asarray(col.cat.codes)
+    else:
+        codes = np.asarray(pd.Categorical(col, categories=values).codes)
+    if (codes < 0).any():
+        i = int(np.flatnonzero(codes < 0)[0])
+        raise ValueError(
+            f"plan_frame: {qid} = {col.iloc[i]!r} in row {clean.index[i]!r}: "
+            f"expected one of {', '.join(values)}"
+            " (pass validate_frame(...).clean)"
+        )
+    return codes
+
+
+def _numbers(clean: pd.DataFrame, qid: str, optional: bool = False) -> np.ndarray:
+    col = clean[qid]
+    if not optional and col.isna().any():
+        i = int(np.flatnonzero(col.isna().to_numpy())[0])
+        raise ValueError(
+            f"plan_frame: {qid} is blank in row {clean.index[i]!r}: pass validate_frame(...).clean"
+        )
+    return col.to_numpy(dtype=np.int64, na_value=0)
+
+
+def _as_of_days(as_of: Any, n: int) -> np.ndarray:
+    """As-of date(s) as int days since 1970: one date for all rows, or one per row."""
+    if isinstance(as_of, (pd.Series, pd.Index, np.ndarray, list, tuple)):
+        days = pd.to_datetime(pd.Series(list(as_of) if isinstance(as_of, tuple) else as_of), errors="coerce")
+        arr = days.to_numpy().astype("datetime64[D]")
+        if len(arr) != n:
+            raise ValueError(f"as_of has {len(arr)} dates for {n} rows")
+        if np.isnat(arr).any():
+            raise ValueError("as_of: every row needs a valid date (YYYY-MM-DD)")
+        return arr.astype(np.int64)
+    if isinstance(as_of, np.datetime64):
+        as_of = str(as_of.astype("datetime64[D]"))
+    return np.full(n, np.datetime64(parse_as_of(as_of), "D").astype(np.int64), dtype=np.int64)
+
+
+@dataclass
+class _Situation:
+    """Per-row facts and per-rule due days (int days since 1970) shared by plan_frame and make_plan."""
+
+    as_of: np.ndarray
+    last_contact: np.ndarray
+    block_day: np.ndarray  # meaningless where not blocked
+    safety: np.ndarray
+    move_on: np.ndarray
+    blocked: np.ndarray
+    blocked_everywhere: np.ndarray
+    told: np.ndarray
+    ongoing: np.ndarray
+    harassment: np.ndarray
+    pressure: np.ndarray
+    applies: dict[str, np.ndarray] = field(default_factory=dict)
+    due: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
+    """Which rules apply to each row, and the day each one ends. Pure numpy, no row loop."""
+    missing = [q.id for q in QUIZ if q.id not in clean.columns]
+    if missing:
+        raise ValueError(
+            f"plan_frame: missing column(s) {', '.join(missing)}: pass validate_frame(...).clean"
+        )
+    rules = load_rules()
+    t = rules.threshold
+    n = len(clean)
+    today = _as_of_days(as_of, n)
+    silent = _numbers(clean, "days_silent")
+    ignored = _numbers(clean, "attempts_ignored")
+    last_week = _numbers(clean, "attempts_last_week")
+    days_blocked = _numbers(clean, "days_blocked", optional=True)
+
+    def is_(qid: str, *values: str) -> np.ndarray:
+        codes = _codes(clean, qid)
+        return np.isin(codes, [QUIZ[qid].values.index(v) for v in values])
+
+    blocked = ~is_("blocked", "no")
+    blocked_everywhere = is_("blocked", "everywhere")
+    told = is_("told_no_contact", "yes")
+    angry = is_("anger", "angry", "furious")
+    furious = is_("anger", "furious")
+    annoyed = is_("anger", "annoyed")
+    calm = is_("anger", "none")
+    wronged = is_("wronged_them", "yes")
+    positive = is_("last_reply_tone", "positive")
+    cold = is_("last_reply_tone", "cold")
+    reached_out = is_("ex_reached_out", "yes")
+    safety = is_("safety_concern", "yes")
+
+    harassment = last_week >= t("harassment_last_week")
+    many_ignored = ignored >= t("many_ignored")
+    pressing = ((last_week >= t("pressing_last_week")) & (ignored >= t("ignored_min"))) | harassment
+    recent = (silent <= t("rebuild_recent_days")) | (reached_out & (silent < rules.wait("no_contact_30")))
+    ongoing = positive & (ignored == 0) & recent & calm & ~told & ~blocked & ~harassment
+
+    applies = {
+        "told_to_stop": told,
+        "blocked": blocked,
+        "many_ignored": many_ignored,
+        "angry": angry,
+        "pressing": pressing,
+        "ignored": ignored >= t("ignored_min"),
+        "cold": cold | annoyed,
+        "no_contact_30": silent >= rules.wait("no_contact_30"),
+        "after_positive_reply": positive & ~ongoing,
+        "recent_contact": ~ongoing,
+        "rebuild_spacing": ongoing,
+    }
+    last_contact = today - silent
+    block_day = today - days_blocked
+    due = {
+        name: (block_day if rule.counted_from == "block" else last_contact) + rules.wait(name)
+        for name, rule in rules.waits.items()
+    }
+    return _Situation(
+        as_of=today,
+        last_contact=last_contact,
+        block_day=block_day,
+        safety=safety,
+        move_on=~safety & furious & wronged & blocked_everywhere,
+        blocked=blocked,
+        blocked_everywhere=blocked_everywhere,
+        told=told,
+        ongoing=ongoing,
+        harassment=harassment,
+        pressure=told | blocked | many_ignored | harassment,
+        applies=applies,
+        due=due,
+    )
+
+
+def plan_frame(clean: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
+    """Stage, plan, earliest next contact and binding rule for every row of ``validate_frame(...).clean``.
+
+    ``as_of`` is one date for all rows or one per row (default today). The earliest day is the
+    latest end among the waits that apply, never before as-of; NaT where the plan advises no
+    contact at all (safety, move on). Vectorised: a loop over the ~10 rules, never over rows.
+    """
+    if not isinstance(clean, pd.DataFrame):
+        raise TypeError(f"plan_frame expects a pandas DataFrame, got {type(clean).__name__}")
+    s = _situation(clean, as_of)
+    rules = load_rules()
+    n = len(clean)
+    lowest = np.iinfo(np.int64).min
+    best = np.full(n, lowest, dtype=np.int64)
+    reason = np.full(n, _REASON_CODES.index("none"), dtype=np.int8)
+    for name in rules.waits:  # file order = priority on ties (strict '>' keeps the first)
+        better = s.applies[name] & (s.due[name] > best)
+        best = np.where(better, s.due[name], best)
+        reason = np.where(better, np.int8(_REASON_CODES.index(name)), reason)
+    earliest = np.maximum(best, s.as_of)
+    remaining = earliest - s.as_of
+
+    ignored_before = _numbers(clean, "attempts_ignored") > 0
+    reopen = (
+        (remaining > 0)
+        & (remaining <= rules.threshold("reopen_window"))
+        & (ignored_before | s.told)
+        & ~s.blocked
+    )
+    stage = np.where(remaining > 0, 1, 3).astype(np.int8)
+    stage[reopen] = 2
+    stage[s.blocked] = 1  # no contact while a block stands; the date is conditional on an unblock
+    stage[s.ongoing] = 4
+    stage[s.move_on] = 1
+    stage[s.safety] = 0
+
+    plan = np.select(
+        [s.safety, s.move_on, stage == 4, (stage == 2) | (stage == 3)],
+        [PLANS.index("safety"), PLANS.index("move_on"), PLANS.index("rebuild"), PLANS.index("reopen")],
+        PLANS.index("wait"),
+    ).astype(np.int8)
+    no_date = s.safety | s.move_on
+    reason[s.safety] = _REASON_CODES.index("none")
+    reason[s.move_on] = _REASON_CODES.index("blocked")
+    earliest_days = earliest.astype("datetime64[D]")
+    earliest_days[no_date] = np.datetime64("NaT")
+
+    return pd.DataFrame(
+        {
+            "stage": stage,
+            "plan": pd.Categorical.from_codes(plan, categories=list(PLANS)),
+            "earliest_contact": earliest_days,
+            "wait_reason": pd.Categorical.from_codes(reason, categories=list(_REASON_CODES)),
+        },
+        index=clean.index,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# One answer set: the same decision, plus the words
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The plan for one answer set. ``sources[i]`` is where ``reasons[i]`` comes from."""
+
+    stage: int
+    stage_name: str
+    plan: str
+    earliest_contact: dt.date | None
+    wait_reason: str
+    as_of: dt.date
+    last_contact: dt.date
+    reasons: list[str]
+    sources: list[str]
+    do: list[str]
+    dont: list[str]
+    boundaries: list[str]
+    warnings: list[str]
+    message_guidance: list[str]
+    support: list[str]
+    odds: float | None = None
+    band: str | None = None
+    band_meaning: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: dates as ISO strings, lists as lists."""
+        d = asdict(self)
+        for key in ("earliest_contact", "as_of", "last_contact"):
+            d[key] = d[key].isoformat() if d[key] is not None else None
+        return d
+
+
+def _day(days: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(days))
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _fmt(d: dt.date) -> str:
+    return f"{d:%A} {d.day} {d:%B %Y}"
+
+
+def _one_row(answers: Mapping[str, Any], as_of: dt.date) -> pd.DataFrame:
+    row = {k: [repr(v) if isinstance(v, (list, dict, tuple, set)) else v] for k, v in answers.items()}
+    result = validate_frame(pd.DataFrame(row, index=[0], dtype=object), as_of)
+    if result.n_rejected:
+        raise AnswersError(result.problem_list())
+    return result.clean
+
+
+def make_plan(answers: Mapping[str, Any], as_of: Any = None, odds: float | None = None) -> Plan:
+    """The plan for one answer set (as from ``validate_answers``), in words.
+
+    Stage, plan and earliest date come from ``plan_frame`` on a one-row frame, so they always
+    match batch scoring; this function only writes the reasons, do/don't and boundaries.
+    """
+    if not isinstance(answers, Mapping):
+        raise TypeError(f"make_plan expects a mapping of question id to answer, got {type(answers).__name__}")
+    day = parse_as_of(as_of.astype("datetime64[D]").item() if isinstance(as_of, np.datetime64) else as_of)
+    clean = _one_row(answers, day)
+    decided = plan_frame(clean, day).iloc[0]
+    s = _situation(clean, day)
+    a = {q.id: clean[q.id].iloc[0] for q in QUIZ}
+    earliest = None if pd.isna(decided["earliest_contact"]) else decided["earliest_contact"].date()
+    w = _Writer(
+        stage=int(decided["stage"]),
+        plan=str(decided["plan"]),
+        reason=str(decided["wait_reason"]),
+        earliest=earliest,
+        today=day,
+        answers=a,
+        s=s,
+    )
+    w.write()
+    label = band(odds) if odds is not None else None
+    return Plan(
+        stage=w.stage,
+        stage_name=MOVE_ON_NAME if w.plan == "move_on" else STAGE_NAMES[w.stage],
+        plan=w.plan,
+        earliest_contact=earliest,
+        wait_reason=w.reason,
+        as_of=day,
+        last_contact=_day(s.last_contact[0]),
+        reasons=w.reasons,
+        sources=w.sources,
+        do=w.do,
+        dont=w.dont,
+        boundaries=w.boundaries,
+        warnings=w.warnings,
+        message_guidance=w.guidance,
+        support=w.support,
+        odds=None if odds is None else float(odds),
+        band=label,
+        band_meaning=band_meaning(label) if label is not None else None,
+    )
+
+
+_NO_WAY_AROUND = (
+    "Never try to get around a block or a request to stop: no messages passed on by friends or "
+    "family, no new, borrowed or other accounts, numbers or apps, no turning up where they live, "
+    "work or spend time."
+)
+_NO_WAY_AROUND_SOURCE = "our boundary, stricter than the guide (advice_rules.toml: deviations.mutual_friends)"
+
+
+class _Writer:
+    """Turns one decided row into plain words. Our wording throughout: nothing copied from the guide."""
+
+    def __init__(self, *, stage, plan, reason, earliest, today, answers, s):
+        self.stage, self.plan, self.reason = stage, plan, reason
+        self.earliest, self.today, self.a, self.s = earliest, today, answers, s
+        self.rules = load_rules()
+        self.reasons: list[str] = []
+        self.sources: list[str] = []
+        self.do: list[str] = []
+        self.dont: list[str] = []
+        self.boundaries: list[str] = []
+        self.warnings: list[str] = []
+        self.guidance: list[str] = []
+        self.support: list[str] = []
+
+    # helpers ----------------------------------------------------------------------------------
+    def because(self, text: str, source: str) -> None:
+        self.reasons.append(text)
+        self.sources.append(source)
+
+    def due(self, name: str) -> dt.date:
+        return _day(self.s.due[name][0])
+
+    def applies(self, name: str) -> bool:
+        return bool(self.s.applies[name][0])
+
+    @property
+    def last(self) -> dt.date:
+        return _day(self.s.last_contact[0])
+
+    # the plan ---------------------------------------------------------------------------------
+    def write(self) -> None:
+        if self.plan == "safety":
+            self.write_safety()
+            self.write_pressure()
+            return
+        if self.plan == "move_on":
+            self.write_move_on()
+        else:
+            self.write_waits()
+            self.write_stage()
+        self.write_pressure()
+        self.write_common()
+        if self.a["safety_concern"] == "prefer_not_to_say":
+            self.support.append(
+                "If anything in the relationship made either of you afraid or controlled, a local "
+                "domestic-abuse helpline can talk it through in confidence, whichever side of it you were on."
+            )
+
+    def write_safety(self) -> None:
+        self.because(
+            "You told us there was violence, threats or controlling behaviour in the relationship. "
+            "Couples who split up and then get back together report more violence and abuse than "
+            "others, so we do not give a plan for getting back together, and no date for contact.",
+            self.rules.deviations["safety"]["source"],
+        )
+        self.do += [
+            "Put your own safety, and theirs, first.",
+            "Talk to someone who can help you think it through, away from the relationship.",
+        ]
+        self.dont += [
+            "Don't reach out to try to get back together.",
+            "Don't keep or use any way of watching what they do: their location, accounts or phone.",
+        ]
+        self.support += [
+            "If you or anyone else is in danger right now, call your local emergency number.",
+            "A domestic-abuse helpline in your country can listen in confidence and tell you what help "
+            "exists near you, whether you were hurt, afraid, or the one who hurt or controlled.",
+            "Tell someone you trust what has been happening.",
+        ]
+        self.boundaries.append(_NO_WAY_AROUND)
+
+    def write_move_on(self) -> None:
+        self.because(
+            "They are furious with you, the breakup followed something you did that badly hurt them, "
+            "and they have blocked you everywhere. Taken together, that is a clear answer for now.",
+            'line 132: "because you did something awful to them"; line 138: "begin to move on"',
+        )
+        self.because(
+            "While they have blocked you there is no contact of any kind, so there is no date for a "
+            "next message. If they ever want to talk, that will be their choice to make.",
+            self.rules.deviations["apology_while_blocked"]["source"] + " (we go further: see deviations)",
+        )
+        self.boundaries += [
+            "Their wishes come first. Being blocked everywhere means there is no way to reach them, "
+            "and that is their answer for now.",
+        ]
+        if self.a["apologized"] == "yes":
+            self.do.append("You have already apologised. There is nothing you need to add.")
+        else:
+            self.do.append(
+                "If you regret what happened, say it to someone you trust or write it down for yourself. "
+                "Even an apology is contact, so don't send one while they have blocked you."
+            )
+        self.do += [
+            "Let this chapter close for now, and give yourself time to grieve it.",
+            "Put your energy into your own life: sleep, work or study, the people around you, "
+            "things you enjoy.",
+            "If it feels heavy, talk to someone you trust or to a counsellor.",
+        ]
+
+    def write_waits(self) -> None:
+        """The binding wait first, then every other wait that is still running."""
+        a, r = self.a, self.rules
+        order = [self.reason] + [k for k in r.waits if k != self.reason]
+        for name in order:
+            if name == "none" or not self.applies(name):
+                continue
+            if name != self.reason and self.due(name) <= self.today:
+                continue  # a wait that is already over explains nothing
+            text = self.wait_text(name, a)
+            if text:
+                self.because(text, r.waits[name].source)
+
+    def wait_text(self, name: str, a: Mapping[str, Any]) -> str:
+        due, last = self.due(name), self.last
+        over = due <= self.today
+        when = f"until {_fmt(due)}" if not over else f"that was over on {_fmt(due)}"
+        n_ign, n_week = int(a["attempts_ignored"]), int(a["attempts_last_week"])
+        w = self.rules.wait(name)
+        match name:
+            case "told_to_stop":
+                return (
+                    f"They asked you not to contact them. We count {w} days ({w // 7} weeks) of silence from "
+                    f"your last contact on {_fmt(last)}: {when}."
+                )
+            case "blocked":
+                where = "everywhere" if a["blocked"] == "everywhere" else "on some apps or your number"
+                since = _day(self.s.block_day[0])
+                return (
+                    f"They blocked you {where} on {_fmt(since)}. Some people lift a block on their own after "
+                    f"a while; allow {w} days for that ({when}). This date counts only if they have "
+                    "unblocked you by then."
+                )
+            case "many_ignored":
+                return f"{n_ign} attempts in a row went unanswered. That calls for a longer pause: {when}."
+            case "angry":
+                return f"They are {a['anger']} with you. Anger needs more time to cool: {when}."
+            case "pressing":
+                return (
+                    f"You reached out {n_week} times in the past week, and "
+                    f"{_count(n_ign, 'attempt')} {'is' if n_ign == 1 else 'are'} unanswered. "
+                    f"Give them two weeks from your last attempt: {when}."
+                )
+            case "ignored":
+                return f"{n_ign} attempts since their last reply went unanswered. Leave two weeks: {when}."
+            case "cold":
+                what = "Their last reply was cold" if a["last_reply_tone"] == "cold" else "They seem annoyed"
+                return f"{what}. Give it two weeks: {when}."
+            case "no_contact_30":
+                return (
+                    f"You have not been in touch for {int(a['days_silent'])} days, past a full {w} days of "
+                    "no contact, so one short message would not come across as pushy."
+                )
+            case "after_positive_reply":
+                return f"Their last reply was warm. Keep about a week between contacts: {when}."
+            case "recent_contact":
+                return f"Leave about a week after any contact before the next message: {when}."
+            case "rebuild_spacing":
+                return (
+                    f"You are talking again and it is going well. Leave a few days between your messages "
+                    f"({when}), and only write again once they have answered your last one."
+                )
+        return ""
+
+    def write_stage(self) -> None:
+        until = _fmt(self.earliest) if self.earliest else ""
+        if self.stage in (1, 2):
+            if self.s.blocked[0]:
+                self.do.append(
+                    "Go quiet: no messages, calls, likes, comments or visits while any block stands."
+                )
+                self.do.append(
+                    f"If they unblock you, the earliest day for one short message is {until}; take the quiz "
+                    "again then."
+                )
+            else:
+                self.do.append(f"Go quiet until {until}: no messages, calls, likes, comments or visits.")
+            self.do += [
+                "Spend the time on your own life: sleep, work or study, people who are good for you, "
+                "things you enjoy.",
+                "When the urge to write hits, write it down somewhere they will never see it.",
+            ]
+        if self.stage == 2:
+            self.do.append(
+                "Use these last days to think about what you might say that is different from what went "
+                "unanswered before: a new subject and a lighter tone, not a repeat and not a new "
+                "way to reach them."
+            )
+        if self.stage == 3:
+            self.do += [
+                f"From {_fmt(self.earliest)}, you may send one short message. Then put the phone "
+                "down and get on with your day.",
+                "If they answer warmly, keep your reply brief and leave about a week before "
+                "reaching out again.",
+                (
+                    "If no reply comes, that is their answer: don't send a second."
+                    if self.s.told[0] or self.s.blocked[0]
+                    else "If no reply comes, don't follow it up. Wait at least a week, and if a second "
+                    "message also goes unanswered, take that as their answer for now."
+                ),
+            ]
+            self.dont += [
+                "Don't call: a call puts them on the spot.",
+                "Don't ask about the relationship, getting back together or meeting up in this message.",
+            ]
+            self.guidance += [
+                "Make it something they would enjoy reading: a light moment, a shared joke, or a "
+                "topic they know well.",
+                "Give it a real reason to exist beyond catching up, like something that genuinely made you "
+                "think of them, or a question about something they know about.",
+                "Make it easy to answer, and fine to leave unanswered: no guilt, no demands, no deadline.",
+                "Keep it to one or two sentences.",
+                "Send it as a text or message, not a call.",
+                'Skip empty openers such as "hey, what\'s up" or "how are things": they give '
+                "nothing to reply to.",
+                "Write it in your own words, with a clear head: not late at night and not after drinking.",
+            ]
+        if self.stage == 4:
+            self.do += [
+                f"Send your next message no earlier than {_fmt(self.earliest)}, and only once they "
+                "have replied to your last.",
+                "Keep it light and warm, and let them set the pace.",
+                "If they turn distant or stop replying, step back for about a week.",
+            ]
+            self.dont += [
+                "Don't send a second message before they reply to the first.",
+                "No heavy talks about the relationship and no pressure to meet.",
+            ]
+
+    def write_pressure(self) -> None:
+        s = self.s
+        what = {
+            (True, False): "asked you to stop",
+            (False, True): "blocked you",
+            (True, True): "asked you to stop and blocked you",
+        }.get((bool(s.told[0]), bool(s.blocked[0])))
+        if self.plan == "move_on":
+            pass  # write_move_on already says their wishes come first and there is no date
+        elif self.plan == "safety":
+            if what:
+                self.boundaries.append(f"They {what}. Their wishes come first.")
+        elif what:
+            self.boundaries += [
+                f"They {what}. Their wishes come first.",
+                "Waiting is the only move: nothing you do can speed this up, and trying would make it worse.",
+                "If you send one message after the wait and get no reply, that silence is an answer: "
+                "don't send a second.",
+            ]
+            if s.blocked[0]:
+                self.boundaries.append("No contact of any kind while any block stands.")
+            if s.blocked_everywhere[0]:
+                self.boundaries.append(
+                    "Blocked everywhere means there is no way to reach them right now, and that is "
+                    "their answer for now."
+                )
+        elif s.pressure[0] and int(self.a["attempts_ignored"]) > 0:
+            self.warnings.append(
+                "Their wishes come first. Unanswered messages are an answer too: give them the space their "
+                "silence asks for."
+            )
+        elif s.pressure[0]:
+            self.warnings.append("Their wishes come first: give them room, even when they do answer.")
+        if s.harassment[0]:
+            n = int(self.a["attempts_last_week"])
+            self.warnings.append(
+                f"You reached out {n} times in the past week. Repeated contact that someone does not want "
+                "can become harassment, and in many places that is against the law. Stop now."
+            )
+
+    def write_common(self) -> None:
+        self.dont += [
+            "Don't send emotional, late-night or drunk messages.",
+            "Don't check their profiles or ask others how they are doing to decide when to write.",
+        ]
+        self.boundaries.append(_NO_WAY_AROUND)
+        n = int(self.a["emotional_messages"])
+        if n > 0:
+            self.warnings.append(
+                f"You have sent {_count(n, 'emotional or late-night message')}. "
+                "If the urge comes back, wait until the morning, and then usually don't send it."
+            )
