@@ -1,0 +1,835 @@
+"""Synthetic quiz answers with known true odds, drawn from the guide's claims as named assumptions.
+
+No real outcome data exists, so the model learns from rows drawn here. Every
+number comes from ``assumptions.toml`` (value, plausible range, source), so a
+reviewer reads the assumptions in one place and can ask "what if" by
+overriding any of them. Because each row carries its true probability
+(``p_true``), the model can be scored against the exact truth.
+
+The truth is a sum of named terms on the log-odds scale (``logit_terms``),
+each a smooth shape the guide describes, plus an intercept solved so that the
+population's mean probability equals the target overall rate. One ceiling
+caps the guide's "pretty unlikely" case (furious, wronged, blocked
+everywhere). ``safety_concern`` is drawn but never enters the odds.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import math
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.io import atomic_path
+from model.quiz import QUIZ
+
+__all__ = [
+    "OUTCOME_COLUMNS",
+    "SAMPLE_COMMAND",
+    "TERMS",
+    "Assumption",
+    "Assumptions",
+    "assumption_values",
+    "assumptions_hash",
+    "data_dictionary",
+    "generate",
+    "load_assumptions",
+    "logit_terms",
+    "render_readme",
+    "sample_assumptions",
+    "solved_intercept",
+    "true_logit",
+    "true_probability",
+    "write_synthetic",
+]
+
+GROUPS = ("target", "effects", "shapes", "answers")
+#: Groups the assumption ensemble draws from; answer-distribution parameters stay fixed.
+SAMPLED_GROUPS = ("target", "effects", "shapes")
+
+#: unit -> (lowest allowed, highest allowed, open interval?). Values outside these are impossible,
+#: not merely implausible: an override outside [low, high] but inside these is a valid "what if".
+_UNIT_LIMITS: dict[str, tuple[float, float, bool]] = {
+    "log-odds": (-math.inf, math.inf, True),
+    "log-scale": (-math.inf, math.inf, True),
+    "probability": (0.0, 1.0, True),
+    "fraction": (0.0, 1.0, False),
+    "days": (0.0, math.inf, True),
+    "ratio": (0.0, math.inf, True),
+    "attempts": (0.0, math.inf, False),
+    "messages": (0.0, math.inf, False),
+}
+
+#: Terms of the true log-odds, in the order ``logit_terms`` returns them. "intercept" is solved from
+#: the target rate; "hopeless_ceiling" is the (non-positive) adjustment that enforces the ceiling.
+TERMS: tuple[str, ...] = (
+    "intercept",
+    "ignored_attempts",
+    "recent_pressure",
+    "silence",
+    "long_silence",
+    "block",
+    "told_no_contact",
+    "anger",
+    "wronged",
+    "furious_wronged_blocked",
+    "last_reply",
+    "ex_reached_out",
+    "emotional_messages",
+    "bad_blood",
+    "time_since_breakup",
+    "hopeless_ceiling",
+)
+_KNOWN_TERMS = frozenset(TERMS) | {"answers"}
+
+#: Columns after the quiz answers.
+OUTCOME_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "reconciled": (
+        "int64",
+        "1 if this synthetic person got back together within 180 days (drawn from p_true)",
+        "0 or 1",
+    ),
+    "p_true": (
+        "float64",
+        "the true probability the generator assumed for these answers (what a perfect model predicts)",
+        "0 to 1",
+    ),
+}
+
+SAMPLE_COMMAND = "exodds synth --rows 10000 --seed 2026 --out data/synthetic/sample.csv"
+
+# The intercept is solved on a fixed reference population, so it never depends on the seed or size
+# of a generated set. These are numerical settings, not assumptions about people.
+_REFERENCE_ROWS = 100_000
+_REFERENCE_SEED = 20_260_101
+_DAYS_PER_YEAR = 365.25
+
+
+# ------------------------------------------------------------------------------------------------
+# Assumptions
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One named number of the generator, with its plausible range and where it comes from."""
+
+    name: str
+    value: float
+    low: float
+    high: float
+    source: str
+    meaning: str
+    group: str = "effects"
+    unit: str = "log-odds"
+    term: str = "answers"
+
+    def check(self, value: float) -> None:
+        """Raise ValueError when ``value`` is impossible for this assumption's unit."""
+        lo, hi, open_ = _UNIT_LIMITS[self.unit]
+        if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
+            raise ValueError(f"assumption {self.name}: {value!r} is not a number")
+        v = float(value)
+        if not math.isfinite(v):
+            raise ValueError(f"assumption {self.name}: {value!r} is not a finite number")
+        bad = (v <= lo or v >= hi) if open_ else (v < lo or v > hi)
+        if bad:
+            bracket = ("(", ")") if open_ else ("[", "]")
+            hi_text = "inf" if math.isinf(hi) else f"{hi:g}"
+            raise ValueError(
+                f"assumption {self.name} = {v:g} is impossible for a {self.unit}: expected a value in "
+                f"{bracket[0]}{lo:g}, {hi_text}{bracket[1]} (plausible range {self.low:g} to {self.high:g})"
+            )
+
+
+class Assumptions(Mapping[str, Assumption]):
+    """Immutable mapping name -> Assumption, in file order."""
+
+    def __init__(self, items: Mapping[str, Assumption]):
+        self._items = dict(items)
+
+    def __getitem__(self, name: str) -> Assumption:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise KeyError(_unknown(name, self._items)) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Assumptions({len(self)} names: {', '.join(self._items)})"
+
+    def defaults(self) -> dict[str, float]:
+        """Every assumption at its reviewed value."""
+        return {k: a.value for k, a in self._items.items()}
+
+    def names(self, group: str | None = None, term: str | None = None) -> tuple[str, ...]:
+        """Names in file order, optionally only one group or one term."""
+        return tuple(
+            k
+            for k, a in self._items.items()
+            if (group is None or a.group == group) and (term is None or a.term == term)
+        )
+
+
+def _unknown(name: str, valid: Mapping[str, Any]) -> str:
+    return f"unknown assumption {name!r}; valid names: {', '.join(valid)}"
+
+
+_FIELDS = ("value", "low", "high", "unit", "term", "source", "meaning")
+
+
+def _parse_assumptions(raw: Mapping[str, Any], where: str) -> Assumptions:
+    items: dict[str, Assumption] = {}
+    for group, table in raw.items():
+        if group not in GROUPS:
+            raise ValueError(f"{where}: unknown group [{group}]; expected one of {', '.join(GROUPS)}")
+        for name, entry in table.items():
+            label = f"{where}: [{group}.{name}]"
+            if name in items:
+                raise ValueError(f"{label}: the name is already used in [{items[name].group}]")
+            missing = [f for f in _FIELDS if f not in entry]
+            extra = [f for f in entry if f not in _FIELDS]
+            if missing or extra:
+                raise ValueError(
+                    f"{label}: missing fields {missing or 'none'}, unknown fields {extra or 'none'}"
+                )
+            if entry["unit"] not in _UNIT_LIMITS:
+                raise ValueError(f"{label}: unit {entry['unit']!r} is not one of {', '.join(_UNIT_LIMITS)}")
+            if entry["term"] not in _KNOWN_TERMS:
+                known = ", ".join(sorted(_KNOWN_TERMS))
+                raise ValueError(f"{label}: term {entry['term']!r} is not one of {known}")
+            if (group == "answers") != (entry["term"] == "answers"):
+                raise ValueError(f"{label}: only [answers] entries (and all of them) have term = 'answers'")
+            for f in ("source", "meaning"):
+                if not isinstance(entry[f], str) or not entry[f].strip():
+                    raise ValueError(f"{label}: {f} must be a non-empty string")
+            a = Assumption(
+                name=name,
+                value=float(entry["value"]),
+                low=float(entry["low"]),
+                high=float(entry["high"]),
+                source=entry["source"].strip(),
+                meaning=entry["meaning"].strip(),
+                group=group,
+                unit=entry["unit"],
+                term=entry["term"],
+            )
+            for f in ("value", "low", "high"):
+                try:
+                    a.check(getattr(a, f))
+                except ValueError as exc:
+                    raise ValueError(f"{label}: {f}: {exc}") from None
+            if not a.low <= a.value <= a.high or a.low == a.high:
+                raise ValueError(f"{label}: expected low < high and low <= value <= high, "
+                                 f"got {a.low:g}, {a.value:g}, {a.high:g}")
+            items[name] = a
+    return Assumptions(items)
+
+
+@cache
+def _default_assumptions() -> Assumptions:
+    text = resources.files("model").joinpath("assumptions.toml").read_text(encoding="utf-8")
+    return _parse_assumptions(tomllib.loads(text), "model/assumptions.toml")
+
+
+def load_assumptions(path: str | Path | None = None) -> Assumptions:
+    """The reviewed assumptions (``model/assumptions.toml``), or another file of the same form.
+
+    The file is checked on load: every entry has a value inside its own
+    plausible range, a source, a meaning, a known unit and term.
+    """
+    if path is None:
+        return _default_assumptions()
+    p = Path(path)
+    return _parse_assumptions(tomllib.loads(p.read_text(encoding="utf-8")), str(p))
+
+
+def assumption_values(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Every assumption's value, with ``overrides`` applied (checked by name and unit).
+
+    Values outside the plausible [low, high] range are allowed: overrides are
+    "what if" questions. Impossible values (a half-life of 0 days, a
+    probability of 1.5) and unknown names raise ValueError.
+    """
+    table = load_assumptions()
+    values = table.defaults()
+    for name, value in (overrides or {}).items():
+        if name not in table:
+            raise ValueError(_unknown(name, table))
+        table[name].check(value)
+        values[name] = float(value)
+    return values
+
+
+def assumptions_hash(values: Mapping[str, float]) -> str:
+    """A stable sha256 of assumption values (canonical JSON), for model cards and caches."""
+    canon = {str(k): float(v) for k, v in values.items()}
+    text = json.dumps(canon, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sample_assumptions(rng: np.random.Generator) -> dict[str, float]:
+    """One draw of the target, effect and shape assumptions from their plausible ranges.
+
+    Each is drawn from a triangular distribution over [low, high] peaked at
+    the reviewed value, so draws stay plausible and centre on the review.
+    Answer-distribution parameters keep their values: the ensemble asks how
+    much the odds depend on the guide's claims, not on who takes the quiz.
+    Returns every assumption (so the dict can be hashed and passed as overrides).
+    """
+    table = load_assumptions()
+    values = table.defaults()
+    for name, a in table.items():
+        if a.group in SAMPLED_GROUPS:
+            values[name] = float(rng.triangular(a.low, a.value, a.high))
+    return values
+
+
+# ------------------------------------------------------------------------------------------------
+# Drawing answers
+# ------------------------------------------------------------------------------------------------
+
+
+def _code(qid: str, value: str) -> int:
+    return QUIZ[qid].values.index(value)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))  # exact logistic, no overflow warnings
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def _lognormal_days(rng: np.random.Generator, median: float, spread: float, shift: np.ndarray | float,
+                    n: int) -> np.ndarray:
+    return np.exp(math.log(median) + shift + spread * rng.standard_normal(n))
+
+
+def _ordered(latent: np.ndarray, cuts: list[float]) -> np.ndarray:
+    """Ordered-logistic level 0..len(cuts) of a latent score.
+
+    Levels are codes in the quiz's choice order, which for ``anger`` and
+    ``blocked`` runs from least to most (as ``features.py`` reads them too).
+    """
+    level = np.zeros(latent.shape, dtype=np.int8)
+    for c in cuts:
+        level += latent > c
+    return level
+
+
+def _draw_answers(rng: np.random.Generator, n: int, p: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """Correlated answers as arrays: floats for numbers (NaN = blank), QUIZ codes for choices.
+
+    Order of draws is fixed (it is part of "same seed, same rows"). A hidden
+    urge to pursue the ex scales ignored attempts, emotional messages and
+    short silences together; anger, requests to stop and blocks follow from
+    what happened; every row respects the quiz's own consistency rules.
+    """
+    since = np.floor(_lognormal_days(rng, p["breakup_days_median"], p["breakup_days_spread"], 0.0, n))
+    since = np.clip(since, 0.0, np.floor(p["breakup_days_max"]))
+
+    spread = p["pursuit_spread"]
+    pursuit = spread * rng.standard_normal(n)
+    push = np.exp(pursuit - 0.5 * spread * spread)  # mean 1: scales means without moving them
+
+    wronged = rng.random(n) < p["wronged_share"]
+    bad = rng.random(n) < _sigmoid(_logit(p["bad_blood_share"]) + p["bad_blood_wronged_log_odds"] * wronged)
+    ignored = rng.poisson(p["ignored_attempts_mean"] * push).astype(np.float64)
+    emotional = rng.poisson(
+        p["emotional_messages_mean"] * push * np.exp(p["emotional_messages_bad_blood"] * bad)
+    ).astype(np.float64)
+
+    told = rng.random(n) < _sigmoid(
+        _logit(p["told_no_contact_share"])
+        + p["told_no_contact_ignored"] * np.log1p(ignored)
+        + p["told_no_contact_emotional"] * np.log1p(emotional)
+        + p["told_no_contact_wronged"] * wronged
+        + p["told_no_contact_bad_blood"] * bad
+    )
+    anger = _ordered(
+        p["anger_wronged"] * wronged
+        + p["anger_bad_blood"] * bad
+        + p["anger_told"] * told
+        + p["anger_ignored"] * np.log1p(ignored)
+        + rng.logistic(size=n),
+        [p["anger_cut_annoyed"], p["anger_cut_angry"], p["anger_cut_furious"]],
+    )
+    blocked = _ordered(
+        p["blocked_anger"] * anger
+        + p["blocked_told"] * told
+        + p["blocked_ignored"] * np.log1p(ignored)
+        + rng.logistic(size=n),
+        [p["blocked_cut_some"], p["blocked_cut_everywhere"]],
+    )
+    share = rng.beta(1.0, p["days_blocked_recent_skew"], size=n)
+    days_blocked = np.where(blocked > 0, np.minimum(np.floor(share * (since + 1.0)), since), np.nan)
+
+    apologized = rng.random(n) < np.where(wronged, p["apologized_share_wronged"], p["apologized_share_other"])
+
+    silent = np.floor(
+        _lognormal_days(
+            rng,
+            p["silence_days_median"],
+            p["silence_days_spread"],
+            -pursuit
+            + p["silence_breakup_elasticity"] * np.log((since + 1.0) / (p["breakup_days_median"] + 1.0))
+            + p["silence_blocked_everywhere"] * (blocked == _code("blocked", "everywhere"))
+            + p["silence_told"] * told,
+            n,
+        )
+    )
+    silent = np.minimum(silent, since)
+    last_week = np.where(silent < 7, 1.0 + rng.poisson(p["attempts_last_week_extra_mean"] * push), 0.0)
+
+    # Last reply tone, a multinomial logit by the Gumbel-max trick, in the quiz's choice order.
+    utility = {
+        "positive": p["reply_positive_base"] - p["reply_anger"] * anger,
+        "neutral": np.zeros(n),
+        "cold": p["reply_cold_base"] + p["reply_anger"] * anger,
+        "never_replied": p["reply_never_base"] + p["reply_never_blocked"] * blocked,
+    }
+    gumbel = rng.gumbel(size=(len(utility), n))
+    names = list(utility)
+    tone_index = np.argmax(np.stack([utility[k] for k in names]) + gumbel, axis=0)
+    tone = np.array([_code("last_reply_tone", k) for k in names], dtype=np.int8)[tone_index]
+    never = tone == _code("last_reply_tone", "never_replied")
+    positive = tone == _code("last_reply_tone", "positive")
+    # Never replied, yet contacted since the breakup: at least that attempt went unanswered.
+    ignored = np.where(never & (silent < since), np.maximum(ignored, 1.0), ignored)
+
+    reached = rng.random(n) < _sigmoid(
+        _logit(p["ex_reached_out_share"])
+        - p["ex_reached_out_anger"] * anger
+        + p["ex_reached_out_positive"] * positive
+        - p["ex_reached_out_never_replied"] * never
+    )
+
+    u = rng.random(n)
+    prefer = p["safety_prefer_not_share"]
+    concern = _sigmoid(_logit(p["safety_concern_share"]) + p["safety_concern_bad_blood"] * bad)
+    safety = np.full(n, _code("safety_concern", "no"), dtype=np.int8)
+    safety[u < prefer + (1.0 - prefer) * concern] = _code("safety_concern", "yes")
+    safety[u < prefer] = _code("safety_concern", "prefer_not_to_say")
+
+    def yes_no(qid: str, flag: np.ndarray) -> np.ndarray:
+        return np.where(flag, _code(qid, "yes"), _code(qid, "no")).astype(np.int8)
+
+    return {
+        "days_since_breakup": since,
+        "days_silent": silent,
+        "attempts_ignored": ignored,
+        "attempts_last_week": last_week,
+        "blocked": blocked,
+        "days_blocked": days_blocked,
+        "told_no_contact": yes_no("told_no_contact", told),
+        "anger": anger,
+        "wronged_them": yes_no("wronged_them", wronged),
+        "apologized": yes_no("apologized", apologized),
+        "bad_blood": yes_no("bad_blood", bad),
+        "last_reply_tone": tone,
+        "ex_reached_out": yes_no("ex_reached_out", reached),
+        "emotional_messages": emotional,
+        "safety_concern": safety,
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# The truth
+# ------------------------------------------------------------------------------------------------
+
+
+def _terms(a: Mapping[str, np.ndarray], p: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """Each named term of the true log-odds (no intercept, no ceiling) for answer arrays.
+
+    The shapes follow the guide's words (see assumptions.toml for each line):
+    thresholds and diminishing steps as log1p of the excess, build-up and
+    fading as exponentials in days, a soft step for the wait a request to stop
+    calls for, and levels for anger, blocks and reply tone.
+    """
+    silent = a["days_silent"]
+    ignored = a["attempts_ignored"]
+    blocked = a["blocked"]
+    anger_code = a["anger"]
+    is_yes = {qid: a[qid] == _code(qid, "yes") for qid in
+              ("told_no_contact", "wronged_them", "apologized", "bad_blood", "ex_reached_out")}
+
+    unanswered_last_week = np.minimum(a["attempts_last_week"], ignored)
+    block_level = np.zeros(len(QUIZ["blocked"].values))
+    block_level[_code("blocked", "some")] = p["block_some_harm"]
+    block_level[_code("blocked", "everywhere")] = p["block_some_harm"] + p["block_everywhere_extra_harm"]
+    days_blocked = np.nan_to_num(a["days_blocked"], nan=0.0)
+    block_fade = p["block_lasting_share"] + (1.0 - p["block_lasting_share"]) * np.exp2(
+        -days_blocked / p["block_half_life_days"]
+    )
+    steps = {
+        "none": 0.0,
+        "annoyed": p["anger_annoyed_harm"],
+        "angry": p["anger_annoyed_harm"] + p["anger_angry_extra_harm"],
+        "furious": p["anger_annoyed_harm"] + p["anger_angry_extra_harm"] + p["anger_furious_extra_harm"],
+    }
+    anger_harm = np.array([steps[v] for v in QUIZ["anger"].values])
+    tone_effect = {
+        "positive": p["reply_positive_boost"],
+        "neutral": 0.0,
+        "cold": -p["reply_cold_harm"],
+        "never_replied": -p["never_replied_harm"],
+    }
+    tone_table = np.array([tone_effect[v] for v in QUIZ["last_reply_tone"].values])
+    told = is_yes["told_no_contact"]
+    early = _sigmoid((p["told_no_contact_respect_days"] - silent) / p["told_no_contact_respect_width_days"])
+    wronged = is_yes["wronged_them"]
+    return {
+        "ignored_attempts": -p["ignored_attempts_harm"]
+        * np.log1p(np.maximum(ignored - p["ignored_attempts_threshold"], 0.0)),
+        "recent_pressure": -p["recent_pressure_harm"]
+        * np.log1p(np.maximum(unanswered_last_week - 1.0, 0.0))
+        * np.exp2(-silent / p["recent_pressure_half_life_days"]),
+        "silence": p["silence_benefit"] * -np.expm1(-3.0 * silent / p["no_contact_days"]),
+        "long_silence": p["long_silence_harm"]
+        * np.expm1(-np.maximum(silent - p["long_silence_onset_days"], 0.0) / p["long_silence_scale_days"]),
+        "block": -block_level[blocked] * block_fade,
+        "told_no_contact": np.where(
+            told, -(p["told_no_contact_harm"] + p["told_no_contact_early_harm"] * early), 0.0
+        ),
+        "anger": -anger_harm[anger_code],
+        "wronged": np.where(
+            wronged, -p["wronged_harm"] * (1.0 - p["apology_softening"] * is_yes["apologized"]), 0.0
+        ),
+        "furious_wronged_blocked": -p["furious_wronged_blocked_harm"] * _hopeless(a),
+        "last_reply": tone_table[a["last_reply_tone"]],
+        "ex_reached_out": p["ex_reached_out_boost"] * is_yes["ex_reached_out"],
+        "emotional_messages": -p["emotional_message_harm"] * np.log1p(a["emotional_messages"]),
+        "bad_blood": -p["bad_blood_harm"] * is_yes["bad_blood"],
+        "time_since_breakup": -p["time_since_breakup_harm"]
+        * np.log1p(a["days_since_breakup"] / _DAYS_PER_YEAR),
+    }
+
+
+def _hopeless(a: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The guide's 'pretty unlikely' case (line 138): furious, wronged, blocked everywhere."""
+    return (
+        (a["anger"] == _code("anger", "furious"))
+        & (a["wronged_them"] == _code("wronged_them", "yes"))
+        & (a["blocked"] == _code("blocked", "everywhere"))
+    )
+
+
+def _total(terms: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    total = np.zeros(n)
+    for v in terms.values():
+        total += v
+    return total
+
+
+def _cap(logit: np.ndarray, hopeless: np.ndarray, ceiling: float) -> np.ndarray:
+    return np.where(hopeless, np.minimum(logit, _logit(ceiling)), logit)
+
+
+def _answer_key(p: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
+    table = load_assumptions()
+    return tuple((k, p[k]) for k in table.names(group="answers"))
+
+
+@lru_cache(maxsize=8)
+def _reference(answer_key: tuple[tuple[str, float], ...]) -> dict[str, np.ndarray]:
+    """The fixed reference population the intercept is solved on (one per answer distribution)."""
+    rng = np.random.default_rng(_REFERENCE_SEED)
+    return _draw_answers(rng, _REFERENCE_ROWS, dict(answer_key))
+
+
+@lru_cache(maxsize=64)
+def _intercept_for(key: tuple[tuple[str, float], ...]) -> float:
+    p = dict(key)
+    ref = _reference(_answer_key(p))
+    score = _total(_terms(ref, p), _REFERENCE_ROWS)
+    hopeless = _hopeless(ref)
+    target = p["overall_reconciliation_rate"]
+
+    def rate(b: float) -> float:
+        return float(_sigmoid(_cap(b + score, hopeless, p["hopeless_ceiling"])).mean())
+
+    lo, hi = -40.0, 40.0
+    if not rate(lo) <= target <= rate(hi):
+        raise ValueError(
+            f"overall_reconciliation_rate = {target:g} cannot be reached with these assumptions "
+            f"(reachable: {rate(lo):.4f} to {rate(hi):.4f})"
+        )
+    for _ in range(64):  # bisection: the rate rises with the intercept
+        mid = 0.5 * (lo + hi)
+        if rate(mid) < target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def solved_intercept(overrides: Mapping[str, float] | None = None) -> float:
+    """The intercept that puts the reference population's mean true probability on the target rate.
+
+    Solved again for any overrides, so "what if blocking hurt twice as much"
+    moves odds between people while the overall rate stays where the
+    base rate puts it.
+    """
+    p = assumption_values(overrides)
+    return _intercept_for(tuple(sorted(p.items())))
+
+
+def _arrays_from_frame(answers: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Clean answers (as ``generate`` or ``validate_frame(...).clean`` give them) -> arrays."""
+    if not isinstance(answers, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame of clean quiz answers, got {type(answers).__name__}")
+    absent = [q.id for q in QUIZ if q.id not in answers.columns and q.required]
+    if absent:
+        raise ValueError(f"answers lack the quiz columns {', '.join(absent)}")
+    out: dict[str, np.ndarray] = {}
+    for q in QUIZ:
+        if q.id not in answers.columns:  # an optional question: its default, as validation does
+            out[q.id] = np.full(len(answers), _code(q.id, q.default), dtype=np.int8)
+            continue
+        col = answers[q.id]
+        if q.is_numeric:
+            values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            if not q.ask_if and np.isnan(values).any():
+                raise ValueError(f"{q.id}: blank answers; pass clean answers (validate_frame(...).clean)")
+            out[q.id] = values
+        else:
+            if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == list(q.values):
+                codes = np.asarray(col.cat.codes)
+            else:
+                codes = np.asarray(pd.Categorical(col, categories=list(q.values)).codes)
+            if (codes < 0).any():
+                bad = sorted({str(v) for v in col[codes < 0].unique()})[:5]
+                raise ValueError(
+                    f"{q.id}: values {', '.join(bad)} are not clean answers: expected {q.expected()} "
+                    "(pass validate_frame(...).clean for raw answers)"
+                )
+            out[q.id] = codes.astype(np.int8)
+    return out
+
+
+def logit_terms(answers: pd.DataFrame, overrides: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """The true log-odds split into its named terms (columns ``TERMS``); rows sum to ``true_logit``.
+
+    For notebooks ("how much does the block cost this person?") and for
+    tests that check an override moves only the term it names.
+    """
+    p = assumption_values(overrides)
+    a = _arrays_from_frame(answers)
+    n = len(answers)
+    terms = _terms(a, p)
+    intercept = _intercept_for(tuple(sorted(p.items())))
+    raw = intercept + _total(terms, n)
+    capped = _cap(raw, _hopeless(a), p["hopeless_ceiling"])
+    cols = {"intercept": np.full(n, intercept), **terms, "hopeless_ceiling": capped - raw}
+    return pd.DataFrame({t: cols[t] for t in TERMS}, index=answers.index)
+
+
+def _logit_from_arrays(a: Mapping[str, np.ndarray], p: Mapping[str, float]) -> np.ndarray:
+    intercept = _intercept_for(tuple(sorted(p.items())))
+    n = len(a["days_silent"])
+    return _cap(intercept + _total(_terms(a, p), n), _hopeless(a), p["hopeless_ceiling"])
+
+
+def true_logit(answers: pd.DataFrame, overrides: Mapping[str, float] | None = None) -> np.ndarray:
+    """True log-odds of getting back together for each row of clean answers.
+
+    A function of the answers alone, so a notebook can hold everything else
+    fixed and vary one answer to draw the curve the generator assumes.
+    """
+    return _logit_from_arrays(_arrays_from_frame(answers), assumption_values(overrides))
+
+
+def true_probability(answers: pd.DataFrame, overrides: Mapping[str, float] | None = None) -> np.ndarray:
+    """True probability of getting back together for each row of clean answers (``p_true``)."""
+    return _sigmoid(true_logit(answers, overrides))
+
+
+# ------------------------------------------------------------------------------------------------
+# Generating and writing
+# ------------------------------------------------------------------------------------------------
+
+
+def _string_column(values: tuple[str, ...], codes: np.ndarray) -> pd.Series:
+    """Choice codes -> a plain string column, built in Arrow (several times faster than objects)."""
+    import pyarrow as pa
+
+    dictionary = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(list(values)))
+    return pd.Series(dictionary.cast(pa.large_string()).to_pandas(), copy=False).astype("str")
+
+
+def generate(rows: int, seed: int = 0, overrides: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """``rows`` synthetic respondents: the quiz answers, ``reconciled`` (0/1) and ``p_true``.
+
+    Columns come as a CSV reader gives them: whole numbers int64,
+    ``days_blocked`` nullable Int64 (NA when not blocked), choices plain
+    lowercase strings. The same seed and overrides always give the same frame.
+    """
+    if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 0:
+        raise ValueError(f"rows must be a whole number 0 or more, got {rows!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a whole number 0 or more, got {seed!r}")
+    rows = int(rows)
+    p = assumption_values(overrides)
+    rng = np.random.default_rng(int(seed))
+    a = _draw_answers(rng, rows, p)
+    p_true = _sigmoid(_logit_from_arrays(a, p))
+    reconciled = (rng.random(rows) < p_true).astype(np.int64)
+
+    data: dict[str, Any] = {}
+    for q in QUIZ:
+        if q.is_numeric and q.ask_if:
+            v = a[q.id]
+            data[q.id] = pd.arrays.IntegerArray(
+                np.nan_to_num(v, nan=0.0).astype(np.int64), np.isnan(v)
+            )
+        elif q.is_numeric:
+            data[q.id] = a[q.id].astype(np.int64)
+        else:
+            data[q.id] = _string_column(q.values, a[q.id])
+    data["reconciled"] = reconciled
+    data["p_true"] = p_true
+    return pd.DataFrame(data)
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for s in (".csv.gz", ".csv", ".parquet"):
+        if name.endswith(s):
+            return s
+    raise ValueError(f"{path}: unknown output type: expected a name ending in .csv, .csv.gz or .parquet")
+
+
+def write_synthetic(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a generated frame to CSV, gzipped CSV or Parquet (by extension), atomically.
+
+    CSV is written by Arrow (fast; floats in shortest round-trip form, blanks
+    for NA, no quoting: the values never contain commas), and gzip without a
+    time stamp, so the same frame always gives the same bytes.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    target = Path(path)
+    kind = _suffix(target)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    with atomic_path(target) as tmp:
+        if kind == ".parquet":
+            pq.write_table(table, tmp)
+            return target
+        header = (",".join(map(str, df.columns)) + "\n").encode("utf-8")
+        options = pcsv.WriteOptions(include_header=False, quoting_style="none")
+        with open(tmp, "wb") as raw:
+            if kind == ".csv.gz":
+                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
+                    gz.write(header)
+                    pcsv.write_csv(table, gz, options)
+            else:
+                raw.write(header)
+                pcsv.write_csv(table, raw, options)
+    return target
+
+
+# ------------------------------------------------------------------------------------------------
+# Documentation rendered from the definitions (the committed README is tested against it)
+# ------------------------------------------------------------------------------------------------
+
+
+def data_dictionary() -> str:
+    """The Markdown table of every output column: type, meaning, range (questions from QUIZ)."""
+    p = load_assumptions().defaults()
+    lines = ["| column | type | meaning | values |", "|---|---|---|---|"]
+    for q in QUIZ:
+        if q.is_numeric:
+            dtype = "Int64 (blank when not asked)" if q.ask_if else "int64"
+            values = f"{q.min} to {q.max} {q.unit}"
+        else:
+            dtype = "str"
+            values = ", ".join(f"`{v}`" for v in q.values)
+        notes = {
+            "days_since_breakup": f"; generated up to {int(p['breakup_days_max'])}",
+            "days_silent": "; never more than days_since_breakup",
+            "attempts_last_week": "; 0 whenever days_silent is 7 or more",
+            "days_blocked": "; blank when blocked is `no`, never more than days_since_breakup",
+            "safety_concern": "; no effect on p_true",
+        }
+        lines.append(f"| `{q.id}` | {dtype} | {q.text} | {values}{notes.get(q.id, '')} |")
+    for name, (dtype, meaning, values) in OUTCOME_COLUMNS.items():
+        lines.append(f"| `{name}` | {dtype} | {meaning} | {values} |")
+    return "\n".join(lines)
+
+
+def assumptions_table() -> str:
+    """The Markdown table of the assumptions (name, value, plausible range, unit, term)."""
+    lines = ["| name | value | plausible range | unit | term |", "|---|---|---|---|---|"]
+    for name, a in load_assumptions().items():
+        lines.append(f"| `{name}` | {a.value:g} | {a.low:g} to {a.high:g} | {a.unit} | {a.term} |")
+    return "\n".join(lines)
+
+
+def render_readme() -> str:
+    """The text of ``data/synthetic/README.md``: how the sample was made and what each column means."""
+    sample = generate(10_000, seed=2026)
+    table = load_assumptions()
+    return "\n".join([
+        "# Synthetic quiz responses",
+        "",
+        "<!-- Generated by `exodds synth --readme > data/synthetic/README.md`; do not edit by hand. -->",
+        "",
+        "No real outcome data exists for exodds. These rows are drawn by `model/synthetic.py` from the",
+        "guide's claims written as named, sourced assumptions in `model/assumptions.toml`. Each row",
+        "carries the probability the generator assumed (`p_true`) and an outcome drawn from it",
+        "(`reconciled`). They show what the guide's assumptions imply, not what happens to real people.",
+        "",
+        "## How the sample was made",
+        "",
+        "```",
+        SAMPLE_COMMAND,
+        "```",
+        "",
+        f"{len(sample):,} rows, seed 2026, every assumption at its reviewed value (assumptions hash",
+        f"`{assumptions_hash(table.defaults())[:16]}`). Reconciled rate in the sample:",
+        f"{sample['reconciled'].mean():.3f}; mean `p_true`: {sample['p_true'].mean():.3f} (target",
+        f"{table['overall_reconciliation_rate'].value:g}, from `../shared/reference/base-rates.md`).",
+        "",
+        "Larger sets are generated, not committed (`data/synthetic/*.parquet` is ignored by git):",
+        "",
+        "```",
+        "exodds synth --rows 1000000 --seed 1 --out data/synthetic/train.parquet",
+        "exodds synth --rows 200000 --seed 2 --out big.csv.gz --set block_some_harm=1.2",
+        "```",
+        "",
+        "The same seed and assumptions always give the same bytes. Every row passes the quiz's own",
+        "validation (`exodds validate`).",
+        "",
+        "## Columns",
+        "",
+        data_dictionary(),
+        "",
+        "## Assumptions",
+        "",
+        "Sources and one-line meanings are in `model/assumptions.toml`; change a value there (reviewed),",
+        "or try one without editing with `--set name=value` or `generate(..., overrides={...})`.",
+        "Terms are the parts of the true log-odds (`model.synthetic.logit_terms`); `answers` entries shape",
+        "who is in the data, not anyone's odds.",
+        "",
+        assumptions_table(),
+        "",
+    ])
