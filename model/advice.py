@@ -223,7 +223,7 @@ def _codes(clean: pd.DataFrame, qid: str) -> np.ndarray:
     if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == values:
         codes = np.asarray(col.cat.codes)
     else:
-        codes = np.asarray(pd.Categorical(col, categories=values).codes)
+        codes = pd.Index(values).get_indexer(col.astype(object))  # -1 where not a choice
     if (codes < 0).any():
         i = int(np.flatnonzero(codes < 0)[0])
         raise ValueError(
@@ -241,7 +241,7 @@ def _numbers(clean: pd.DataFrame, qid: str, optional: bool = False) -> np.ndarra
         raise ValueError(
             f"plan_frame: {qid} is blank in row {clean.index[i]!r}: pass validate_frame(...).clean"
         )
-    return col.to_numpy(dtype=np.int64, na_value=0)
+    return col.to_numpy(dtype=np.int32, na_value=0)
 
 
 def _as_of_days(as_of: Any, n: int) -> np.ndarray:
@@ -253,10 +253,10 @@ def _as_of_days(as_of: Any, n: int) -> np.ndarray:
             raise ValueError(f"as_of has {len(arr)} dates for {n} rows")
         if np.isnat(arr).any():
             raise ValueError("as_of: every row needs a valid date (YYYY-MM-DD)")
-        return arr.astype(np.int64)
+        return arr.astype(np.int32)
     if isinstance(as_of, np.datetime64):
         as_of = str(as_of.astype("datetime64[D]"))
-    return np.full(n, np.datetime64(parse_as_of(as_of), "D").astype(np.int64), dtype=np.int64)
+    return np.full(n, np.datetime64(parse_as_of(as_of), "D").astype(np.int32), dtype=np.int32)
 
 
 @dataclass
@@ -294,9 +294,12 @@ def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
     last_week = _numbers(clean, "attempts_last_week")
     days_blocked = _numbers(clean, "days_blocked", optional=True)
 
+    codes = {q.id: _codes(clean, q.id) for q in QUIZ if not q.is_numeric}
+
     def is_(qid: str, *values: str) -> np.ndarray:
-        codes = _codes(clean, qid)
-        return np.isin(codes, [QUIZ[qid].values.index(v) for v in values])
+        table = np.zeros(len(QUIZ[qid].values), dtype=bool)  # a lookup per code beats np.isin
+        table[[QUIZ[qid].values.index(v) for v in values]] = True
+        return table[codes[qid]]
 
     blocked = ~is_("blocked", "no")
     blocked_everywhere = is_("blocked", "everywhere")
@@ -365,8 +368,8 @@ def plan_frame(clean: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
     s = _situation(clean, as_of)
     rules = load_rules()
     n = len(clean)
-    lowest = np.iinfo(np.int64).min
-    best = np.full(n, lowest, dtype=np.int64)
+    lowest = np.iinfo(np.int32).min
+    best = np.full(n, lowest, dtype=np.int32)
     reason = np.full(n, _REASON_CODES.index("none"), dtype=np.int8)
     for name in rules.waits:  # file order = priority on ties (strict '>' keeps the first)
         better = s.applies[name] & (s.due[name] > best)
@@ -397,8 +400,10 @@ def plan_frame(clean: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
     no_date = s.safety | s.move_on
     reason[s.safety] = _REASON_CODES.index("none")
     reason[s.move_on] = _REASON_CODES.index("blocked")
-    earliest_days = earliest.astype("datetime64[D]")
-    earliest_days[no_date] = np.datetime64("NaT")
+    # pandas has no day unit: build datetime64[s] at midnight directly, which it keeps without a copy
+    seconds = earliest.astype(np.int64) * 86_400
+    seconds[no_date] = np.iinfo(np.int64).min  # NaT
+    earliest_days = seconds.view("datetime64[s]")
 
     return pd.DataFrame(
         {
@@ -762,9 +767,8 @@ class _Writer:
         }.get((bool(s.told[0]), bool(s.blocked[0])))
         if self.plan == "move_on":
             pass  # write_move_on already says their wishes come first and there is no date
-        elif self.plan == "safety":
-            if what:
-                self.boundaries.append(f"They {what}. Their wishes come first.")
+        elif self.plan == "safety" and what:
+            self.boundaries.append(f"They {what}. Their wishes come first.")  # no wait to speak of
         elif what:
             self.boundaries += [
                 f"They {what}. Their wishes come first.",
