@@ -102,14 +102,15 @@ class Rules:
     def threshold(self, name: str) -> int:
         return int(self.thresholds[name].value)
 
-    def table(self) -> list[tuple[str, float, str]]:
+    def table(self) -> list[tuple[str, float | str, str]]:
         """(name, value, source) for every number, in file order: the README table."""
         rows = [(f"waits.{k}", r.value, r.source) for k, r in self.waits.items()]
         rows += [(f"thresholds.{k}", r.value, r.source) for k, r in self.thresholds.items()]
         rows.append(("base_rate", self.base_rate.value, self.base_rate.source))
+        ends = [f"below {e:g}" for e in self.band_edges] + [f"from {self.band_edges[-1]:g}"]
         rows += [
-            (f"bands.{label}", edge, src)
-            for label, edge, src in zip(self.band_labels, self.band_edges, self.band_sources, strict=False)
+            (f"bands.{label}", end, src)
+            for label, end, src in zip(self.band_labels, ends, self.band_sources, strict=True)
         ]
         return rows
 
@@ -359,7 +360,7 @@ def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
 def plan_frame(clean: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
     """Stage, plan, earliest next contact and binding rule for every row of ``validate_frame(...).clean``.
 
-    ``as_of`` is one date for all rows or one per row (default today). The earliest day is the
+    ``as_of`` is one date for all rows or one per row, in row order (default today). The earliest day is the
     latest end among the waits that apply, never before as-of; NaT where the plan advises no
     contact at all (safety, move on). Vectorised: a loop over the ~10 rules, never over rows.
     """

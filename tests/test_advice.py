@@ -165,6 +165,8 @@ def test_table_lists_every_number_with_its_source():
     assert "waits.told_to_stop" in names and "thresholds.harassment_last_week" in names
     assert len(names) == len(set(names))
     assert all(src for _, _, src in rows)
+    assert [r[0] for r in rows if r[0].startswith("bands.")] == [f"bands.{b}" for b in RULES.band_labels]
+    assert dict((r[0], r[1]) for r in rows)["bands.well above typical"] == "from 0.55"
 
 
 @pytest.mark.parametrize(
