@@ -773,7 +773,13 @@ class _Writer:
         elif what:
             self.boundaries += [
                 f"They {what}. Their wishes come first.",
-                "Waiting is the only move: nothing you do can speed this up, and trying would make it worse.",
+                (
+                    "Waiting is the only move: nothing you do can speed this up, and trying would make "
+                    "it worse."
+                    if s.blocked[0] or (self.earliest is not None and self.earliest > self.today)
+                    else "Waiting was the only move until now, and the wait does not entitle you to "
+                    "an answer."
+                ),
                 "If you send one message after the wait and get no reply, that silence is an answer: "
                 "don't send a second.",
             ]

@@ -267,6 +267,7 @@ def test_told_to_stop_after_the_wait_allows_one_message_and_no_second():
     assert (p.stage, p.earliest_contact, p.wait_reason) == (3, AS_OF, "told_to_stop")
     assert p.message_guidance
     assert "don't send a second" in text(p, "boundaries")
+    assert "waiting was the only move until now" in text(p, "boundaries")
     assert "that is their answer" in text(p, "do")
 
 
@@ -287,6 +288,7 @@ def test_a_block_that_stands_past_30_days_keeps_the_plan_at_giving_space():
     assert (p.stage, p.plan, p.earliest_contact) == (1, "wait", AS_OF)
     assert p.message_guidance == []
     assert "no way to reach them" in text(p, "boundaries")
+    assert "waiting is the only move" in text(p, "boundaries")  # still blocked, so still waiting
 
 
 def test_the_longest_wait_binds_when_several_apply():
