@@ -39,7 +39,14 @@ THRESHOLD = RULES.threshold
 
 # Words that would point to a way around a block or a request to stop.
 CIRCUMVENTION = (
-    "friend", "new account", "another account", "fake", "show up", "turn up", "in person", "mutual",
+    "friend",
+    "new account",
+    "another account",
+    "fake",
+    "show up",
+    "turn up",
+    "in person",
+    "mutual",
 )
 
 # A quiet, calm answer set: 40 days without contact, nothing ignored, not blocked, safety "no".
@@ -321,8 +328,14 @@ def test_prefer_not_to_say_keeps_the_plan_with_a_gentle_support_note():
 
 @pytest.mark.parametrize("apologized", ["yes", "no"])
 def test_furious_wronged_and_blocked_everywhere_is_about_moving_on(apologized):
-    p = plan(anger="furious", wronged_them="yes", blocked="everywhere", days_blocked=10, days_silent=10,
-             apologized=apologized)
+    p = plan(
+        anger="furious",
+        wronged_them="yes",
+        blocked="everywhere",
+        days_blocked=10,
+        days_silent=10,
+        apologized=apologized,
+    )
     assert (p.stage, p.plan, p.earliest_contact) == (1, "move_on", None)
     assert "moving on" in p.stage_name.lower()
     assert p.message_guidance == []
@@ -360,12 +373,15 @@ def test_many_ignored_attempts_wait_longer_and_put_their_wishes_first():
     assert "their wishes come first" in text(p, "warnings")
 
 
-@pytest.mark.parametrize(("change", "days", "reason"), [
-    ({"anger": "angry"}, 21, "angry"),
-    ({"anger": "furious"}, 21, "angry"),
-    ({"anger": "annoyed"}, 14, "cold"),
-    ({"last_reply_tone": "cold"}, 14, "cold"),
-])
+@pytest.mark.parametrize(
+    ("change", "days", "reason"),
+    [
+        ({"anger": "angry"}, 21, "angry"),
+        ({"anger": "furious"}, 21, "angry"),
+        ({"anger": "annoyed"}, 14, "cold"),
+        ({"last_reply_tone": "cold"}, 14, "cold"),
+    ],
+)
 def test_anger_and_a_cold_reply_wait_longer(change, days, reason):
     p = plan(days_silent=3, **change)
     assert (p.earliest_contact, p.wait_reason) == (ago(3) + dt.timedelta(days=days), reason)
@@ -404,12 +420,15 @@ def test_a_positive_reply_long_ago_reopens_instead_of_rebuilding():
     assert (q.stage, q.earliest_contact) == (4, AS_OF)
 
 
-@pytest.mark.parametrize("change", [
-    {"told_no_contact": "yes"},
-    {"blocked": "some", "days_blocked": 1},
-    {"attempts_ignored": 1},
-    {"anger": "angry"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"told_no_contact": "yes"},
+        {"blocked": "some", "days_blocked": 1},
+        {"attempts_ignored": 1},
+        {"anger": "angry"},
+    ],
+)
 def test_pressure_or_ignored_messages_rule_out_rebuilding(change):
     p = plan(last_reply_tone="positive", days_silent=1, ex_reached_out="yes", **change)
     assert p.stage != 4
@@ -591,3 +610,67 @@ def test_plan_frame_matches_make_plan_row_by_row(rows, data):
         got = (int(row["stage"]), row["plan"], row["earliest_contact"], row["wait_reason"])
         assert got[:2] + got[3:] == (p.stage, p.plan, p.wait_reason), key
         assert (pd.isna(got[2]) and pd.isna(expected_day)) or got[2] == expected_day, key
+
+
+def plain_reading(a: dict[str, Any], as_of: dt.date) -> tuple[int, str, dt.date | None, str]:
+    """The rules file read row by row in plain Python: an independent check on the vectorised code."""
+    silent, ignored, last_week = a["days_silent"], a["attempts_ignored"], a["attempts_last_week"]
+    blocked, told = a["blocked"] != "no", a["told_no_contact"] == "yes"
+    if a["safety_concern"] == "yes":
+        return 0, "safety", None, "none"
+    if a["anger"] == "furious" and a["wronged_them"] == "yes" and a["blocked"] == "everywhere":
+        return 1, "move_on", None, "blocked"
+    harassment = last_week >= THRESHOLD("harassment_last_week")
+    recent = silent <= THRESHOLD("rebuild_recent_days") or (
+        a["ex_reached_out"] == "yes" and silent < WAIT("no_contact_30")
+    )
+    ongoing = (
+        a["last_reply_tone"] == "positive"
+        and ignored == 0
+        and recent
+        and a["anger"] == "none"
+        and not told
+        and not blocked
+        and not harassment
+    )
+    applies = {
+        "told_to_stop": told,
+        "blocked": blocked,
+        "many_ignored": ignored >= THRESHOLD("many_ignored"),
+        "angry": a["anger"] in ("angry", "furious"),
+        "pressing": harassment
+        or (last_week >= THRESHOLD("pressing_last_week") and ignored >= THRESHOLD("ignored_min")),
+        "ignored": ignored >= THRESHOLD("ignored_min"),
+        "cold": a["last_reply_tone"] == "cold" or a["anger"] == "annoyed",
+        "no_contact_30": silent >= WAIT("no_contact_30"),
+        "after_positive_reply": a["last_reply_tone"] == "positive" and not ongoing,
+        "recent_contact": not ongoing,
+        "rebuild_spacing": ongoing,
+    }
+    last = as_of - dt.timedelta(days=silent)
+    ends = []
+    for rank, (name, rule) in enumerate(RULES.waits.items()):
+        if applies[name]:
+            start = as_of - dt.timedelta(days=a["days_blocked"]) if rule.counted_from == "block" else last
+            ends.append((start + dt.timedelta(days=rule.value), -rank, name))
+    end, _, reason = max(ends)  # the latest end; on a tie, the rule listed first
+    earliest = max(end, as_of)
+    left = (earliest - as_of).days
+    if ongoing:
+        stage = 4
+    elif blocked:
+        stage = 1
+    elif left == 0:
+        stage = 3
+    else:
+        stage = 2 if left <= THRESHOLD("reopen_window") and (ignored > 0 or told) else 1
+    return stage, {1: "wait", 2: "reopen", 3: "reopen", 4: "rebuild"}[stage], earliest, reason
+
+
+@settle(150)
+@given(ANY_ANSWERS, st.integers(-400, 400))
+def test_plans_agree_with_a_plain_reading_of_the_rules(raw, shift):
+    as_of = AS_OF + dt.timedelta(days=shift)
+    p = make_plan(validate_answers(raw, as_of), as_of)
+    a = validate_answers(raw, as_of)
+    assert (p.stage, p.plan, p.earliest_contact, p.wait_reason) == plain_reading(a, as_of)
