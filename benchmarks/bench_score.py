@@ -1,0 +1,227 @@
+"""Time ``exodds score`` on a large CSV against pyarrow reading that file and writing the same output.
+
+    .venv/bin/python benchmarks/bench_score.py --rows 1000000
+    .venv/bin/python benchmarks/bench_score.py --rows 10000000 --memory-only
+
+The baseline is the least any tool could do with the same bytes: pyarrow's
+multi-threaded ``read_csv`` of the input (every column as text) plus
+``write_csv`` of exodds's own output table, read back as text. exodds's run
+is timed in-process through the command line entry point (model loaded
+beforehand). Peak memory is the maximum resident set size of a separate
+``exodds score`` process on the same file, so it counts Arrow's buffers too.
+Each timing is the best of ``--repeat`` runs (the machine may be shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from model.quiz import QUIZ  # noqa: E402
+
+AS_OF = "2025-06-01"
+
+
+def simple_answers(rows: int, seed: int) -> pd.DataFrame:
+    """Valid answers without the synthetic generator (used when it is missing)."""
+    rng = np.random.default_rng(seed)
+    since = rng.integers(0, 365, rows)
+    silent = (rng.random(rows) * since).astype(np.int64)
+    blocked = rng.choice(["no", "some", "everywhere"], rows, p=[0.7, 0.2, 0.1])
+    data: dict[str, object] = {}
+    for q in QUIZ:
+        if q.id == "days_since_breakup":
+            data[q.id] = since
+        elif q.id == "days_silent":
+            data[q.id] = silent
+        elif q.id == "attempts_last_week":
+            data[q.id] = np.where(silent >= 7, 0, rng.integers(0, 4, rows))
+        elif q.id == "blocked":
+            data[q.id] = blocked
+        elif q.id == "days_blocked":
+            data[q.id] = pd.array(np.where(blocked == "no", 0, (rng.random(rows) * since)), dtype="Int64")
+            data[q.id][blocked == "no"] = pd.NA
+        elif q.is_numeric:
+            data[q.id] = rng.integers(0, 12, rows)
+        else:
+            data[q.id] = rng.choice(list(q.values), rows)
+    return pd.DataFrame(data)
+
+
+def answers(rows: int, seed: int) -> pd.DataFrame:
+    try:
+        from model.synthetic import generate
+    except ImportError:
+        return simple_answers(rows, seed)
+    return generate(rows, seed=seed)[list(QUIZ.ids)]
+
+
+def write_input(path: Path, rows: int, seed: int = 0, block: int = 1_000_000) -> None:
+    """A CSV of ``rows`` answers plus an id column with leading zeros, written in blocks."""
+    with pa.OSFile(str(path), "wb") as sink:
+        writer = None
+        for start in range(0, rows, block):
+            n = min(block, rows - start)
+            df = answers(n, seed + start)
+            df.insert(0, "respondent", [f"{i:08d}" for i in range(start, start + n)])
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            if writer is None:
+                writer = pacsv.CSVWriter(sink, table.schema)
+            writer.write_table(table)
+        if writer is not None:
+            writer.close()
+
+
+def all_text(path: Path) -> pacsv.ConvertOptions:
+    with open(path, encoding="utf-8") as fh:
+        names = fh.readline().rstrip("\n").split(",")
+    return pacsv.ConvertOptions(column_types={n.strip('"'): pa.string() for n in names})
+
+
+def time_baseline(input_path: Path, output_path: Path, scratch: Path) -> tuple[float, float, float]:
+    out_table = pacsv.read_csv(output_path, convert_options=all_text(output_path))
+    t0 = time.perf_counter()
+    pacsv.read_csv(input_path, convert_options=all_text(input_path))
+    t1 = time.perf_counter()
+    pacsv.write_csv(out_table, scratch)
+    t2 = time.perf_counter()
+    return t2 - t0, t1 - t0, t2 - t1
+
+
+def use_fakes() -> None:
+    """Score with a cheap stand-in model and advice (to see the pipeline's own overhead)."""
+    from model import batch
+
+    class FakeModel:
+        version = "fake"
+
+        def score_clean(self, clean, explain=True):
+            days = clean["days_silent"].to_numpy(dtype=np.float64)
+            ign = clean["attempts_ignored"].to_numpy(dtype=np.float64)
+            contrib = pd.DataFrame(
+                {"days_silent": days / 100 - 0.5, "attempts_ignored": -ign / 5, "intercept": -1.0},
+                index=clean.index,
+            )
+            p = 1 / (1 + np.exp(-contrib.sum(axis=1).to_numpy()))
+            odds = pd.DataFrame(
+                {"reversal_odds": p, "odds_low": p * 0.9, "odds_high": np.minimum(p * 1.1, 1)}, index=clean.index
+            )
+            return odds, contrib
+
+    class FakeAdvice:
+        @staticmethod
+        def plan_frame(clean, as_of):
+            n = len(clean)
+            return pd.DataFrame(
+                {
+                    "stage": np.ones(n, np.int64),
+                    "earliest_contact": np.asarray(as_of, dtype="datetime64[D]") + np.timedelta64(7, "D"),
+                },
+                index=clean.index,
+            )
+
+        @staticmethod
+        def bands(p):
+            return np.where(p < 0.3, "low", "fair")
+
+    batch.default_model = FakeModel
+    batch.default_advice = FakeAdvice
+
+
+def time_exodds(input_path: Path, output_path: Path) -> float:
+    from model.cli import main
+
+    buf = io.StringIO()
+    t0 = time.perf_counter()
+    with contextlib.redirect_stdout(buf):
+        code = main(["score", str(input_path), "--out", str(output_path), "--as-of", AS_OF, "--quiet"])
+    elapsed = time.perf_counter() - t0
+    if code not in (0, 3):
+        raise SystemExit(f"exodds score failed with exit code {code}: {buf.getvalue()}")
+    print(f"  exodds: {buf.getvalue().strip().splitlines()[-1]}")
+    return elapsed
+
+
+def peak_memory_mb(input_path: Path, output_path: Path, fake: bool) -> float:
+    code = (
+        "import sys; sys.argv[0] = 'exodds'; "
+        + ("import benchmarks.bench_score as b; b.use_fakes(); " if fake else "")
+        + "from model.cli import main; "
+        f"sys.exit(main(['score', {str(input_path)!r}, '--out', {str(output_path)!r}, "
+        f"'--as-of', {AS_OF!r}, '--quiet']))"
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode not in (0, 3):
+        raise SystemExit(f"exodds score failed: {proc.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if peak <= before:
+        print("  (peak memory of this child not separable from an earlier, larger child)")
+    return peak / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--input", type=Path, help="use this CSV instead of generating one")
+    ap.add_argument("--repeat", type=int, default=3, help="timings: best of this many runs")
+    ap.add_argument("--fake", action="store_true", help="stand-in model and advice: the pipeline's own overhead")
+    ap.add_argument("--memory-only", action="store_true", help="only the peak-memory run (for 10M rows)")
+    ap.add_argument("--workdir", type=Path, help="where to put the files (default: a temporary folder)")
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        tmp_path = Path(tmp)
+        if args.input:
+            input_path = args.input
+        else:
+            input_path = tmp_path / "responses.csv"
+            t0 = time.perf_counter()
+            write_input(input_path, args.rows)
+            print(f"generated {args.rows:,} rows in {time.perf_counter() - t0:.1f}s -> {input_path}")
+        output_path = tmp_path / "responses.scored.csv"
+        size_mb = os.path.getsize(input_path) / 1e6
+        print(f"input: {size_mb:.1f} MB; cpus: {os.cpu_count()}; pyarrow {pa.__version__}; "
+              f"model: {'fake (pipeline overhead only)' if args.fake else 'real'}")
+
+        if args.memory_only:
+            peak = peak_memory_mb(input_path, output_path, args.fake)
+            print(f"peak memory (max RSS of `exodds score`): {peak:.0f} MB")
+            return 0
+
+        if args.fake:
+            use_fakes()
+        else:
+            from model.predict import load_model
+
+            load_model()  # load once, as a warm process would
+        ours = min(time_exodds(input_path, output_path) for _ in range(args.repeat))
+        base = [time_baseline(input_path, output_path, tmp_path / "baseline.csv") for _ in range(args.repeat)]
+        best = min(base, key=lambda t: t[0])
+        rows = sum(1 for _ in open(input_path, "rb")) - 1
+        peak = peak_memory_mb(input_path, tmp_path / "mem.scored.csv", args.fake)
+        print(f"exodds score:            {ours:7.2f} s  ({rows / ours:,.0f} rows/s)")
+        print(f"pyarrow read + write:    {best[0]:7.2f} s  (read {best[1]:.2f} s, write {best[2]:.2f} s)")
+        print(f"ratio:                   {ours / best[0]:7.2f}  (target <= 2)")
+        print(f"peak memory (max RSS):   {peak:7.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

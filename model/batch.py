@@ -1,0 +1,1078 @@
+"""Score response exports of any size: a pure per-frame core and a streaming file pipeline.
+
+``score_frame`` is the core: a DataFrame of raw answers in, the score
+columns for the valid rows and the problems of the others out, with no I/O,
+so it runs unchanged inside a distributed engine's partitions. ``score_file``
+streams a CSV or Parquet file through it chunk by chunk (flat memory), keeps
+every input column as read, writes rejected rows to an errors file, and
+renames its outputs into place only when the whole input is done.
+
+Reading CSV: pyarrow's streaming reader with every column as text is the fast
+path. A file it cannot read as a clean table (ragged records, bytes that are
+not UTF-8, broken quoting) is read again from the start by a careful path
+built on the ``csv`` module, which accounts for every record: a record with
+the wrong number of fields is rejected (column ``(record)``), and a record
+that is not valid UTF-8 is decoded as Windows-1252/Latin-1 (the usual
+spreadsheet encoding) with a warning naming the records, so no row is lost.
+Empty lines are not records (as in pandas and pyarrow).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import gzip
+import io
+import os
+import re
+import sys
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from model.io import InputError, atomic_path
+from model.mapping import (
+    ColumnMapping,
+    MissingColumnsError,
+    Resolved,
+    apply_mapping,
+    resolve_columns,
+)
+from model.quiz import QUIZ
+from model.validation import PROBLEM_COLUMNS, parse_as_of, validate_frame
+
+__all__ = [
+    "ERROR_COLUMNS",
+    "SCORE_COLUMNS",
+    "InputError",
+    "InputInfo",
+    "ScoreResult",
+    "Summary",
+    "default_errors_path",
+    "default_output_path",
+    "inspect_input",
+    "sample_input",
+    "score_file",
+    "score_frame",
+]
+
+SCORE_COLUMNS = [
+    "reversal_odds",
+    "odds_low",
+    "odds_high",
+    "band",
+    "stage",
+    "earliest_contact",
+    "top_factor_up",
+    "top_factor_down",
+    "model_version",
+]
+ERROR_COLUMNS = list(PROBLEM_COLUMNS)  # row, column, value, reason
+RECORD = "(record)"  # the errors-file column for problems with a whole record
+
+SCORE_SCHEMA = pa.schema(
+    [
+        ("reversal_odds", pa.float64()),
+        ("odds_low", pa.float64()),
+        ("odds_high", pa.float64()),
+        ("band", pa.string()),
+        ("stage", pa.int64()),
+        ("earliest_contact", pa.date32()),
+        ("top_factor_up", pa.string()),
+        ("top_factor_down", pa.string()),
+        ("model_version", pa.string()),
+    ]
+)
+
+
+class OddsModel(Protocol):
+    """What scoring needs from a model (``model.predict.OddsModel``)."""
+
+    version: str
+
+    def predict_clean(self, clean: pd.DataFrame) -> pd.DataFrame: ...
+
+    def explain_clean(self, clean: pd.DataFrame) -> pd.DataFrame: ...
+
+
+class Advice(Protocol):
+    """What scoring needs from the advice rules (the ``model.advice`` module)."""
+
+    def plan_frame(self, clean: pd.DataFrame, as_of: Any) -> pd.DataFrame: ...
+
+    def bands(self, p: np.ndarray) -> np.ndarray: ...
+
+
+def default_model() -> OddsModel:
+    """The shipped model, loaded once (``model.predict.load_model``)."""
+    from model.predict import load_model
+
+    return load_model()
+
+
+def default_advice() -> Advice:
+    """The advice rules module (``model.advice``)."""
+    import model.advice as advice
+
+    return advice
+
+
+# --------------------------------------------------------------------------- the pure core
+
+
+@dataclass
+class ScoreResult:
+    """Scores for the valid rows and problems for the others, for one frame."""
+
+    scored: pd.DataFrame  # index: labels of the accepted rows; columns SCORE_COLUMNS
+    problems: pd.DataFrame  # row (input index label), column, value, reason
+    valid: np.ndarray  # one bool per input row
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.valid.size)
+
+    @property
+    def n_scored(self) -> int:
+        return int(self.valid.sum())
+
+    @property
+    def n_rejected(self) -> int:
+        return self.n_rows - self.n_scored
+
+
+def score_frame(
+    df: pd.DataFrame,
+    *,
+    model: OddsModel | None = None,
+    as_of: Any = None,
+    mapping: ColumnMapping | None = None,
+    advice: Advice | None = None,
+) -> ScoreResult:
+    """Score raw answers: no I/O, ``df`` is never modified, same input gives the same output.
+
+    ``as_of`` is a date or one date per row (default: the mapping's timestamp
+    column if it names one, else today); an explicit ``as_of`` wins over the
+    timestamps. Columns that are not quiz questions are ignored. Raises
+    ``MissingColumnsError`` (naming all) when required columns are absent.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"score_frame expects a pandas DataFrame, got {type(df).__name__}")
+    model = default_model() if model is None else model
+    advice = default_advice() if advice is None else advice
+    resolved = resolve_columns([str(c) for c in df.columns], mapping)
+    quiz_df, row_as_of, map_problems, date_failed = apply_mapping(df, resolved)
+    n = len(df)
+    if as_of is not None:
+        as_of_days = _as_of_days(as_of, n)
+    elif row_as_of is not None:
+        as_of_days = row_as_of
+    else:
+        as_of_days = np.full(n, np.datetime64(parse_as_of(None), "D"))
+    # Rows without a usable as-of date are rejected by the mapping; give validation a stand-in.
+    judged_as_of = np.where(np.isnat(as_of_days), np.datetime64(parse_as_of(None), "D"), as_of_days)
+    result = validate_frame(quiz_df, judged_as_of, extra="ignore")
+
+    problems = _merge_problems(df, resolved, result.problems, map_problems, date_failed)
+    bad_map = np.zeros(n, dtype=bool)
+    bad_map[map_problems["pos"].to_numpy(dtype=np.int64)] = True
+    valid = result.valid & ~bad_map
+    clean = result.clean[~bad_map[result.valid]] if bad_map.any() else result.clean
+    scored = _score_clean(clean, as_of_days[valid], model, advice)
+    return ScoreResult(scored=scored, problems=problems, valid=valid)
+
+
+def _as_of_days(as_of: Any, n: int) -> np.ndarray:
+    if isinstance(as_of, (pd.Series, pd.Index, np.ndarray, list, tuple)):
+        arr = pd.to_datetime(pd.Series(list(as_of) if isinstance(as_of, tuple) else as_of), errors="coerce")
+        days = arr.to_numpy().astype("datetime64[D]")
+        if len(days) != n:
+            raise ValueError(f"as_of has {len(days)} dates for {n} rows")
+        return days
+    return np.full(n, np.datetime64(parse_as_of(as_of), "D"))
+
+
+def _merge_problems(
+    df: pd.DataFrame,
+    resolved: Resolved,
+    found: pd.DataFrame,
+    map_problems: pd.DataFrame,
+    date_failed: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """Validation and mapping problems in row order, naming the input's own columns and values."""
+    index = df.index
+    pos = index.get_indexer(found["row"]) if len(found) and index.is_unique else None
+    if pos is None and len(found):
+        pos = _positions(index, found["row"])
+    vp = pd.DataFrame(
+        {
+            "pos": pos if pos is not None else np.empty(0, np.int64),
+            "column": found["column"].to_numpy(dtype=object),
+            "value": found["value"].to_numpy(dtype=object),
+            "reason": found["reason"].to_numpy(dtype=object),
+        }
+    )
+    if date_failed and len(vp):  # "missing" only because its date could not be read: said already
+        drop = np.zeros(len(vp), dtype=bool)
+        for qid, failed in date_failed.items():
+            drop |= (
+                (vp["column"] == qid).to_numpy()
+                & failed[vp["pos"].to_numpy()]
+                & vp["reason"].str.startswith("missing").to_numpy(dtype=bool)
+            )
+        vp = vp[~drop]
+    if len(vp):
+        source = resolved.by_quiz
+        headers = vp["column"].map(lambda c: source.get(c, c))
+        vp = vp.assign(column=headers.to_numpy(dtype=object))
+        vp = _raw_values(df, vp)
+    parts = [p for p in (map_problems, vp) if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
+    out = pd.concat(parts, ignore_index=True).sort_values("pos", kind="stable")
+    rows = index[out["pos"].to_numpy(dtype=np.int64)]
+    return pd.DataFrame(
+        {
+            "row": np.asarray(rows, dtype=object),
+            "column": out["column"].to_numpy(dtype=object),
+            "value": out["value"].to_numpy(dtype=object),
+            "reason": out["reason"].to_numpy(dtype=object),
+        }
+    )
+
+
+def _positions(index: pd.Index, labels: pd.Series) -> np.ndarray:
+    """Positions of labels in a non-unique index: the k-th problem row maps in order."""
+    lookup: dict[Any, list[int]] = {}
+    for i, label in enumerate(index):
+        lookup.setdefault(label, []).append(i)
+    return np.array([lookup[label][0] for label in labels], dtype=np.int64)
+
+
+def _raw_values(df: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
+    """Show each problem's value as it is in the input (not as translated for validation)."""
+    values = problems["value"].to_numpy(dtype=object).copy()
+    for column, idx in problems.groupby("column", sort=False).indices.items():
+        if column in df.columns and not isinstance(df[column], pd.DataFrame):
+            raw = df[column].to_numpy(dtype=object)[problems["pos"].to_numpy()[idx]]
+            keep = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in raw], dtype=bool)
+            values[idx] = np.where(keep, values[idx], raw)
+    return problems.assign(value=values)
+
+
+def _score_clean(clean: pd.DataFrame, as_of: np.ndarray, model: OddsModel, advice: Advice) -> pd.DataFrame:
+    """The score columns for validated rows (vectorised; index kept)."""
+    if len(clean) == 0:
+        return pd.DataFrame(
+            {
+                "reversal_odds": pd.Series(dtype=np.float64),
+                "odds_low": pd.Series(dtype=np.float64),
+                "odds_high": pd.Series(dtype=np.float64),
+                "band": pd.Series(dtype=object),
+                "stage": pd.Series(dtype=np.int64),
+                "earliest_contact": pd.Series(dtype="datetime64[s]"),
+                "top_factor_up": pd.Series(dtype=object),
+                "top_factor_down": pd.Series(dtype=object),
+                "model_version": pd.Series(dtype=object),
+            },
+            index=clean.index,
+        )
+    both = getattr(model, "score_clean", None)  # one pass for odds and explanations, when offered
+    if both is not None:
+        odds, contrib = both(clean, explain=True)
+    else:
+        odds, contrib = model.predict_clean(clean), model.explain_clean(clean)
+    p = odds["reversal_odds"].to_numpy(dtype=np.float64)
+    up, down = _top_factors(contrib)
+    plan = advice.plan_frame(clean, as_of)
+    earliest = pd.Series(plan["earliest_contact"].to_numpy(), index=clean.index)
+    return pd.DataFrame(
+        {
+            "reversal_odds": p,
+            "odds_low": odds["odds_low"].to_numpy(dtype=np.float64),
+            "odds_high": odds["odds_high"].to_numpy(dtype=np.float64),
+            "band": np.asarray(advice.bands(p), dtype=object),
+            "stage": plan["stage"].to_numpy(),
+            "earliest_contact": earliest.to_numpy().astype("datetime64[s]"),
+            "top_factor_up": up,
+            "top_factor_down": down,
+            "model_version": pd.Categorical.from_codes(np.zeros(len(clean), np.int8), [str(model.version)]),
+        },
+        index=clean.index,
+    )
+
+
+def _top_factors(contrib: pd.DataFrame) -> tuple[pd.Categorical, pd.Categorical]:
+    """Question ids of the largest positive and most negative contribution ("" when none)."""
+    questions = contrib[[c for c in contrib.columns if c in QUIZ.ids]]  # not intercept, calibration
+    names = [str(c) for c in questions.columns]
+    values = questions.to_numpy(dtype=np.float64)
+    if values.shape[1] == 0:
+        empty = pd.Categorical.from_codes(np.zeros(len(values), np.int8), [""])
+        return empty, empty
+    rows = np.arange(len(values))
+    hi, lo = values.argmax(axis=1), values.argmin(axis=1)
+    none = len(names)  # code of ""
+    up = np.where(values[rows, hi] > 0, hi, none)
+    down = np.where(values[rows, lo] < 0, lo, none)
+    categories = [*names, ""]
+    return (
+        pd.Categorical.from_codes(up, categories),
+        pd.Categorical.from_codes(down, categories),
+    )
+
+
+# --------------------------------------------------------------------------- input
+
+
+@dataclass
+class InputInfo:
+    """What ``inspect_input`` learned from the start of a file."""
+
+    path: Path
+    kind: Literal["csv", "parquet"]
+    header: list[str]
+    delimiter: str = ","
+    compressed: bool = False
+    size: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+_DELIMITERS = (",", ";", "\t")
+_SNIFF_BYTES = 1 << 20
+
+
+def _is_gzip(path: Path, head: bytes) -> bool:
+    return head[:2] == b"\x1f\x8b" or path.suffix.lower() == ".gz"
+
+
+def inspect_input(path: str | os.PathLike[str]) -> InputInfo:
+    """Format, compression, delimiter and header of an input; ``InputError`` if it cannot be used."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a CSV or Parquet file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    suffixes = [s.lower() for s in path.suffixes]
+    if head[:4] == b"PAR1" or (suffixes and suffixes[-1] in (".parquet", ".pq")):
+        return _inspect_parquet(path, size)
+    if size == 0:
+        raise InputError(f"{path}: the file is empty")
+    compressed = _is_gzip(path, head)
+    try:
+        with _open_binary(path, compressed) as fh:
+            sample = fh.read(_SNIFF_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    _refuse_binary(path, sample)
+    if sample.startswith(b"\xef\xbb\xbf"):
+        sample = sample[3:]
+    if not sample.strip():
+        raise InputError(f"{path}: the file is empty (no header, no rows)")
+    text = sample.decode("utf-8", errors="surrogateescape")
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = _sniff_delimiter(first_line)
+    header = _first_record(text, delimiter)
+    if header is None or not any(h.strip() for h in header):
+        raise InputError(f"{path}: no header: the first line is empty")
+    warnings: list[str] = []
+    if any(_SURROGATES.search(h) for h in header):
+        header = [_fix_text(h) for h in header]
+        warnings.append("the header is not valid UTF-8; read it as Windows-1252/Latin-1")
+    _check_header(path, header)
+    return InputInfo(path, "csv", header, delimiter, compressed, size, warnings)
+
+
+def _inspect_parquet(path: Path, size: int) -> InputInfo:
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{path}: not a readable Parquet file: {exc}") from None
+    header = list(pf.schema_arrow.names)
+    if not header:
+        raise InputError(f"{path}: the Parquet file has no columns")
+    _check_header(path, header)
+    return InputInfo(path, "parquet", header, ",", False, size)
+
+
+def _refuse_binary(path: Path, sample: bytes) -> None:
+    if sample[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(f"{path}: UTF-16 text; save it as CSV UTF-8 and try again")
+    if sample[:4] == b"PK\x03\x04":
+        raise InputError(f"{path}: a ZIP archive (an Excel .xlsx?), not CSV: export it as CSV")
+    if b"\x00" in sample[:65536]:
+        raise InputError(f"{path}: binary data, not CSV text or Parquet")
+
+
+def _sniff_delimiter(line: str) -> str:
+    """The delimiter used most often outside quotes in the header line (comma on ties)."""
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _first_record(text: str, delimiter: str) -> list[str] | None:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    for record in reader:
+        if record:
+            return record
+    return None
+
+
+def _check_header(path: Path, header: Sequence[str]) -> None:
+    seen: dict[str, int] = {}
+    for h in header:
+        seen[h] = seen.get(h, 0) + 1
+    dupes = [h for h, n in seen.items() if n > 1]
+    if dupes:
+        shown = ", ".join(repr(h) for h in dupes)
+        raise InputError(
+            f"{path}: duplicate column names in the header: {shown}; rename them so each is unique"
+        )
+    clash = [c for c in SCORE_COLUMNS if c in seen]
+    if clash:
+        raise InputError(
+            f"{path}: already has columns named like the scores ({', '.join(clash)}); "
+            "score the original export, or rename those columns"
+        )
+
+
+def _open_binary(path: Path, compressed: bool):
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+def _fix_text(text: str) -> str:
+    """Text decoded with surrogateescape -> the same bytes read as Windows-1252 (Latin-1 for gaps)."""
+    raw = text.encode("utf-8", errors="surrogateescape")
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+@dataclass
+class Chunk:
+    """A run of records: the good ones as an Arrow batch, the unreadable ones as problems."""
+
+    numbers: np.ndarray  # record number (1 = first after the header) of each batch row
+    batch: pa.RecordBatch
+    rejected: list[tuple[int, str, str, str]]  # (row, column, value, reason)
+    position: int  # bytes of the input consumed so far (for progress)
+    recoded: list[int] = field(default_factory=list)  # records read as Latin-1
+
+
+class _UseCarefulPath(Exception):
+    """The fast reader met something it cannot read exactly; start over with the careful one."""
+
+
+_DICT = pa.dictionary(pa.int32(), pa.string())
+
+
+def _fast_chunks(info: InputInfo, block_size: int, coded: Sequence[str] = ()) -> Iterator[Chunk]:
+    """pyarrow's streaming reader; ``coded`` columns (few distinct answers) come dictionary-encoded."""
+    raw = pa.OSFile(str(info.path), "rb")
+    try:
+        stream = pa.CompressedInputStream(raw, "gzip") if info.compressed else raw
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(block_size=block_size, use_threads=True),
+                parse_options=pacsv.ParseOptions(delimiter=info.delimiter, newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={h: _DICT if h in coded else pa.string() for h in info.header},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            raise _UseCarefulPath(str(exc)) from None
+        if reader.schema.names != info.header:
+            raise _UseCarefulPath("header differs")
+        start = 1
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except pa.ArrowInvalid as exc:
+                raise _UseCarefulPath(str(exc)) from None
+            n = batch.num_rows
+            yield Chunk(np.arange(start, start + n, dtype=np.int64), batch, [], raw.tell())
+            start += n
+    finally:
+        raw.close()
+
+
+def _careful_chunks(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
+    """Every record accounted for: ragged or unreadable ones rejected, non-UTF-8 ones recoded."""
+    ncols = len(info.header)
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    with _open_binary(info.path, info.compressed) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        reader = csv.reader(text, delimiter=info.delimiter, strict=True)
+        header_seen = False
+        number = 0
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        rejected: list[tuple[int, str, str, str]] = []
+        recoded: list[int] = []
+        while True:
+            start_line = reader.line_num + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                if not header_seen:
+                    raise InputError(f"{info.path}: cannot read the header: {exc}") from None
+                number += 1
+                rejected.append(
+                    (number, RECORD, "", f"unreadable record (line {start_line}): {_csv_reason(exc)}")
+                )
+                continue
+            if not record:
+                continue  # an empty line is not a record
+            if not header_seen:
+                header_seen = True
+                continue
+            number += 1
+            if any(_SURROGATES.search(v) for v in record):
+                record = [_fix_text(v) for v in record]
+                recoded.append(number)
+            if len(record) != ncols:
+                shown = info.delimiter.join(record)
+                rejected.append(
+                    (
+                        number,
+                        RECORD,
+                        shown[:200],
+                        f"has {len(record)} field(s), expected {ncols} like the header (line {start_line})",
+                    )
+                )
+                continue
+            rows.append(record)
+            numbers.append(number)
+            if len(rows) + len(rejected) >= chunk_rows:
+                yield _careful_chunk(info, rows, numbers, rejected, recoded, raw)
+                rows, numbers, rejected, recoded = [], [], [], []
+        if rows or rejected:
+            yield _careful_chunk(info, rows, numbers, rejected, recoded, raw)
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return "a quoted value is never closed; the rest of the file was read as that one value"
+    return text
+
+
+def _careful_chunk(info, rows, numbers, rejected, recoded, raw) -> Chunk:
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in info.header]
+    arrays = [pa.array(col, type=pa.string()) for col in columns]
+    batch = pa.RecordBatch.from_arrays(arrays, names=info.header)
+    try:
+        position = raw.fileobj.tell() if hasattr(raw, "fileobj") else raw.tell()
+    except (OSError, ValueError, AttributeError):
+        position = 0
+    return Chunk(np.array(numbers, dtype=np.int64), batch, list(rejected), position, list(recoded))
+
+
+def _parquet_chunks(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
+    pf = pq.ParquetFile(info.path)
+    total = max(pf.metadata.num_rows, 1)
+    start = 1
+    try:
+        for batch in pf.iter_batches(batch_size=chunk_rows):
+            n = batch.num_rows
+            numbers = np.arange(start, start + n, dtype=np.int64)
+            yield Chunk(numbers, batch, [], int(info.size * (start + n - 1) / total))
+            start += n
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{info.path}: cannot read the Parquet data: {exc}") from None
+
+
+def sample_input(path: str | os.PathLike[str], rows: int = 5000) -> tuple[list[str], pd.DataFrame]:
+    """The header and the first ``rows`` readable records (as text), for proposing a mapping."""
+    info = inspect_input(path)
+    batches, got = [], 0
+    chunks = (
+        _parquet_chunks(info, min(rows, 65536)) if info.kind == "parquet" else _careful_chunks(info, rows)
+    )
+    for chunk in chunks:
+        batches.append(chunk.batch.slice(0, rows - got))
+        got += batches[-1].num_rows
+        if got >= rows:
+            break
+    table = pa.Table.from_batches(batches) if batches else _input_schema(info).empty_table()
+    df = table.to_pandas()
+    df = df.astype({c: object for c in df.columns})
+    return info.header, df
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _output_kind(path: Path, fallback: str) -> tuple[str, bool]:
+    suffixes = [s.lower() for s in path.suffixes]
+    compressed = bool(suffixes) and suffixes[-1] == ".gz"
+    last = suffixes[-2] if compressed and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
+    if last in (".parquet", ".pq"):
+        return "parquet", False
+    if last in (".csv", ".tsv", ".txt"):
+        return "csv", compressed
+    return fallback, compressed
+
+
+_KNOWN = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """'x.csv.gz' -> ('x', '.csv.gz'); 'x.parquet' -> ('x', '.parquet'); 'x' -> ('x', '')."""
+    lower = name.lower()
+    for ext in _KNOWN:
+        for full in (ext + ".gz", ext):
+            if lower.endswith(full) and len(name) > len(full):
+                return name[: -len(full)], name[-len(full) :]
+    if lower.endswith(".gz") and len(name) > 3:
+        return name[:-3], name[-3:]
+    return name, ""
+
+
+def default_output_path(input_path: str | os.PathLike[str]) -> Path:
+    """``responses.csv`` -> ``responses.scored.csv``; ``x.csv.gz`` -> ``x.scored.csv.gz``."""
+    p = Path(input_path)
+    stem, ext = _split_name(p.name)
+    return p.with_name(f"{stem}.scored{ext}")
+
+
+def default_errors_path(output_path: str | os.PathLike[str]) -> Path:
+    """``<output stem>.errors.csv`` beside the output."""
+    p = Path(output_path)
+    stem, _ = _split_name(p.name)
+    return p.with_name(f"{stem}.errors.csv")
+
+
+class _CsvSink:
+    """Appends Arrow tables as CSV text: unquoted where possible, so text stays as it was."""
+
+    def __init__(self, path: Path, names: Sequence[str], delimiter: str, compressed: bool):
+        self._file = pa.OSFile(str(path), "wb")
+        self._out = pa.CompressedOutputStream(self._file, "gzip") if compressed else self._file
+        self._delimiter = delimiter
+        line = io.StringIO()
+        csv.writer(line, delimiter=delimiter, lineterminator="\n").writerow(list(names))
+        self._out.write(line.getvalue().encode("utf-8"))
+        self._plain = pacsv.WriteOptions(include_header=False, delimiter=delimiter, quoting_style="none")
+        self._quoted = pacsv.WriteOptions(include_header=False, delimiter=delimiter, quoting_style="needed")
+
+    def write(self, accepted: pa.RecordBatch, scored: pd.DataFrame) -> None:
+        if accepted.num_rows == 0:
+            return
+        arrays = list(accepted.columns) + _score_arrays(scored, as_text=True)
+        table = pa.Table.from_arrays(arrays, names=[*accepted.schema.names, *SCORE_COLUMNS])
+        buf = pa.BufferOutputStream()
+        try:
+            pacsv.write_csv(table, buf, self._plain)
+        except pa.ArrowInvalid:  # some value holds a delimiter, quote or newline
+            buf = pa.BufferOutputStream()
+            pacsv.write_csv(table, buf, self._quoted)
+        self._out.write(buf.getvalue())
+
+    def close(self) -> None:
+        self._out.close()
+        if self._out is not self._file:
+            self._file.close()
+
+
+class _ParquetSink:
+    def __init__(self, path: Path, schema: pa.Schema):
+        self._schema = schema
+        self._writer = pq.ParquetWriter(str(path), schema)
+
+    def write(self, accepted: pa.RecordBatch, scored: pd.DataFrame) -> None:
+        inputs = [
+            col.cast(self._schema.field(i).type) if col.type != self._schema.field(i).type else col
+            for i, col in enumerate(accepted.columns)
+        ]
+        arrays = inputs + _score_arrays(scored, as_text=False)
+        self._writer.write_table(pa.Table.from_arrays(arrays, schema=self._schema))
+
+    def write_empty(self) -> None:
+        self._writer.write_table(self._schema.empty_table())
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+class _ErrorSink:
+    def __init__(self, path: Path):
+        self._fh = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed by close())
+        self._writer = csv.writer(self._fh, lineterminator="\n")
+        self._writer.writerow(ERROR_COLUMNS)
+
+    def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        self._writer.writerows(rows)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    return str(value)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """A one-line progress bar on stderr (carriage return, no dependency)."""
+
+    def __init__(self, total_bytes: int, enabled: bool, stream: Any = None, interval: float = 0.2):
+        self.total = max(total_bytes, 1)
+        self.enabled = enabled
+        self.stream = stream if stream is not None else sys.stderr
+        self.interval = interval
+        self._last = 0.0
+        self._start = time.monotonic()
+        self._shown = False
+
+    def update(self, position: int, rows: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return
+        self._last = now
+        frac = min(max(position / self.total, 0.0), 1.0)
+        bar = "#" * int(frac * 30)
+        self.stream.write(f"\rscoring [{bar:<30}] {frac:4.0%}  {rows:,} rows  {now - self._start:5.1f}s")
+        self.stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self.enabled and self._shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+@dataclass
+class Summary:
+    """What a run did; ``line`` is the last line ``exodds score`` prints."""
+
+    n_read: int
+    n_scored: int
+    n_rejected: int
+    output: Path
+    errors: Path
+    warnings: list[str] = field(default_factory=list)
+    careful: bool = False  # True when the careful CSV path was used
+
+    @property
+    def line(self) -> str:
+        return f"read {self.n_read}, scored {self.n_scored}, rejected {self.n_rejected}"
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.n_rejected == 0 else 3
+
+
+def score_file(
+    input_path: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    errors: str | os.PathLike[str] | None = None,
+    *,
+    mapping: ColumnMapping | None = None,
+    as_of: Any = None,
+    model: OddsModel | None = None,
+    advice: Advice | None = None,
+    progress: bool = False,
+    block_size: int = 4 << 20,
+    chunk_rows: int = 100_000,
+    on_chunk: Callable[[int], None] | None = None,
+) -> Summary:
+    """Score a CSV/Parquet file into ``output`` (+ ``errors``), streaming; atomic on success.
+
+    Raises ``InputError`` (or ``MissingColumnsError``/``MappingError``) when the
+    input cannot be used at all; nothing is written then.
+    """
+    info = inspect_input(input_path)
+    out_path = Path(output) if output is not None else default_output_path(info.path)
+    err_path = Path(errors) if errors is not None else default_errors_path(out_path)
+    _check_paths(info.path, out_path, err_path)
+    resolved = _resolve(info, mapping)
+    if as_of is not None:
+        as_of = parse_as_of(as_of)
+    model = default_model() if model is None else model
+    advice = default_advice() if advice is None else advice
+    kind, compressed = _output_kind(out_path, info.kind)
+    delimiter = "\t" if out_path.name.lower().endswith((".tsv", ".tsv.gz")) else info.delimiter
+
+    with atomic_path(out_path) as tmp_out, atomic_path(err_path) as tmp_err:
+        careful = False  # the fast path first; the careful one when it cannot cope
+        while True:
+            if info.kind == "parquet":
+                chunks: Iterator[Chunk] = _parquet_chunks(info, chunk_rows)
+            elif careful:
+                chunks = _careful_chunks(info, chunk_rows)
+            else:
+                coded = [h for q, h in resolved.by_quiz.items()]
+                chunks = _fast_chunks(info, block_size, coded)
+            try:
+                summary = _run(
+                    info, chunks, resolved, mapping, as_of, model, advice,
+                    tmp_out, tmp_err, kind, compressed, delimiter, progress, on_chunk,
+                )
+            except _UseCarefulPath:
+                careful = True
+                continue
+            break
+    summary.output, summary.errors, summary.careful = out_path, err_path, careful
+    return summary
+
+
+def _check_paths(input_path: Path, out_path: Path, err_path: Path) -> None:
+    def same(a: Path, b: Path) -> bool:
+        return a.resolve() == b.resolve()
+
+    if same(out_path, input_path):
+        raise InputError(f"{out_path}: the output would overwrite the input; choose another --out")
+    if same(err_path, input_path) or same(err_path, out_path):
+        raise InputError(f"{err_path}: the errors file would overwrite the input or the output")
+
+
+def _resolve(info: InputInfo, mapping: ColumnMapping | None) -> Resolved:
+    try:
+        return resolve_columns(info.header, mapping)
+    except MissingColumnsError as exc:
+        hint = ""
+        if mapping is None and _looks_like_data(info.header):
+            hint = " The first line looks like answers, not a header: the file needs a header line."
+        raise MissingColumnsError(exc.missing, f"{info.path}: {exc}{hint}") from None
+    except ValueError as exc:
+        raise InputError(f"{info.path}: {exc}") from None
+
+
+def _looks_like_data(header: Sequence[str]) -> bool:
+    choices = {v for q in QUIZ for v in q.values}
+    hits = sum(bool(re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", h)) or h.strip().lower() in choices for h in header)
+    return hits >= max(2, len(header) // 2)
+
+
+def _run(
+    info: InputInfo,
+    chunks: Iterator[Chunk],
+    resolved: Resolved,
+    mapping: ColumnMapping | None,
+    as_of: dt.date | None,
+    model: OddsModel,
+    advice: Advice,
+    tmp_out: Path,
+    tmp_err: Path,
+    kind: str,
+    compressed: bool,
+    delimiter: str,
+    progress: bool,
+    on_chunk: Callable[[int], None] | None,
+) -> Summary:
+    """Read, score and write chunk by chunk; reading ahead and writing overlap with scoring.
+
+    At most one chunk is being read ahead and one being written while one is
+    scored, so memory stays flat.
+    """
+    used = resolved.used_headers
+    schema = _output_schema(_input_schema(info))
+    sink: _CsvSink | _ParquetSink
+    if kind == "parquet":
+        sink = _ParquetSink(tmp_out, schema)
+    else:
+        sink = _CsvSink(tmp_out, schema.names, delimiter, compressed)
+    errs = _ErrorSink(tmp_err)
+    bar = Progress(info.size, progress)
+    n_read = n_scored = n_rejected = 0
+    any_rows = False
+    recoded: list[int] = []
+    pending: Future | None = None
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="exodds-io") as pool:
+        try:
+            for i, chunk in enumerate(_read_ahead(chunks, pool)):
+                batch = chunk.batch
+                df = _frame(batch, used, chunk.numbers)
+                result = score_frame(df, model=model, as_of=as_of, mapping=mapping, advice=advice)
+                keep = result.valid
+                accepted = batch if keep.all() else batch.filter(pa.array(keep, type=pa.bool_()))
+                if pending is not None:
+                    pending.result()  # one write in flight at a time
+                pending = pool.submit(sink.write, accepted, result.scored)
+                any_rows = any_rows or accepted.num_rows > 0
+                problems = _problem_rows(result.problems, chunk.rejected)
+                if problems:
+                    errs.write(problems)
+                n_read += batch.num_rows + len(chunk.rejected)
+                n_scored += result.n_scored
+                n_rejected += result.n_rejected + len(chunk.rejected)
+                recoded.extend(chunk.recoded)
+                bar.update(chunk.position, n_read)
+                if on_chunk is not None:
+                    on_chunk(i)
+            if pending is not None:
+                pending.result()
+            if kind == "parquet" and not any_rows:
+                sink.write_empty()  # type: ignore[union-attr]
+        finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    pending.result()
+            bar.close()
+            errs.close()
+            sink.close()
+    warnings = list(info.warnings)
+    if recoded:
+        shown = ", ".join(map(str, recoded[:10])) + (", ..." if len(recoded) > 10 else "")
+        warnings.append(
+            f"{len(recoded)} record(s) were not valid UTF-8 and were read as Windows-1252/Latin-1 "
+            f"(records {shown}); check their text in the output"
+        )
+    return Summary(n_read, n_scored, n_rejected, Path(), Path(), warnings)
+
+
+def _read_ahead(chunks: Iterator[Chunk], pool: ThreadPoolExecutor) -> Iterator[Chunk]:
+    """Yield chunks while the next one is being read in ``pool`` (Arrow releases the GIL)."""
+    done = object()
+    nxt = pool.submit(next, chunks, done)
+    try:
+        while True:
+            chunk = nxt.result()
+            if chunk is done:
+                return
+            nxt = pool.submit(next, chunks, done)
+            yield chunk
+    finally:
+        nxt.cancel()
+        with contextlib.suppress(BaseException):
+            nxt.result()
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def _input_schema(info: InputInfo) -> pa.Schema:
+    if info.kind == "parquet":
+        return pq.ParquetFile(info.path).schema_arrow
+    return pa.schema([(h, pa.string()) for h in info.header])
+
+
+def _output_schema(schema: pa.Schema) -> pa.Schema:
+    return pa.schema(list(schema) + list(SCORE_SCHEMA))
+
+
+def _frame(batch: pa.RecordBatch, used: Sequence[str], numbers: np.ndarray) -> pd.DataFrame:
+    """The columns scoring reads, as pandas, indexed by record number."""
+    sub = batch.select(list(used)) if used else batch.select([])
+    df = sub.to_pandas()
+    df.index = pd.Index(numbers, name="row")
+    return df
+
+
+def _score_arrays(scored: pd.DataFrame, as_text: bool) -> list[pa.Array]:
+    """The score columns as Arrow arrays: typed, or already as CSV text (much faster to write).
+
+    As text, odds have 6 decimals and dates are ISO; few-valued columns stay
+    dictionary-coded, which the CSV writer prints as their text.
+    """
+    arrays = []
+    for name in SCORE_COLUMNS:
+        typ = SCORE_SCHEMA.field(name).type
+        col = scored[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            labels = pa.array([str(c) for c in col.cat.categories], pa.string())
+            arr = pa.DictionaryArray.from_arrays(pa.array(col.cat.codes.to_numpy()), labels)
+            arr = arr if as_text else arr.cast(typ)
+        elif name == "earliest_contact":
+            days = col.to_numpy().astype("datetime64[D]")
+            arr = _dates_text(days) if as_text else pa.array(days, type=typ, from_pandas=True)
+        elif typ == pa.float64():
+            x = col.to_numpy(dtype=np.float64)
+            arr = _fixed_text(x) if as_text else pa.array(x, type=typ)
+        elif as_text:
+            arr = _few_text(col.to_numpy())
+        else:
+            arr = pa.array(col.to_numpy(), type=typ, from_pandas=True)
+        arrays.append(arr)
+    return arrays
+
+
+def _fixed_text(x: np.ndarray, decimals: int = 6) -> pa.Array:
+    """Numbers in [0, 1] as fixed-point text ("0.287300"), built as bytes with numpy."""
+    ok = np.isfinite(x) & (x >= 0) & (x <= 1)
+    if not ok.all():  # not odds: let Arrow format them
+        return pa.array(np.round(x, decimals), type=pa.float64(), from_pandas=True).cast(pa.string())
+    scale = 10**decimals
+    v = np.rint(x * scale).astype(np.int64)
+    out = np.empty((len(x), decimals + 2), dtype=np.uint8)
+    out[:, 0] = 48 + v // scale
+    out[:, 1] = 46  # "."
+    rest = v % scale
+    for k in range(decimals + 1, 1, -1):
+        out[:, k] = 48 + rest % 10
+        rest //= 10
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(decimals + 2), len(x), [None, pa.py_buffer(out)])
+    return fixed.cast(pa.binary()).cast(pa.string())
+
+
+def _few_text(values: np.ndarray) -> pa.Array:
+    """A column with few distinct values as dictionary-coded text (one str() per value)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = [("" if pd.isna(u) else str(u)) for u in uniques]
+    return pa.DictionaryArray.from_arrays(
+        pa.array(codes, type=pa.int32(), mask=codes < 0), pa.array(text, pa.string())
+    )
+
+
+def _dates_text(days: np.ndarray) -> pa.Array:
+    codes, uniques = pd.factorize(days, use_na_sentinel=True)
+    text = np.datetime_as_string(np.asarray(uniques, dtype="datetime64[D]"), unit="D").tolist()
+    indices = pa.array(codes, type=pa.int32(), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(text, pa.string()))
+
+
+def _problem_rows(problems: pd.DataFrame, rejected: list[tuple[int, str, str, str]]) -> list[tuple]:
+    rows = [
+        (int(r), _text(c), _text(v), _text(why))
+        for r, c, v, why in problems.itertuples(index=False, name=None)
+    ]
+    if rejected:
+        rows.extend(rejected)
+        rows.sort(key=lambda t: t[0])
+    return rows

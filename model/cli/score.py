@@ -1,0 +1,69 @@
+"""``exodds score INPUT``: score every row of a response export; rejected rows go to an errors file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from model.io import InputError
+from model.mapping import MappingError, MissingColumnsError, load_mapping
+
+EPILOG = """\
+Output: every input column as read, in order, plus reversal_odds, odds_low, odds_high, band,
+stage, earliest_contact, top_factor_up, top_factor_down, model_version; accepted rows only.
+Errors: CSV of row, column, value, reason (row 1 = first record after the header).
+The last line printed is `read N, scored M, rejected K`.
+Exit status: 0 all rows scored, 3 some rows rejected, 2 the input cannot be used (nothing written).
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "score",
+        help="score a CSV/Parquet export of quiz answers",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", help="CSV (comma, semicolon or tab; UTF-8; may be gzipped) or Parquet")
+    p.add_argument("--out", help="output file; format by extension (default: INPUT with .scored)")
+    p.add_argument("--errors", help="errors file (default: <output stem>.errors.csv)")
+    p.add_argument("--mapping", help="JSON file mapping export headers and answers to the quiz")
+    p.add_argument("--as-of", help="date the answers were given (YYYY-MM-DD); default: the mapping's "
+                   "timestamp column, else today")
+    p.add_argument("--quiet", action="store_true", help="print nothing but the summary line")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from model import batch
+
+    try:
+        mapping = load_mapping(args.mapping) if args.mapping else None
+        if args.as_of:
+            from model.validation import parse_as_of
+
+            parse_as_of(args.as_of)
+        summary = batch.score_file(
+            args.input,
+            args.out,
+            args.errors,
+            mapping=mapping,
+            as_of=args.as_of,
+            progress=sys.stderr.isatty() and not args.quiet,
+        )
+    except (InputError, MappingError, MissingColumnsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a bad --as-of
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        for warning in summary.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        if sys.stderr.isatty():
+            print(f"wrote {summary.output}", file=sys.stderr)
+            if summary.n_rejected:
+                print(f"rejected rows and why: {summary.errors}", file=sys.stderr)
+    print(summary.line)
+    return summary.exit_code
