@@ -276,7 +276,11 @@ class _Situation:
     harassment: np.ndarray
     pressure: np.ndarray
     applies: dict[str, np.ndarray] = field(default_factory=dict)
-    due: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def due(self, name: str) -> np.ndarray:
+        """The day the wait ``name`` ends, for every row (whether or not it applies)."""
+        rule = load_rules().waits[name]
+        return (self.block_day if rule.counted_from == "block" else self.last_contact) + int(rule.value)
 
 
 def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
@@ -298,9 +302,11 @@ def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
     codes = {q.id: _codes(clean, q.id) for q in QUIZ if not q.is_numeric}
 
     def is_(qid: str, *values: str) -> np.ndarray:
-        table = np.zeros(len(QUIZ[qid].values), dtype=bool)  # a lookup per code beats np.isin
-        table[[QUIZ[qid].values.index(v) for v in values]] = True
-        return table[codes[qid]]
+        first, *rest = (QUIZ[qid].values.index(v) for v in values)
+        mask = codes[qid] == first  # plain comparisons beat np.isin and fancy indexing here
+        for k in rest:
+            mask |= codes[qid] == k
+        return mask
 
     blocked = ~is_("blocked", "no")
     blocked_everywhere = is_("blocked", "everywhere")
@@ -336,10 +342,6 @@ def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
     }
     last_contact = today - silent
     block_day = today - days_blocked
-    due = {
-        name: (block_day if rule.counted_from == "block" else last_contact) + rules.wait(name)
-        for name, rule in rules.waits.items()
-    }
     return _Situation(
         as_of=today,
         last_contact=last_contact,
@@ -353,7 +355,6 @@ def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
         harassment=harassment,
         pressure=told | blocked | many_ignored | harassment,
         applies=applies,
-        due=due,
     )
 
 
@@ -369,47 +370,57 @@ def plan_frame(clean: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
     s = _situation(clean, as_of)
     rules = load_rules()
     n = len(clean)
-    lowest = np.iinfo(np.int32).min
-    best = np.full(n, lowest, dtype=np.int32)
-    reason = np.full(n, _REASON_CODES.index("none"), dtype=np.int8)
-    for name in rules.waits:  # file order = priority on ties (strict '>' keeps the first)
-        better = s.applies[name] & (s.due[name] > best)
-        best = np.where(better, s.due[name], best)
-        reason = np.where(better, np.int8(_REASON_CODES.index(name)), reason)
-    earliest = np.maximum(best, s.as_of)
+    # The binding wait is the one ending last; on a tie the rule listed first in the file wins.
+    # One integer carries both: key = end day * K + (K - 1 - rank), so a plain maximum picks the
+    # binding rule without branches (masked assignment on a million rows is the slow part).
+    order = list(rules.waits)
+    k = len(order) + 1
+    rank_code = np.full(k, _REASON_CODES.index("none"), dtype=np.int8)  # key % k -> reason code
+    for rank, name in enumerate(order):
+        rank_code[k - 1 - rank] = _REASON_CODES.index(name)
+    # Waits counted from the last contact share that day, so compare their lengths in small ints.
+    best = np.zeros(n, dtype=np.int16)  # 0: no rule (every row has at least recent_contact/rebuild)
+    for rank, (name, rule) in enumerate(rules.waits.items()):
+        if rule.counted_from == "last_contact":
+            key = np.int16(int(rule.value) * k + (k - 1 - rank))
+            best = np.maximum(best, s.applies[name] * key)
+    day_key = s.last_contact.astype(np.int64) * k + best
+    for rank, (name, rule) in enumerate(rules.waits.items()):  # waits counted from another day
+        if rule.counted_from != "last_contact":
+            key = s.due(name).astype(np.int64) * k + (k - 1 - rank)
+            day_key = np.where(s.applies[name], np.maximum(day_key, key), day_key)
+    end_day, tie = np.divmod(day_key, k)
+    reason = rank_code[tie.astype(np.intp)]
+    earliest = np.maximum(end_day, s.as_of)
     remaining = earliest - s.as_of
 
     ignored_before = _numbers(clean, "attempts_ignored") > 0
+    waiting = (remaining > 0) | s.blocked | s.move_on  # a standing block keeps you waiting
     reopen = (
         (remaining > 0)
         & (remaining <= rules.threshold("reopen_window"))
         & (ignored_before | s.told)
         & ~s.blocked
     )
-    stage = np.where(remaining > 0, 1, 3).astype(np.int8)
-    stage[reopen] = 2
-    stage[s.blocked] = 1  # no contact while a block stands; the date is conditional on an unblock
-    stage[s.ongoing] = 4
-    stage[s.move_on] = 1
-    stage[s.safety] = 0
-
-    plan = np.select(
-        [s.safety, s.move_on, stage == 4, (stage == 2) | (stage == 3)],
-        [PLANS.index("safety"), PLANS.index("move_on"), PLANS.index("rebuild"), PLANS.index("reopen")],
-        PLANS.index("wait"),
-    ).astype(np.int8)
-    no_date = s.safety | s.move_on
-    reason[s.safety] = _REASON_CODES.index("none")
-    reason[s.move_on] = _REASON_CODES.index("blocked")
+    # Stages by arithmetic: 3 (send one), 1 while waiting, 2 near the end of a wait after ignored
+    # attempts or a request to stop, 4 for an ongoing exchange, 0 for safety.
+    stage = (3 - 2 * waiting.astype(np.int8) + reopen).astype(np.int8)
+    stage += s.ongoing * (4 - stage)
+    stage *= ~s.safety
+    stages = ("safety", "wait", "reopen", "reopen", "rebuild")  # plan for stages 0 to 4
+    stage_plan = np.array([PLANS.index(p) for p in stages], dtype=np.int8)
+    # move-on rows sit in stage 1 ("wait"); shift them to "move_on"
+    plan = stage_plan[stage] - s.move_on * np.int8(PLANS.index("wait") - PLANS.index("move_on"))
+    none, blocked = _REASON_CODES.index("none"), _REASON_CODES.index("blocked")
+    reason = np.where(s.safety, none, np.where(s.move_on, blocked, reason)).astype(np.int8)
     # pandas has no day unit: build datetime64[s] at midnight directly, which it keeps without a copy
-    seconds = earliest.astype(np.int64) * 86_400
-    seconds[no_date] = np.iinfo(np.int64).min  # NaT
+    seconds = np.where(s.safety | s.move_on, np.iinfo(np.int64).min, earliest.astype(np.int64) * 86_400)
     earliest_days = seconds.view("datetime64[s]")
 
     return pd.DataFrame(
         {
             "stage": stage,
-            "plan": pd.Categorical.from_codes(plan, categories=list(PLANS)),
+            "plan": pd.Categorical.from_codes(plan.astype(np.int8), categories=list(PLANS)),
             "earliest_contact": earliest_days,
             "wait_reason": pd.Categorical.from_codes(reason, categories=list(_REASON_CODES)),
         },
@@ -550,7 +561,7 @@ class _Writer:
         self.sources.append(source)
 
     def due(self, name: str) -> dt.date:
-        return _day(self.s.due[name][0])
+        return _day(self.s.due(name)[0])
 
     def applies(self, name: str) -> bool:
         return bool(self.s.applies[name][0])
