@@ -262,7 +262,7 @@ def _as_of_days(as_of: Any, n: int) -> np.ndarray:
 
 @dataclass
 class _Situation:
-    """Per-row facts and per-rule due days (int days since 1970) shared by plan_frame and make_plan."""
+    """Per-row facts shared by plan_frame and make_plan; days are int days since 1970."""
 
     as_of: np.ndarray
     last_contact: np.ndarray
