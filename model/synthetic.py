@@ -310,7 +310,8 @@ def _code(qid: str, value: str) -> int:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # exact logistic, no overflow warnings
+    """The logistic function, accurate far into both tails and without overflow warnings."""
+    return np.exp(-np.logaddexp(0.0, -x))
 
 
 def _logit(p: float) -> float:
@@ -565,19 +566,30 @@ def _intercept_for(key: tuple[tuple[str, float], ...]) -> float:
     def rate(b: float) -> float:
         return float(_sigmoid(_cap(b + score, hopeless, p["hopeless_ceiling"])).mean())
 
-    lo, hi = -40.0, 40.0
+    lo, hi = -60.0, 60.0
     if not rate(lo) <= target <= rate(hi):
         raise ValueError(
             f"overall_reconciliation_rate = {target:g} cannot be reached with these assumptions "
             f"(reachable: {rate(lo):.4f} to {rate(hi):.4f})"
         )
-    for _ in range(64):  # bisection: the rate rises with the intercept
-        mid = 0.5 * (lo + hi)
-        if rate(mid) < target:
-            lo = mid
+    # Newton's method kept inside a shrinking bracket (the rate rises with the intercept).
+    b = _logit(target) - float(np.median(score))
+    for _ in range(200):
+        p_ref = _sigmoid(_cap(b + score, hopeless, p["hopeless_ceiling"]))
+        gap = float(p_ref.mean()) - target
+        if abs(gap) < 1e-13:
+            break
+        if gap < 0:
+            lo = b
         else:
-            hi = mid
-    return 0.5 * (lo + hi)
+            hi = b
+        free = ~(hopeless & (b + score >= _logit(p["hopeless_ceiling"])))  # capped rows do not move
+        slope = float((p_ref * (1.0 - p_ref) * free).mean())
+        step = b - gap / slope if slope > 0 else lo - 1.0
+        b = step if lo < step < hi else 0.5 * (lo + hi)
+        if hi - lo < 1e-12:
+            break
+    return b
 
 
 def solved_intercept(overrides: Mapping[str, float] | None = None) -> float:
@@ -613,7 +625,7 @@ def _arrays_from_frame(answers: pd.DataFrame) -> dict[str, np.ndarray]:
             if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == list(q.values):
                 codes = np.asarray(col.cat.codes)
             else:
-                codes = np.asarray(pd.Categorical(col, categories=list(q.values)).codes)
+                codes = pd.Index(list(q.values)).get_indexer(col.to_numpy(dtype=object))
             if (codes < 0).any():
                 bad = sorted({str(v) for v in col[codes < 0].unique()})[:5]
                 raise ValueError(
@@ -804,10 +816,11 @@ def render_readme() -> str:
         SAMPLE_COMMAND,
         "```",
         "",
-        f"{len(sample):,} rows, seed 2026, every assumption at its reviewed value (assumptions hash",
-        f"`{assumptions_hash(table.defaults())[:16]}`). Reconciled rate in the sample:",
-        f"{sample['reconciled'].mean():.3f}; mean `p_true`: {sample['p_true'].mean():.3f} (target",
-        f"{table['overall_reconciliation_rate'].value:g}, from `../shared/reference/base-rates.md`).",
+        f"{len(sample):,} rows, seed 2026, every assumption at its reviewed value",
+        f"(assumptions hash `{assumptions_hash(table.defaults())[:16]}`).",
+        f"Reconciled rate in the sample {sample['reconciled'].mean():.3f}, mean `p_true`"
+        f" {sample['p_true'].mean():.3f}; the target overall rate is",
+        f"{table['overall_reconciliation_rate'].value:g} (`../shared/reference/base-rates.md`).",
         "",
         "Larger sets are generated, not committed (`data/synthetic/*.parquet` is ignored by git):",
         "",
@@ -816,8 +829,8 @@ def render_readme() -> str:
         "exodds synth --rows 200000 --seed 2 --out big.csv.gz --set block_some_harm=1.2",
         "```",
         "",
-        "The same seed and assumptions always give the same bytes. Every row passes the quiz's own",
-        "validation (`exodds validate`).",
+        "The same seed and assumptions always give the same bytes. The answer columns of every row",
+        "pass the quiz's own validation (`model.validation.validate_frame`).",
         "",
         "## Columns",
         "",
