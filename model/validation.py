@@ -87,23 +87,42 @@ class ValidationResult:
 
 
 def _show(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (pd.api.types.is_scalar(value) and not isinstance(value, str) and pd.isna(value)):
         return "(blank)"
-    return repr(value) if not isinstance(value, str) else repr(value)
+    if isinstance(value, np.generic):
+        value = value.item()  # 50, not np.int64(50)
+    return repr(value)
 
 
 def parse_as_of(value: Any = None) -> dt.date:
     """The date answers are judged against: today unless told otherwise."""
     if value is None or value == "":
         return dt.date.today()
-    if isinstance(value, dt.datetime):
+    day = _iso_date(value)
+    if day is None:
+        raise ValueError(f"as-of date {value!r} is not an ISO date (YYYY-MM-DD)")
+    return day
+
+
+def _iso_date(value: Any) -> dt.date | None:
+    """A date, datetime or ISO text (date, or date and time) -> the day; None if it is none of these.
+
+    The whole text must parse: "2026-10-17junk" is not read as 2026-10-17, and a
+    bare number is not taken for a date.
+    """
+    if isinstance(value, dt.datetime):  # also pd.Timestamp
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not re.match(r"\d{4}-\d\d-\d\d(?:$|[T ])", text):
+        return None  # fromisoformat would also take basic forms like 20261017
     try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
+        return dt.datetime.fromisoformat(text).date()
     except ValueError:
-        raise ValueError(f"as-of date {value!r} is not an ISO date (YYYY-MM-DD)") from None
+        return None
 
 
 class _Collector:
@@ -135,11 +154,35 @@ class _Collector:
         return out[PROBLEM_COLUMNS].reset_index(drop=True)
 
 
+def _factorize(raw: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """``pd.factorize`` (codes, -1 for blank; uniques), safe for mixed object columns.
+
+    Plain factorize merges True with 1 and False with 0 (they hash alike), so a
+    ``False`` would pass as 0 days, and it fails on unhashable cells (a list in
+    a JSON answer). Only object columns holding mixed types take the slower
+    per-cell path; text and numeric columns never do.
+    """
+    if raw.dtype != object or pd.api.types.infer_dtype(raw, skipna=True) not in ("mixed", "mixed-integer"):
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        return codes, list(uniques)
+    cells = raw.to_numpy(dtype=object)
+    cells = np.array(
+        [repr(v) if isinstance(v, (list, dict, set, tuple)) else v for v in cells], dtype=object
+    )
+    is_bool = np.array([isinstance(v, (bool, np.bool_)) for v in cells], dtype=bool)
+    other_codes, other = pd.factorize(cells[~is_bool], use_na_sentinel=True)
+    bool_codes, bools = pd.factorize(cells[is_bool], use_na_sentinel=True)
+    codes = np.empty(len(cells), dtype=np.intp)
+    codes[~is_bool] = other_codes
+    codes[is_bool] = bool_codes + len(other)  # bools are never blank
+    return codes, [*other, *bools]
+
+
 def _blank(raw: pd.Series) -> np.ndarray:
     """True where an answer is missing: null, NaN or only white space."""
     if pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_bool_dtype(raw.dtype):
         return raw.isna().to_numpy()
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    codes, uniques = _factorize(raw)
     table = np.array([isinstance(u, str) and not u.strip() for u in uniques] + [True], dtype=bool)
     return table[codes]
 
@@ -194,8 +237,8 @@ def _parse_integers(raw: pd.Series, q: Question) -> tuple[np.ndarray, np.ndarray
             reasons[i] = _range_reason(values[i], q)
         values[suspect] = np.nan
         return values, missing, reasons
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    parsed = [_parse_integer(u, q) for u in uniques] + [(np.nan, None)]
+    codes, uniques = _factorize(raw)
+    parsed = [*(_parse_integer(u, q) for u in uniques), (np.nan, None)]
     number_table = np.array([p[0] for p in parsed], dtype=float)
     reason_table = np.array([p[1] for p in parsed], dtype=object)
     blank_table = np.array([np.isnan(p[0]) and p[1] is None for p in parsed], dtype=bool)
@@ -234,22 +277,21 @@ def _normalise_choice(value: Any, q: Question) -> int:
 
 
 def _parse_choices(raw: pd.Series, q: Question) -> np.ndarray:
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    table = np.array([_normalise_choice(u, q) for u in uniques] + [MISSING], dtype=np.int16)
+    codes, uniques = _factorize(raw)
+    table = np.array([*(_normalise_choice(u, q) for u in uniques), MISSING], dtype=np.int16)
     return table[codes]  # sentinel -1 picks the appended MISSING
 
 
 def _parse_dates(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """ISO dates -> (datetime64[D] values, bad mask). Blank gives NaT, not bad."""
     missing = _blank(raw)
-    codes, uniques = pd.factorize(raw.astype(object).where(~missing, None), use_na_sentinel=True)
-    parsed = []
-    for u in uniques:
-        try:
-            parsed.append(np.datetime64(dt.date.fromisoformat(str(u).strip()[:10]), "D"))
-        except ValueError:
-            parsed.append(np.datetime64("NaT"))
-    table = np.array(parsed + [np.datetime64("NaT")], dtype="datetime64[D]")
+    codes, uniques = _factorize(raw.astype(object).where(~missing, None))
+    parsed = [_iso_date(u) for u in uniques]
+    table = np.array(
+        [np.datetime64(d, "D") if d is not None else np.datetime64("NaT") for d in parsed]
+        + [np.datetime64("NaT")],
+        dtype="datetime64[D]",
+    )
     values = table[codes]
     bad = ~missing & np.isnat(values)
     return values, bad
@@ -285,7 +327,10 @@ def validate_frame(
     if extra == "error":
         for col in df.columns:
             if col not in order:
-                out.add(np.ones(n, bool), str(col), df[col], "unknown question: not part of the quiz")
+                used = ~_blank(df[col])
+                if not used.any():
+                    used = np.ones(n, dtype=bool)  # e.g. {"note": None}: the key itself is unknown
+                out.add(used, str(col), df[col], "unknown question: not part of the quiz")
 
     numbers: dict[str, np.ndarray] = {}
     codes: dict[str, np.ndarray] = {}
@@ -315,7 +360,9 @@ def validate_frame(
         applies = np.ones(n, dtype=bool)
         for key, allowed in q.ask_if.items():
             allowed_codes = [QUIZ[key].values.index(v) for v in allowed]
-            applies &= np.isin(codes[key], allowed_codes) | (codes[key] < 0)
+            # An invalid or missing `blocked` is reported itself; guessing that
+            # days_blocked applies would add a second, invented problem.
+            applies &= np.isin(codes[key], allowed_codes)
         out.add(missing[q.id] & applies, q.id, raws[q.id], "missing: this answer is required")
 
     _contradictions(numbers, codes, raws, blocked, out)
@@ -335,6 +382,10 @@ def _apply_date(dates, q, values, miss, bad, raw, today, out):
     days[np.isnat(when) | np.isnat(today)] = np.nan
     future = days < 0
     out.add(future, col, dates, "in the future of the as-of date")
+    with np.errstate(invalid="ignore"):
+        too_old = days > q.max
+    out.add(too_old, col, dates, f"more than {q.max} days before the as-of date: expected at most {q.max}")
+    future |= too_old
     ok_date = ~np.isnan(days) & ~future
     both = ok_date & ~miss & ~bad
     conflict = both & (values != days)
@@ -400,11 +451,15 @@ def _clean_frame(index, valid, numbers, codes) -> pd.DataFrame:
             else:
                 data[q.id] = v.astype(np.int64)
         else:
-            data[q.id] = pd.Categorical.from_codes(codes[q.id][valid].astype(np.int16), categories=list(q.values))
+            data[q.id] = pd.Categorical.from_codes(
+                codes[q.id][valid].astype(np.int16), categories=list(q.values)
+            )
     return pd.DataFrame(data, index=index[valid])
 
 
-def check_answers(answers: Mapping[str, Any], as_of: Any = None) -> tuple[dict[str, Any] | None, list[Problem]]:
+def check_answers(
+    answers: Mapping[str, Any], as_of: Any = None
+) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Validate one answer set: (clean answers, []) or (None, problems)."""
     if not isinstance(answers, Mapping):
         raise TypeError(f"an answer set is a mapping of question id to answer, got {type(answers).__name__}")
