@@ -38,6 +38,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -417,7 +418,8 @@ def _refuse_binary(path: Path, sample: bytes) -> None:
         raise InputError(f"{path}: UTF-16 text; save it as CSV UTF-8 and try again")
     if sample[:4] == b"PK\x03\x04":
         raise InputError(f"{path}: a ZIP archive (an Excel .xlsx?), not CSV: export it as CSV")
-    if b"\x00" in sample[:65536]:
+    head = sample[:65536]
+    if head.count(b"\x00") > max(8, len(head) // 1000):  # a stray NUL in a value is not enough
         raise InputError(f"{path}: binary data, not CSV text or Parquet")
 
 
@@ -700,14 +702,53 @@ class _CsvSink:
         try:
             pacsv.write_csv(table, buf, self._plain)
         except pa.ArrowInvalid:  # some value holds a delimiter, quote or newline
+            self._write_quoting(table)
+            return
+        self._out.write(buf.getvalue())
+
+    def _write_quoting(self, table: pa.Table) -> None:
+        """Quote only the records that need it (Arrow would quote every text value of the batch)."""
+        special = re.escape(self._delimiter) + '"\r\n'
+        dirty = np.zeros(table.num_rows, dtype=bool)
+        for col in table.columns:
+            if pa.types.is_dictionary(col.type):
+                col = col.cast(col.type.value_type)
+            if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+                hit = pc.match_substring_regex(col, f"[{special}]")
+                dirty |= hit.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+        if dirty.sum() > max(1000, 0.05 * len(dirty)):  # many: let Arrow quote the whole batch
             buf = pa.BufferOutputStream()
             pacsv.write_csv(table, buf, self._quoted)
-        self._out.write(buf.getvalue())
+            self._out.write(buf.getvalue())
+            return
+        starts = np.flatnonzero(np.diff(np.r_[0, dirty.astype(np.int8), 0]) != 0)
+        bounds = np.r_[0, starts, table.num_rows]
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            if hi <= lo:
+                continue
+            part = table.slice(lo, hi - lo)
+            if dirty[lo]:
+                text = io.StringIO()
+                writer = csv.writer(text, delimiter=self._delimiter, lineterminator="\n")
+                writer.writerows(zip(*(_as_text_list(c) for c in part.columns), strict=True))
+                self._out.write(text.getvalue().encode("utf-8"))
+            else:
+                buf = pa.BufferOutputStream()
+                pacsv.write_csv(part, buf, self._plain)
+                self._out.write(buf.getvalue())
 
     def close(self) -> None:
         self._out.close()
         if self._out is not self._file:
             self._file.close()
+
+
+def _as_text_list(col: pa.ChunkedArray) -> list[str]:
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        col = col.cast(pa.string())
+    return ["" if v is None else v for v in col.to_pylist()]
 
 
 class _ParquetSink:

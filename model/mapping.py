@@ -313,7 +313,7 @@ def apply_mapping(
         raw = df[resolved.timestamp]
         as_of, blank, bad = parse_timestamps(raw, mapping.timestamp_format, mapping.dayfirst)
         parts.append(
-            _problems(blank, resolved.timestamp, raw, "missing: the response timestamp is the as-of date")
+            _problems(blank, resolved.timestamp, raw, "missing: the response timestamp gives the date the answers were given")
         )
         fmt = mapping.timestamp_format or "an ISO date-time"
         parts.append(_problems(bad, resolved.timestamp, raw, f"not a date-time: expected {fmt}"))
@@ -620,6 +620,8 @@ def propose_mapping(
                     f"column {h!r} ({qid}): {len(distinct)} different answers; expected a few choices"
                 )
         columns[h] = target
+        if target != qid:
+            notes[h] = f"{target}: dates, answering {notes[h]}"
     for q in QUIZ:
         if q.required and q.id not in chosen.values():
             todo.append(f"no column found for {q.id}: {q.text}")
@@ -645,7 +647,7 @@ def propose_mapping(
     out["columns"] = columns
     out["answers"] = answers
     out["_todo"] = todo
-    out["_matches"] = notes
+    out["_matches"] = {h: notes[h] for h in headers if h in notes}
     return out
 
 
