@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from model.quiz import QUIZ
-from model.validation import AnswersError, validate_frame
+from model.validation import AnswersError, Problem, validate_frame
 
 __all__ = ["FEATURES", "FeatureExtractor", "features_from_clean"]
 
@@ -130,7 +130,8 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         if self.validate:
             result = validate_frame(X, self.as_of, extra="ignore")
             if result.n_rejected:
-                raise AnswersError(result.problem_list()[:50])
+                first = result.problems.head(50).itertuples(index=False, name=None)
+                raise AnswersError([Problem(*t) for t in first], total=len(result.problems))
             clean = result.clean
         return features_from_clean(clean)
 

@@ -54,12 +54,22 @@ class Problem:
 
 
 class AnswersError(ValueError):
-    """Raised for an invalid answer set; carries every problem, not just the first."""
+    """Raised for invalid answers; carries every problem, not just the first.
 
-    def __init__(self, problems: list[Problem]):
+    ``total`` is the number of problems when ``problems`` is only the first few
+    of a large frame; the message then says how many were left out.
+    """
+
+    def __init__(self, problems: list[Problem], total: int | None = None):
         self.problems = list(problems)
+        self.total = len(self.problems) if total is None else int(total)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{len(self.problems)} invalid answer(s):\n{lines}")
+        if self.total > len(self.problems):
+            lines += f"\n  ... and {self.total - len(self.problems)} more"
+        super().__init__(f"{self.total} invalid answer(s):\n{lines}")
+
+    def __reduce__(self):  # survive pickling (joblib workers) with the problems intact
+        return (type(self), (self.problems, self.total))
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import pickle
 import re
 from typing import Any
 
@@ -535,6 +536,16 @@ def test_every_problem_is_reported_at_once():
         assert f"  - {p}" in message
     assert "days_since_breakup = '-2': below the minimum 0" in message
     assert "attempts_last_week = (blank): missing" in message
+
+
+def test_answers_error_survives_pickling(good_answers):
+    with pytest.raises(AnswersError) as err:
+        validate_answers({**good_answers, "anger": "livid"}, AS_OF)
+    back = pickle.loads(pickle.dumps(err.value))
+    assert back.problems == err.value.problems and str(back) == str(err.value)
+    cut = AnswersError(err.value.problems, total=7)
+    assert pickle.loads(pickle.dumps(cut)).total == 7
+    assert str(cut).startswith("7 invalid answer(s):") and str(cut).endswith("... and 6 more")
 
 
 def test_check_answers_and_validate_frame_reject_wrong_containers(good_answers):
