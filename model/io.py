@@ -23,6 +23,13 @@ class InputError(ValueError):
     """An input file that cannot be used at all (unreadable, wrong shape)."""
 
 
+def _public(tmp: str | os.PathLike[str]) -> None:
+    """mkstemp makes owner-only files; a finished output gets the usual permissions."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+
+
 def read_answer_file(path: str | os.PathLike[str]) -> pd.DataFrame:
     """JSON (one object or a list of objects), CSV or Parquet -> frame of raw answers.
 
@@ -52,6 +59,23 @@ def read_answer_file(path: str | os.PathLike[str]) -> pd.DataFrame:
     return df
 
 
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A whole CSV (optionally gzipped) or Parquet table with typed columns, read by pyarrow.
+
+    For training and evaluation files; scoring exports uses ``model.batch``,
+    which streams and keeps every cell as text.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, engine="pyarrow")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
     """Write to a temporary file beside ``path`` and rename it into place only on success."""
@@ -62,6 +86,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -
     try:
         with open(tmp, mode, **kwargs) as fh:
             yield fh
+        _public(tmp)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -78,6 +103,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        _public(tmp)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -1,0 +1,192 @@
+"""Evaluate the odds model against two peers and, on synthetic data, the truth.
+
+Peers, fitted on the same rows and scored on the same held-out rows: plain
+logistic regression on the raw variables (what a quick analysis would do)
+and gradient boosting (a flexible model that knows nothing of the guide).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from model.features import FeatureExtractor
+from model.io import atomic_path, atomic_write
+from model.metrics import reliability_table, score_predictions
+from model.predict import OddsModel, load_model
+from model.train import TrainConfig, _split, clean_training_data, train_model
+
+__all__ = ["evaluate", "peers"]
+
+HELD_OUT_ROWS = 100_000
+
+
+def peers(seed: int) -> dict[str, Pipeline]:
+    return {
+        "logistic_raw": Pipeline(
+            [("features", FeatureExtractor()), ("scale", StandardScaler()),
+             ("logistic", LogisticRegression(max_iter=2000))]
+        ),
+        "boosting": Pipeline(
+            [("features", FeatureExtractor()), ("hgb", HistGradientBoostingClassifier(random_state=seed))]
+        ),
+    }
+
+
+def evaluate(
+    data: pd.DataFrame | None = None,
+    model: OddsModel | None = None,
+    *,
+    seed: int = 2026,
+    held_out_rows: int = HELD_OUT_ROWS,
+    log: Any = None,
+) -> dict[str, Any]:
+    """Metrics for the model and its peers on one held-out split.
+
+    Without ``data``: the (default) model's own training rows are regenerated
+    from its card for the peers, and a fresh synthetic sample is the held-out
+    set. With ``data``: an 80/20 split of it; the model is retrained on the 80%.
+    """
+    say = log or (lambda msg: None)
+    from model import synthetic
+
+    if data is None:
+        model = model or load_model()
+        card = model.card
+        rows, train_seed = int(card["rows"]), int(card["seed"])
+        say(f"regenerating the model's {rows:,} training rows (seed {train_seed}) for the peers")
+        train_clean, train_y, _ = clean_training_data(synthetic.generate(rows, seed=train_seed))
+        fit = _split(rows, train_seed)["fit"]
+        train_clean, train_y = train_clean.iloc[fit], train_y[fit]
+        say(f"generating {held_out_rows:,} fresh held-out rows (seed {train_seed + 1})")
+        test_clean, test_y, test_truth = clean_training_data(synthetic.generate(held_out_rows, seed=train_seed + 1))
+        setup = {"data": "synthetic", "train_rows": int(len(train_y)), "held_out_rows": held_out_rows,
+                 "train_seed": train_seed, "held_out_seed": train_seed + 1}
+    else:
+        order = np.random.default_rng(seed).permutation(len(data))
+        cut = int(0.8 * len(data))
+        train_df, test_df = data.iloc[order[:cut]], data.iloc[order[cut:]]
+        say(f"training the model on {len(train_df):,} rows of the file")
+        model = train_model(train_df, TrainConfig(seed=seed, members=0), source="evaluation split")
+        train_clean, train_y, _ = clean_training_data(train_df)
+        test_clean, test_y, test_truth = clean_training_data(test_df)
+        setup = {"data": "file", "train_rows": int(len(train_y)), "held_out_rows": int(len(test_y)), "seed": seed}
+
+    predictions = {"model": model.predict_clean(test_clean)["reversal_odds"].to_numpy()}
+    for name, peer in peers(seed).items():
+        say(f"fitting peer {name}")
+        peer.fit(train_clean, train_y)
+        predictions[name] = peer.predict_proba(test_clean)[:, 1]
+    results = {name: score_predictions(test_y, p, test_truth) for name, p in predictions.items()}
+    return {
+        "setup": setup,
+        "model": {"version": model.version, "calibration": model.card.get("calibration", {}).get("chosen")},
+        "metrics": results,
+        "_predictions": predictions,
+        "_y": test_y,
+        "_truth": test_truth,
+    }
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def reliability_figure(y: np.ndarray, predictions: dict[str, np.ndarray]) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.plot([0, 1], [0, 1], color="#999", lw=1, ls="--", label="perfectly calibrated")
+    for name, p in predictions.items():
+        t = reliability_table(y, p)
+        used = t["count"] > 0
+        ax.plot(t["mean_predicted"][used], t["observed"][used], marker="o", ms=3, label=name)
+    ax.set(xlabel="predicted probability of reconciling", ylabel="observed rate in held-out data",
+           title="Reliability (15 equal-width bins)", xlim=(0, 1), ylim=(0, 1))
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def truth_figure(truth: np.ndarray, predictions: dict[str, np.ndarray]) -> Any:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(predictions), figsize=(4 * len(predictions), 4), sharey=True)
+    for ax, (name, p) in zip(np.atleast_1d(axes), predictions.items(), strict=True):
+        ax.hexbin(truth, p, gridsize=40, bins="log", cmap="Blues", extent=(0, 1, 0, 1))
+        ax.plot([0, 1], [0, 1], color="#c33", lw=1)
+        ax.set(title=name, xlabel="true probability (p_true)", xlim=(0, 1), ylim=(0, 1))
+    np.atleast_1d(axes)[0].set_ylabel("predicted probability")
+    fig.suptitle("Predictions against the generator's truth")
+    return fig
+
+
+def write_report(result: dict[str, Any], out_dir: str | Path) -> Path:
+    """metrics.json, reliability.png, truth.png (when known) and index.html, each written atomically."""
+    import matplotlib.pyplot as plt
+    from jinja2 import Environment
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    public = {k: v for k, v in result.items() if not k.startswith("_")}
+    with atomic_write(out / "metrics.json", "w", encoding="utf-8") as fh:
+        json.dump(public, fh, indent=2)
+        fh.write("\n")
+    figures = {"reliability.png": reliability_figure(result["_y"], result["_predictions"])}
+    if result["_truth"] is not None:
+        figures["truth.png"] = truth_figure(result["_truth"], result["_predictions"])
+    images = {}
+    for name, fig in figures.items():
+        data = _png(fig)
+        plt.close(fig)
+        with atomic_path(out / name) as tmp:
+            tmp.write_bytes(data)
+        images[name] = base64.b64encode(data).decode()
+    html = Environment(autoescape=True).from_string(_PAGE).render(
+        setup=public["setup"], model=public["model"], metrics=public["metrics"], images=images,
+        columns=["brier", "log_loss", "ece", "auc", "mae_p_true", "brier_gap_to_truth"],
+    )
+    with atomic_write(out / "index.html", "w", encoding="utf-8") as fh:
+        fh.write(html)
+    return out
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>exodds evaluation</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#222}
+table{border-collapse:collapse}td,th{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:right}
+th:first-child,td:first-child{text-align:left}img{max-width:100%;height:auto}</style></head>
+<body><h1>exodds model evaluation</h1>
+<p>Model {{ model.version }} (calibration: {{ model.calibration }}). Held-out rows: {{ setup.held_out_rows }};
+training rows: {{ setup.train_rows }}; data: {{ setup.data }}. All three models are fitted on the same
+training rows and scored on the same held-out rows. The data are synthetic: they express the guide's
+assumptions, so these figures say how well each model recovers those assumptions, not how well anyone
+predicts real breakups.</p>
+<table><thead><tr><th>model</th>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
+{% for name, m in metrics.items() %}<tr><td>{{ name }}</td>{% for c in columns %}
+<td>{% if c in m %}{{ '%.4f' % m[c] }}{% else %}–{% endif %}</td>{% endfor %}</tr>{% endfor %}
+</tbody></table>
+<p>Lower is better for all but AUC. ECE uses 15 equal-width bins. mae_p_true is the mean absolute
+distance to the generator's true probability; brier_gap_to_truth is the Brier score above that of the truth.</p>
+{% for name, data in images.items() %}<figure><img src="data:image/png;base64,{{ data }}"
+alt="{{ 'Reliability diagram: observed rate against predicted probability for each model' if name == 'reliability.png' else 'Predicted against true probability for each model' }}">
+</figure>{% endfor %}
+</body></html>
+"""

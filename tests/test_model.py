@@ -1,0 +1,305 @@
+"""The odds model: learning the truth, explanations, ranges, directions, safe loading."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from model import load_model
+from model.basis import GuideBasis, column_owners, column_signs
+from model.evaluate import peers
+from model.logistic import SignConstrainedLogisticRegression
+from model.metrics import expected_calibration_error, score_predictions
+from model.predict import ModelLoadError, default_model_dir
+from model.quiz import QUIZ
+from model.synthetic import generate
+from model.train import TrainConfig, build_pipeline, clean_training_data, save_model, train_model
+from tests.alt_generator import alt_generate
+
+AS_OF = "2026-11-26"
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    return train_model(generate(30_000, seed=11), TrainConfig(seed=11, members=4, n_jobs=1))
+
+
+@pytest.fixture(scope="module")
+def default():
+    return load_model()
+
+
+def base_answers() -> dict:
+    return {
+        "days_since_breakup": 60, "days_silent": 20, "attempts_ignored": 1, "attempts_last_week": 0,
+        "blocked": "no", "told_no_contact": "no", "anger": "none", "wronged_them": "no",
+        "apologized": "no", "bad_blood": "no", "last_reply_tone": "neutral", "ex_reached_out": "no",
+        "emotional_messages": 0, "safety_concern": "no",
+    }
+
+
+@st.composite
+def answer_sets(draw) -> dict:
+    since = draw(st.integers(0, 2000))
+    silent = draw(st.integers(0, since))
+    blocked = draw(st.sampled_from(["no", "some", "everywhere"]))
+    a = {
+        "days_since_breakup": since,
+        "days_silent": silent,
+        "attempts_ignored": draw(st.integers(0, 60)),
+        "attempts_last_week": draw(st.integers(0, 12)) if silent < 7 else 0,
+        "blocked": blocked,
+        "told_no_contact": draw(st.sampled_from(["yes", "no"])),
+        "anger": draw(st.sampled_from(QUIZ["anger"].values)),
+        "wronged_them": draw(st.sampled_from(["yes", "no"])),
+        "apologized": draw(st.sampled_from(["yes", "no"])),
+        "bad_blood": draw(st.sampled_from(["yes", "no"])),
+        "last_reply_tone": draw(st.sampled_from(QUIZ["last_reply_tone"].values)),
+        "ex_reached_out": draw(st.sampled_from(["yes", "no"])),
+        "emotional_messages": draw(st.integers(0, 40)),
+        "safety_concern": draw(st.sampled_from(QUIZ["safety_concern"].values)),
+    }
+    if blocked != "no":
+        a["days_blocked"] = draw(st.integers(0, since))
+    return a
+
+
+def odds(model, answers: dict) -> float:
+    return float(model.predict(pd.DataFrame([answers], dtype=object), AS_OF)["reversal_odds"].iloc[0])
+
+
+# -- learning the truth ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_beats_both_peers_on_mae_to_truth():
+    data = generate(40_000, seed=5)
+    model = train_model(data, TrainConfig(seed=5, members=0, n_jobs=1))
+    test_clean, test_y, truth = clean_training_data(generate(20_000, seed=6))
+    train_clean, train_y, _ = clean_training_data(data)
+    ours = score_predictions(test_y, model.predict_clean(test_clean)["reversal_odds"], truth)["mae_p_true"]
+    for name, peer in peers(5).items():
+        peer.fit(train_clean, train_y)
+        theirs = score_predictions(test_y, peer.predict_proba(test_clean)[:, 1], truth)["mae_p_true"]
+        assert ours < theirs, f"{name}: {theirs:.4f} <= ours {ours:.4f}"
+    assert ours < 0.02
+
+
+@pytest.mark.slow
+def test_learns_a_generator_it_has_never_seen():
+    """Other shapes of the guide's claims (tests/alt_generator.py): learn them, don't restate ours."""
+    data = alt_generate(40_000, seed=21)
+    model = train_model(data, TrainConfig(seed=21, members=0, n_jobs=1))
+    test = alt_generate(20_000, seed=22)
+    clean, y, truth = clean_training_data(test)
+    p = model.predict_clean(clean)["reversal_odds"].to_numpy()
+    train_clean, train_y, _ = clean_training_data(data)
+    boost = peers(21)["boosting"].fit(train_clean, train_y).predict_proba(clean)[:, 1]
+    ours, theirs = np.mean(np.abs(p - truth)), np.mean(np.abs(boost - truth))
+    assert ours < theirs
+    assert ours < 0.02
+    assert expected_calibration_error(y, p) < 0.03
+
+
+def test_default_model_card_records_targets(default):
+    card = default.card
+    m = card["held_out_metrics"]
+    assert card["rows"] == 200_000 and card["range"]["kind"] == "assumptions"
+    assert card["range"]["members"] >= 20
+    assert m["mae_p_true"] <= 0.015
+    assert card["calibration"]["chosen"] in {"none", "sigmoid", "isotonic"}
+    for key in ("data_sha256", "assumptions_sha256", "sklearn_version", "artifact_sha256", "seed"):
+        assert card[key]
+
+
+# -- the pipeline and its parts -------------------------------------------------------------------
+
+
+def test_pipeline_and_fast_path_agree(small_model):
+    clean, _, _ = clean_training_data(generate(3000, seed=12))
+    fast = small_model.predict_clean(clean)["reversal_odds"].to_numpy()
+    slow = small_model.pipeline.predict_proba(clean)[:, 1]
+    np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-12)
+
+
+def test_same_seed_same_model():
+    data = generate(8000, seed=3)
+    a = train_model(data, TrainConfig(seed=3, members=2, n_jobs=1))
+    b = train_model(data, TrainConfig(seed=3, members=2, n_jobs=1))
+    np.testing.assert_array_equal(a.coef, b.coef)
+    np.testing.assert_array_equal(a.member_coef, b.member_coef)
+    assert a.card["held_out_metrics"] == b.card["held_out_metrics"]
+
+
+def test_sign_constraints_hold(small_model):
+    signs = column_signs()
+    assert np.all(small_model.coef[signs < 0] <= 0)
+    assert np.all(small_model.member_coef[:, signs < 0] <= 0)
+
+
+def test_constrained_logistic_is_a_sklearn_classifier():
+    rng = np.random.default_rng(0)
+    X = rng.random((2000, 3))
+    y = (rng.random(2000) < 1 / (1 + np.exp(-(2 * X[:, 0] - 1)))).astype(int)
+    est = SignConstrainedLogisticRegression(signs=[-1, 0, 0])
+    with pytest.raises(NotFittedError):
+        est.predict_proba(X)
+    fitted = clone(est).fit(X, y)
+    assert fitted.coef_[0, 0] == 0.0  # the true effect is positive: the constraint pins it at zero
+    assert fitted.predict_proba(X).shape == (2000, 2)
+    with pytest.raises(ValueError, match="signs has 2 entries"):
+        SignConstrainedLogisticRegression(signs=[-1, 0]).fit(X, y)
+    with pytest.raises(ValueError, match="two outcome classes"):
+        est.fit(X, np.zeros(2000))
+
+
+def test_basis_rejects_what_it_cannot_use():
+    with pytest.raises(TypeError, match="DataFrame"):
+        GuideBasis().fit(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="lacks variables"):
+        GuideBasis().fit(pd.DataFrame({"days_silent": [1.0]}))
+    names = GuideBasis().fit(pd.DataFrame(columns=list(__import__("model").FEATURES))).get_feature_names_out()
+    assert len(names) == len(column_owners()) == len(set(names))
+
+
+def test_build_pipeline_is_plain_sklearn():
+    pipe = build_pipeline()
+    assert [name for name, _ in pipe.steps] == ["features", "basis", "logistic"]
+    clone(pipe)
+
+
+# -- explanations and ranges ----------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(answer_sets(), min_size=1, max_size=8))
+def test_explanations_sum_to_log_odds_and_range_brackets(default, rows):
+    df = pd.DataFrame(rows, dtype=object)
+    pred = default.predict(df, AS_OF)
+    expl = default.explain(df, AS_OF)
+    p = pred["reversal_odds"].to_numpy()
+    np.testing.assert_allclose(expl.sum(axis=1).to_numpy(), np.log(p / (1 - p)), atol=1e-9)
+    assert set(QUIZ.ids) <= set(expl.columns)
+    assert (expl["safety_concern"] == 0).all()  # safety drives advice, never the odds
+    assert ((0 <= pred["odds_low"]) & (pred["odds_low"] <= pred["reversal_odds"])).all()
+    assert ((pred["reversal_odds"] <= pred["odds_high"]) & (pred["odds_high"] <= 1)).all()
+
+
+def test_bootstrap_range_for_a_given_file(small_model):
+    assert small_model.range_kind == "bootstrap"
+    assert small_model.card["range"]["kind"] == "bootstrap"
+    assert "bootstrap" in small_model.card["range"]["meaning"]
+
+
+# -- the guide's directions -----------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answer_sets(), st.integers(1, 30))
+def test_more_ignored_attempts_never_raise_odds(default, a, extra):
+    more = dict(a, attempts_ignored=a["attempts_ignored"] + extra)
+    assert odds(default, more) <= odds(default, a)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answer_sets())
+def test_a_block_never_raises_odds(default, a):
+    a = dict(a, blocked="no")
+    a.pop("days_blocked", None)
+    some = dict(a, blocked="some", days_blocked=min(5, a["days_since_breakup"]))
+    everywhere = dict(some, blocked="everywhere")
+    assert odds(default, everywhere) <= odds(default, some) <= odds(default, a)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answer_sets())
+def test_more_anger_never_raises_odds(default, a):
+    levels = [odds(default, dict(a, anger=v)) for v in QUIZ["anger"].values]
+    assert all(b <= a_ for a_, b in zip(levels, levels[1:], strict=False))
+
+
+def test_guide_directions_on_a_plain_case(default):
+    base = base_answers()
+    assert odds(default, dict(base, told_no_contact="yes")) < odds(default, base)
+    assert odds(default, dict(base, last_reply_tone="positive")) > odds(default, base)
+    assert odds(default, dict(base, last_reply_tone="cold")) < odds(default, base)
+    assert odds(default, dict(base, ex_reached_out="yes")) > odds(default, base)
+    assert odds(default, dict(base, emotional_messages=5)) < odds(default, base)
+    hopeless = dict(base, anger="furious", wronged_them="yes", blocked="everywhere", days_blocked=10)
+    assert odds(default, hopeless) < 0.05
+
+
+# -- loading safely ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    dst = tmp_path / "m"
+    shutil.copytree(default_model_dir(), dst)
+    return dst
+
+
+def test_default_loads_without_arguments(default):
+    assert default.version.startswith("exodds-")
+    assert load_model() is default  # cached
+
+
+def test_tampered_artifact_is_refused(model_copy):
+    path = model_copy / "model.joblib"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelLoadError, match="does not match its model card"):
+        load_model(model_copy)
+
+
+def test_truncated_artifact_is_refused(model_copy):
+    path = model_copy / "model.joblib"
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(ModelLoadError, match="damaged, truncated"):
+        load_model(model_copy)
+
+
+def test_other_sklearn_version_is_refused_with_the_rebuild_command(model_copy):
+    card_path = model_copy / "model_card.json"
+    card = json.loads(card_path.read_text())
+    card["sklearn_version"] = "0.99.0"
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelLoadError, match="exodds train --default"):
+        load_model(model_copy)
+
+
+def test_missing_files_get_clear_errors(tmp_path, model_copy):
+    with pytest.raises(ModelLoadError, match="no model file"):
+        load_model(tmp_path / "nothing")
+    (model_copy / "model_card.json").unlink()
+    with pytest.raises(ModelLoadError, match="model card"):
+        load_model(model_copy)
+
+
+def test_save_and_load_round_trip(small_model, tmp_path):
+    save_model(small_model, tmp_path / "out")
+    loaded = load_model(tmp_path / "out")
+    clean, _, _ = clean_training_data(generate(500, seed=13))
+    pd.testing.assert_frame_equal(loaded.predict_clean(clean), small_model.predict_clean(clean))
+    assert loaded.card["artifact_sha256"] == small_model.card["artifact_sha256"]
+    assert not list((tmp_path / "out").glob("*.part"))
+
+
+def test_training_refuses_bad_rows():
+    data = generate(200, seed=1)
+    data.loc[5, "anger"] = "livid"
+    with pytest.raises(ValueError, match="fail validation"):
+        train_model(data, TrainConfig(members=0, n_jobs=1))
+    data = generate(200, seed=1)
+    data.loc[3, "reconciled"] = 2
+    with pytest.raises(ValueError, match="must be 0 or 1"):
+        clean_training_data(data)
