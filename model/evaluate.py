@@ -70,7 +70,7 @@ def evaluate(
         train_clean, train_y = train_clean.iloc[fit], train_y[fit]
         say(f"generating {held_out_rows:,} fresh held-out rows (seed {train_seed + 1})")
         test_clean, test_y, test_truth = clean_training_data(synthetic.generate(held_out_rows, seed=train_seed + 1))
-        setup = {"data": "synthetic", "train_rows": int(len(train_y)), "held_out_rows": held_out_rows,
+        setup = {"data": "synthetic", "train_rows": len(train_y), "held_out_rows": held_out_rows,
                  "train_seed": train_seed, "held_out_seed": train_seed + 1}
     else:
         order = np.random.default_rng(seed).permutation(len(data))
@@ -80,7 +80,7 @@ def evaluate(
         model = train_model(train_df, TrainConfig(seed=seed, members=0), source="evaluation split")
         train_clean, train_y, _ = clean_training_data(train_df)
         test_clean, test_y, test_truth = clean_training_data(test_df)
-        setup = {"data": "file", "train_rows": int(len(train_y)), "held_out_rows": int(len(test_y)), "seed": seed}
+        setup = {"data": "file", "train_rows": len(train_y), "held_out_rows": len(test_y), "seed": seed}
 
     predictions = {"model": model.predict_clean(test_clean)["reversal_odds"].to_numpy()}
     for name, peer in peers(seed).items():
@@ -159,6 +159,10 @@ def write_report(result: dict[str, Any], out_dir: str | Path) -> Path:
     html = Environment(autoescape=True).from_string(_PAGE).render(
         setup=public["setup"], model=public["model"], metrics=public["metrics"], images=images,
         columns=["brier", "log_loss", "ece", "auc", "mae_p_true", "brier_gap_to_truth"],
+        alts={
+            "reliability.png": "Reliability diagram: observed rate against predicted probability for each model",
+            "truth.png": "Predicted against true probability for each model",
+        },
     )
     with atomic_write(out / "index.html", "w", encoding="utf-8") as fh:
         fh.write(html)
@@ -186,7 +190,6 @@ predicts real breakups.</p>
 <p>Lower is better for all but AUC. ECE uses 15 equal-width bins. mae_p_true is the mean absolute
 distance to the generator's true probability; brier_gap_to_truth is the Brier score above that of the truth.</p>
 {% for name, data in images.items() %}<figure><img src="data:image/png;base64,{{ data }}"
-alt="{{ 'Reliability diagram: observed rate against predicted probability for each model' if name == 'reliability.png' else 'Predicted against true probability for each model' }}">
-</figure>{% endfor %}
+alt="{{ alts[name] }}"></figure>{% endfor %}
 </body></html>
 """

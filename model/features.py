@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from model.quiz import QUIZ
 from model.validation import AnswersError, Problem, validate_frame
 
-__all__ = ["FEATURES", "FeatureExtractor", "features_from_clean"]
+__all__ = ["FEATURES", "FeatureExtractor", "features_from_clean", "features_markdown"]
 
 # name -> (meaning, range). Order is the output column order.
 FEATURES: dict[str, tuple[str, str]] = {
@@ -57,6 +57,13 @@ FEATURES: dict[str, tuple[str, str]] = {
         "0, 1",
     ),
 }
+
+
+def features_markdown() -> str:
+    """The variables table for the README, from ``FEATURES`` (a test keeps them equal)."""
+    rows = ["| variable | meaning | range |", "|---|---|---|"]
+    rows += [f"| `{name}` | {meaning} | {span} |" for name, (meaning, span) in FEATURES.items()]
+    return "\n".join(rows)
 
 
 def _is(codes: np.ndarray, question: str, value: str) -> np.ndarray:

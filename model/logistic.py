@@ -53,7 +53,8 @@ class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):
         # a column that is all zeros in the data carries no information: keep its effect at zero
         active &= np.abs(X).max(axis=0) > 0
         coef = np.zeros(n_cols)
-        for rounds in range(1, self.max_rounds + 1):
+        rounds = 0
+        for rounds in range(1, self.max_rounds + 1):  # noqa: B007 (kept for n_rounds_)
             lr = LogisticRegression(C=self.C, solver="newton-cholesky", max_iter=self.max_iter, tol=self.tol)
             lr.fit(X[:, active], y, sample_weight=sample_weight)
             coef = np.zeros(n_cols)

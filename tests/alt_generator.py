@@ -80,7 +80,8 @@ def alt_truth(df: pd.DataFrame) -> np.ndarray:
     z += -np.array([0, 0.3, 0.8, 1.5])[anger.astype(int)]
     z += -0.5 * wronged + 0.4 * wronged * apol
     z += -1.5 * ((anger == 3) & (wronged == 1) & (blocked == 2))
-    z += np.where(tone == "positive", 0.8, 0) + np.where(tone == "cold", -0.5, 0) + np.where(tone == "never_replied", -0.3, 0)
+    z += np.where(tone == "positive", 0.8, 0) + np.where(tone == "cold", -0.5, 0)
+    z += np.where(tone == "never_replied", -0.3, 0)
     z += 1.0 * (df["ex_reached_out"] == "yes").to_numpy(float)
     z += -0.25 * np.minimum(df["emotional_messages"].to_numpy(float), 6)
     z += -0.35 * (df["bad_blood"] == "yes").to_numpy(float)
