@@ -1,0 +1,173 @@
+"""The web app: the quiz page, the HTML report, and a JSON API with its OpenAPI description.
+
+Why FastAPI: it is well kept, builds the OpenAPI document from the routes, and its test client
+runs the whole app in process. Nothing is stored: each request is validated, scored, rendered
+and forgotten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from model import __version__
+from model.quiz import QUIZ
+from model.render import render_html, render_json
+from model.report import build_report
+from model.validation import AnswersError, Problem, parse_as_of
+from model.web import openapi
+from model.web.form import SCRIPT_HASH, form_answers, render_quiz
+from model.web.guard import MAX_BODY_BYTES, AccessLog, BodyLimit, SecurityHeaders, csp
+
+__all__ = ["CSP", "create_app"]
+
+CSP = csp([SCRIPT_HASH])
+_META_CSP = csp([SCRIPT_HASH], meta=True)  # repeated in the page, for a copy saved to disk
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+def _json_value(value: Any) -> Any:
+    """A problem's value as JSON: as given where JSON can carry it, else its text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        return _json_value(item())
+    return str(value)
+
+
+def problem_json(p: Problem) -> dict[str, Any]:
+    return {"question": str(p.column), "value": _json_value(p.value), "reason": str(p.reason)}
+
+
+def _invalid(problems: list[Problem], total: int | None = None) -> JSONResponse:
+    total = len(problems) if total is None else total
+    return JSONResponse(
+        {"detail": f"{total} invalid answer(s)", "errors": [problem_json(p) for p in problems]}, status_code=422
+    )
+
+
+def _error(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def create_app(
+    model: Any = None,
+    as_of: dt.date | str | None = None,
+    max_body: int = MAX_BODY_BYTES,
+    today: Callable[[], dt.date] = dt.date.today,
+) -> FastAPI:
+    """The ASGI app. ``model``: an ``OddsModel`` (default: the shipped one, loaded now, once);
+    ``as_of``: a fixed as-of date (tests); otherwise each request uses ``today()``, the server's
+    local date. ``max_body``: the request body limit in bytes.
+    """
+    if model is None:
+        from model.predict import load_model
+
+        model = load_model()
+    fixed = parse_as_of(as_of) if as_of not in (None, "") else None
+
+    def day() -> dt.date:
+        return fixed or today()
+
+    app = FastAPI(
+        title="exodds",
+        version=__version__,
+        summary="Odds that a breakup is reversed, as one breakup guide's assumptions see them.",
+        description=openapi.DESCRIPTION,
+        docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN: this app makes no external request
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+
+    # ---------------------------------------------------------------- pages
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def quiz_page() -> HTMLResponse:
+        return HTMLResponse(render_quiz(as_of=day(), csp=_META_CSP))
+
+    @app.post("/report", response_class=HTMLResponse, include_in_schema=False)
+    async def report_page(request: Request) -> Response:
+        if _media_type(request) not in _FORM_TYPES:
+            return Response(
+                "expected a form (application/x-www-form-urlencoded)\n", status_code=415, media_type="text/plain"
+            )
+        form = await request.form()
+        try:
+            answers = form_answers(form.multi_items())
+        finally:
+            await form.close()
+        when = day()
+        try:
+            report = build_report(answers, as_of=when, model=model)
+        except AnswersError as exc:
+            page = render_quiz(answers, exc.problems, as_of=when, csp=_META_CSP)
+            return HTMLResponse(page, status_code=422)
+        return HTMLResponse(render_html(report))
+
+    # ---------------------------------------------------------------- API
+
+    @app.get("/api/questions", tags=["quiz"], responses=openapi.QUESTIONS_RESPONSES)
+    def questions() -> JSONResponse:
+        """The quiz definition: every question with its help line, type, range or choices, and source."""
+        return JSONResponse(QUIZ.to_dict())
+
+    @app.post(
+        "/api/score",
+        tags=["report"],
+        responses=openapi.SCORE_RESPONSES,
+        openapi_extra=openapi.SCORE_REQUEST,
+        response_class=JSONResponse,
+    )
+    async def score(
+        request: Request,
+        as_of: str | None = Query(
+            None,
+            description="The day the answers were given (YYYY-MM-DD). Default: today, the server's local date.",
+        ),
+    ) -> Response:
+        """Score one answer set (question ids to answers) and return the results report as JSON."""
+        if not _is_json(_media_type(request)):
+            return _error(415, "expected Content-Type: application/json")
+        raw = await request.body()
+        try:
+            answers = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except (UnicodeDecodeError, ValueError) as exc:
+            return _error(400, f"the body is not valid UTF-8 JSON: {exc}")
+        if not isinstance(answers, dict):
+            reason = f"expected a JSON object of question id to answer, got {type(answers).__name__}"
+            return _invalid([Problem(None, "(body)", None, reason)])
+        try:
+            when = parse_as_of(as_of) if as_of else day()
+        except ValueError as exc:
+            return _invalid([Problem(None, "as_of", as_of, str(exc))])
+        try:
+            report = build_report(answers, as_of=when, model=model)
+        except AnswersError as exc:
+            return _invalid(exc.problems, exc.total)
+        return Response(render_json(report), media_type="application/json")
+
+    # Outermost last: headers reach every response, the 413 included; the log sees final statuses.
+    app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(AccessLog)
+    app.add_middleware(SecurityHeaders, policy=CSP)
+    return app

@@ -1,0 +1,160 @@
+"""The quiz page: form fields <-> answers, and each question's view with its value and errors.
+
+Why here: the page is generated from the quiz definition (``QUIZ``, via ``question_view``), so
+a new question or choice shows up in the browser without touching the template.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from base64 import b64encode
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from model.quiz import QUIZ
+from model.render import long_date
+from model.report import question_view
+from model.validation import Problem
+
+__all__ = ["SCRIPT", "SCRIPT_HASH", "form_answers", "render_quiz"]
+
+#: The page's only script (hides questions that don't apply); allowed by its hash, not 'unsafe-inline'.
+SCRIPT = resources.files("model").joinpath("templates/quiz_ask_if.js").read_text(encoding="utf-8")
+SCRIPT_HASH = "sha256-" + b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
+
+
+def form_answers(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Form fields -> an answer mapping for validation.
+
+    Blank fields are left out (a blank answer is the same as none); a field sent twice is kept
+    as a list, which validation reports instead of picking one.
+    """
+    out: dict[str, Any] = {}
+    for key, value in items:
+        if not isinstance(value, str):  # an uploaded file in a multipart form: not an answer
+            value = getattr(value, "filename", None) or "(a file)"
+        if not value.strip():
+            continue
+        if key in out:
+            prev = out[key]
+            out[key] = [*prev, value] if isinstance(prev, list) else [prev, value]
+        else:
+            out[key] = value
+    return out
+
+
+def _message(p: Problem, date_column: bool) -> str:
+    reason = str(p.reason)
+    reason = reason[:1].upper() + reason[1:]
+    return f"The date: {p.reason}" if date_column else reason
+
+
+def _web_help(help_text: str, date_alternative: str | None) -> str:
+    """The help line without the sentence that names the date column: the page has a date input."""
+    if not date_alternative:
+        return help_text
+    sentences = re.split(r"(?<=\.)\s+", help_text)
+    kept = [s for s in sentences if date_alternative not in s]
+    return " ".join(kept) if kept else help_text
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return str(value[0])
+    return str(value)
+
+
+def field_views(values: Mapping[str, Any], problems: Iterable[Problem]) -> tuple[list[dict[str, Any]], list[dict]]:
+    """Each question's view with the value to show and its messages; and the problems no question owns."""
+    owner = {q.id: q.id for q in QUIZ} | QUIZ.date_columns
+    errors: dict[str, list[str]] = {}
+    loose: list[dict[str, Any]] = []
+    for p in problems:
+        qid = owner.get(str(p.column))
+        if qid is None:
+            loose.append({"column": str(p.column), "reason": str(p.reason)})
+        else:
+            errors.setdefault(qid, []).append(_message(p, p.column != qid))
+    views = []
+    number, sub = 0, 0
+    for q in QUIZ:
+        if q.ask_if:  # a follow-up: numbered after the question it depends on (5a), so no gaps
+            sub += 1
+            label = f"{number}{chr(ord('a') + sub - 1)}"
+        else:
+            number, sub = number + 1, 0
+            label = str(number)
+        v = {"unit": None, "date_alternative": None, **question_view(q)}
+        messages = errors.get(q.id, [])
+        value = _shown(values.get(q.id))
+        if not value and q.default is not None and not values:
+            value = q.default  # a fresh form starts at the default; a sent form shows what was sent
+        v.update(
+            help=_web_help(q.help, q.date_alternative),
+            number=label,
+            value=value,
+            date_value=_shown(values.get(q.date_alternative)) if q.date_alternative else "",
+            errors=messages,
+            describedby=f"{q.id}-help" + (f" {q.id}-error" if messages else ""),
+            ask_if_json=json.dumps({k: list(a) for k, a in q.ask_if.items()}) if q.ask_if else "",
+            ask_if_words=_ask_if_words(q.ask_if),
+            # the browser checks these before sending; the server checks everything again
+            html_required=q.required and not q.ask_if and not q.date_alternative,
+        )
+        views.append(v)
+    return views, loose
+
+
+def _ask_if_words(ask_if: Mapping[str, tuple[str, ...]]) -> str:
+    """'Only if blocked is On some apps or my number or Everywhere.' in the quiz's own labels."""
+    parts = []
+    for qid, allowed in ask_if.items():
+        q = QUIZ[qid]
+        labels = [c.label for c in q.choices if c.value in allowed]
+        parts.append(f"you answered {' or '.join(f'“{x}”' for x in labels)} to “{q.text}”")
+    return "Only if " + " and ".join(parts) + "; leave it blank otherwise." if parts else ""
+
+
+@cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("model", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["long_date"] = long_date
+    return env
+
+
+def render_quiz(
+    values: Mapping[str, Any] | None = None,
+    problems: Iterable[Problem] = (),
+    as_of: dt.date | None = None,
+    csp: str = "",
+) -> str:
+    """The quiz page; with ``values`` and ``problems``, the sent form with each message by its question."""
+    values = values or {}
+    problems = list(problems)
+    fields, loose = field_views(values, problems)
+    day = as_of or dt.date.today()
+    return _env().get_template("quiz.html.j2").render(
+        fields=fields,
+        loose=loose,
+        n_problems=len(problems),
+        as_of=day,
+        today=day.isoformat(),
+        csp=csp,
+        script=Markup(SCRIPT),
+    )

@@ -1,0 +1,177 @@
+"""ASGI middleware that keeps answers private: a body size cap, security headers, a path-only access log.
+
+Why plain ASGI (not a framework hook): the size cap must see the raw byte stream before any
+parser does, and the headers must reach every response, error pages included.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+__all__ = ["MAX_BODY_BYTES", "AccessLog", "BodyLimit", "SecurityHeaders", "csp"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: A full answer set is well under 1 KiB as a form or as JSON; 16 KiB leaves room and no more.
+MAX_BODY_BYTES = 16 * 1024
+
+log = logging.getLogger("exodds.web")
+
+
+def csp(script_hashes: Iterable[str] = (), meta: bool = False) -> str:
+    """The Content-Security-Policy for every response: nothing external, scripts only by hash.
+
+    ``meta``: the copy for a ``<meta>`` tag in the page, which may not carry frame-ancestors.
+    """
+    scripts = " ".join(f"'{h}'" for h in script_hashes) or "'none'"
+    policy = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        f"script-src {scripts}; form-action 'self'; base-uri 'none'"
+    )
+    return policy if meta else policy + "; frame-ancestors 'none'"
+
+
+async def _plain(send: Send, status: int, text: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    body = text.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, by Content-Length and by counting the stream.
+
+    The body is read (at most ``limit`` + one chunk) before the app runs, so a chunked or
+    lying upload is refused before any parser sees it, and the app gets it replayed whole.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES):
+        self.app = app
+        self.limit = int(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_big = f"request body too large: the limit is {self.limit} bytes\n"
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                await _plain(send, 400, "Content-Length is not a number\n")
+                return
+            if declared > self.limit:
+                await _plain(send, 413, too_big)
+                return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await _plain(send, 413, too_big)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for the disconnect
+
+        await self.app(scope, replay, send)
+
+
+class SecurityHeaders:
+    """Add the CSP and the other privacy headers to every response, error pages included."""
+
+    def __init__(self, app: ASGIApp, policy: str):
+        self.app = app
+        self.headers = [
+            (b"content-security-policy", policy.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-frame-options", b"DENY"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            # pages may echo answers (a form sent back with its errors, a report): never cache them
+            (b"cache-control", b"no-store"),
+        ]
+        self.names = {name for name, _ in self.headers}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in self.names]
+                message["headers"] = kept + self.headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            # Log where it failed, never the message: it may quote an answer.
+            frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            where = f" at {frame.filename}:{frame.lineno}" if frame else ""
+            log.error("%s %s failed: %s%s", scope.get("method"), scope.get("path"), type(exc).__name__, where)
+            if not started:
+                await _plain(send_with_headers, 500, "internal error: nothing was stored\n")
+
+
+class AccessLog:
+    """One line per request: method, path (never the query string or body), status and time."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 0
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            ms = 1000 * (time.perf_counter() - start)
+            log.info("%s %s %s %.0f ms", scope.get("method", "?"), scope.get("path", "?"), status or "-", ms)
