@@ -214,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         ours = min(time_exodds(input_path, output_path) for _ in range(args.repeat))
         base = [time_baseline(input_path, output_path, tmp_path / "baseline.csv") for _ in range(args.repeat)]
         best = min(base, key=lambda t: t[0])
-        rows = sum(1 for _ in open(input_path, "rb")) - 1
+        with open(input_path, "rb") as fh:
+            rows = sum(1 for _ in fh) - 1
         peak = peak_memory_mb(input_path, tmp_path / "mem.scored.csv", args.fake)
         print(f"exodds score:            {ours:7.2f} s  ({rows / ours:,.0f} rows/s)")
         print(f"pyarrow read + write:    {best[0]:7.2f} s  (read {best[1]:.2f} s, write {best[2]:.2f} s)")

@@ -24,6 +24,7 @@ import csv
 import datetime as dt
 import gzip
 import io
+import itertools
 import os
 import re
 import sys
@@ -173,7 +174,7 @@ def score_frame(
     model = default_model() if model is None else model
     advice = default_advice() if advice is None else advice
     resolved = resolve_columns([str(c) for c in df.columns], mapping)
-    quiz_df, row_as_of, map_problems, date_failed = apply_mapping(df, resolved)
+    quiz_df, row_as_of, map_problems, date_failed = apply_mapping(df, resolved, use_timestamp=as_of is None)
     n = len(df)
     if as_of is not None:
         as_of_days = _as_of_days(as_of, n)
@@ -445,6 +446,12 @@ def _first_record(text: str, delimiter: str) -> list[str] | None:
 
 
 def _check_header(path: Path, header: Sequence[str]) -> None:
+    if _looks_like_data(header) and not any(h.strip().casefold() in QUIZ.columns for h in header):
+        shown = ",".join(header)[:80]
+        raise InputError(
+            f"{path}: no header: the first line ({shown!r}) looks like answers, not column names; "
+            "add a header line naming the columns"
+        )
     seen: dict[str, int] = {}
     for h in header:
         seen[h] = seen.get(h, 0) + 1
@@ -512,7 +519,7 @@ def _fast_chunks(info: InputInfo, block_size: int, coded: Sequence[str] = ()) ->
                     quoted_strings_can_be_null=False,
                 ),
             )
-        except pa.ArrowInvalid as exc:
+        except (pa.ArrowInvalid, OSError) as exc:
             raise _UseCarefulPath(str(exc)) from None
         if reader.schema.names != info.header:
             raise _UseCarefulPath("header differs")
@@ -522,7 +529,7 @@ def _fast_chunks(info: InputInfo, block_size: int, coded: Sequence[str] = ()) ->
                 batch = reader.read_next_batch()
             except StopIteration:
                 break
-            except pa.ArrowInvalid as exc:
+            except (pa.ArrowInvalid, OSError) as exc:
                 raise _UseCarefulPath(str(exc)) from None
             n = batch.num_rows
             yield Chunk(np.arange(start, start + n, dtype=np.int64), batch, [], raw.tell())
@@ -533,6 +540,13 @@ def _fast_chunks(info: InputInfo, block_size: int, coded: Sequence[str] = ()) ->
 
 def _careful_chunks(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
     """Every record accounted for: ragged or unreadable ones rejected, non-UTF-8 ones recoded."""
+    try:
+        yield from _careful_records(info, chunk_rows)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{info.path}: cannot read the whole file (cut short?): {exc}") from None
+
+
+def _careful_records(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
     ncols = len(info.header)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     with _open_binary(info.path, info.compressed) as raw:
@@ -687,9 +701,7 @@ class _CsvSink:
         self._file = pa.OSFile(str(path), "wb")
         self._out = pa.CompressedOutputStream(self._file, "gzip") if compressed else self._file
         self._delimiter = delimiter
-        line = io.StringIO()
-        csv.writer(line, delimiter=delimiter, lineterminator="\n").writerow(list(names))
-        self._out.write(line.getvalue().encode("utf-8"))
+        self._out.write(_csv_lines([list(names)], delimiter).encode("utf-8"))
         self._plain = pacsv.WriteOptions(include_header=False, delimiter=delimiter, quoting_style="none")
         self._quoted = pacsv.WriteOptions(include_header=False, delimiter=delimiter, quoting_style="needed")
 
@@ -723,15 +735,13 @@ class _CsvSink:
             return
         starts = np.flatnonzero(np.diff(np.r_[0, dirty.astype(np.int8), 0]) != 0)
         bounds = np.r_[0, starts, table.num_rows]
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        for lo, hi in itertools.pairwise(bounds):
             if hi <= lo:
                 continue
             part = table.slice(lo, hi - lo)
             if dirty[lo]:
-                text = io.StringIO()
-                writer = csv.writer(text, delimiter=self._delimiter, lineterminator="\n")
-                writer.writerows(zip(*(_as_text_list(c) for c in part.columns), strict=True))
-                self._out.write(text.getvalue().encode("utf-8"))
+                rows = list(zip(*(_as_text_list(c) for c in part.columns), strict=True))
+                self._out.write(_csv_lines(rows, self._delimiter).encode("utf-8"))
             else:
                 buf = pa.BufferOutputStream()
                 pacsv.write_csv(part, buf, self._plain)
@@ -741,6 +751,27 @@ class _CsvSink:
         self._out.close()
         if self._out is not self._file:
             self._file.close()
+
+
+def _csv_lines(rows: Sequence[Sequence[Any]], delimiter: str = ",") -> str:
+    """CSV text with minimal quoting and "\n" line ends.
+
+    Python's writer quotes only the characters of its line terminator, so a
+    value holding a lone "\r" would go out unquoted with "\n"; write with
+    "\r\n" (which quotes both) and shorten each record's own terminator.
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
+    if not any(isinstance(v, str) and ("\r" in v or "\n" in v) for r in rows for v in r):
+        writer.writerows(rows)
+        return buf.getvalue().replace("\r\n", "\n")
+    out = []
+    for r in rows:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow(r)
+        out.append(buf.getvalue()[:-2] + "\n")
+    return "".join(out)
 
 
 def _as_text_list(col: pa.ChunkedArray) -> list[str]:
@@ -774,11 +805,10 @@ class _ParquetSink:
 class _ErrorSink:
     def __init__(self, path: Path):
         self._fh = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed by close())
-        self._writer = csv.writer(self._fh, lineterminator="\n")
-        self._writer.writerow(ERROR_COLUMNS)
+        self._fh.write(_csv_lines([ERROR_COLUMNS]))
 
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        self._writer.writerows(rows)
+        self._fh.write(_csv_lines(rows))
 
     def close(self) -> None:
         self._fh.close()
@@ -916,10 +946,7 @@ def _resolve(info: InputInfo, mapping: ColumnMapping | None) -> Resolved:
     try:
         return resolve_columns(info.header, mapping)
     except MissingColumnsError as exc:
-        hint = ""
-        if mapping is None and _looks_like_data(info.header):
-            hint = " The first line looks like answers, not a header: the file needs a header line."
-        raise MissingColumnsError(exc.missing, f"{info.path}: {exc}{hint}") from None
+        raise MissingColumnsError(exc.missing, f"{info.path}: {exc}") from None
     except ValueError as exc:
         raise InputError(f"{info.path}: {exc}") from None
 

@@ -279,7 +279,7 @@ def _check_required(by_quiz: dict[str, str], absent: list[str], mapping: ColumnM
 
 
 def apply_mapping(
-    df: pd.DataFrame, resolved: Resolved
+    df: pd.DataFrame, resolved: Resolved, *, use_timestamp: bool = True
 ) -> tuple[pd.DataFrame, np.ndarray | None, pd.DataFrame, dict[str, np.ndarray]]:
     """Raw export columns -> a frame of quiz columns, plus per-row as-of dates and problems.
 
@@ -287,7 +287,8 @@ def apply_mapping(
     problems (``pos``, ``column``, ``value``, ``reason``) name the export
     header; ``date_failed`` maps a question id to the rows whose date answer
     could not be read (so "missing" is not reported for them as well).
-    ``df`` is never modified.
+    ``df`` is never modified. With ``use_timestamp=False`` the timestamp
+    column is not read (an explicit as-of date replaces it).
     """
     mapping = resolved.mapping
     data: dict[str, Any] = {}
@@ -308,12 +309,12 @@ def apply_mapping(
         data[qcol] = col
     out = pd.DataFrame(data, index=df.index)
     as_of = None
-    if resolved.timestamp is not None:
+    if resolved.timestamp is not None and use_timestamp:
         assert mapping is not None
         raw = df[resolved.timestamp]
         as_of, blank, bad = parse_timestamps(raw, mapping.timestamp_format, mapping.dayfirst)
         parts.append(
-            _problems(blank, resolved.timestamp, raw, "missing: the response timestamp gives the date the answers were given")
+            _problems(blank, resolved.timestamp, raw, "missing: the response timestamp dates the answers")
         )
         fmt = mapping.timestamp_format or "an ISO date-time"
         parts.append(_problems(bad, resolved.timestamp, raw, f"not a date-time: expected {fmt}"))

@@ -1,0 +1,718 @@
+"""Batch scoring: the pure score_frame core and ``exodds score`` on real-world messy files.
+
+Most tests score with small stand-ins for the model and the advice rules
+(``FakeModel``/``FakeAdvice``) so they test this pipeline alone; the
+``test_end_to_end_*`` tests use the real ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import AS_OF, valid_answer_sets
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from model import batch
+from model.cli import main
+from model.mapping import MissingColumnsError
+from model.quiz import QUIZ
+
+DATA = Path(__file__).parent / "data"
+IDS = list(QUIZ.ids)
+REQUIRED = [q.id for q in QUIZ if q.required]
+
+GOOD = {
+    "days_since_breakup": "40",
+    "days_silent": "10",
+    "attempts_ignored": "2",
+    "attempts_last_week": "0",
+    "blocked": "no",
+    "days_blocked": "",
+    "told_no_contact": "no",
+    "anger": "annoyed",
+    "wronged_them": "no",
+    "apologized": "yes",
+    "bad_blood": "no",
+    "last_reply_tone": "neutral",
+    "ex_reached_out": "no",
+    "emotional_messages": "1",
+    "safety_concern": "no",
+}
+
+
+# --------------------------------------------------------------------------- stand-ins
+
+
+class FakeModel:
+    """Linear in a few answers; explanations sum with the intercept to the log-odds."""
+
+    version = "fake-1"
+    weights: ClassVar[dict[str, float]] = {"days_silent": 0.02, "attempts_ignored": -0.3, "emotional_messages": -0.1}
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def explain_clean(self, clean: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame(0.0, index=clean.index, columns=IDS)
+        for qid, w in self.weights.items():
+            out[qid] = w * (clean[qid].to_numpy(dtype=float) - 5)
+        out["intercept"] = -1.0
+        return out
+
+    def predict_clean(self, clean: pd.DataFrame) -> pd.DataFrame:
+        self.calls += 1
+        z = self.explain_clean(clean).sum(axis=1).to_numpy()
+        p = 0.5 * (1 + np.tanh(0.5 * z))
+        return pd.DataFrame(
+            {"reversal_odds": p, "odds_low": p * 0.8, "odds_high": p + (1 - p) * 0.2}, index=clean.index
+        )
+
+
+class FakeAdvice:
+    """Stage 3 after 30 silent days, else 1; earliest contact when 30 days are complete; none if told."""
+
+    @staticmethod
+    def plan_frame(clean: pd.DataFrame, as_of: Any) -> pd.DataFrame:
+        n = len(clean)
+        as_of = np.asarray(as_of, dtype="datetime64[D]")
+        as_of = np.broadcast_to(as_of, (n,))
+        silent = clean["days_silent"].to_numpy(dtype=np.int64)
+        earliest = as_of + np.maximum(30 - silent, 0).astype("timedelta64[D]")
+        told = (clean["told_no_contact"] == "yes").to_numpy()
+        earliest = np.where(told, np.datetime64("NaT", "D"), earliest)
+        return pd.DataFrame(
+            {"stage": np.where(silent >= 30, 3, 1), "plan": "p", "earliest_contact": earliest, "wait_reason": ""},
+            index=clean.index,
+        )
+
+    @staticmethod
+    def bands(p: np.ndarray) -> np.ndarray:
+        return np.where(np.asarray(p) < 0.25, "low", "fair")
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch) -> FakeModel:
+    """``exodds score`` (and score_frame without arguments) use the stand-ins."""
+    model = FakeModel()
+    monkeypatch.setattr(batch, "default_model", lambda: model)
+    monkeypatch.setattr(batch, "default_advice", lambda: FakeAdvice)
+    return model
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def row(rid: str = "r", **over: str) -> dict[str, str]:
+    return {"respondent": rid, **GOOD, **over}
+
+
+def csv_text(rows: list[dict[str, str]], header: list[str] | None = None, delimiter: str = ",") -> str:
+    header = header or list(rows[0])
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    w.writerow(header)
+    for r in rows:
+        w.writerow([r.get(h, "") for h in header])
+    return out.getvalue()
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    return path
+
+
+def score(capsys: pytest.CaptureFixture[str], *args: Any, as_of: bool = True) -> tuple[int, str, str]:
+    """Run ``exodds score`` in-process: (exit code, stdout, stderr)."""
+    code = main(["score", *map(str, args), *(["--as-of", AS_OF.isoformat()] if as_of else [])])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def last_line(out: str) -> str:
+    return out.strip().splitlines()[-1]
+
+
+def read_out(path: Path, sep: str = ",") -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep)
+
+
+def read_errors(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part"))
+
+
+# --------------------------------------------------------------------------- score_frame
+
+
+def frame(*rows: dict[str, str], index: list[Any] | None = None) -> pd.DataFrame:
+    df = pd.DataFrame(list(rows), dtype=object)
+    if index is not None:
+        df.index = index
+    return df
+
+
+def test_score_frame_scores_valid_rows_and_explains_the_rest():
+    df = frame(
+        row("a"),
+        row("b", anger="livid"),
+        row("c", days_silent="45", days_since_breakup="50", attempts_ignored="5"),
+        index=[10, 11, 12],
+    )
+    result = batch.score_frame(df, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
+    assert list(result.scored.columns) == batch.SCORE_COLUMNS
+    assert list(result.scored.index) == [10, 12]
+    assert list(result.valid) == [True, False, True]
+    assert (result.n_rows, result.n_scored, result.n_rejected) == (3, 2, 1)
+    assert result.problems.to_dict("records") == [
+        {"row": 11, "column": "anger", "value": "livid",
+         "reason": "not one of the choices: expected one of none, annoyed, angry, furious"}
+    ]
+    s = result.scored
+    assert ((s.odds_low <= s.reversal_odds) & (s.reversal_odds <= s.odds_high)).all()
+    assert list(s.stage) == [1, 3]
+    assert list(s.earliest_contact) == [pd.Timestamp(AS_OF + dt.timedelta(days=20)), pd.Timestamp(AS_OF)]
+    assert list(s.band) == ["fair", "fair"]  # odds 0.60 and 0.55
+    assert set(s.model_version) == {"fake-1"}
+    # days_silent 10 -> 0.02 * 5 > 0 raises; attempts_ignored 2 -> -0.3 * -3 > 0 raises more
+    assert s.top_factor_up.iloc[0] == "attempts_ignored"
+    assert s.top_factor_down.iloc[0] == ""  # nothing lowers these odds
+    assert s.top_factor_up.iloc[1] == "days_silent"  # 45 days: 0.02 * 40
+    assert s.top_factor_down.iloc[1] == ""
+
+
+def test_score_frame_top_factor_down_names_the_most_negative():
+    df = frame(row("a", attempts_ignored="9", emotional_messages="30"))
+    s = batch.score_frame(df, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF).scored
+    assert s.top_factor_down.iloc[0] == "emotional_messages"  # -0.1 * 25 < -0.3 * 4
+    assert s.top_factor_up.iloc[0] == "days_silent"
+
+
+def test_score_frame_is_pure():
+    df = frame(row("a"), row("b", days_silent="x"), row("c", blocked="some", days_blocked="3"), index=[3, 1, 2])
+    before = df.copy(deep=True)
+    one = batch.score_frame(df, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
+    two = batch.score_frame(df, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
+    pd.testing.assert_frame_equal(df, before)
+    assert df.dtypes.equals(before.dtypes)
+    pd.testing.assert_frame_equal(one.scored, two.scored)
+    pd.testing.assert_frame_equal(one.problems, two.problems)
+    assert list(one.problems["row"]) == [1]
+
+
+def test_score_frame_uses_one_pass_when_the_model_offers_it():
+    class OnePass(FakeModel):
+        def score_clean(self, clean, explain=True):
+            self.calls += 100
+            return FakeModel.predict_clean(self, clean), self.explain_clean(clean)
+
+    model = OnePass()
+    batch.score_frame(frame(row()), model=model, advice=FakeAdvice, as_of=AS_OF)
+    assert model.calls == 101  # score_clean once (which predicts once), no separate predict_clean
+
+
+def test_score_frame_names_every_missing_required_column():
+    df = frame(row()).drop(columns=["anger", "blocked", "days_since_breakup"])
+    with pytest.raises(MissingColumnsError) as info:
+        batch.score_frame(df, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
+    assert info.value.missing == ["days_since_breakup", "blocked", "anger"]
+    for name in ("days_since_breakup (or breakup_date)", "blocked", "anger"):
+        assert name in str(info.value)
+
+
+def test_score_frame_accepts_one_as_of_per_row():
+    df = frame(row("a", breakup_date="2026-01-01", days_since_breakup=""),
+               row("b", breakup_date="2026-01-01", days_since_breakup=""))
+    df = df.assign(days_silent="0")
+    as_of = ["2026-01-11", "2025-12-31"]  # the second is before the breakup date
+    result = batch.score_frame(df, model=FakeModel(), advice=FakeAdvice, as_of=as_of)
+    assert list(result.valid) == [True, False]
+    assert result.problems["reason"].iloc[0] == "in the future of the as-of date"
+    assert result.scored["earliest_contact"].iloc[0] == pd.Timestamp("2026-02-10")
+
+
+def test_score_frame_with_no_rows():
+    result = batch.score_frame(frame(row()).iloc[:0], model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
+    assert result.n_rows == 0 and list(result.scored.columns) == batch.SCORE_COLUMNS
+
+
+# --------------------------------------------------------------------------- paths
+
+
+@pytest.mark.parametrize(
+    ("name", "scored", "errors"),
+    [
+        ("responses.csv", "responses.scored.csv", "responses.scored.errors.csv"),
+        ("x.csv.gz", "x.scored.csv.gz", "x.scored.errors.csv"),
+        ("export.parquet", "export.scored.parquet", "export.scored.errors.csv"),
+        ("export", "export.scored", "export.scored.errors.csv"),
+        ("my.data.tsv", "my.data.scored.tsv", "my.data.scored.errors.csv"),
+    ],
+)
+def test_default_names(name, scored, errors):
+    out = batch.default_output_path(Path("d") / name)
+    assert out == Path("d") / scored
+    assert batch.default_errors_path(out) == Path("d") / errors
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_clean_file_is_scored_with_every_column_kept_as_text(tmp_path, capsys, fakes):
+    rows = [row("007"), row("0042", blocked="Everywhere", days_blocked="03"), row("1e3")]
+    src = write(tmp_path / "responses.csv", csv_text(rows))
+    code, out, err = score(capsys, src)
+    assert (code, last_line(out), err) == (0, "read 3, scored 3, rejected 0", "")
+    got = read_out(tmp_path / "responses.scored.csv")
+    assert list(got.columns) == list(rows[0]) + batch.SCORE_COLUMNS
+    assert list(got["respondent"]) == ["007", "0042", "1e3"]
+    assert list(got["blocked"]) == ["no", "Everywhere", "no"]  # as written, not normalised
+    assert list(got["days_blocked"]) == ["", "03", ""]
+    assert list(got["earliest_contact"]) == [(AS_OF + dt.timedelta(days=20)).isoformat()] * 3
+    assert list(got["model_version"]) == ["fake-1"] * 3
+    assert read_errors(tmp_path / "responses.scored.errors.csv").empty
+    assert leftovers(tmp_path) == []
+
+
+def test_output_and_errors_can_be_named(tmp_path, capsys, fakes):
+    src = write(tmp_path / "in.csv", csv_text([row("a"), row("b", anger="?")]))
+    code, out, _ = score(capsys, src, "--out", tmp_path / "sub" / "o.csv", "--errors", tmp_path / "e.csv")
+    assert code == 3 and last_line(out) == "read 2, scored 1, rejected 1"
+    assert list(read_out(tmp_path / "sub" / "o.csv")["respondent"]) == ["a"]
+    assert list(read_errors(tmp_path / "e.csv")["row"]) == ["2"]
+
+
+def test_messy_fixture_scores_what_it_can_and_accounts_for_the_rest(tmp_path, capsys, fakes):
+    """BOM, CRLF, ragged rows both ways, a quoted newline, a Latin-1 byte, huge, negative, blank."""
+    code, out, err = score(capsys, DATA / "messy.csv", "--out", tmp_path / "m.csv")
+    assert code == 3
+    assert last_line(out) == "read 9, scored 4, rejected 5"
+    assert "1 record(s) were not valid UTF-8" in err and "records 4" in err
+    got = read_out(tmp_path / "m.csv")
+    assert list(got["respondent"]) == ["007", "009", "010", "015"]
+    assert list(got["note"]) == ["", "first line\nsecond line", "café", "ok"]
+    errors = read_errors(tmp_path / "m.errors.csv")
+    assert list(errors["row"]) == ["2", "5", "6", "7", "8"]
+    assert list(errors["column"]) == ["(record)", "days_since_breakup", "attempts_ignored", "anger", "(record)"]
+    assert errors["value"].iloc[1] == "99999999999999999999"
+    assert errors["value"].iloc[2] == "-3"
+    assert errors["reason"].iloc[0] == "has 4 field(s), expected 17 like the header (line 3)"
+    assert errors["reason"].iloc[4] == "has 19 field(s), expected 17 like the header (line 10)"  # after 2-line record
+    assert "minimum" in errors["reason"].iloc[2] and "required" in errors["reason"].iloc[3]
+
+
+def test_quoted_newlines_count_records_not_lines(tmp_path, capsys, fakes):
+    rows = [row("a", note="one\ntwo\nthree"), row("b", note='say "hi",\r\nthen wait'), row("c", anger="x")]
+    src = write(tmp_path / "q.csv", csv_text(rows))
+    code, out, _ = score(capsys, src)
+    assert (code, last_line(out)) == (3, "read 3, scored 2, rejected 1")
+    got = read_out(tmp_path / "q.scored.csv")
+    assert list(got["note"]) == ["one\ntwo\nthree", 'say "hi",\r\nthen wait']
+    assert list(read_errors(tmp_path / "q.scored.errors.csv")["row"]) == ["3"]
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_semicolon_and_tab_separated(tmp_path, capsys, fakes, delimiter):
+    rows = [row("a", note="1,5 kg"), row("b", days_silent="-1")]
+    src = write(tmp_path / "s.csv", csv_text(rows, delimiter=delimiter))
+    code, out, _ = score(capsys, src)
+    assert (code, last_line(out)) == (3, "read 2, scored 1, rejected 1")
+    text = (tmp_path / "s.scored.csv").read_text(encoding="utf-8")
+    assert text.splitlines()[0].split(delimiter)[:2] == ["respondent", "days_since_breakup"]  # same separator
+    assert read_out(tmp_path / "s.scored.csv", sep=delimiter)["note"].tolist() == ["1,5 kg"]
+
+
+def test_bom_is_not_part_of_the_first_header(tmp_path, capsys, fakes):
+    header = [*IDS, "respondent"]
+    src = write(tmp_path / "bom.csv", b"\xef\xbb\xbf" + csv_text([row("a")], header=header).encode())
+    code, out, _ = score(capsys, src)
+    assert (code, last_line(out)) == (0, "read 1, scored 1, rejected 0")
+    assert read_out(tmp_path / "bom.scored.csv").columns[0] == "days_since_breakup"
+
+
+def test_latin1_file_is_read_whole_with_a_warning(tmp_path, capsys, fakes):
+    text = csv_text([row("a", note="café crème"), row("b", note="naïve"), row("c", note="plain")])
+    src = write(tmp_path / "l.csv", text.encode("latin-1"))
+    code, out, err = score(capsys, src)
+    assert (code, last_line(out)) == (0, "read 3, scored 3, rejected 0")
+    assert "2 record(s) were not valid UTF-8" in err
+    assert read_out(tmp_path / "l.scored.csv")["note"].tolist() == ["café crème", "naïve", "plain"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"\n\n  \n", "the file is empty"),
+        (b"\xef\xbb\xbf", "the file is empty"),
+        (b"PK\x03\x04" + b"\x00" * 100, "ZIP archive"),
+        (bytes(range(256)) * 40, "binary data"),
+        (b"\xff\xfea\x00b\x00", "UTF-16"),
+    ],
+)
+def test_unusable_input_exits_2_and_writes_nothing(tmp_path, capsys, fakes, content, message):
+    src = write(tmp_path / "bad.csv", content)
+    code, out, err = score(capsys, src)
+    assert code == 2 and out == ""
+    assert message in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+
+
+def test_missing_file_exits_2(tmp_path, capsys, fakes):
+    code, _, err = score(capsys, tmp_path / "nope.csv")
+    assert code == 2 and "no such file" in err
+
+
+def test_header_only_gives_an_empty_output(tmp_path, capsys, fakes):
+    src = write(tmp_path / "h.csv", ",".join(["respondent", *IDS]) + "\n")
+    code, out, _ = score(capsys, src)
+    assert (code, last_line(out)) == (0, "read 0, scored 0, rejected 0")
+    text = (tmp_path / "h.scored.csv").read_text()
+    assert text.strip() == ",".join(["respondent", *IDS, *batch.SCORE_COLUMNS])
+
+
+def test_duplicate_header_names_exit_2(tmp_path, capsys, fakes):
+    src = write(tmp_path / "d.csv", csv_text([row()], header=[*IDS, "note", "note", "anger"]))
+    code, out, err = score(capsys, src)
+    assert code == 2 and out == ""
+    assert "duplicate column names" in err and "'note'" in err and "'anger'" in err
+
+
+def test_missing_required_columns_are_all_named(tmp_path, capsys, fakes):
+    header = [h for h in ["respondent", *IDS] if h not in ("anger", "blocked", "days_silent", "safety_concern")]
+    src = write(tmp_path / "m.csv", csv_text([row()], header=header))
+    code, out, err = score(capsys, src)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1  # one message
+    for name in ("days_silent (or last_contact_date)", "blocked", "anger"):
+        assert name in err
+    assert "safety_concern" not in err  # optional
+    assert "mapping-template" in err
+    assert list(tmp_path.iterdir()) == [src]
+
+
+def test_headerless_file_is_recognised(tmp_path, capsys, fakes):
+    text = csv_text([row("a"), row("b")])
+    src = write(tmp_path / "n.csv", "\n".join(text.splitlines()[1:]) + "\n")
+    code, _, err = score(capsys, src)
+    assert code == 2 and "no header" in err and "looks like answers, not column names" in err
+
+
+def test_unknown_columns_are_passed_through_in_place(tmp_path, capsys, fakes):
+    header = ["zip", *IDS[:5], "Comment (free text)", *IDS[5:], ""]
+    rows = [{**row(), "zip": "01234", "Comment (free text)": "  spaced  ", "": "x"}]
+    src = write(tmp_path / "u.csv", csv_text(rows, header=header))
+    code, _, _ = score(capsys, src)
+    assert code == 0
+    got = read_out(tmp_path / "u.scored.csv")
+    assert list(got.columns)[: len(header)] == [*header[:-1], "Unnamed: 17"]  # pandas' name for ""
+    assert got["zip"].iloc[0] == "01234" and got["Comment (free text)"].iloc[0] == "  spaced  "
+
+
+def test_header_case_and_spaces_are_forgiven(tmp_path, capsys, fakes):
+    header = [f" {h.upper()} " if i % 2 else h for i, h in enumerate(IDS)]
+    src = write(tmp_path / "c.csv", csv_text([dict(zip(header, GOOD.values(), strict=True))], header=header))
+    code, out, _ = score(capsys, src)
+    assert (code, last_line(out)) == (0, "read 1, scored 1, rejected 0")
+
+
+def test_huge_numbers_negatives_and_blanks(tmp_path, capsys, fakes):
+    rows = [
+        row("big", emotional_messages="1" + "0" * 400),
+        row("inf", attempts_ignored="inf"),
+        row("neg", days_since_breakup="-40"),
+        row("frac", attempts_ignored="2.5"),
+        row("blank", told_no_contact="   "),
+        row("allblank", **dict.fromkeys(GOOD, "")),
+        row("ok"),
+    ]
+    src = write(tmp_path / "n.csv", csv_text(rows))
+    code, out, _ = score(capsys, src)
+    assert (code, last_line(out)) == (3, "read 7, scored 1, rejected 6")
+    errors = read_errors(tmp_path / "n.scored.errors.csv")
+    assert set(errors["row"]) == {"1", "2", "3", "4", "5", "6"}
+    first = errors[errors["row"] == "1"].iloc[0]
+    assert first["column"] == "emotional_messages" and first["value"] == "1" + "0" * 400
+    assert (errors[errors["row"] == "6"]["reason"] == "missing: this answer is required").sum() >= 10
+
+
+@pytest.mark.parametrize("name", ["g.csv.gz", "g_no_extension"])
+def test_gzip_by_extension_or_magic_bytes(tmp_path, capsys, fakes, name):
+    src = write(tmp_path / name, gzip.compress(csv_text([row("a"), row("b", anger="")]).encode()))
+    code, out, _ = score(capsys, src, "--out", tmp_path / "o.csv")
+    assert (code, last_line(out)) == (3, "read 2, scored 1, rejected 1")
+    assert read_out(tmp_path / "o.csv")["respondent"].tolist() == ["a"]
+
+
+def test_gzip_output_by_extension(tmp_path, capsys, fakes):
+    src = write(tmp_path / "x.csv", csv_text([row("a")]))
+    code, _, _ = score(capsys, src, "--out", tmp_path / "x.scored.csv.gz")
+    assert code == 0
+    text = gzip.decompress((tmp_path / "x.scored.csv.gz").read_bytes()).decode()
+    assert text.splitlines()[1].startswith("a,40,10")
+
+
+def test_truncated_gzip_exits_2_without_output(tmp_path, capsys, fakes):
+    data = gzip.compress(csv_text([row(str(i)) for i in range(2000)]).encode())
+    src = write(tmp_path / "t.csv.gz", data[: len(data) // 2])
+    code, out, err = score(capsys, src)
+    assert code == 2 and out == "" and "t.csv.gz" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv.gz"]
+
+
+def test_gzip_cut_short_mid_stream_exits_2(tmp_path, capsys, fakes):
+    data = gzip.compress(csv_text([row(f"{i:06d}", note=f"n{i * 7919 % 10007}") for i in range(40000)]).encode())
+    src = write(tmp_path / "t.csv.gz", data[: int(len(data) * 0.8)])
+    code, out, err = score(capsys, src)
+    assert code == 2 and out == "" and "t.csv.gz" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv.gz"]
+
+
+def test_parquet_in_parquet_out_keeps_types(tmp_path, capsys, fakes):
+    df = pd.DataFrame([row("a"), row("b", anger="nope")]).assign(
+        days_silent=[10, 3], attempts_ignored=[2, 1], weight=[1.5, 2.5]
+    )
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp_path / "p.parquet")
+    code, out, _ = score(capsys, tmp_path / "p.parquet")
+    assert (code, last_line(out)) == (3, "read 2, scored 1, rejected 1")
+    table = pq.read_table(tmp_path / "p.scored.parquet")
+    assert table.schema.field("days_silent").type == pa.int64()
+    assert table.schema.field("weight").type == pa.float64()
+    assert table.schema.field("earliest_contact").type == pa.date32()
+    assert table.column("respondent").to_pylist() == ["a"]
+    assert read_errors(tmp_path / "p.scored.errors.csv")["value"].tolist() == ["nope"]
+
+
+def test_parquet_to_csv_and_csv_to_parquet(tmp_path, capsys, fakes):
+    src = write(tmp_path / "c.csv", csv_text([row("007"), row("008")]))
+    assert score(capsys, src, "--out", tmp_path / "c.parquet")[0] == 0
+    back = pd.read_parquet(tmp_path / "c.parquet")
+    assert back["respondent"].tolist() == ["007", "008"] and back["days_silent"].tolist() == ["10", "10"]
+    empty = write(tmp_path / "h.csv", ",".join(IDS) + "\n")
+    assert score(capsys, empty, "--out", tmp_path / "h.parquet")[0] == 0
+    assert pq.read_table(tmp_path / "h.parquet").num_rows == 0
+    assert score(capsys, tmp_path / "c.parquet", "--out", tmp_path / "again.csv")[0] == 2  # has score columns
+
+
+def test_output_never_overwrites_the_input(tmp_path, capsys, fakes):
+    src = write(tmp_path / "x.csv", csv_text([row()]))
+    code, _, err = score(capsys, src, "--out", src)
+    assert code == 2 and "overwrite the input" in err
+    assert src.read_text() == csv_text([row()])
+
+
+def test_bad_as_of_exits_2(tmp_path, capsys, fakes):
+    src = write(tmp_path / "x.csv", csv_text([row()]))
+    assert main(["score", str(src), "--as-of", "next tuesday"]) == 2
+    assert "as-of date" in capsys.readouterr().err
+
+
+def test_quiet_and_piped_print_only_the_summary(tmp_path, capsys, fakes):
+    src = write(tmp_path / "x.csv", csv_text([row(), row(anger="?")]))
+    for extra in ([], ["--quiet"]):
+        code, out, err = score(capsys, src, *extra)
+        assert code == 3 and out == "read 2, scored 1, rejected 1\n" and err == ""
+
+
+def test_progress_bar_draws_on_a_terminal_only():
+    shown, hidden = io.StringIO(), io.StringIO()
+    for stream, enabled in ((shown, True), (hidden, False)):
+        bar = batch.Progress(1000, enabled, stream=stream, interval=0)
+        bar.update(500, 10)
+        bar.close()
+    assert "\r" in shown.getvalue() and "50%" in shown.getvalue()
+    assert hidden.getvalue() == ""
+
+
+# --------------------------------------------------------------------------- streaming and atomicity
+
+
+def many_rows(n: int, bad_every: int = 7) -> list[dict[str, str]]:
+    return [row(f"{i:05d}", anger="?" if i % bad_every == 3 else "annoyed") for i in range(n)]
+
+
+@pytest.mark.parametrize("careful", [False, True])
+def test_chunks_number_records_across_chunk_boundaries(tmp_path, monkeypatch, careful):
+    rows = many_rows(500)
+    src = write(tmp_path / "big.csv", csv_text(rows))
+    if careful:
+        monkeypatch.setattr(batch, "_fast_chunks", _refuse_fast_path)
+    s = batch.score_file(src, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF, block_size=4096, chunk_rows=37)
+    assert s.careful is careful
+    bad = [i + 1 for i in range(500) if i % 7 == 3]
+    assert (s.n_read, s.n_rejected) == (500, len(bad))
+    assert read_errors(s.errors)["row"].astype(int).tolist() == bad
+    assert read_out(s.output)["respondent"].tolist() == [r["respondent"] for r in rows if r["anger"] != "?"]
+
+
+def _refuse_fast_path(*args, **kwargs):
+    raise batch._UseCarefulPath("test")
+    yield  # pragma: no cover
+
+
+def test_fast_and_careful_paths_write_the_same_bytes(tmp_path, monkeypatch):
+    rows = [*many_rows(300), row("q", note='a "quoted", value\nover lines')]
+    src = write(tmp_path / "same.csv", csv_text(rows))
+    fast = batch.score_file(src, tmp_path / "fast.csv", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF,
+                            block_size=2048)
+    monkeypatch.setattr(batch, "_fast_chunks", _refuse_fast_path)
+    slow = batch.score_file(src, tmp_path / "slow.csv", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF,
+                            chunk_rows=50)
+    assert (fast.careful, slow.careful) == (False, True)
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
+    assert (tmp_path / "fast.errors.csv").read_bytes() == (tmp_path / "slow.errors.csv").read_bytes()
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("disk on fire"), KeyboardInterrupt()])
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_interrupted_run_leaves_no_file_that_looks_done(tmp_path, exc, fmt):
+    src = write(tmp_path / "big.csv", csv_text(many_rows(400)))
+
+    def explode(i: int) -> None:
+        if i == 2:
+            raise exc
+
+    with pytest.raises(type(exc)):
+        batch.score_file(src, tmp_path / f"out.{fmt}", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF,
+                         block_size=4096, on_chunk=explode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]
+
+
+def test_interrupt_through_the_command_keeps_the_old_output(tmp_path, capsys, fakes, monkeypatch):
+    src = write(tmp_path / "x.csv", csv_text(many_rows(50)))
+    (tmp_path / "x.scored.csv").write_text("previous run\n")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fakes, "predict_clean", interrupted)
+    assert main(["score", str(src)]) == 130
+    assert (tmp_path / "x.scored.csv").read_text() == "previous run\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv", "x.scored.csv"]
+
+
+def test_unclosed_quote_at_the_end_is_reported(tmp_path, capsys, fakes):
+    text = csv_text([row("a"), row("b")]) + "c,40,10,2,0,no,,no,annoyed,\"no,yes\nd,40,10\n"
+    src = write(tmp_path / "u.csv", text)
+    code, out, _ = score(capsys, src)
+    assert code == 3 and last_line(out) == "read 3, scored 2, rejected 1"
+    reason = read_errors(tmp_path / "u.scored.errors.csv")["reason"].iloc[0]
+    assert "never closed" in reason and "line 4" in reason
+
+
+# --------------------------------------------------------------------------- property: nothing is lost
+
+ODD = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", " ", "NA", "null", "-1", "1e9", "007", "yes ", "EVERYWHERE", "１２", "é", '"', ",", "\n"]),
+)
+
+
+@st.composite
+def messy_rows(draw: st.DrawFn) -> tuple[list[list[str]], list[bool]]:
+    """Records as lists of text: valid answer sets, some with one odd value, some ragged."""
+    header = ["respondent", *IDS, "note"]
+    records, intact = [], []
+    for i in range(draw(st.integers(0, 25))):
+        answers = draw(valid_answer_sets())
+        values = {k: "" if v is None else str(v) for k, v in answers.items()}
+        rec = [f"id{i}", *(values.get(q, "") for q in IDS), draw(ODD)]
+        kind = draw(st.sampled_from(["valid", "odd", "ragged"]))
+        if kind == "odd":
+            rec[draw(st.integers(1, len(IDS)))] = draw(ODD)
+        elif kind == "ragged":
+            cut = draw(st.integers(1, len(header) + 3))
+            rec = ([*rec, "x", "y", "z"])[:cut] if cut != len(header) else rec[:-1]
+        records.append(rec)
+        intact.append(kind == "valid")
+    return [header, *records], intact
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=messy_rows(), delimiter=st.sampled_from([",", ";", "\t"]))
+def test_every_record_is_scored_or_rejected(tmp_path_factory, data, delimiter):
+    records, intact = data
+    folder = tmp_path_factory.mktemp("prop")
+    text = io.StringIO()
+    csv.writer(text, delimiter=delimiter, lineterminator="\r\n").writerows(records)  # quotes a lone \r
+    src = write(folder / "in.csv", text.getvalue())
+    s = batch.score_file(src, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF, block_size=1024, chunk_rows=7)
+    n = len(records) - 1
+    assert s.n_read == n == s.n_scored + s.n_rejected
+    scored_ids = read_out(s.output, sep=delimiter)["respondent"].tolist()
+    rejected = sorted({int(r) for r in read_errors(s.errors)["row"]})
+    assert len(scored_ids) == s.n_scored and len(rejected) == s.n_rejected
+    numbers = {f"id{i}": i + 1 for i in range(n)}
+    assert sorted([numbers[x] for x in scored_ids] + rejected) == list(range(1, n + 1))
+    for i, ok in enumerate(intact):
+        if ok:
+            assert f"id{i}" in scored_ids
+        if len(records[i + 1]) != len(records[0]):
+            assert i + 1 in rejected
+    assert leftovers(folder) == []
+
+
+# --------------------------------------------------------------------------- the real model and advice
+
+
+@pytest.fixture(scope="module")
+def real():
+    """The shipped model and advice rules. GUARD: remove the skips once both have landed."""
+    pytest.importorskip("model.predict")
+    pytest.importorskip("model.advice")
+    from model.predict import load_model
+
+    try:
+        return load_model()
+    except Exception as exc:  # the default model is not built yet
+        pytest.skip(f"default model not available: {exc}")
+
+
+def test_end_to_end_messy_file_with_the_real_model(tmp_path, capsys, real):
+    code, out, _ = score(capsys, DATA / "messy.csv", "--out", tmp_path / "m.csv")
+    assert code == 3 and last_line(out) == "read 9, scored 4, rejected 5"
+    got = read_out(tmp_path / "m.csv")
+    odds = got["reversal_odds"].astype(float)
+    assert ((odds > 0) & (odds < 1)).all()
+    assert (got["odds_low"].astype(float) <= odds).all() and (odds <= got["odds_high"].astype(float)).all()
+    assert set(got["model_version"]) == {real.version}
+    assert got["stage"].isin(["1", "2", "3", "4"]).all()
+    assert set(got["top_factor_up"]) | set(got["top_factor_down"]) <= {*IDS, ""}
+
+
+def test_end_to_end_matches_score_frame(tmp_path, capsys, real):
+    rows = [row(f"{i}", days_silent=str(i), days_since_breakup="90", attempts_ignored=str(i % 4)) for i in range(60)]
+    src = write(tmp_path / "r.csv", csv_text(rows))
+    code, _, _ = score(capsys, src, "--out", tmp_path / "r.parquet")
+    assert code == 0
+    got = pd.read_parquet(tmp_path / "r.parquet")
+    direct = batch.score_frame(pd.DataFrame(rows, dtype=object), as_of=AS_OF).scored
+    np.testing.assert_allclose(got["reversal_odds"], direct["reversal_odds"])
+    assert got["band"].tolist() == list(direct["band"])
+    assert got["stage"].tolist() == list(direct["stage"])
+
+
+def test_end_to_end_form_export_with_the_real_model(tmp_path, capsys, real):
+    code, out, _ = score(capsys, DATA / "form_export.csv", "--mapping", DATA / "form_export.mapping.json",
+                         "--out", tmp_path / "f.csv", as_of=False)
+    assert code == 3 and last_line(out) == "read 7, scored 4, rejected 3"
+    assert os.path.exists(tmp_path / "f.errors.csv")
