@@ -35,7 +35,7 @@ from model.features import FEATURES
 
 __all__ = ["TERMS", "GuideBasis", "Term"]
 
-_DAYS_SILENT = (0, 2, 4, 7, 10, 14, 21, 28, 35, 42, 56, 75, 100, 150, 240, 365, 730)
+_DAYS_SILENT = (0, 2, 4, 7, 10, 14, 21, 28, 35, 42, 56, 75, 100, 150, 240, 365, 540, 730, 1100, 1825)
 _DAYS_BLOCKED = (0, 3, 7, 10, 14, 21, 30, 45, 60, 90, 180, 365)
 _DAYS_BREAKUP = (0, 7, 14, 30, 60, 90, 150, 240, 365, 730, 1500)
 _COUNT = (0, 1, 2, 3, 4, 5, 6, 8, 10, 13, 17, 25, 40, 80)
@@ -74,6 +74,7 @@ TERMS: tuple[Term, ...] = (
     # "more hurts" effects: never increasing
     Term("attempts_ignored", "attempts_ignored", "ramp", _COUNT, sign=-1, owner="attempts_ignored"),
     Term("attempts_last_week", "attempts_last_week", "ramp", _WEEK, sign=-1, owner="attempts_last_week"),
+    Term("unanswered_last_week", "unanswered_last_week", "ramp", _WEEK, sign=-1, owner="attempts_last_week"),
     Term("emotional_messages", "emotional_messages", "ramp", _COUNT, sign=-1, owner="emotional_messages"),
     Term("anger", "anger", "ramp", _ANGER, sign=-1, owner="anger"),
     Term("anger|wronged", "anger", "ramp", _ANGER, by=("wronged_them",), sign=-1, owner="anger"),

@@ -44,6 +44,10 @@ FEATURES: dict[str, tuple[str, str]] = {
     ),
     "safety_undisclosed": ("1 if the person preferred not to answer the safety question", "0, 1"),
     "no_contact_complete": ("1 once 30 days without contact are complete (guide line 54)", "0, 1"),
+    "unanswered_last_week": (
+        "attempts in the past 7 days that are still unanswered: the smaller of the two counts (guide line 50)",
+        "0 to 10000",
+    ),
     "pressing_unanswered": (
         "1 if more than one attempt in the past week and at least 2 unanswered (guide line 50)",
         "0, 1",
@@ -100,6 +104,7 @@ def features_from_clean(clean: pd.DataFrame) -> pd.DataFrame:
         "safety_concern": _is(code["safety_concern"], "safety_concern", "yes"),
         "safety_undisclosed": _is(code["safety_concern"], "safety_concern", "prefer_not_to_say"),
         "no_contact_complete": (num["days_silent"] >= 30).astype(np.float64),
+        "unanswered_last_week": np.minimum(num["attempts_last_week"], num["attempts_ignored"]),
         "pressing_unanswered": (
             (num["attempts_last_week"] >= 2) & (num["attempts_ignored"] >= 2)
         ).astype(np.float64),

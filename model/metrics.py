@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
-__all__ = ["expected_calibration_error", "score_predictions", "reliability_table"]
+__all__ = ["expected_calibration_error", "reliability_table", "score_predictions"]
 
 ECE_BINS = 15
 
@@ -46,7 +46,7 @@ def score_predictions(y: np.ndarray, p: np.ndarray, p_true: np.ndarray | None = 
     y = np.asarray(y, dtype=int)
     p = np.clip(np.asarray(p, dtype=float), 1e-12, 1 - 1e-12)
     out = {
-        "rows": int(len(y)),
+        "rows": len(y),
         "brier": float(brier_score_loss(y, p)),
         "log_loss": float(log_loss(y, p, labels=[0, 1])),
         "ece": expected_calibration_error(y, p),

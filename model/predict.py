@@ -28,7 +28,7 @@ from model.features import features_from_clean
 from model.quiz import QUIZ
 from model.validation import AnswersError, validate_frame
 
-__all__ = ["ModelLoadError", "OddsModel", "default_model_dir", "load_model", "REBUILD_COMMAND"]
+__all__ = ["REBUILD_COMMAND", "ModelLoadError", "OddsModel", "default_model_dir", "load_model"]
 
 ARTIFACT = "model.joblib"
 CARD = "model_card.json"

@@ -37,7 +37,7 @@ from model.metrics import score_predictions
 from model.predict import ARTIFACT, CARD, Calibration, OddsModel, sha256_file
 from model.validation import validate_frame
 
-__all__ = ["TrainConfig", "build_pipeline", "train_model", "save_model", "clean_training_data"]
+__all__ = ["TrainConfig", "build_pipeline", "clean_training_data", "save_model", "train_model"]
 
 OUTCOME = "reconciled"
 HELD_OUT_ROWS = 100_000
@@ -210,8 +210,8 @@ def train_model(
         "exodds_version": __version__,
         "trained_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "source": source,
-        "rows": int(len(y)),
-        "split": {k: int(len(v)) for k, v in parts.items()},
+        "rows": len(y),
+        "split": {k: len(v) for k, v in parts.items()},
         "data_sha256": data_hash,
         "seed": config.seed,
         "assumptions_sha256": _assumptions_hash() if range_kind == "assumptions" else None,
@@ -232,7 +232,7 @@ def train_model(
                 "(sampling noise only: the assumptions behind the file cannot be varied)"
             ),
         },
-        "constraints": {"columns": int(len(lr.coef_[0])), "active": int(lr.active_.sum()), "rounds": lr.n_rounds_},
+        "constraints": {"columns": len(lr.coef_[0]), "active": int(lr.active_.sum()), "rounds": lr.n_rounds_},
         "held_out_metrics": metrics,
         "member_assumptions": member_draws,
         "train_seconds": round(time.perf_counter() - t0, 1),
