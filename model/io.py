@@ -45,16 +45,20 @@ def read_answer_file(path: str | os.PathLike[str]) -> pd.DataFrame:
             records = data if isinstance(data, list) else [data]
             if not all(isinstance(r, dict) for r in records):
                 raise InputError(f"{path}: expected a JSON object of answers or a list of them")
-            df = pd.DataFrame.from_records(records).astype(object)
+            # dtype=object keeps each answer as written: 50 stays 50 even when
+            # another record leaves the key out (inference would make it 50.0).
+            df = pd.DataFrame(records, dtype=object)
         elif suffixes and suffixes[-1] == ".parquet":
             df = pd.read_parquet(path)
         else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python",
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=_delimiter(path),
                              encoding="utf-8-sig")
-    except (json.JSONDecodeError, UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from exc
+    except InputError:
+        raise
     except pd.errors.EmptyDataError as exc:
         raise InputError(f"{path}: the file is empty") from exc
+    except (ValueError, OSError) as exc:  # JSON, decoding, CSV parser and Parquet errors
+        raise InputError(f"{path}: cannot read: {exc}") from exc
     df.index = pd.RangeIndex(1, len(df) + 1)
     return df
 
@@ -74,6 +78,19 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         return pd.read_csv(path, engine="pyarrow")
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from exc
+
+
+def _delimiter(path: Path) -> str:
+    """The CSV separator, from the header line: the most frequent of , ; tab |.
+
+    csv.Sniffer guesses from any character, so a one-column header such as
+    ``days_since_breakup`` was split at a letter.
+    """
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        header = fh.readline()
+    counts = {d: header.count(d) for d in ",;\t|"}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ","
 
 
 @contextlib.contextmanager

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {args.file}: {exc}", file=sys.stderr)
         return 1
     for p in result.problem_list():
-        print(f"row {p.row}: {p.column} = {p.value!r}: {p.reason}")
+        print(p)  # "row N: question = value: reason"; a blank shows as (blank), not nan/None
     unknown = [c for c in df.columns if c not in QUIZ.columns]
     if unknown:
         print(f"note: columns not in the quiz: {', '.join(map(str, unknown))}", file=sys.stderr)

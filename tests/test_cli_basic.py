@@ -1,0 +1,234 @@
+"""`exodds questions` and `exodds validate`, called in-process (one real subprocess at the end)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import AS_OF
+
+from model.cli import main
+from model.io import InputError, read_answer_file
+from model.quiz import QUIZ
+
+ASOF = ["--as-of", AS_OF.isoformat()]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_json(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    lines = [",".join(columns)] + [",".join(str(r.get(c, "")) for c in columns) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- exodds questions
+
+
+def test_questions_table_lists_every_question(capsys):
+    code, out, err = run(capsys, "questions")
+    assert code == 0 and err == ""
+    assert out.startswith(f"The exodds quiz: {len(QUIZ)} questions")
+    numbered = [line.split(". ", 1)[1] for line in out.splitlines() if line[:3].strip().rstrip(".").isdigit()]
+    assert numbered == list(QUIZ.ids)
+    flat = " ".join(out.split())
+    for q in QUIZ:
+        assert " ".join(q.text.split()) in flat
+        assert q.expected() in flat
+    assert "breakup_date (YYYY-MM-DD)" in flat
+    assert "only when blocked is some or everywhere" in flat
+    assert "optional, default prefer_not_to_say" in flat
+
+
+def test_questions_json_is_the_definition(capsys):
+    code, out, _ = run(capsys, "questions", "--format", "json")
+    assert code == 0
+    assert json.loads(out) == QUIZ.to_dict()
+
+
+def test_questions_markdown_has_a_row_per_question(capsys):
+    code, out, _ = run(capsys, "questions", "--format", "markdown")
+    assert code == 0
+    rows = [line for line in out.splitlines() if line.startswith("| `")]
+    assert [r.split("`")[1] for r in rows] == list(QUIZ.ids)
+
+
+def test_unknown_format_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["questions", "--format", "yaml"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'yaml'" in capsys.readouterr().err
+
+
+def test_no_command_prints_help(capsys):
+    code, out, _ = run(capsys)
+    assert code == 2
+    assert "questions" in out and "validate" in out
+
+
+# ---------------------------------------------------------------- exodds validate
+
+
+def test_validate_good_json_object(tmp_path, capsys, good_answers):
+    path = write_json(tmp_path / "answers.json", good_answers)
+    code, out, err = run(capsys, "validate", str(path), *ASOF)
+    assert code == 0, out + err
+    assert out.strip() == "1 row(s): 1 valid, 0 with problems"
+    assert err == ""
+
+
+def test_validate_good_json_list_with_dates(tmp_path, capsys, good_answers):
+    second = {**good_answers, "breakup_date": "2026-10-17"}
+    del second["days_since_breakup"]
+    path = write_json(tmp_path / "answers.json", [good_answers, second])
+    code, out, _ = run(capsys, "validate", str(path), *ASOF)
+    assert code == 0
+    assert out.strip() == "2 row(s): 2 valid, 0 with problems"
+
+
+def test_validate_bad_json_prints_each_problem_with_row_and_question(tmp_path, capsys, good_answers):
+    rows = [
+        good_answers,
+        {**good_answers, "days_silent": 50, "anger": "livid"},
+        {**good_answers, "attempts_ignored": "3.5", "note": "hi"},
+    ]
+    del rows[2]["apologized"]
+    path = write_json(tmp_path / "answers.json", rows)
+    code, out, err = run(capsys, "validate", str(path), *ASOF)
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert lines == [
+        "row 2: days_silent = 50: more days since last contact than since the breakup (days_since_breakup)",
+        "row 2: anger = 'livid': not one of the choices: expected one of none, annoyed, angry, furious",
+        "row 3: attempts_ignored = '3.5': not a whole number: expected a whole number from 0 to 10000",
+        "row 3: apologized = (blank): missing: this answer is required",
+        "row 3: note = 'hi': unknown question: not part of the quiz",
+        "3 row(s): 1 valid, 2 with problems",
+    ]
+    assert "note" in err and "Traceback" not in err
+
+
+def test_validate_csv_with_some_bad_rows_numbers_rows_from_one(tmp_path, capsys, good_answers):
+    rows = [
+        {**good_answers, "blocked": "Everywhere", "days_blocked": 3},  # form spelling: fine
+        {**good_answers, "days_since_breakup": "-2"},
+        good_answers,
+        {**good_answers, "told_no_contact": "TRUE", "anger": ""},
+    ]
+    path = write_csv(tmp_path / "answers.csv", rows)
+    code, out, _ = run(capsys, "validate", str(path), *ASOF)
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert lines == [
+        "row 2: days_since_breakup = '-2': below the minimum 0: expected a whole number from 0 to 36500",
+        "row 4: anger = '': missing: this answer is required",
+        "4 row(s): 2 valid, 2 with problems",
+    ]
+
+
+def test_validate_good_csv_and_semicolon_csv(tmp_path, capsys, good_answers):
+    path = write_csv(tmp_path / "a.csv", [good_answers, good_answers])
+    assert run(capsys, "validate", str(path), *ASOF)[0] == 0
+    semi = tmp_path / "b.csv"
+    semi.write_text(path.read_text().replace(",", ";"), encoding="utf-8")
+    code, out, _ = run(capsys, "validate", str(semi), *ASOF)
+    assert code == 0, out
+    assert out.strip() == "2 row(s): 2 valid, 0 with problems"
+
+
+def test_validate_single_column_csv_reads_the_column(tmp_path, capsys):
+    path = tmp_path / "one.csv"
+    path.write_text("days_since_breakup\n5\n", encoding="utf-8")
+    df = read_answer_file(path)
+    assert list(df.columns) == ["days_since_breakup"] and df.loc[1, "days_since_breakup"] == "5"
+    code, out, _ = run(capsys, "validate", str(path), *ASOF)
+    assert code == 1
+    assert "row 1: days_silent = (blank): missing: this answer is required" in out
+    assert "days_since_breakup" not in out  # its answer was read; the header was not split into letters
+    assert "unknown question" not in out
+
+
+def test_validate_uses_the_as_of_date(tmp_path, capsys, good_answers):
+    answers = {**good_answers, "breakup_date": "2026-10-17"}
+    path = write_json(tmp_path / "answers.json", answers)
+    assert run(capsys, "validate", str(path), *ASOF)[0] == 0
+    code, out, _ = run(capsys, "validate", str(path), "--as-of", "2026-11-27")
+    assert code == 1
+    assert "row 1: days_since_breakup = 40: contradicts breakup_date, which gives 41 days" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.json", None, "no such file"),
+        ("broken.json", "{not json", "cannot read"),
+        ("scalar.json", "42", "expected a JSON object of answers or a list of them"),
+        ("empty.csv", "", "the file is empty"),
+        ("binary.csv", b"\xff\xfe\x00\x01", "cannot read"),
+    ],
+)
+def test_validate_unusable_files_fail_cleanly(tmp_path, capsys, name, content, message):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    code, out, err = run(capsys, "validate", str(path), *ASOF)
+    assert code == 1
+    assert err.startswith(f"error: {path}") and message in err
+    assert "Traceback" not in err and out == ""
+    with pytest.raises(InputError, match=message):
+        read_answer_file(path)
+
+
+def test_validate_bad_as_of_fails_cleanly(tmp_path, capsys, good_answers):
+    path = write_json(tmp_path / "answers.json", good_answers)
+    code, _, err = run(capsys, "validate", str(path), "--as-of", "tomorrow")
+    assert code == 1
+    assert "as-of date 'tomorrow' is not an ISO date" in err
+
+
+def test_validate_nested_json_values_are_problems_not_crashes(tmp_path, capsys, good_answers):
+    path = write_json(tmp_path / "answers.json", {**good_answers, "attempts_ignored": [1, 2]})
+    code, out, _ = run(capsys, "validate", str(path), *ASOF)
+    assert code == 1
+    assert "row 1: attempts_ignored = [1, 2]: not a number" in out
+
+
+def test_json_numbers_keep_their_type(tmp_path, good_answers):
+    # A key missing from one record must not turn the others' 50 into 50.0.
+    path = write_json(tmp_path / "answers.json", [good_answers, {"days_silent": 50}])
+    df = read_answer_file(path)
+    assert list(df.index) == [1, 2]
+    assert df.loc[2, "days_silent"] == 50 and type(df.loc[2, "days_silent"]) is int
+    assert type(df.loc[1, "attempts_ignored"]) is int
+
+
+# ---------------------------------------------------------------- the installed entry point
+
+
+@pytest.mark.slow
+def test_installed_entry_point(tmp_path, good_answers):
+    exe = Path(sys.executable).with_name("exodds")
+    assert exe.exists(), "install the package: pip install -e '.[dev]'"
+    done = subprocess.run([exe, "questions", "--format", "json"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == QUIZ.to_dict()
+    path = write_json(tmp_path / "bad.json", {**good_answers, "anger": "livid"})
+    done = subprocess.run([exe, "validate", path, *ASOF], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "row 1: anger = 'livid'" in done.stdout and "Traceback" not in done.stderr
