@@ -519,16 +519,11 @@ def _date_format(values: Iterable[Any], with_time: bool) -> tuple[str | None, bo
 
 def _timestamp_candidate(header: str, values: list[Any]) -> tuple[float, str | None, bool]:
     words = " ".join(_words(header))
-    named = any(w in words for w in _TIMESTAMP_WORDS)
+    named = any(re.search(rf"\b{w}\b", words) for w in _TIMESTAMP_WORDS)
     fmt, ambiguous = _date_format(values, with_time=True)
     if fmt is None:
-        try:
-            parsed = pd.to_datetime(pd.Series([v for v in values if isinstance(v, str) and v.strip()]),
-                                    format="ISO8601", errors="coerce")
-        except (ValueError, TypeError):
-            parsed = pd.Series([], dtype="datetime64[ns]")
-        if len(parsed) and parsed.notna().all():
-            fmt = None
+        vals = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+        if vals and all(re.match(r"\d{4}-\d{2}-\d{2}", v) for v in vals):  # ISO 8601, any time part
             return (1.0 if named else 0.5), None, False
         return 0.0, None, False
     return (1.0 if named else 0.5), (None if fmt.startswith("%Y-%m-%d") else fmt), ambiguous

@@ -1,0 +1,321 @@
+"""Form-tool exports: mapping files, the proposed template, and scoring through a mapping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model import batch
+from model.cli import main
+from model.mapping import (
+    ColumnMapping,
+    MappingError,
+    MissingColumnsError,
+    _translate,
+    load_mapping,
+    mapping_from_dict,
+    parse_timestamps,
+    propose_mapping,
+)
+from model.quiz import QUIZ
+
+DATA = Path(__file__).parent / "data"
+EXPORT = DATA / "form_export.csv"
+MAPPING = DATA / "form_export.mapping.json"
+
+
+class FakeModel:
+    """Odds fall with ignored attempts; explanations per question plus intercept."""
+
+    version = "fake-map"
+
+    def score_clean(self, clean: pd.DataFrame, explain: bool = True):
+        ignored = clean["attempts_ignored"].to_numpy(dtype=float)
+        contrib = pd.DataFrame(0.0, index=clean.index, columns=list(QUIZ.ids))
+        contrib["attempts_ignored"] = -0.2 * ignored
+        contrib["intercept"] = 0.0
+        p = 0.5 * (1 + np.tanh(0.5 * contrib.sum(axis=1).to_numpy()))
+        odds = pd.DataFrame({"reversal_odds": p, "odds_low": p / 2, "odds_high": (1 + p) / 2}, index=clean.index)
+        return odds, contrib
+
+
+class FakeAdvice:
+    """Earliest contact 30 days after the last contact, counted from each row's as-of date."""
+
+    @staticmethod
+    def plan_frame(clean: pd.DataFrame, as_of: Any) -> pd.DataFrame:
+        as_of = np.broadcast_to(np.asarray(as_of, dtype="datetime64[D]"), (len(clean),))
+        silent = clean["days_silent"].to_numpy(dtype=np.int64)
+        earliest = as_of + np.maximum(30 - silent, 0).astype("timedelta64[D]")
+        return pd.DataFrame({"stage": np.ones(len(clean), int), "earliest_contact": earliest}, index=clean.index)
+
+    @staticmethod
+    def bands(p: np.ndarray) -> np.ndarray:
+        return np.full(len(p), "some")
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch, "default_model", FakeModel)
+    monkeypatch.setattr(batch, "default_advice", lambda: FakeAdvice)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: Any) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def export_frame() -> pd.DataFrame:
+    return pd.read_csv(EXPORT, dtype=str, keep_default_na=False)
+
+
+def errors_of(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+# --------------------------------------------------------------------------- scoring through a mapping
+
+
+def test_form_export_is_scored_with_each_rows_timestamp(tmp_path, capsys, fakes):
+    code, out, _ = run(capsys, "score", EXPORT, "--mapping", MAPPING, "--out", tmp_path / "f.csv")
+    assert code == 3
+    assert out.strip().splitlines()[-1] == "read 7, scored 4, rejected 3"
+    got = pd.read_csv(tmp_path / "f.csv", dtype=str, keep_default_na=False)
+    assert list(got.columns[:18]) == list(export_frame().columns)  # every export column, as written
+    assert got["Email Address"].tolist() == ["a@example.org", "b@example.org", "c@example.org", "g@example.org"]
+    assert got["Have they blocked you?"].tolist() == ["No", "Yes, on some apps or my number", "No", "Yes, everywhere"]
+    assert got["Anything else you'd like to tell us?"].tolist()[2] == "They texted me first.\nShould I answer?"
+    # as-of = the response date: 3/14/2025 + (30 - 5) days; 3/15/2025 + 0 days
+    assert got["earliest_contact"].tolist()[:2] == ["2025-04-08", "2025-03-15"]
+    errors = errors_of(tmp_path / "f.errors.csv")
+    assert errors.to_dict("records") == [
+        {"row": "4", "column": "When did you break up?", "value": "4/2/2025",
+         "reason": "in the future of the as-of date"},
+        {"row": "5", "column": "Timestamp", "value": "",
+         "reason": "missing: the response timestamp dates the answers"},
+        {"row": "6", "column": "Have they told you to stop contacting them?", "value": "Maybe",
+         "reason": "not one of the choices: expected one of yes, no"},
+    ]
+
+
+def test_as_of_option_replaces_the_timestamps(tmp_path, capsys, fakes):
+    code, out, _ = run(capsys, "score", EXPORT, "--mapping", MAPPING, "--out", tmp_path / "f.csv",
+                       "--as-of", "2025-06-01")
+    assert (code, out.strip()) == (3, "read 7, scored 6, rejected 1")  # only 'Maybe' is left
+    got = pd.read_csv(tmp_path / "f.csv", dtype=str, keep_default_na=False)
+    assert got["earliest_contact"].iloc[0] == "2025-06-26"
+
+
+def test_dates_are_read_in_the_mapping_format_and_days_follow_the_timestamp(fakes):
+    df = export_frame().iloc[[0]]
+    mapping = load_mapping(MAPPING)
+    result = batch.score_frame(df, mapping=mapping)
+    assert result.n_scored == 1
+    # the same answers, judged a day before the breakup date: rejected
+    early = df.assign(Timestamp="2/28/2025 23:59:59")
+    rejected = batch.score_frame(early, mapping=mapping)
+    assert rejected.problems["reason"].tolist() == ["in the future of the as-of date"]
+    assert rejected.problems["column"].tolist()[0] == "When did you break up?"
+
+
+def test_unreadable_dates_and_timestamps_name_the_export_column(fakes):
+    df = export_frame().iloc[[0, 1, 2]].copy()
+    df.loc[0, "When did you break up?"] = "31/01/2025"  # day first: not the mapping's %m/%d/%Y
+    df.loc[1, "Timestamp"] = "yesterday"
+    result = batch.score_frame(df, mapping=load_mapping(MAPPING))
+    assert result.valid.tolist() == [False, False, True]
+    assert result.problems.to_dict("records") == [
+        {"row": 0, "column": "When did you break up?", "value": "31/01/2025",
+         "reason": "not a date: expected %m/%d/%Y"},
+        {"row": 1, "column": "Timestamp", "value": "yesterday",
+         "reason": "not a date-time: expected %m/%d/%Y %H:%M:%S"},
+    ]  # and no "missing" for days_since_breakup: the date was given, just unreadable
+
+
+def test_answer_texts_match_ignoring_case_and_spaces(fakes):
+    df = export_frame().iloc[[0]].assign(**{"Have they blocked you?": "  yes,  EVERYWHERE ",
+                                          "If blocked: how many days ago did they block you?": "3"})
+    result = batch.score_frame(df, mapping=load_mapping(MAPPING))
+    assert result.n_scored == 1
+
+
+def test_numeric_answer_texts_can_be_mapped(fakes):
+    mapping = mapping_from_dict({
+        "columns": {q.id: q.id for q in QUIZ},
+        "answers": {"emotional_messages": {"None": "0", "More than 10": "10"}},
+    })
+    rows = pd.DataFrame([{q.id: "" for q in QUIZ}] * 2)
+    good = {"days_since_breakup": "9", "days_silent": "9", "attempts_ignored": "0", "attempts_last_week": "0",
+            "blocked": "no", "told_no_contact": "no", "anger": "none", "wronged_them": "no", "apologized": "no",
+            "bad_blood": "no", "last_reply_tone": "neutral", "ex_reached_out": "no"}
+    rows = rows.assign(**good, emotional_messages=["None", "More than 10"])
+    result = batch.score_frame(rows, mapping=mapping, as_of="2025-01-01")
+    assert result.n_scored == 2
+
+
+def test_a_mapped_column_missing_from_the_file_exits_2(tmp_path, capsys, fakes):
+    raw = json.loads(MAPPING.read_text())
+    raw["columns"] = {("Blocked??" if k == "Have they blocked you?" else k): v for k, v in raw["columns"].items()}
+    (tmp_path / "m.json").write_text(json.dumps(raw))
+    code, out, err = run(capsys, "score", EXPORT, "--mapping", tmp_path / "m.json", "--out", tmp_path / "o.csv")
+    assert code == 2 and out == ""
+    assert "blocked: Have they blocked you?" in err and "'Blocked??'" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
+
+
+def test_a_missing_timestamp_column_exits_2(tmp_path, capsys, fakes):
+    raw = json.loads(MAPPING.read_text()) | {"timestamp": "Submitted at"}
+    (tmp_path / "m.json").write_text(json.dumps(raw))
+    code, _, err = run(capsys, "score", EXPORT, "--mapping", tmp_path / "m.json", "--out", tmp_path / "o.csv")
+    assert code == 2 and "'Submitted at'" in err
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"columns": {"A": "blocks"}}, "'A' -> 'blocks': not a quiz column"),
+        ({"columns": {"A": "anger", "B": "anger"}}, "'A' and 'B' both map to anger"),
+        ({"answers": {"anger": {"Livid": "livid"}}}, "'Livid' -> 'livid': expected null or one of none"),
+        ({"answers": {"days_silent": {"A week": "seven"}}}, "expected null or a whole number from 0"),
+        ({"colums": {}}, "unknown keys ['colums']"),
+        ({"exodds_mapping": 2}, "this exodds reads version 1"),
+        ({"date_format": "dd/mm/yyyy"}, "has no strptime codes"),
+        ([1, 2], "expected a JSON object"),
+    ],
+)
+def test_bad_mappings_are_refused_with_every_problem(raw, expected):
+    with pytest.raises(MappingError, match="mapping: ") as info:
+        mapping_from_dict(raw)
+    assert expected in str(info.value)
+
+
+def test_bad_mapping_file_exits_2(tmp_path, capsys, fakes):
+    (tmp_path / "m.json").write_text("{not json")
+    code, _, err = run(capsys, "score", EXPORT, "--mapping", tmp_path / "m.json")
+    assert code == 2 and "not valid JSON" in err
+    code, _, err = run(capsys, "score", EXPORT, "--mapping", tmp_path / "none.json")
+    assert code == 2 and "no such mapping file" in err
+
+
+def test_without_a_mapping_the_form_export_names_every_missing_question(capsys, fakes, tmp_path):
+    code, _, err = run(capsys, "score", EXPORT, "--out", tmp_path / "x.csv")
+    assert code == 2
+    with pytest.raises(MissingColumnsError) as info:
+        batch.score_frame(export_frame())
+    assert len(info.value.missing) == sum(q.required for q in QUIZ)
+    assert "mapping-template" in err
+
+
+# --------------------------------------------------------------------------- the template
+
+
+def proposal(capsys, path: Path = EXPORT, *extra: Any) -> tuple[dict[str, Any], str]:
+    code, out, err = run(capsys, "mapping-template", path, *extra)
+    assert code == 0
+    return (json.loads(out) if out else {}), err
+
+
+def test_template_for_the_form_export_needs_only_the_unmatchable_fixed(capsys):
+    got, err = proposal(capsys)
+    expected = json.loads(MAPPING.read_text())
+    assert got["columns"] == expected["columns"]
+    assert got["answers"] == expected["answers"]
+    for key in ("timestamp", "timestamp_format", "date_format"):
+        assert got[key] == expected[key]
+    todo = got["_todo"]
+    assert len(todo) == 3
+    assert "'Email Address'" in todo[0] and "'Maybe'" in todo[1] and "Anything else" in todo[2]
+    assert "3 thing(s) to check" in err
+    assert got["_matches"]["When did you break up?"].startswith("breakup_date: dates")
+    mapping_from_dict(got)  # loads as proposed
+
+
+def test_template_can_be_written_and_used(tmp_path, capsys, fakes):
+    _, err = proposal(capsys, EXPORT, "--out", tmp_path / "m.json")
+    assert "m.json" in err
+    load_mapping(tmp_path / "m.json")
+    code, out, _ = run(capsys, "score", EXPORT, "--mapping", tmp_path / "m.json", "--out", tmp_path / "o.csv")
+    assert (code, out.strip()) == (3, "read 7, scored 4, rejected 3")
+
+
+def test_template_for_quiz_id_headers_is_the_identity(tmp_path, capsys):
+    df = pd.DataFrame([{q.id: (q.values[0] if q.values else "1") for q in QUIZ}])
+    df.to_parquet(tmp_path / "ids.parquet")
+    got, _ = proposal(capsys, tmp_path / "ids.parquet")
+    assert got["columns"] == {q.id: q.id for q in QUIZ}
+    assert got["answers"] == {}
+    assert got["_todo"] == [
+        "no timestamp column found: set 'timestamp' to the column with the response date, or pass --as-of"
+    ]
+
+
+def test_template_lists_questions_without_a_column_and_odd_numbers(tmp_path, capsys):
+    df = export_frame().drop(columns=["Have they blocked you?"])
+    df["How many emotional, late-night or drunk messages have you sent them?"] = ["1", "None", "2", "More than 10",
+                                                                                  "0", "3", "None"]
+    df.to_csv(tmp_path / "e.csv", index=False)
+    got, _ = proposal(capsys, tmp_path / "e.csv")
+    assert "blocked" not in got["columns"].values()
+    assert "no column found for blocked: Have they blocked you?" in got["_todo"]
+    assert got["answers"]["emotional_messages"] == {"More than 10": None, "None": None}
+    assert any("'More than 10'" in t and "emotional_messages" in t for t in got["_todo"])
+
+
+def test_template_warns_when_day_and_month_could_be_swapped(tmp_path, capsys):
+    df = export_frame().iloc[:3].assign(
+        Timestamp=["03/04/2025 10:00:00", "03/05/2025 10:00:00", "04/05/2025 10:00:00"],
+        **{"When did you break up?": ["01/02/2025", "02/03/2025", "01/01/2025"]},
+    )
+    df.to_csv(tmp_path / "a.csv", index=False)
+    got, _ = proposal(capsys, tmp_path / "a.csv")
+    assert got["timestamp_format"] == "%m/%d/%Y %H:%M:%S" and got["date_format"] == "%m/%d/%Y"
+    assert sum("day/month order" in t for t in got["_todo"]) == 2
+
+
+def test_template_of_an_unusable_file_exits_2(tmp_path, capsys):
+    (tmp_path / "e.csv").write_bytes(b"")
+    code, out, err = run(capsys, "mapping-template", tmp_path / "e.csv")
+    assert (code, out) == (2, "") and "empty" in err
+
+
+def test_propose_mapping_matches_each_question_text_to_its_id():
+    headers = [q.text for q in QUIZ]
+    got = propose_mapping(headers, pd.DataFrame(columns=headers))
+    assert got["columns"] == {q.text: q.id for q in QUIZ}
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def test_parse_timestamps_reads_iso_and_other_layouts_once():
+    raw = pd.Series(["2025-03-14T23:30:00+05:00", "2025-03-15 01:02:03", "", None, "March 3, 2025", "soon"])
+    days, blank, bad = parse_timestamps(raw)
+    assert days[:2].tolist() == [dt.date(2025, 3, 14), dt.date(2025, 3, 15)]  # the date as written
+    assert days[4] == np.datetime64("2025-03-03")
+    assert blank.tolist() == [False, False, True, True, False, False]
+    assert bad.tolist() == [False, False, False, False, False, True]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["Yes", " yes ", "NO", "x"]))),
+    table=st.dictionaries(st.sampled_from(["yes", "no", "x", "y"]), st.sampled_from(["yes", "no"])),
+)
+def test_translate_maps_known_texts_and_keeps_the_rest(values, table):
+    col = pd.Series(values, dtype=object)
+    got = _translate(col, ColumnMapping(answers={"blocked": table}).answer_table("blocked"))
+    for raw, new in zip(values, got.tolist(), strict=True):
+        if raw is None:
+            assert new is None
+        else:
+            key = " ".join(raw.split()).casefold()
+            assert new == table.get(key, raw)
