@@ -1,0 +1,336 @@
+"""Render a report dict (``model.report.build_report``) as self-contained HTML, Markdown or JSON.
+
+Why separate from the builder: a web app can store or fetch the JSON and render it later with
+the same functions. HTML comes from a jinja2 template with autoescaping on, so every string
+from the answers or a file is escaped; the what-if chart is a hand-built inline SVG (no
+matplotlib import, no external request), with a title, a description and labelled axes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from html import escape
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+__all__ = [
+    "CSP",
+    "FORMATS",
+    "format_for_path",
+    "long_date",
+    "pct",
+    "render",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "source_short",
+    "what_if_svg",
+]
+
+FORMATS = ("md", "json", "html")
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+_EXTENSIONS = {".md": "md", ".markdown": "md", ".txt": "md", ".json": "json", ".html": "html", ".htm": "html"}
+
+
+# --------------------------------------------------------------------------------------------
+# Small formatters (also jinja filters)
+# --------------------------------------------------------------------------------------------
+
+
+def pct(p: float | None) -> str:
+    """A probability as a whole percentage; 'under 1%' and 'over 99%' at the ends."""
+    if p is None:
+        return "not shown"
+    if p < 0.005:
+        return "under 1%"
+    if p > 0.995:
+        return "over 99%"
+    return f"{round(100 * p)}%"
+
+
+def pct_range(lo: float, hi: float) -> str:
+    a, b = pct(lo), pct(hi)
+    return a if a == b else f"{a} to {b}"
+
+
+def _date(value: str | dt.date) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def long_date(value: str | dt.date | None) -> str:
+    """'Thursday 26 November 2026' (the advice module's style)."""
+    if value is None:
+        return ""
+    d = _date(value)
+    return f"{d:%A} {d.day} {d:%B %Y}"
+
+
+def short_date(value: str | dt.date) -> str:
+    d = _date(value)
+    return f"{d.day} {d:%b}"
+
+
+def days_between(start: str, end: str | None) -> int | None:
+    if end is None:
+        return None
+    return (_date(end) - _date(start)).days
+
+
+def cap(text: Any) -> str:
+    """Upper-case the first letter only ('they blocked you' -> 'They blocked you')."""
+    s = str(text)
+    return s[:1].upper() + s[1:]
+
+
+def source_short(source: str) -> str:
+    """A rule's source as a reader needs it: where it comes from, without re-quoting the guide."""
+    lines = re.findall(r"line (\d+)", source)
+    if not lines:
+        return source
+    where = "the guide, line " + lines[0] if len(lines) == 1 else "the guide, lines " + ", ".join(lines)
+    notes = []
+    if "our assumption" in source:
+        notes.append("the number is our assumption")
+    if "we go further" in source or "stricter" in source:
+        notes.append("we go further than the guide")
+    return "; ".join([where, *notes])
+
+
+def format_for_path(path: str | None, default: str = "md") -> str:
+    """The format an output file name asks for ('report.html' -> 'html'), else ``default``."""
+    if not path:
+        return default
+    m = re.search(r"\.[A-Za-z]+$", str(path))
+    return _EXTENSIONS.get(m.group(0).lower(), default) if m else default
+
+
+# --------------------------------------------------------------------------------------------
+# The what-if chart
+# --------------------------------------------------------------------------------------------
+
+_W, _H = 640, 330
+_L, _R, _T, _B = 58, 18, 44, 64  # margins: room for the title on top, ticks and axis label below
+
+
+def _y_top(values: Sequence[float]) -> float:
+    top = max(values)
+    for edge in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0):
+        if top <= edge - 0.02 or edge == 1.0:
+            return edge
+    return 1.0
+
+
+def what_if_svg(report: Mapping[str, Any], title_id: str = "whatif-title", desc_id: str = "whatif-desc") -> str:
+    """The what-if chart as inline SVG markup (escaped; safe to embed); '' when there is none."""
+    w = report.get("what_if")
+    if not w:
+        return ""
+    pts = w["points"]
+    n = len(pts) - 1
+    base = float(report["base_rate"]["ever_reconnected"])
+    y_top = _y_top([p["odds_high"] for p in pts] + [base])
+    pw, ph = _W - _L - _R, _H - _T - _B
+
+    def x(day: float) -> float:
+        return _L + pw * day / n
+
+    def y(p: float) -> float:
+        return _T + ph * (1 - p / y_top)
+
+    step = 0.05 if y_top <= 0.3 else 0.1 if y_top <= 0.6 else 0.2
+    e = escape
+    parts: list[str] = []
+    first, last = pts[0], pts[-1]
+    mark = w.get("earliest_contact_day")
+    blocked = report["answers"].get("blocked") not in (None, "no")
+    title = f"Odds over the next {n} days without contact"
+    desc = (
+        f"Line chart. Horizontal axis: days of further no contact, 0 to {n}, counted from "
+        f"{long_date(report['as_of'])}. Vertical axis: odds in percent. The odds go from {pct(first['reversal_odds'])} "
+        f"today to {pct(last['reversal_odds'])} after {n} more days; the shaded band is the plausible range, "
+        f"{pct_range(first['odds_low'], first['odds_high'])} today and "
+        f"{pct_range(last['odds_low'], last['odds_high'])} at day {n}. A dashed line marks the "
+        f"{pct(base)} of people in a reader survey who got back together at some point."
+    )
+    if mark is not None:
+        when = long_date(pts[mark]["date"])
+        desc += f" A vertical line marks the earliest day for a next message, day {mark} ({when})"
+        desc += ", if they have unblocked you by then." if blocked else "."
+    else:
+        desc += " The plan gives no date for contact, so none is marked."
+    parts.append(
+        f'<svg class="chart" viewBox="0 0 {_W} {_H}" width="{_W}" height="{_H}" role="img" '
+        f'aria-labelledby="{e(title_id)} {e(desc_id)}" preserveAspectRatio="xMidYMid meet">'
+    )
+    parts.append(f'<title id="{e(title_id)}">{e(title)}</title><desc id="{e(desc_id)}">{e(desc)}</desc>')
+    parts.append(f'<text x="{_L}" y="22" class="c-title">{e(title)}</text>')
+    # grid and y ticks
+    k = 0
+    while k * step <= y_top + 1e-9:
+        v = k * step
+        yy = y(v)
+        parts.append(f'<line x1="{_L}" x2="{_W - _R}" y1="{yy:.1f}" y2="{yy:.1f}" class="c-grid"/>')
+        parts.append(f'<text x="{_L - 8}" y="{yy + 4:.1f}" class="c-tick" text-anchor="end">{round(v * 100)}%</text>')
+        k += 1
+    # x ticks: every 15 days, with the date below
+    for day in range(0, n + 1, 15):
+        xx = x(day)
+        parts.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{_T + ph}" y2="{_T + ph + 5}" class="c-axis"/>')
+        parts.append(f'<text x="{xx:.1f}" y="{_T + ph + 18}" class="c-tick" text-anchor="middle">{day}</text>')
+        parts.append(
+            f'<text x="{xx:.1f}" y="{_T + ph + 31}" class="c-tick c-date" text-anchor="middle">'
+            f"{e(short_date(pts[day]['date']))}</text>"
+        )
+    parts.append(
+        f'<text x="{_L + pw / 2:.1f}" y="{_H - 8}" class="c-label" text-anchor="middle">'
+        f"Days of further no contact (from {e(short_date(report['as_of']))})</text>"
+    )
+    parts.append(
+        f'<text transform="translate(14 {_T + ph / 2:.1f}) rotate(-90)" class="c-label" '
+        'text-anchor="middle">Odds (%)</text>'
+    )
+    # range band and odds line
+    upper = " ".join(f"{x(p['day']):.1f},{y(p['odds_high']):.1f}" for p in pts)
+    lower = " ".join(f"{x(p['day']):.1f},{y(p['odds_low']):.1f}" for p in reversed(pts))
+    parts.append(f'<polygon points="{upper} {lower}" class="c-band"/>')
+    line = " ".join(f"{x(p['day']):.1f},{y(p['reversal_odds']):.1f}" for p in pts)
+    parts.append(f'<polyline points="{line}" class="c-line"/>')
+    # base rate
+    yb = y(base)
+    parts.append(f'<line x1="{_L}" x2="{_W - _R}" y1="{yb:.1f}" y2="{yb:.1f}" class="c-base"/>')
+    parts.append(
+        f'<text x="{_W - _R - 4}" y="{yb - 6:.1f}" class="c-note" text-anchor="end">'
+        f"{e(pct(base))}: people who ever got back together (survey)</text>"
+    )
+    # axes
+    parts.append(f'<line x1="{_L}" x2="{_L}" y1="{_T}" y2="{_T + ph}" class="c-axis"/>')
+    parts.append(f'<line x1="{_L}" x2="{_W - _R}" y1="{_T + ph}" y2="{_T + ph}" class="c-axis"/>')
+    # today and earliest contact
+    rising = pts[min(7, n)]["reversal_odds"] >= first["reversal_odds"]
+    y0 = y(first["reversal_odds"])
+    parts.append(
+        f'<circle cx="{x(0):.1f}" cy="{y0:.1f}" r="4" class="c-dot"/>'
+        f'<text x="{x(0) + 8:.1f}" y="{min(y0 + 18, _T + ph - 4) if rising else y0 - 9:.1f}" class="c-note">'
+        f"today {e(pct(first['reversal_odds']))}</text>"
+    )
+    if mark is not None:
+        xm = x(mark)
+        anchor = "start" if mark < n * 0.6 else "end"
+        dx = 5 if anchor == "start" else -5
+        label = f"earliest next message: {short_date(pts[mark]['date'])}" + (" (if unblocked)" if blocked else "")
+        parts.append(f'<line x1="{xm:.1f}" x2="{xm:.1f}" y1="{_T}" y2="{_T + ph}" class="c-mark"/>')
+        parts.append(
+            f'<text x="{xm + dx:.1f}" y="{_T + 12}" class="c-note c-marktext" text-anchor="{anchor}">{e(label)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def what_if_table(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A few rows of the what-if curve for text formats: days 0, 7, 14, 30, 60, 90 and the earliest day."""
+    w = report.get("what_if")
+    if not w:
+        return []
+    days = {0, 7, 14, 30, 60, w["days"]}
+    if w.get("earliest_contact_day") is not None:
+        days.add(int(w["earliest_contact_day"]))
+    return [p for p in w["points"] if p["day"] in days]
+
+
+# --------------------------------------------------------------------------------------------
+# Templates
+# --------------------------------------------------------------------------------------------
+
+
+def _md_escape(value: Any) -> Any:
+    """Markdown output: keep raw HTML from ever passing through a Markdown-to-HTML step."""
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("<", "\\<").replace(">", "\\>").replace("&", "\\&")
+    return value
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("\n", " ").replace("|", "\\|")
+
+
+def _filters(env: jinja2.Environment) -> None:
+    env.filters.update(
+        pct=pct,
+        long_date=long_date,
+        short_date=short_date,
+        cap=cap,
+        source_short=source_short,
+        cell=_cell,
+    )
+    env.globals.update(pct_range=pct_range, days_between=days_between)
+
+
+@cache
+def _env(kind: str) -> jinja2.Environment:
+    loader = jinja2.PackageLoader("model", "templates")
+    if kind == "html":
+        env = jinja2.Environment(
+            loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined
+        )
+    else:
+        env = jinja2.Environment(
+            loader=loader,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+            finalize=_md_escape,
+        )
+    _filters(env)
+    return env
+
+
+def _context(report: Mapping[str, Any]) -> dict[str, Any]:
+    plan = report["plan"]
+    blocked = report["answers"].get("blocked") not in (None, "no")
+    return {
+        "r": report,
+        "plan": plan,
+        "blocked": blocked,
+        "safety": bool(report.get("safety_first")),
+        "move_on": plan.get("plan") == "move_on",
+        "staged": plan.get("plan") in ("wait", "reopen", "rebuild"),
+        "wait_days": days_between(report["as_of"], report.get("earliest_contact")),
+        "rows": what_if_table(report),
+    }
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    """A self-contained HTML page: inline CSS and SVG, a CSP that forbids every external load."""
+    ctx = _context(report)
+    ctx["chart"] = Markup(what_if_svg(report))  # built from escaped parts
+    ctx["csp"] = CSP
+    return _env("html").get_template("report.html.j2").render(ctx)
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    """Markdown for the terminal (and any Markdown viewer)."""
+    return _env("md").get_template("report.md.j2").render(_context(report))
+
+
+def render_json(report: Mapping[str, Any]) -> str:
+    """The report as pretty JSON (UTF-8 text, trailing newline)."""
+    return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def render(report: Mapping[str, Any], fmt: str) -> str:
+    """``fmt`` is one of ``FORMATS``."""
+    if fmt == "html":
+        return render_html(report)
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "md":
+        return render_markdown(report)
+    raise ValueError(f"unknown report format {fmt!r}: expected one of {', '.join(FORMATS)}")

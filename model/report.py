@@ -1,0 +1,376 @@
+"""One answer set -> the results report as a versioned, JSON-ready dict (rendering lives in model.render).
+
+Why a plain dict: the command line, the example reports and a future web app all render the
+same data, and ``docs/report-schema.json`` documents it. Every figure comes from the model
+(odds, range, explanations), the advice rules (plan, band, base rate) or the quiz definition;
+nothing here decides advice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model import factors
+from model.advice import band_meaning, bands, load_rules, make_plan
+from model.quiz import QUIZ, Question
+from model.validation import (
+    AnswersError,
+    Problem,
+    check_answers,
+    parse_as_of,
+    validate_answers,
+    validate_frame,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "STAYED_TOGETHER",
+    "WHAT_IF_DAYS",
+    "AnswersError",
+    "answer_label",
+    "build_report",
+    "check_question",
+    "involved_questions",
+    "question_view",
+    "quiz_view",
+    "wishes_first",
+]
+
+#: Bump the minor part for added fields, the major part for changed or removed ones.
+SCHEMA_VERSION = "1.0"
+WHAT_IF_DAYS = 90
+#: The report's second reference figure (the first, 0.29, is the advice rules' base_rate).
+STAYED_TOGETHER = {
+    "value": 0.15,
+    "source": (
+        "base-rates.md: exbackpermanently.com reader survey, n = 3,512, about 15% reconnected and "
+        "stayed together (self-selected, not peer-reviewed)"
+    ),
+}
+BASE_RATE_CAVEAT = (
+    "A self-selected online survey of people who wanted an ex back, asked 9 to 36 months after the "
+    "breakup; not a peer-reviewed study, and not the same question as the model's."
+)
+WHAT_IF_ASSUMPTION = (
+    "Each point keeps your answers and adds that many days with no contact at all: the days since your "
+    "last contact, since the breakup and (when blocked) since the block all grow by the same number; "
+    "your contacts in the past 7 days count as 0 once your last contact is a week old; nothing else "
+    "changes (a block stays in place, no reply arrives)."
+)
+WHAT_IF_NOTE = "This is not a countdown: waiting gives no right to an answer."
+WHAT_IF_NO_DATE = " The plan gives no date for contact, and a higher number later is not a reason to make one."
+SAFETY_ODDS_NOTE = (
+    "You asked for the odds, so here they are, but we leave out what would raise them, the chart and "
+    "the plan: where there was violence, threats or control, getting back together is not the goal "
+    "this report can help with."
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Quiz presentation, shared by the terminal quiz, the report and a web form
+# --------------------------------------------------------------------------------------------
+
+
+def question_view(q: Question | str) -> dict[str, Any]:
+    """One question's labels for display: text, help, numbered choices, range, date alternative.
+
+    A web form or a terminal prompt renders from this; the quiz definition stays the one source.
+    """
+    if isinstance(q, str):
+        q = QUIZ[q]
+    view: dict[str, Any] = {
+        "id": q.id,
+        "text": q.text,
+        "help": q.help,
+        "type": q.type,
+        "required": q.required,
+        "expected": q.expected(),
+        "choices": [
+            {"number": i, "value": c.value, "label": c.label} for i, c in enumerate(q.choices, 1)
+        ],
+    }
+    if q.is_numeric:
+        view.update(min=q.min, max=q.max, unit=q.unit)
+    if q.default is not None:
+        view["default"] = q.default
+        view["default_label"] = answer_label(q.id, q.default)
+    if q.date_alternative:
+        view["date_alternative"] = q.date_alternative
+    if q.ask_if:
+        view["ask_if"] = {k: list(v) for k, v in q.ask_if.items()}
+    return view
+
+
+def quiz_view(answers: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every question's view, in quiz order; with ``answers``, only the questions that apply."""
+    return [question_view(q) for q in QUIZ if answers is None or q.applies(dict(answers))]
+
+
+def check_question(qid: str, answers: Mapping[str, Any], as_of: Any = None) -> list[Problem]:
+    """Problems with one question's answer alone, by the quiz's own validation rules.
+
+    Only ``qid``, its date alternative and the answers it depends on (``ask_if``) are taken from
+    ``answers``; contradictions with other questions are left to a final ``check_answers``.
+    Used by the terminal quiz to re-ask at once; a web form can use it per field.
+    """
+    q = QUIZ[qid]
+    own = {q.id, *([q.date_alternative] if q.date_alternative else [])}
+    partial = {k: v for k, v in answers.items() if k in own or k in q.ask_if}
+    _, problems = check_answers(partial, as_of)
+    return [p for p in problems if p.column in own]
+
+
+def involved_questions(problem: Problem) -> list[str]:
+    """Question ids a problem is about: its own column (a date answers its question) and any named in it."""
+    own = QUIZ.date_columns.get(problem.column, problem.column)
+    named = [qid for qid in QUIZ.ids if re.search(rf"\b{qid}\b", problem.reason)]
+    return [qid for qid in QUIZ.ids if qid == own or qid in named]
+
+
+def answer_label(qid: str, value: Any) -> str:
+    """A clean answer as a person reads it: the choice label, or the number with its unit."""
+    q = QUIZ[qid]
+    if value is None:
+        return "not asked"
+    if q.is_numeric:
+        unit = q.unit or ""
+        if unit and int(value) == 1:
+            unit = unit.rstrip("s")
+        return f"{int(value)} {unit}".strip()
+    for c in q.choices:
+        if c.value == value:
+            return c.label
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# The report
+# --------------------------------------------------------------------------------------------
+
+
+def wishes_first(clean: Mapping[str, Any]) -> list[str]:
+    """Why the ex's wishes come first, one clause per sign of pressure (empty when there is none).
+
+    Pressure: a request to stop, a block, many unanswered attempts (the rules' ``many_ignored``)
+    or several attempts in the past week (the rules' ``pressing_last_week``).
+    """
+    t = load_rules().threshold
+    why = []
+    if clean["told_no_contact"] == "yes":
+        why.append("they asked you to stop contacting them")
+    if clean["blocked"] != "no":
+        where = "everywhere" if clean["blocked"] == "everywhere" else "on some apps or your number"
+        why.append(f"they blocked you {where}")
+    ignored, week = int(clean["attempts_ignored"]), int(clean["attempts_last_week"])
+    if ignored >= t("many_ignored"):
+        why.append(f"{ignored} of your messages or calls since their last reply went unanswered")
+    if week >= t("pressing_last_week"):
+        why.append(f"you reached out {week} times in the past 7 days")
+    return why
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _wishes_text(why: list[str]) -> str | None:
+    if not why:
+        return None
+    return (
+        f"You told us that {_join(why)}: that is a message in itself. Give them "
+        "the space it asks for. Nothing in this report is a reason to contact them sooner than the plan "
+        "says, or in any other way."
+    )
+
+
+def _outcome_days() -> int | None:
+    from model.synthetic import OUTCOME_COLUMNS
+
+    m = re.search(r"within (\d+) days", OUTCOME_COLUMNS["reconciled"][1])
+    return int(m.group(1)) if m else None
+
+
+def _clean_frame(clean: Mapping[str, Any], day: dt.date) -> pd.DataFrame:
+    result = validate_frame(pd.DataFrame([dict(clean)], dtype=object), day)
+    if result.n_rejected:  # cannot happen for validate_answers' output; never pass silently
+        raise AnswersError(result.problem_list())
+    return result.clean
+
+
+def _what_if(model: Any, frame: pd.DataFrame, day: dt.date, earliest: dt.date | None) -> dict[str, Any]:
+    """Odds for 0..WHAT_IF_DAYS more days of no contact: one predict call on 91 rows."""
+    d = np.arange(WHAT_IF_DAYS + 1, dtype=np.int64)
+    rows = frame.iloc[np.zeros(d.size, dtype=np.intp)].reset_index(drop=True)
+    silent0 = int(frame["days_silent"].iloc[0])
+    rows["days_silent"] = np.minimum(silent0 + d, QUIZ["days_silent"].max)
+    rows["days_since_breakup"] = np.minimum(
+        int(frame["days_since_breakup"].iloc[0]) + d, QUIZ["days_since_breakup"].max
+    )
+    if not pd.isna(frame["days_blocked"].iloc[0]):
+        blocked0 = int(frame["days_blocked"].iloc[0])
+        rows["days_blocked"] = pd.array(np.minimum(blocked0 + d, QUIZ["days_blocked"].max), dtype="Int64")
+    week0 = int(frame["attempts_last_week"].iloc[0])
+    rows["attempts_last_week"] = np.where(silent0 + d >= 7, 0, week0).astype(np.int64)
+    odds = model.predict_clean(rows)
+    p, lo, hi = (odds[c].to_numpy(dtype=np.float64) for c in ("reversal_odds", "odds_low", "odds_high"))
+    dates = np.datetime64(day, "D") + d
+    mark = None
+    if earliest is not None:
+        offset = (earliest - day).days
+        mark = offset if 0 <= offset <= WHAT_IF_DAYS else None
+    zero_from = int(max(0, 7 - silent0)) if week0 > 0 else None
+    return {
+        "days": WHAT_IF_DAYS,
+        "assumption": WHAT_IF_ASSUMPTION,
+        "note": WHAT_IF_NOTE + ("" if earliest is not None else WHAT_IF_NO_DATE),
+        "attempts_last_week_zero_from_day": zero_from,
+        "earliest_contact_day": mark,
+        "points": [
+            {
+                "day": int(i),
+                "date": str(dates[i]),
+                "reversal_odds": round(float(p[i]), 4),
+                "odds_low": round(float(lo[i]), 4),
+                "odds_high": round(float(hi[i]), 4),
+            }
+            for i in range(d.size)
+        ],
+    }
+
+
+def _model_info(model: Any) -> dict[str, Any]:
+    card = getattr(model, "card", {}) or {}
+    rng = card.get("range", {})
+    held = card.get("held_out_metrics", {})
+    return {
+        "version": str(model.version),
+        "trained_at": card.get("trained_at"),
+        "trained_on": card.get("source"),
+        "outcome_days": _outcome_days(),
+        "range_kind": rng.get("kind"),
+        "range_meaning": rng.get("meaning"),
+        "range_percentiles": list(rng.get("percentiles", [])) or None,
+        "held_out": {k: held[k] for k in ("rows", "auc", "brier", "log_loss", "ece") if k in held},
+    }
+
+
+def _range_words(info: Mapping[str, Any]) -> str:
+    kind = info.get("range_kind")
+    pct = info.get("range_percentiles") or [10, 90]
+    if kind == "assumptions":
+        return (
+            f"the {pct[0]}th to {pct[1]}th percentile of the odds across models trained with the guide's "
+            "assumptions varied over their plausible ranges: how much the number depends on those assumptions"
+        )
+    if kind == "bootstrap":
+        return (
+            f"the {pct[0]}th to {pct[1]}th percentile across models trained on resamples of the training "
+            "data: how much the number depends on the sample"
+        )
+    return info.get("range_meaning") or "how much the odds move between the model's ensemble members"
+
+
+def _how_to_read(info: Mapping[str, Any], range_words: str) -> list[str]:
+    days = info.get("outcome_days")
+    outcome = f"back together within {days} days of answering" if days else "back together"
+    return [
+        "These odds express one breakup guide's assumptions, turned into numbers and learned by a model "
+        "from synthetic (made-up) answers. They are not measured from real couples, and nobody has "
+        f"checked them against what happened to real people. The outcome is being {outcome}.",
+        "The model knows nothing about you or your ex beyond the answers here: not why you broke up, "
+        "who they are now, or what they want.",
+        f"The range is {range_words}. It is not a promise that the true chance lies inside it.",
+        "Factor sizes are in percentage points: " + factors.SIZE_MEANING[len("Percentage points: "):],
+        "If they asked you to stop or blocked you, their wishes come first. No number in this report "
+        "is a reason to contact them sooner, or in another way.",
+    ]
+
+
+DISCLAIMER = (
+    "Odds from one breakup guide's assumptions on synthetic data, not measured outcomes; the model knows "
+    "only your answers. If they asked you to stop or blocked you, their wishes come first."
+)
+
+
+def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = None) -> dict[str, Any]:
+    """The results report for one answer set, as a JSON-ready dict (see docs/report-schema.json).
+
+    ``as_of`` is the day the answers were given (default today); ``model`` an ``OddsModel``
+    (default: the shipped model). Raises ``AnswersError`` listing every problem with the answers.
+    """
+    if not isinstance(answers, Mapping):
+        raise TypeError(f"build_report expects a mapping of question id to answer, got {type(answers).__name__}")
+    day = parse_as_of(as_of)
+    clean = validate_answers(answers, day)
+    if model is None:
+        from model.predict import load_model
+
+        model = load_model()
+    frame = _clean_frame(clean, day)
+    odds, contrib = model.score_clean(frame, explain=True)
+    p = float(odds["reversal_odds"].iloc[0])
+    lo, hi = float(odds["odds_low"].iloc[0]), float(odds["odds_high"].iloc[0])
+    plan = make_plan(clean, day, odds=p)
+    label = str(bands(np.array([p]))[0])
+    safety = plan.plan == "safety"
+    info = _model_info(model)
+    range_words = _range_words(info)
+    rules = load_rules()
+
+    contributions = {k: float(v) for k, v in contrib.iloc[0].items()}
+    raising, lowering = ([], []) if safety else factors.factor_list(clean, contributions, p)
+    why = wishes_first(clean)
+    plan_dict = plan.to_dict()
+    for key in ("odds", "band", "band_meaning"):  # top-level fields carry these
+        plan_dict.pop(key, None)
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "exodds-report",
+        "as_of": day.isoformat(),
+        "model": info,
+        "answers": clean,
+        "answers_shown": [
+            {"question": q.id, "text": q.text, "answer": clean[q.id], "label": answer_label(q.id, clean[q.id])}
+            for q in QUIZ
+            if q.applies(clean)
+        ],
+        "reversal_odds": round(p, 4),
+        "odds_low": round(lo, 4),
+        "odds_high": round(hi, 4),
+        "band": label,
+        "band_meaning": band_meaning(label),
+        "range_text": range_words,
+        "odds_display": "deemphasised" if safety else "full",
+        "odds_display_note": SAFETY_ODDS_NOTE if safety else None,
+        "safety_first": safety,
+        "stage": plan.stage,
+        "stage_name": plan.stage_name,
+        "earliest_contact": plan.earliest_contact.isoformat() if plan.earliest_contact else None,
+        "no_contact_advised": plan.earliest_contact is None,
+        "wishes_first": {"applies": bool(why), "why": why, "text": _wishes_text(why)},
+        "factors": {
+            "size_unit": factors.SIZE_UNIT,
+            "size_meaning": factors.SIZE_MEANING,
+            "raising": raising,
+            "lowering": lowering,
+            "contributions": {k: round(v, 4) for k, v in contributions.items()},
+        },
+        "plan": plan_dict,
+        "what_if": None if safety else _what_if(model, frame, day, plan.earliest_contact),
+        "base_rate": {
+            "ever_reconnected": rules.base_rate.value,
+            "ever_reconnected_source": rules.base_rate.source,
+            "stayed_together": STAYED_TOGETHER["value"],
+            "stayed_together_source": STAYED_TOGETHER["source"],
+            "caveat": BASE_RATE_CAVEAT,
+        },
+        "how_to_read": _how_to_read(info, range_words),
+        "disclaimer": DISCLAIMER,
+    }

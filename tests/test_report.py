@@ -1,0 +1,567 @@
+"""The results report: its data (against the JSON schema), words, what-if curve, HTML, Markdown, safety."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import math
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import AS_OF, valid_answer_sets
+from hypothesis import HealthCheck, given, settings
+
+from model import factors
+from model.advice import PLANS, WAIT_REASONS, load_rules
+from model.predict import load_model
+from model.quiz import QUIZ
+from model.render import (
+    CSP,
+    format_for_path,
+    pct,
+    render,
+    render_html,
+    render_json,
+    render_markdown,
+    source_short,
+    what_if_svg,
+)
+from model.report import (
+    SCHEMA_VERSION,
+    WHAT_IF_DAYS,
+    AnswersError,
+    answer_label,
+    build_report,
+    check_question,
+    involved_questions,
+    question_view,
+    quiz_view,
+    wishes_first,
+)
+from model.validation import check_answers
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+SCHEMA = json.loads((REPO / "docs" / "report-schema.json").read_text(encoding="utf-8"))
+ARTICLE = Path("/work/shared/seed/000_b45ac820bd8d07ec.txt")
+WAIT = load_rules().wait
+THRESHOLD = load_rules().threshold
+PAYLOAD = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+def example(name: str) -> dict[str, Any]:
+    return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def reports(model) -> dict[str, dict[str, Any]]:
+    return {p.stem: build_report(json.loads(p.read_text()), AS_OF, model) for p in sorted(EXAMPLES.glob("*.json"))}
+
+
+def validate(report: dict[str, Any]) -> None:
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(report)
+
+
+# --------------------------------------------------------------------------------------------
+# Examples and schema
+# --------------------------------------------------------------------------------------------
+
+
+def test_examples_cover_the_required_cases(reports):
+    assert {"good", "cold", "told_to_stop", "blocked_awful"} <= set(reports)
+    assert any(r["answers"]["safety_concern"] == "yes" for r in reports.values())
+    assert reports["good"]["band"] != reports["cold"]["band"]
+    assert reports["good"]["reversal_odds"] > reports["cold"]["reversal_odds"]
+    assert reports["blocked_awful"]["plan"]["plan"] == "move_on"
+
+
+def test_every_example_matches_the_schema(reports):
+    for report in reports.values():
+        validate(report)
+        validate(json.loads(render_json(report)))
+
+
+def test_schema_rejects_broken_reports(reports):
+    Validator = jsonschema.Draft202012Validator
+    Validator.check_schema(SCHEMA)
+    bad = copy.deepcopy(reports["good"])
+    bad["reversal_odds"] = 1.5
+    with pytest.raises(jsonschema.ValidationError):
+        validate(bad)
+    bad = copy.deepcopy(reports["good"])
+    del bad["earliest_contact"]
+    with pytest.raises(jsonschema.ValidationError):
+        validate(bad)
+    bad = copy.deepcopy(reports["safety_concern"])
+    bad["what_if"] = reports["good"]["what_if"]  # a safety report never carries the chart
+    with pytest.raises(jsonschema.ValidationError):
+        validate(bad)
+
+
+def test_schema_enums_follow_the_code():
+    props, defs = SCHEMA["properties"], SCHEMA["$defs"]
+    assert props["band"]["enum"] == list(load_rules().band_labels)
+    assert defs["plan"]["properties"]["plan"]["enum"] == list(PLANS)
+    assert defs["plan"]["properties"]["wait_reason"]["enum"] == list(WAIT_REASONS)
+    assert re.match(props["schema_version"]["pattern"], SCHEMA_VERSION)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answers=valid_answer_sets())
+def test_any_valid_answers_give_a_valid_report(answers):
+    report = build_report(answers, AS_OF, load_model())
+    validate(report)
+    assert report["odds_low"] <= report["reversal_odds"] <= report["odds_high"]
+    assert list(report["answers"]) == list(QUIZ.ids)
+    assert (report["earliest_contact"] is None) == report["no_contact_advised"]
+    if report["earliest_contact"] is not None:
+        assert report["earliest_contact"] >= AS_OF.isoformat()
+    html = render_html(report)
+    assert html.count("<h1") == 1
+    assert render_markdown(report).startswith("# ")
+
+
+def test_invalid_answers_raise_with_every_problem(good_answers):
+    good_answers["days_silent"] = 500
+    good_answers["anger"] = "livid"
+    with pytest.raises(AnswersError) as err:
+        build_report(good_answers, AS_OF)
+    assert {p.column for p in err.value.problems} == {"days_silent", "anger"}
+    with pytest.raises(TypeError):
+        build_report([good_answers], AS_OF)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------
+# Odds, factors, base rate
+# --------------------------------------------------------------------------------------------
+
+
+def test_odds_match_the_model_and_the_band(reports, model):
+    from model.advice import band
+
+    for name, report in reports.items():
+        odds = model.predict(pd.DataFrame([example(name)], dtype=object), AS_OF).iloc[0]
+        assert report["reversal_odds"] == pytest.approx(odds["reversal_odds"], abs=1e-4)
+        assert report["odds_low"] == pytest.approx(odds["odds_low"], abs=1e-4)
+        assert report["odds_high"] == pytest.approx(odds["odds_high"], abs=1e-4)
+        assert report["band"] == band(odds["reversal_odds"])
+
+
+def test_contributions_add_up_to_the_odds(reports):
+    for report in reports.values():
+        total = sum(report["factors"]["contributions"].values())
+        p = report["reversal_odds"]
+        if 1e-3 < p < 1 - 1e-3:
+            assert total == pytest.approx(math.log(p / (1 - p)), abs=5e-3)
+
+
+def test_factors_are_the_largest_effects_in_words(reports):
+    for report in reports.values():
+        if report["safety_first"]:
+            continue
+        f = report["factors"]
+        contrib = {k: v for k, v in f["contributions"].items() if k in QUIZ.ids}
+        ups = sorted((v for v in contrib.values() if v >= factors.MIN_LOG_ODDS), reverse=True)[: factors.TOP_N]
+        downs = sorted(v for v in contrib.values() if v <= -factors.MIN_LOG_ODDS)[: factors.TOP_N]
+        assert [x["log_odds"] for x in f["raising"]] == pytest.approx(ups, abs=1e-4)
+        assert [x["log_odds"] for x in f["lowering"]] == pytest.approx(downs, abs=1e-4)
+        for x in f["raising"]:
+            assert x["points"] >= 0 and x["size_text"].startswith("raises") and x["odds_multiplier"] > 1
+        for x in f["lowering"]:
+            assert x["points"] <= 0 and x["size_text"].startswith("lowers") and x["odds_multiplier"] < 1
+        for x in f["raising"] + f["lowering"]:
+            assert "intercept" not in x["question"] and x["question"] in QUIZ.ids
+            assert x["answer"] == report["answers"][x["question"]]
+
+
+def test_factor_words_are_built_from_the_answer(reports):
+    for x in reports["cold"]["factors"]["raising"] + reports["cold"]["factors"]["lowering"]:
+        assert x["text"] == factors.describe(x["question"], reports["cold"]["answers"], x["log_odds"])
+    cold = reports["cold"]["answers"]
+    assert factors.describe("attempts_ignored", cold, -1) == (
+        "3 messages or calls since their last reply went unanswered"
+    )
+    awful = reports["blocked_awful"]["answers"]
+    assert factors.describe("blocked", awful, -1) == "they blocked you everywhere 12 days ago"
+    assert factors.describe("anger", {"anger": "annoyed"}, +1) == "they are annoyed, but not angry, with you"
+    assert factors.describe("attempts_ignored", {"attempts_ignored": 1}, +1).startswith("only 1 message or call ")
+    assert factors.describe("days_since_breakup", {"days_since_breakup": 40}) == (
+        "you broke up 40 days (about 6 weeks) ago"
+    )
+
+
+def test_every_answer_has_words():
+    for q in QUIZ:
+        values: list[Any] = [q.min, 1, 30, q.max] if q.is_numeric else list(q.values)
+        for value in values:
+            answers = {qq.id: (qq.default or qq.values[0]) if qq.choices else 1 for qq in QUIZ}
+            answers.update({q.id: value, "blocked": "some", "days_blocked": 3})
+            for sign in (-1, 1):
+                text = factors.describe(q.id, answers, sign)
+                assert text and "None" not in text and "{" not in text, (q.id, value)
+
+
+def test_points_are_percentage_points_against_the_average_answer():
+    assert factors.points(0.3, 0.0) == pytest.approx(0.0, abs=1e-9)
+    p, c = 0.4, 0.5
+    without = 1 / (1 + math.exp(-(math.log(p / (1 - p)) - c)))
+    assert factors.points(p, c) == pytest.approx(100 * (p - without))
+    assert factors.points(p, -c) < 0
+    assert factors.size_words(5.6) == "raises the odds by 6 points"
+    assert factors.size_words(-1.2) == "lowers the odds by 1 point"
+    assert factors.size_words(0.2) == "raises the odds by less than 1 point"
+
+
+def test_base_rate_is_sourced(reports):
+    base = reports["good"]["base_rate"]
+    assert base["ever_reconnected"] == 0.29 and base["stayed_together"] == 0.15
+    assert "base-rates.md" in base["ever_reconnected_source"] and "3,512" in base["stayed_together_source"]
+
+
+# --------------------------------------------------------------------------------------------
+# What-if curve
+# --------------------------------------------------------------------------------------------
+
+
+def test_what_if_advances_the_days_and_clears_last_week(reports, model):
+    report = reports["cold"]  # 2 days silent, 2 attempts last week
+    w = report["what_if"]
+    assert [p["day"] for p in w["points"]] == list(range(WHAT_IF_DAYS + 1))
+    assert w["points"][0]["reversal_odds"] == report["reversal_odds"]
+    assert w["attempts_last_week_zero_from_day"] == 5
+    a = example("cold")
+    for d in (3, 5, 40):
+        moved = dict(a, days_silent=a["days_silent"] + d, days_since_breakup=a["days_since_breakup"] + d)
+        moved["attempts_last_week"] = 0 if a["days_silent"] + d >= 7 else a["attempts_last_week"]
+        expected = model.predict(pd.DataFrame([moved], dtype=object), AS_OF).iloc[0]
+        assert w["points"][d]["reversal_odds"] == pytest.approx(expected["reversal_odds"], abs=1e-4)
+        assert w["points"][d]["odds_high"] == pytest.approx(expected["odds_high"], abs=1e-4)
+        assert w["points"][d]["date"] == (AS_OF + dt.timedelta(days=d)).isoformat()
+
+
+def test_what_if_advances_the_block(reports, model):
+    w = reports["blocked_awful"]["what_if"]
+    a = example("blocked_awful")
+    d = 60
+    moved = dict(a, days_silent=a["days_silent"] + d, days_since_breakup=a["days_since_breakup"] + d)
+    moved["days_blocked"] = a["days_blocked"] + d
+    expected = model.predict(pd.DataFrame([moved], dtype=object), AS_OF).iloc[0]["reversal_odds"]
+    assert w["points"][d]["reversal_odds"] == pytest.approx(expected, abs=1e-4)
+    assert w["earliest_contact_day"] is None  # move on: no date to mark
+    assert "no date" in w["note"]
+
+
+def test_earliest_contact_is_marked_on_the_chart(reports):
+    report = reports["told_to_stop"]
+    # told to stop: 42 days from the last contact (2026-11-12), counted from the fixed as-of
+    due = dt.date(2026, 11, 12) + dt.timedelta(days=WAIT("told_to_stop"))
+    assert report["earliest_contact"] == due.isoformat() == "2026-12-24"
+    assert report["what_if"]["earliest_contact_day"] == (due - AS_OF).days == 28
+    svg = what_if_svg(report)
+    assert "earliest next message: 24 Dec" in svg
+    cold = reports["cold"]
+    assert cold["earliest_contact"] == (AS_OF - dt.timedelta(days=2) + dt.timedelta(days=WAIT("pressing"))).isoformat()
+    assert reports["good"]["earliest_contact"] == AS_OF.isoformat()  # 32 days of no contact: today
+
+
+def test_as_of_moves_every_date(model):
+    a = example("told_to_stop")
+    later = build_report(a, AS_OF + dt.timedelta(days=7), model)
+    # the answers are dates, so a week later the silence is a week longer but the due day is the same
+    assert later["earliest_contact"] == "2026-12-24"
+    assert later["answers"]["days_silent"] == 21
+    b = example("cold")
+    assert build_report(b, "2026-12-01", model)["earliest_contact"] == "2026-12-13"
+
+
+# --------------------------------------------------------------------------------------------
+# Safety, pressure, boundaries
+# --------------------------------------------------------------------------------------------
+
+
+def test_safety_case_has_no_plan_and_safety_first(reports):
+    r = reports["safety_concern"]
+    assert r["safety_first"] and r["stage"] == 0 and r["earliest_contact"] is None
+    assert r["what_if"] is None and r["factors"]["raising"] == [] and r["factors"]["lowering"] == []
+    assert r["odds_display"] == "deemphasised"
+    assert r["plan"]["do"] and r["plan"]["support"] and not r["plan"]["message_guidance"]
+    html = render_html(r)
+    ids = Page.parse(html).section_ids
+    assert ids[0] == "safety" and ids.index("odds") > ids.index("answers")
+    assert "plan" not in ids and "what-if" not in ids and "factors" not in ids and "<svg" not in html
+    assert "Earliest day" not in html and "Stage " not in html
+    md = render_markdown(r)
+    assert md.index("## Your safety comes first") < md.index("## The odds you asked about")
+    assert "## Your next step" not in md and "What if you wait" not in md
+
+
+def test_told_to_stop_says_their_wishes_come_first(reports):
+    r = reports["told_to_stop"]
+    assert r["wishes_first"]["applies"]
+    assert "they asked you to stop contacting them" in r["wishes_first"]["why"]
+    assert "Their wishes come first" in render_html(r)
+    assert "Their wishes come first" in render_markdown(r)
+    assert not reports["good"]["wishes_first"]["applies"]
+    assert "Their wishes come first" not in render_html(reports["good"])
+
+
+def test_pressure_signs_follow_the_rules_thresholds(good_answers):
+    clean = dict(good_answers, days_blocked=None, safety_concern="no")
+    assert wishes_first(clean) == []
+    clean["attempts_ignored"] = THRESHOLD("many_ignored")
+    clean["attempts_last_week"] = THRESHOLD("pressing_last_week")
+    clean["blocked"] = "some"
+    why = wishes_first(clean)
+    assert len(why) == 3 and any("blocked you on some apps" in w for w in why)
+    clean["attempts_ignored"] -= 1
+    assert len(wishes_first(clean)) == 2
+
+
+def test_harassment_warning_is_shown(reports):
+    r = reports["many_attempts"]
+    assert any("6 times in the past 7 days" in w for w in r["wishes_first"]["why"])
+    assert "harassment" in render_markdown(r) and "harassment" in render_html(r)
+
+
+def _shingles(text: str, n: int) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9']+", text.lower().replace("’", "'"))
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+@pytest.mark.skipif(not ARTICLE.exists(), reason="the seed article is not available")
+def test_reports_never_copy_the_article(reports):
+    # 8 words: the guide's term "a full 30 days of no contact" (7 words) may be named, its sentences not
+    article = _shingles(ARTICLE.read_text(encoding="utf-8"), 8)
+    for report in reports.values():
+        for text in (render_markdown(report), render_html(report)):
+            copied = article & _shingles(text, 8)
+            assert not copied, copied
+
+
+def test_report_words_never_point_around_a_boundary(reports):
+    for report in reports.values():
+        ours = " ".join(
+            [*report["how_to_read"], report["disclaimer"], report["wishes_first"]["text"] or "",
+             *(f["text"] for f in report["factors"]["raising"] + report["factors"]["lowering"])]
+        ).lower()
+        for word in ("friends?", "new accounts?", "fake", "turn up", "show up", "in person", "mutual"):
+            assert not re.search(rf"\b{word}\b", ours), word
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------------
+
+
+class Page(HTMLParser):
+    """Collects what the HTML tests look at."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.section_ids: list[str] = []
+        self.ids: set[str] = set()
+        self.text: list[str] = []
+
+    @classmethod
+    def parse(cls, html: str) -> Page:
+        page = cls()
+        page.feed(html)
+        page.close()
+        return page
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "section":
+            self.section_ids.append(a.get("id") or "")
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def find(self, tag: str) -> list[dict[str, str | None]]:
+        return [a for t, a in self.tags if t == tag]
+
+
+def test_html_has_every_section_and_landmark(reports):
+    page = Page.parse(render_html(reports["cold"]))
+    for section in ("wishes", "odds", "plan", "factors", "what-if", "base-rate", "answers", "read"):
+        assert section in page.section_ids, section
+    for landmark in ("header", "main", "footer", "nav"):
+        assert page.find(landmark), landmark
+    assert len(page.find("h1")) == 1 and len(page.find("h2")) >= 8
+    for section in page.find("section"):
+        assert section.get("aria-labelledby") in page.ids
+    text = " ".join(page.text)
+    assert "9%" in text or pct(reports["cold"]["reversal_odds"]) in text
+    assert "Stage 1 of 4" in text and "Tuesday 8 December 2026" in text
+    assert "29%" in text and "15%" in text and "base-rates.md" in text
+    assert "synthetic" in text and "not measured" in text
+
+
+def test_html_head_forbids_external_loads(reports):
+    page = Page.parse(render_html(reports["good"]))
+    metas = {(m.get("http-equiv") or m.get("name") or "").lower(): m.get("content") for m in page.find("meta")}
+    assert metas["content-security-policy"] == CSP
+    assert "default-src 'none'" in CSP and "img-src data:" in CSP and "script-src" not in CSP
+    assert "width=device-width" in metas["viewport"]
+    assert page.find("html")[0].get("lang") == "en"
+
+
+def test_chart_is_accessible(reports):
+    page = Page.parse(render_html(reports["good"]))
+    svgs = page.find("svg")
+    assert len(svgs) == 1
+    svg = svgs[0]
+    assert svg.get("role") == "img"
+    labelled = (svg.get("aria-labelledby") or "").split()
+    assert len(labelled) == 2 and all(i in page.ids for i in labelled)
+    assert page.find("title") and page.find("desc") and page.find("figcaption") == [{}]
+    text = " ".join(page.text)
+    assert "Days of further no contact" in text and "Odds (%)" in text
+    for img in page.find("img"):
+        assert img.get("alt")
+
+
+EXTERNAL = re.compile(r"https?:|//|@import|url\(\s*(?!['\"]?data:)|\b(?:src|href)\s*=\s*['\"](?![#]|data:)", re.I)
+
+
+@pytest.mark.parametrize("name", ["good", "cold", "told_to_stop", "blocked_awful", "safety_concern"])
+def test_html_makes_no_external_request(reports, name):
+    html = render_html(reports[name])
+    assert not EXTERNAL.findall(html)
+    assert "<script" not in html.lower() and "@font-face" not in html
+
+
+def test_html_is_readable_in_print_and_on_a_phone(reports):
+    html = render_html(reports["cold"])
+    assert "@media print" in html and "@media (max-width" in html
+    assert "break-inside: avoid" in html
+
+
+def tampered(report: dict[str, Any]) -> dict[str, Any]:
+    r = copy.deepcopy(report)
+    r["answers_shown"][0]["label"] = PAYLOAD
+    r["answers_shown"][1]["text"] = PAYLOAD
+    r["plan"]["reasons"][0] = PAYLOAD
+    r["plan"]["sources"][0] = PAYLOAD
+    r["plan"]["do"].append(PAYLOAD)
+    r["factors"]["lowering"][0]["text"] = PAYLOAD
+    r["wishes_first"] = {"applies": True, "why": [PAYLOAD], "text": PAYLOAD}
+    r["how_to_read"].append(PAYLOAD)
+    r["disclaimer"] = PAYLOAD
+    r["model"]["version"] = PAYLOAD
+    r["base_rate"]["caveat"] = PAYLOAD
+    return r
+
+
+def test_html_escapes_every_text(reports):
+    html = render_html(tampered(reports["cold"]))
+    assert PAYLOAD not in html and "<script" not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 10
+
+
+def test_markdown_escapes_raw_html(reports):
+    md = render_markdown(tampered(reports["cold"]))
+    assert "<script>" not in md and "\\<script\\>" in md
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown and JSON
+# --------------------------------------------------------------------------------------------
+
+
+def test_markdown_has_every_section(reports):
+    md = render_markdown(reports["cold"])
+    for heading in (
+        "# Your odds and your next step",
+        "## Your odds",
+        "## Your next step",
+        "## What raises and lowers your odds",
+        "## What if you wait longer?",
+        "## For comparison",
+        "## Your answers",
+        "## How to read this",
+    ):
+        assert f"\n{heading}\n" in f"\n{md}", heading
+    assert "| 12 (earliest next message) | Tuesday 8 December 2026 |" in md
+    assert "**Stage 1 of 4: Back off and give them space**" in md
+    good = render_markdown(reports["good"])
+    assert "### If you write: one short message" in good and "(today)" in good
+    awful = render_markdown(reports["blocked_awful"])
+    assert "**No contact advised.**" in awful and "Stage 1 of 4" not in awful
+
+
+def test_json_round_trips(reports):
+    text = render_json(reports["good"])
+    assert text.endswith("\n") and json.loads(text) == reports["good"]
+    assert render(reports["good"], "json") == text
+    with pytest.raises(ValueError, match="unknown report format"):
+        render(reports["good"], "pdf")
+
+
+def test_formatters():
+    assert pct(0.0003) == "under 1%" and pct(0.999) == "over 99%" and pct(0.314) == "31%"
+    assert format_for_path("a/report.HTML") == "html" and format_for_path("r.json") == "json"
+    assert format_for_path("r.md") == "md" and format_for_path(None) == "md" and format_for_path("r.out") == "md"
+    assert source_short('line 50: "wait at least another week"') == "the guide, line 50"
+    assert source_short('line 52: "x"; 21 days is our assumption') == "the guide, line 52; the number is our assumption"
+    assert source_short("base-rates.md: survey") == "base-rates.md: survey"
+
+
+# --------------------------------------------------------------------------------------------
+# Quiz presentation helpers (shared with the terminal quiz and a web form)
+# --------------------------------------------------------------------------------------------
+
+
+def test_question_views_come_from_the_quiz():
+    views = quiz_view()
+    assert [v["id"] for v in views] == list(QUIZ.ids)
+    blocked = question_view("blocked")
+    assert [(c["number"], c["value"]) for c in blocked["choices"]] == list(enumerate(QUIZ["blocked"].values, 1))
+    assert question_view("days_since_breakup")["date_alternative"] == "breakup_date"
+    assert question_view("safety_concern")["default_label"] == "I prefer not to say"
+    assert "days_blocked" not in [v["id"] for v in quiz_view({"blocked": "no"})]
+    assert "days_blocked" in [v["id"] for v in quiz_view({"blocked": "everywhere"})]
+    assert answer_label("attempts_ignored", 1) == "1 attempt" and answer_label("blocked", "some") == QUIZ[
+        "blocked"
+    ].choices[1].label
+    assert answer_label("days_blocked", None) == "not asked"
+
+
+def test_check_question_uses_the_quiz_rules():
+    assert check_question("anger", {"anger": "Furious"}, AS_OF) == []
+    [p] = check_question("anger", {"anger": "livid"}, AS_OF)
+    assert p.column == "anger" and "expected one of" in p.reason
+    [p] = check_question("days_blocked", {"blocked": "some", "days_blocked": ""}, AS_OF)
+    assert "required" in p.reason
+    assert check_question("days_blocked", {"blocked": "some", "days_blocked": "4"}, AS_OF) == []
+    [p] = check_question("days_since_breakup", {"breakup_date": "2030-01-01"}, AS_OF)
+    assert p.column == "breakup_date" and "future" in p.reason
+    assert check_question("safety_concern", {}, AS_OF) == []  # optional
+
+
+def test_involved_questions_name_both_sides_of_a_contradiction(good_answers):
+    good_answers["days_silent"] = good_answers["days_since_breakup"] + 1
+    _, problems = check_answers(good_answers, AS_OF)
+    assert [involved_questions(p) for p in problems] == [["days_since_breakup", "days_silent"]]
+
+
+def test_report_numbers_are_plain_floats(reports):
+    for report in reports.values():
+        for key in ("reversal_odds", "odds_low", "odds_high"):
+            assert type(report[key]) is float and not np.isnan(report[key])
