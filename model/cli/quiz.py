@@ -1,0 +1,201 @@
+"""``exodds quiz``: answer the quiz in the terminal, then get the report.
+
+Questions, choices and rules all come from the quiz definition and its validation: an invalid
+answer is re-asked with the reason, questions that don't apply are skipped, and answers that
+contradict each other are re-asked together at the end. Prompts go to stderr, so stdout carries
+only the report (``exodds quiz > report.md`` works).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import textwrap
+from typing import Any, TextIO
+
+from model.cli.report import add_output_arguments, emit, load
+from model.quiz import QUIZ, Question
+from model.validation import parse_as_of
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_ROUNDS = 20  # rounds of fixing contradictions before giving up (a person fixes one per round)
+
+
+class QuizAborted(Exception):
+    """The input ended before the quiz was complete."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "quiz",
+        help="answer the quiz in the terminal and get the report",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_output_arguments(p)
+    p.set_defaults(func=run)
+
+
+class TerminalQuiz:
+    """Asks the questions on ``err``, reads answers from ``inp``; ``answers`` holds raw answers."""
+
+    def __init__(self, as_of: Any, inp: TextIO | None = None, err: TextIO | None = None):
+        self.as_of = parse_as_of(as_of)
+        self.inp = inp if inp is not None else sys.stdin
+        self.err = err if err is not None else sys.stderr
+        self.answers: dict[str, Any] = {}
+        self.asked: set[str] = set()
+
+    # -- output helpers ------------------------------------------------------------------------
+    def say(self, text: str = "", indent: str = "") -> None:
+        if not text:
+            print(file=self.err)
+            return
+        for line in textwrap.wrap(text, 88, initial_indent=indent, subsequent_indent=indent) or [""]:
+            print(line, file=self.err)
+
+    def read(self, prompt: str = "> ") -> str:
+        print(prompt, end="", file=self.err, flush=True)
+        line = self.inp.readline()
+        if line == "":
+            print(file=self.err)
+            raise QuizAborted("the input ended before the quiz was complete; no report written")
+        if not self.inp.isatty():  # piped answers: show them, so the transcript reads like a dialogue
+            print(line.strip(), file=self.err)
+        return line.strip()
+
+    # -- one question ----------------------------------------------------------------------------
+    def show(self, q: Question, number: int) -> None:
+        from model.report import answer_label, question_view
+
+        view = question_view(q)
+        self.say()
+        self.say(f"Question {number} of {len(QUIZ)}: {view['text']}")
+        self.say(view["help"], "  ")
+        for c in view["choices"]:
+            print(f"    {c['number']}) {c['label']}", file=self.err)
+        if q.is_numeric:
+            hint = view["expected"]
+            if q.date_alternative:
+                hint += ", or a date as YYYY-MM-DD"
+        else:
+            hint = "type a number from the list, or the answer itself"
+        if not q.required and q.default is not None:
+            hint += f"; press Enter for '{answer_label(q.id, q.default)}'"
+        current = self.current(q)
+        if current is not None:
+            hint += f"; you answered {current}: press Enter to keep it"
+        self.say(f"({hint})", "  ")
+
+    def current(self, q: Question) -> str | None:
+        if q.date_alternative and self.answers.get(q.date_alternative) is not None:
+            return str(self.answers[q.date_alternative])
+        value = self.answers.get(q.id)
+        return None if value is None or value == "" else str(value)
+
+    def interpret(self, q: Question, text: str) -> dict[str, Any]:
+        """The typed text as raw answer fields: a choice number becomes its value; a date its column."""
+        if q.choices and text.isdigit() and 1 <= int(text) <= len(q.choices):
+            return {q.id: q.choices[int(text) - 1].value}
+        if q.date_alternative and _DATE.match(text):
+            return {q.date_alternative: text}
+        if not text and not q.required:
+            return {}  # the question's default applies
+        return {q.id: text}
+
+    def ask(self, q: Question, number: int) -> None:
+        """Ask until the answer passes the question's own rules."""
+        from model.report import check_question
+
+        self.show(q, number)
+        kept = {k: self.answers[k] for k in (q.id, q.date_alternative) if k and k in self.answers}
+        while True:
+            text = self.read()
+            fields = kept if not text and kept else self.interpret(q, text)
+            self.forget(q)
+            self.answers.update(fields)
+            problems = check_question(q.id, self.answers, self.as_of)
+            if not problems:
+                return
+            for p in problems:
+                self.say(f"Not accepted: {p.reason}. Please try again.", "  ")
+
+    def forget(self, q: Question) -> None:
+        self.answers.pop(q.id, None)
+        if q.date_alternative:
+            self.answers.pop(q.date_alternative, None)
+
+    # -- the whole quiz -------------------------------------------------------------------------
+    def number(self, q: Question) -> int:
+        return QUIZ.ids.index(q.id) + 1
+
+    def fill(self) -> None:
+        """Ask every question that applies and is unanswered; drop answers that no longer apply."""
+        for q in QUIZ:
+            if not q.applies(self.answers):
+                self.forget(q)
+            elif self.current(q) is None and (q.required or q.id not in self.asked):
+                self.asked.add(q.id)  # an optional question left blank is asked once
+                self.ask(q, self.number(q))
+
+    def run(self) -> dict[str, Any]:
+        """Ask everything, settle contradictions, and return the raw answers (valid together)."""
+        from model.report import involved_questions
+        from model.validation import check_answers
+
+        self.say("The exodds quiz. Answer each question and press Enter.")
+        self.say(
+            "Your answers stay on this computer. The odds at the end express one breakup guide's "
+            "assumptions, not a measured chance."
+        )
+        self.fill()
+        for _ in range(MAX_ROUNDS):
+            _, problems = check_answers(self.answers, self.as_of)
+            if not problems:
+                return dict(self.answers)
+            self.say()
+            self.say("Some answers don't fit together:")
+            for p in problems:
+                qid = QUIZ.date_columns.get(p.column, p.column)
+                self.say(f"- question {self.number(QUIZ[qid])}, {p}", "  ")
+            involved = sorted({qid for p in problems for qid in involved_questions(p)}, key=QUIZ.ids.index)
+            self.say("Please answer these again: " + ", ".join(str(self.number(QUIZ[i])) for i in involved) + ".")
+            for qid in involved:
+                q = QUIZ[qid]
+                if q.applies(self.answers):
+                    self.ask(q, self.number(q))
+            self.fill()
+        raise QuizAborted("the answers still contradict each other; no report written")
+
+
+def run(args: argparse.Namespace) -> int:
+    from model.predict import ModelLoadError
+    from model.report import build_report
+    from model.validation import AnswersError
+
+    try:
+        as_of = parse_as_of(args.as_of)
+    except ValueError as exc:
+        print(f"error: --as-of: {exc}", file=sys.stderr)
+        return 2
+    try:
+        model = load(args)  # before the questions: never make someone answer for nothing
+    except ModelLoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        answers = TerminalQuiz(as_of).run()
+    except QuizAborted as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = build_report(answers, as_of, model)
+    except AnswersError as exc:  # should not happen after the quiz's own checks; never write a partial file
+        for p in exc.problems:
+            print(f"  {p}", file=sys.stderr)
+        return 2
+    emit(report, args.format, args.out)
+    if args.out:
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0

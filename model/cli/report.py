@@ -1,0 +1,131 @@
+"""``exodds report ANSWERS.json``: the results report for one answer set, as Markdown, JSON or HTML."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from model.io import InputError, atomic_write, read_answer_file
+from model.validation import AnswersError, parse_as_of
+
+EPILOG = """\
+Format: --format, else the extension of --out (.md, .json, .html), else Markdown.
+Output: --out FILE (written whole or not at all), else stdout.
+Exit status: 0 report written; 2 the answers are invalid (each problem on its own line on
+stderr, no file written) or the file cannot be read; 1 the model cannot be loaded.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="write the results report for one answer file",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("answers", help="JSON object of answers (question id -> answer); or a one-row CSV")
+    add_output_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_output_arguments(p: argparse.ArgumentParser) -> None:
+    """--as-of, --format, --out, --model: shared by `report` and `quiz`."""
+    from model.render import FORMATS
+
+    p.add_argument("--as-of", help="the day the answers were given (YYYY-MM-DD); default today")
+    p.add_argument("--format", choices=FORMATS, help="md, json or html (default: by --out extension, else md)")
+    p.add_argument("--out", help="output file (default: stdout)")
+    p.add_argument("--model", help="a model directory written by `exodds train` (default: the shipped model)")
+
+
+def read_answers(path: str) -> dict[str, Any]:
+    """One answer set from a JSON object (or a list holding one), or a one-row CSV/Parquet file."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{path}: no such file")
+    if p.is_dir():
+        raise InputError(f"{path}: is a folder, not an answer file")
+    if p.suffix.lower() == ".json":
+        try:
+            data = json.loads(p.read_text(encoding="utf-8-sig"))
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+            raise InputError(f"{path}: cannot read: {exc}") from None
+        if isinstance(data, list) and len(data) == 1:
+            data = data[0]
+        if not isinstance(data, dict):
+            what = f"a list of {len(data)} items" if isinstance(data, list) else type(data).__name__
+            raise InputError(f"{path}: expected one JSON object of answers (question id -> answer), got {what}")
+        return data
+    df = read_answer_file(p)
+    if len(df) != 1:
+        raise InputError(f"{path}: expected exactly one answer set, found {len(df)} rows (use `exodds score`)")
+    row = df.iloc[0]
+    return {str(k): (None if _blank(v) else v) for k, v in row.items()}
+
+
+def _blank(v: Any) -> bool:
+    try:
+        return v is None or (isinstance(v, float) and v != v)
+    except TypeError:
+        return False
+
+
+def print_problems(problems: list[Any], where: str) -> None:
+    print(f"error: {where}: {len(problems)} invalid answer(s); no report written:", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def emit(report: Mapping[str, Any], fmt: str | None, out: str | None) -> str:
+    """Render ``report`` and write it to ``out`` atomically (or to stdout); returns the format used."""
+    from model.render import format_for_path, render
+
+    fmt = fmt or format_for_path(out, "md")
+    text = render(report, fmt)
+    if out:
+        with atomic_write(out, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+    return fmt
+
+
+def load(args: argparse.Namespace) -> Any:
+    from model.predict import load_model
+
+    return load_model(args.model) if getattr(args, "model", None) else load_model()
+
+
+def run(args: argparse.Namespace) -> int:
+    from model.predict import ModelLoadError
+    from model.report import build_report
+
+    try:
+        as_of = parse_as_of(args.as_of)
+    except ValueError as exc:
+        print(f"error: --as-of: {exc}", file=sys.stderr)
+        return 2
+    try:
+        answers = read_answers(args.answers)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        model = load(args)
+        report = build_report(answers, as_of, model)
+    except AnswersError as exc:
+        print_problems(exc.problems, args.answers)
+        return 2
+    except ModelLoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    emit(report, args.format, args.out)
+    if args.out:
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0

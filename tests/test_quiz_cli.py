@@ -1,0 +1,221 @@
+"""`exodds quiz`, `exodds report` and `exodds examples`: prompts, re-asks, exit codes, files written or not."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF
+
+from model.cli import main
+from model.quiz import QUIZ
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+
+# One line per question in quiz order (days_blocked skipped: not blocked), with a re-ask for an
+# invalid number, an invalid choice, choices by number, by value and by label, and a date.
+SESSION = [
+    "2026-10-17",  # 1 breakup: a date, 40 days before AS_OF
+    "ten",  # 2 days_silent: not a number -> re-asked
+    "10",
+    "2",  # 3 attempts_ignored
+    "0",  # 4 attempts_last_week
+    "1",  # 5 blocked: choice number 1 = No -> question 6 (days_blocked) is skipped
+    "maybe",  # 7 told_no_contact: not a choice -> re-asked
+    "no",
+    "Annoyed",  # 8 anger: by label
+    "2",  # 9 wronged_them: number 2 = No
+    "yes",  # 10 apologized
+    "n",  # 11 bad_blood
+    "neutral",  # 12 last_reply_tone
+    "no",  # 13 ex_reached_out
+    "1",  # 14 emotional_messages
+    "",  # 15 safety_concern: optional, Enter takes the default
+]
+
+
+def run_quiz(monkeypatch, capsys, lines: list[str], *args: str) -> tuple[int, str, str]:
+    """Run the quiz on these input lines; stderr comes back with its line wrapping undone."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
+    code = main(["quiz", "--as-of", AS_OF.isoformat(), *args])
+    out = capsys.readouterr()
+    return code, out.out, " ".join(out.err.split())
+
+
+def test_quiz_asks_reasks_skips_and_writes_the_report(monkeypatch, capsys, tmp_path):
+    target = tmp_path / "report.json"
+    code, out, err = run_quiz(monkeypatch, capsys, SESSION, "--out", str(target))
+    assert code == 0, err
+    assert out == ""  # prompts go to stderr
+    for q in QUIZ:
+        if q.id != "days_blocked":
+            assert q.text[:40] in err
+    assert "Question 6 of" not in err  # days_blocked does not apply
+    assert err.count("Not accepted:") == 2
+    assert "not a number: expected a whole number from 0 to 36500" in err
+    assert "not one of the choices: expected one of yes, no" in err
+    report = json.loads(target.read_text())
+    a = report["answers"]
+    assert a["days_since_breakup"] == 40 and a["days_silent"] == 10 and a["blocked"] == "no"
+    assert a["days_blocked"] is None and a["told_no_contact"] == "no" and a["anger"] == "annoyed"
+    assert a["wronged_them"] == "no" and a["safety_concern"] == "prefer_not_to_say"
+    assert report["as_of"] == AS_OF.isoformat()
+
+
+def test_quiz_asks_days_blocked_when_blocked(monkeypatch, capsys):
+    lines = list(SESSION)
+    i = lines.index("1")  # the blocked answer
+    lines[i : i + 1] = ["everywhere", "-3", "12"]  # days_blocked: below the minimum -> re-asked
+    code, out, err = run_quiz(monkeypatch, capsys, lines, "--format", "json")
+    assert code == 0, err
+    assert "Question 6 of 15: How many days ago did they block you?" in err
+    assert "below the minimum 0" in err
+    report = json.loads(out)  # the report alone on stdout
+    assert report["answers"]["days_blocked"] == 12 and report["answers"]["blocked"] == "everywhere"
+
+
+def test_quiz_reasks_contradicting_answers_at_the_end(monkeypatch, capsys, tmp_path):
+    lines = ["5", "10", *SESSION[3:], "12", ""]  # silence longer than the breakup; fix the breakup, keep silence
+    target = tmp_path / "r.md"
+    code, _, err = run_quiz(monkeypatch, capsys, lines, "--out", str(target))
+    assert code == 0, err
+    assert "Some answers don't fit together" in err
+    assert "more days since last contact than since the breakup" in err
+    assert "Please answer these again: 1, 2." in err
+    assert "you answered 10: press Enter to keep it" in err
+    md = target.read_text()
+    assert md.startswith("# Your odds and your next step")
+    assert "| How many days ago did you break up? | 12 days |" in md
+
+
+def test_quiz_without_enough_input_writes_nothing(monkeypatch, capsys, tmp_path):
+    target = tmp_path / "r.html"
+    code, out, err = run_quiz(monkeypatch, capsys, SESSION[:5], "--out", str(target))
+    assert code == 2 and not target.exists() and out == ""
+    assert "input ended before the quiz was complete" in err
+    assert not list(tmp_path.iterdir())  # no temporary file left either
+
+
+def test_quiz_safety_answer_gives_the_safety_report(monkeypatch, capsys):
+    lines = [*SESSION[:-1], "1"]  # safety_concern: 1 = yes
+    code, out, err = run_quiz(monkeypatch, capsys, lines)
+    assert code == 0, err
+    assert out.startswith("# Your exodds report: safety first")
+    assert "## Your next step" not in out
+
+
+# --------------------------------------------------------------------------------------------
+# exodds report
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("suffix", "start"), [(".md", "# "), (".json", "{"), (".html", "<!DOCTYPE html>")])
+def test_report_format_follows_the_extension(tmp_path, capsys, suffix, start):
+    target = tmp_path / f"report{suffix}"
+    code = main(["report", str(EXAMPLES / "good.json"), "--as-of", AS_OF.isoformat(), "--out", str(target)])
+    assert code == 0
+    assert target.read_text(encoding="utf-8").startswith(start)
+    assert capsys.readouterr().out == ""
+
+
+def test_report_to_stdout_defaults_to_markdown(capsys):
+    assert main(["report", str(EXAMPLES / "told_to_stop.json"), "--as-of", AS_OF.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Your odds and your next step") and "Their wishes come first" in out
+    assert main(["report", str(EXAMPLES / "good.json"), "--as-of", "2026-11-26", "--format", "html"]) == 0
+    assert capsys.readouterr().out.startswith("<!DOCTYPE html>")
+
+
+def test_report_on_invalid_answers_exits_2_and_writes_nothing(tmp_path, capsys):
+    answers = json.loads((EXAMPLES / "good.json").read_text())
+    answers.update(days_silent=500, blocked="maybe", note="hi")
+    src = tmp_path / "bad.json"
+    src.write_text(json.dumps(answers))
+    target = tmp_path / "out.html"
+    code = main(["report", str(src), "--as-of", AS_OF.isoformat(), "--out", str(target)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert not target.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
+    lines = err.splitlines()
+    assert "3 invalid answer(s)" in lines[0]
+    assert any(line.strip().startswith("days_silent = 500: more days since last contact") for line in lines)
+    assert any(line.strip().startswith("blocked = 'maybe': not one of the choices") for line in lines)
+    assert any(line.strip().startswith("note = 'hi': unknown question") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "cannot read"),
+        ("[1, 2]", "expected one JSON object"),
+        ('"text"', "expected one JSON object"),
+    ],
+)
+def test_report_on_an_unreadable_file_exits_2(tmp_path, capsys, content, message):
+    src = tmp_path / "a.json"
+    src.write_text(content)
+    assert main(["report", str(src)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_report_on_a_missing_file_or_bad_date_exits_2(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nope.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["report", str(EXAMPLES / "good.json"), "--as-of", "26/11/2026"]) == 2
+    assert "--as-of" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_report_command_runs_as_a_program(tmp_path):
+    target = tmp_path / "r.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "model", "report", str(EXAMPLES / "cold.json"), "--as-of", "2026-11-26",
+         "--out", str(target)],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "<svg" in target.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# exodds examples
+# --------------------------------------------------------------------------------------------
+
+
+def test_examples_are_regenerated_reproducibly(tmp_path, capsys):
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    for name in ("good", "safety_concern"):
+        (answers / f"{name}.json").write_text((EXAMPLES / f"{name}.json").read_text())
+    out = tmp_path / "out"
+    args = ["examples", "--answers-dir", str(answers), "--out-dir", str(out)]
+    assert main(args) == 0
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(first) == sorted(f"{n}.{f}" for n in ("good", "safety_concern") for f in ("html", "json", "md"))
+    assert json.loads(first["good.json"])["as_of"] == "2026-11-26"
+    assert main(args) == 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+    capsys.readouterr()
+
+
+def test_examples_stop_on_an_invalid_example(tmp_path, capsys):
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    (answers / "a.json").write_text((EXAMPLES / "good.json").read_text())
+    (answers / "b.json").write_text('{"anger": "livid"}')
+    out = tmp_path / "out"
+    assert main(["examples", "--answers-dir", str(answers), "--out-dir", str(out)]) == 2
+    assert not out.exists()
+    assert "livid" in capsys.readouterr().err
+
+
+def test_shipped_examples_have_reports():
+    shipped = REPO / "reports" / "examples"
+    for src in EXAMPLES.glob("*.json"):
+        for fmt in ("html", "json", "md"):
+            assert (shipped / f"{src.stem}.{fmt}").exists(), f"run `exodds examples` ({src.stem}.{fmt})"
