@@ -312,6 +312,9 @@ def _as_of_days(as_of: Any, n: int) -> np.ndarray:
         arr = pd.to_datetime(pd.Series(as_of), errors="coerce").to_numpy().astype("datetime64[D]")
         if len(arr) != n:
             raise ValueError(f"as_of has {len(arr)} dates for {n} rows")
+        if np.isnat(arr).any():  # would otherwise turn every date answer of the row into a blank
+            bad = list(as_of)[int(np.flatnonzero(np.isnat(arr))[0])]
+            raise ValueError(f"as-of date {bad!r} is not an ISO date (YYYY-MM-DD)")
         return arr
     return np.full(n, np.datetime64(parse_as_of(as_of), "D"))
 

@@ -222,13 +222,9 @@ def test_json_numbers_keep_their_type(tmp_path, good_answers):
 
 
 @pytest.mark.slow
-def test_installed_entry_point(tmp_path, good_answers):
+def test_installed_entry_point():
     exe = Path(sys.executable).with_name("exodds")
     assert exe.exists(), "install the package: pip install -e '.[dev]'"
     done = subprocess.run([exe, "questions", "--format", "json"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == QUIZ.to_dict()
-    path = write_json(tmp_path / "bad.json", {**good_answers, "anger": "livid"})
-    done = subprocess.run([exe, "validate", path, *ASOF], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 1
-    assert "row 1: anger = 'livid'" in done.stdout and "Traceback" not in done.stderr

@@ -103,7 +103,7 @@ def test_documented_ranges_match_the_quiz():
 
 
 @HYP
-@given(sets=st.lists(valid_answer_sets(), min_size=1, max_size=15))
+@given(sets=st.lists(valid_answer_sets(), min_size=1, max_size=10))
 def test_features_are_the_answers_encoding(sets):
     out = fit_transform(sets)
     assert list(out.columns) == list(FEATURES)

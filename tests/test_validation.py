@@ -459,6 +459,11 @@ def test_per_row_as_of_dates(good_answers):
     assert result.clean["days_since_breakup"].tolist() == [30, 40]
     with pytest.raises(ValueError, match="as_of has 2 dates for 3 rows"):
         validate_frame(df, ["2026-01-31", "2026-02-10"])
+    for bad in ("not a date", None):
+        with pytest.raises(ValueError, match=re.escape(f"as-of date {bad!r} is not an ISO date")):
+            validate_frame(df, ["2026-01-31", bad, "2026-02-10"])
+    days = np.array(["2026-01-31", "2026-02-10", "2026-03-01"], dtype="datetime64[D]")
+    assert validate_frame(df, days).clean["days_since_breakup"].tolist() == [30, 40, 59]
 
 
 def test_parse_as_of():
@@ -666,7 +671,7 @@ def _same_value(a: Any, b: Any) -> bool:
     return a == b
 
 
-@hyp(40)
+@hyp(30)
 @given(sets=st.lists(answer_sets(), min_size=1, max_size=8), start=st.integers(-5, 100))
 def test_frame_validation_agrees_with_one_answer_set_at_a_time(sets, start):
     df = pd.DataFrame(sets)  # pandas infers the dtypes, as it would for a real export
