@@ -245,14 +245,19 @@ def test_invalid_form_comes_back_with_messages_beside_the_questions(client, good
     page = Tree.parse(r.text)
     _, problems = check_answers(form_answers(sent.items()), AS_OF)
     assert {p.column for p in problems} == {"days_silent", "days_blocked"}
+    number = {q.id: page.text(f"q-{q.id}").split(".")[0] for q in QUIZ}  # as the page numbers them
+    assert number["days_since_breakup"] == "1" and number["days_blocked"] == "5a"
     for p in problems:
         qid = p.column
         ((_, around),) = [(a, x) for t, a, x in page.elements if a.get("id") == f"{qid}-error"]
         assert f"q-{qid}" in around  # inside the question's own box
-        assert p.reason.lower() in page.text(f"{qid}-error").lower()
+        # the validator's reason, with question ids in the page's words
+        reason = p.reason.replace("(days_since_breakup)", f"(question {number['days_since_breakup']})")
+        assert reason.lower() in page.text(f"{qid}-error").lower()
+        assert not re.search(r"[a-z]_[a-z]", page.text(f"{qid}-error"))
         (inp, _), = page.find("input", name=qid)
         assert f"{qid}-error" in inp["aria-describedby"].split() and inp["aria-invalid"] == "true"
-        assert p.reason.lower() in page.text("problems").lower()  # and in the summary at the top, linked
+        assert reason.lower() in page.text("problems").lower()  # and in the summary at the top, linked
         assert page.find("a", href=f"#q-{qid}")
     # questions without a problem carry no message
     shown = {a["id"] for _, a, _ in page.elements if (a.get("id") or "").endswith("-error")}

@@ -24,7 +24,7 @@ from model.render import long_date
 from model.report import question_view
 from model.validation import Problem
 
-__all__ = ["SCRIPT", "SCRIPT_HASH", "form_answers", "render_quiz"]
+__all__ = ["SCRIPT", "SCRIPT_HASH", "field_views", "form_answers", "numbers", "render_quiz"]
 
 #: The page's only script (hides questions that don't apply); allowed by its hash, not 'unsafe-inline'.
 SCRIPT = resources.files("model").joinpath("templates/quiz_ask_if.js").read_text(encoding="utf-8")
@@ -51,10 +51,30 @@ def form_answers(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _message(p: Problem, date_column: bool) -> str:
-    reason = str(p.reason)
-    reason = reason[:1].upper() + reason[1:]
-    return f"The date: {p.reason}" if date_column else reason
+def numbers() -> dict[str, str]:
+    """Question id -> the number the page shows: 1, 2, ...; a follow-up (ask_if) takes its lead's, 5a."""
+    out: dict[str, str] = {}
+    number, sub = 0, 0
+    for q in QUIZ:
+        if q.ask_if:
+            sub += 1
+            out[q.id] = f"{number}{chr(ord('a') + sub - 1)}"
+        else:
+            number, sub = number + 1, 0
+            out[q.id] = str(number)
+    return out
+
+
+def _message(p: Problem, date_column: bool, shown: Mapping[str, str]) -> str:
+    """A problem in the page's words: ids like days_since_breakup become 'question 1'."""
+    reason = re.sub(
+        r"\b[a-z]+(?:_[a-z]+)+\b",
+        lambda m: f"question {shown[m.group(0)]}" if m.group(0) in shown else m.group(0),
+        str(p.reason),
+    )
+    if date_column:
+        return f"The date: {reason}"
+    return reason[:1].upper() + reason[1:]
 
 
 def _web_help(help_text: str, date_alternative: str | None) -> str:
@@ -77,6 +97,7 @@ def _shown(value: Any) -> str:
 def field_views(values: Mapping[str, Any], problems: Iterable[Problem]) -> tuple[list[dict[str, Any]], list[dict]]:
     """Each question's view with the value to show and its messages; and the problems no question owns."""
     owner = {q.id: q.id for q in QUIZ} | QUIZ.date_columns
+    shown = numbers()
     errors: dict[str, list[str]] = {}
     loose: list[dict[str, Any]] = []
     for p in problems:
@@ -84,16 +105,9 @@ def field_views(values: Mapping[str, Any], problems: Iterable[Problem]) -> tuple
         if qid is None:
             loose.append({"column": str(p.column), "reason": str(p.reason)})
         else:
-            errors.setdefault(qid, []).append(_message(p, p.column != qid))
+            errors.setdefault(qid, []).append(_message(p, p.column != qid, shown))
     views = []
-    number, sub = 0, 0
     for q in QUIZ:
-        if q.ask_if:  # a follow-up: numbered after the question it depends on (5a), so no gaps
-            sub += 1
-            label = f"{number}{chr(ord('a') + sub - 1)}"
-        else:
-            number, sub = number + 1, 0
-            label = str(number)
         v = {"unit": None, "date_alternative": None, **question_view(q)}
         messages = errors.get(q.id, [])
         value = _shown(values.get(q.id))
@@ -101,7 +115,7 @@ def field_views(values: Mapping[str, Any], problems: Iterable[Problem]) -> tuple
             value = q.default  # a fresh form starts at the default; a sent form shows what was sent
         v.update(
             help=_web_help(q.help, q.date_alternative),
-            number=label,
+            number=shown[q.id],
             value=value,
             date_value=_shown(values.get(q.date_alternative)) if q.date_alternative else "",
             errors=messages,
