@@ -4,7 +4,8 @@ Needs /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it) and ne
 browser. Outside CI a missing chromium skips these tests; in CI (CI=true) it fails them.
 
 Screenshots: `EXODDS_SCREENSHOTS=reports/screenshots .venv/bin/python -m pytest tests/test_browser.py`
-saves the quiz, an invalid form and a report at desktop and phone width.
+saves the quiz (filled at desktop width, empty at phone width), a form sent back with a problem
+(phone) and a report (desktop and phone).
 """
 
 from __future__ import annotations
@@ -139,12 +140,11 @@ def test_take_the_quiz_and_read_the_odds(visit, base_url, good_answers):
     assert follow_up.is_hidden()  # not asked until they say they are blocked
     page.get_by_role("group", name=QUIZ["blocked"].text).get_by_label("Everywhere", exact=True).check()
     assert follow_up.is_visible() and page.locator("#days_blocked").is_enabled()
-    v.shot("quiz-blocked-desktop")
     page.get_by_role("group", name=QUIZ["blocked"].text).get_by_label("No", exact=True).check()
     assert follow_up.is_hidden() and page.locator("#days_blocked").is_disabled()
 
     fill(page, good_answers)
-    v.shot("quiz-filled-desktop")
+    v.shot("quiz-desktop")
     page.get_by_role("button", name="Show my report").click()
     page.wait_for_load_state()
     expected = build_report(good_answers, as_of=AS_OF)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import re
+import sys
 from html.parser import HTMLParser
 from typing import Any, ClassVar
 
@@ -494,3 +495,20 @@ def test_the_log_has_method_path_status_and_no_answers(client, good_answers, cap
 def test_render_quiz_works_without_a_request():
     page = Tree.parse(render_quiz(as_of=AS_OF))
     assert {a["name"] for a, _ in page.find("input")} == set(QUIZ.columns)
+
+
+# --------------------------------------------------------------------------------------------
+# exodds serve
+# --------------------------------------------------------------------------------------------
+
+
+def test_serve_defaults_to_loopback_and_explains_a_missing_extra(monkeypatch, capsys):
+    from model.cli import build_parser, serve
+
+    args = build_parser().parse_args(["serve"])
+    assert (args.host, args.port) == ("127.0.0.1", 8000)
+    assert serve._is_loopback("127.0.0.1") and serve._is_loopback("::1") and serve._is_loopback("localhost")
+    assert not serve._is_loopback("0.0.0.0") and not serve._is_loopback("192.168.1.2")
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the web extra were missing
+    assert args.func(args) == 1
+    assert "pip install 'exodds[web]'" in capsys.readouterr().err
