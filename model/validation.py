@@ -448,7 +448,7 @@ def _contradictions(numbers, codes, raws, blocked, out: _Collector) -> None:
 def _shown(raw: pd.Series, values: np.ndarray) -> np.ndarray:
     """The value as given, or the number derived from its date when it was blank."""
     shown = raw.to_numpy(dtype=object).copy()
-    derived = raw.isna().to_numpy() & ~np.isnan(values)
+    derived = _blank(raw) & ~np.isnan(values)  # '' in a CSV is blank too
     shown[derived] = values[derived].astype(np.int64)
     return shown
 

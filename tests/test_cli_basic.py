@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from conftest import AS_OF
 
@@ -148,6 +149,21 @@ def test_validate_good_csv_and_semicolon_csv(tmp_path, capsys, good_answers):
     code, out, _ = run(capsys, "validate", str(semi), *ASOF)
     assert code == 0, out
     assert out.strip() == "2 row(s): 2 valid, 0 with problems"
+
+
+def test_validate_parquet(tmp_path, capsys, good_answers):
+    rows = [good_answers, {**good_answers, "blocked": "some", "days_blocked": 3}, {**good_answers, "days_silent": 99}]
+    path = tmp_path / "answers.parquet"
+    pd.DataFrame(rows).to_parquet(path)
+    code, out, _ = run(capsys, "validate", str(path), *ASOF)
+    assert code == 1
+    assert out.strip().splitlines() == [
+        "row 3: days_silent = 99: more days since last contact than since the breakup (days_since_breakup)",
+        "3 row(s): 2 valid, 1 with problems",
+    ]
+    path.write_text("nope", encoding="utf-8")
+    code, _, err = run(capsys, "validate", str(path), *ASOF)
+    assert code == 1 and err.startswith(f"error: {path}: cannot read") and "Traceback" not in err
 
 
 def test_validate_single_column_csv_reads_the_column(tmp_path, capsys):

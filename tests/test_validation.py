@@ -578,9 +578,12 @@ def test_contradiction_silent_longer_than_since_breakup(since, silent, good_answ
         assert "days_since_breakup" in p.reason
 
 
-def test_contradiction_silent_longer_than_since_breakup_from_dates(good_answers):
+@pytest.mark.parametrize("blank", [None, "", "<absent>"])
+def test_contradiction_silent_longer_than_since_breakup_from_dates(blank, good_answers):
     answers = {**good_answers, "breakup_date": iso(40), "last_contact_date": iso(47)}
     del answers["days_since_breakup"], answers["days_silent"]
+    if blank != "<absent>":
+        answers["days_silent"] = blank
     p = only_problem(answers)
     assert p.column == "days_silent"
     assert p.value == 47  # the number the date gives, since no number was typed
@@ -719,6 +722,15 @@ def test_clean_frame_dtypes(sets):
             assert isinstance(col.dtype, pd.CategoricalDtype)
             assert list(col.cat.categories) == list(q.values)
             assert not col.isna().any()
+
+
+@hyp(15)
+@given(sets=st.lists(valid_answer_sets(), min_size=1, max_size=10))
+def test_validating_a_clean_frame_again_changes_nothing(sets):
+    clean = validate_frame(pd.DataFrame(sets), AS_OF).clean
+    again = validate_frame(clean, AS_OF)
+    assert again.n_rejected == 0
+    pd.testing.assert_frame_equal(again.clean, clean)
 
 
 def test_problem_rows_are_the_input_labels_in_order(good_answers):
