@@ -55,6 +55,16 @@ def test_questions_table_lists_every_question(capsys):
     assert "optional, default prefer_not_to_say" in flat
 
 
+@pytest.mark.parametrize(("columns", "widest"), [("5", 60), ("80", 80), ("500", 110)])
+def test_questions_table_fits_the_terminal_within_limits(capsys, monkeypatch, columns, widest):
+    monkeypatch.setenv("COLUMNS", columns)
+    code, out, _ = run(capsys, "questions")
+    assert code == 0
+    lines = out.splitlines()[2:]
+    assert max(len(line) for line in lines) <= widest
+    assert all(len(line.strip()) > 3 for line in lines if line.strip())  # never a letter per line
+
+
 def test_questions_json_is_the_definition(capsys):
     code, out, _ = run(capsys, "questions", "--format", "json")
     assert code == 0

@@ -47,7 +47,8 @@ def markdown_table(quiz: Quiz) -> str:
 
 
 def text_table(quiz: Quiz) -> str:
-    width = min(shutil.get_terminal_size((100, 20)).columns, 110)
+    # Between 60 and 110 columns: a tiny terminal (or COLUMNS=5) must not wrap one letter per line.
+    width = max(60, min(shutil.get_terminal_size((100, 20)).columns, 110))
     out = [f"The exodds quiz: {len(quiz)} questions (answers go under these ids)", ""]
     for i, q in enumerate(quiz, 1):
         out.append(f"{i:>2}. {q.id}")
