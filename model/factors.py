@@ -53,8 +53,12 @@ def points(p: float, contribution: float) -> float:
     return 100.0 * (p - _expit(_logit(p) - contribution))
 
 
-def size_words(pts: float) -> str:
-    """'raises the odds by 6 points', 'lowers the odds by less than 1 point'."""
+def size_words(pts: float, multiplier: float | None = None) -> str:
+    """'raises the odds by 6 points', 'lowers the odds by less than 1 point'.
+
+    When the odds are so low (or high) that a strong answer moves them by under a point, the
+    ``multiplier`` (odds with the answer / odds at the average answer) says what points cannot.
+    """
     verb = "raises" if pts > 0 else "lowers"
     size = abs(pts)
     if size < 0.5:
@@ -62,7 +66,13 @@ def size_words(pts: float) -> str:
     else:
         n = round(size)
         amount = f"{n} point" + ("" if n == 1 else "s")
-    return f"{verb} the odds by {amount}"
+    text = f"{verb} the odds by {amount}"
+    if multiplier is not None and size < 1:
+        if multiplier >= 1.5:
+            text += f" (they are about {multiplier:.0f} times what they would otherwise be)"
+        elif 0 < multiplier <= 2 / 3:
+            text += f" (they are about 1/{1 / multiplier:.0f} of what they would otherwise be)"
+    return text
 
 
 def duration(days: int) -> str:
@@ -241,7 +251,7 @@ def factor_list(
             "log_odds": round(c, 4),
             "odds_multiplier": round(math.exp(c), 4),
             "points": round(pts, 2),
-            "size_text": size_words(pts),
+            "size_text": size_words(pts, math.exp(c)),
         }
 
     return [entry(*t) for t in up], [entry(*t) for t in down]

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from html import escape
 from typing import Any
@@ -20,8 +21,11 @@ import jinja2
 from markupsafe import Markup
 
 __all__ = [
+    "COMPACT",
     "CSP",
     "FORMATS",
+    "WIDE",
+    "chart_description",
     "format_for_path",
     "long_date",
     "pct",
@@ -114,8 +118,29 @@ def format_for_path(path: str | None, default: str = "md") -> str:
 # The what-if chart
 # --------------------------------------------------------------------------------------------
 
-_W, _H = 640, 330
-_L, _R, _T, _B = 58, 18, 44, 64  # margins: room for the title on top, ticks and axis label below
+@dataclass(frozen=True)
+class ChartLayout:
+    """Size, margins and wording of one variant of the what-if chart."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    x_step: int  # days between x ticks
+    base_label: str  # after the percentage
+    mark_label: str  # before the date
+    title: str  # the visible title; {n} is the number of days
+
+
+WIDE = ChartLayout(
+    640, 330, 58, 30, 44, 64, 15, "people who ever got back together (survey)", "earliest next message",
+    "Odds over the next {n} days without contact",
+)
+COMPACT = ChartLayout(
+    360, 300, 52, 22, 40, 62, 30, "ever back together (survey)", "earliest message", "Odds over the next {n} days"
+)
 
 
 def _y_top(values: Sequence[float]) -> float:
@@ -126,35 +151,20 @@ def _y_top(values: Sequence[float]) -> float:
     return 1.0
 
 
-def what_if_svg(report: Mapping[str, Any], title_id: str = "whatif-title", desc_id: str = "whatif-desc") -> str:
-    """The what-if chart as inline SVG markup (escaped; safe to embed); '' when there is none."""
-    w = report.get("what_if")
-    if not w:
-        return ""
+def chart_description(report: Mapping[str, Any]) -> str:
+    """The what-if chart in words: the SVG's <desc>, for screen readers and text formats."""
+    w = report["what_if"]
     pts = w["points"]
     n = len(pts) - 1
-    base = float(report["base_rate"]["ever_reconnected"])
-    y_top = _y_top([p["odds_high"] for p in pts] + [base])
-    pw, ph = _W - _L - _R, _H - _T - _B
-
-    def x(day: float) -> float:
-        return _L + pw * day / n
-
-    def y(p: float) -> float:
-        return _T + ph * (1 - p / y_top)
-
-    step = 0.05 if y_top <= 0.3 else 0.1 if y_top <= 0.6 else 0.2
-    e = escape
-    parts: list[str] = []
     first, last = pts[0], pts[-1]
+    base = float(report["base_rate"]["ever_reconnected"])
     mark = w.get("earliest_contact_day")
     blocked = report["answers"].get("blocked") not in (None, "no")
-    title = f"Odds over the next {n} days without contact"
     desc = (
         f"Line chart. Horizontal axis: days of further no contact, 0 to {n}, counted from "
-        f"{long_date(report['as_of'])}. Vertical axis: odds in percent. The odds go from {pct(first['reversal_odds'])} "
-        f"today to {pct(last['reversal_odds'])} after {n} more days; the shaded band is the plausible range, "
-        f"{pct_range(first['odds_low'], first['odds_high'])} today and "
+        f"{long_date(report['as_of'])}. Vertical axis: odds in percent. The odds go from "
+        f"{pct(first['reversal_odds'])} today to {pct(last['reversal_odds'])} after {n} more days; the shaded "
+        f"band is the plausible range, {pct_range(first['odds_low'], first['odds_high'])} today and "
         f"{pct_range(last['odds_low'], last['odds_high'])} at day {n}. A dashed line marks the "
         f"{pct(base)} of people in a reader survey who got back together at some point."
     )
@@ -164,69 +174,96 @@ def what_if_svg(report: Mapping[str, Any], title_id: str = "whatif-title", desc_
         desc += ", if they have unblocked you by then." if blocked else "."
     else:
         desc += " The plan gives no date for contact, so none is marked."
-    parts.append(
-        f'<svg class="chart" viewBox="0 0 {_W} {_H}" width="{_W}" height="{_H}" role="img" '
-        f'aria-labelledby="{e(title_id)} {e(desc_id)}" preserveAspectRatio="xMidYMid meet">'
-    )
-    parts.append(f'<title id="{e(title_id)}">{e(title)}</title><desc id="{e(desc_id)}">{e(desc)}</desc>')
-    parts.append(f'<text x="{_L}" y="22" class="c-title">{e(title)}</text>')
-    # grid and y ticks
+    return desc
+
+
+def what_if_svg(report: Mapping[str, Any], layout: ChartLayout = WIDE, id_prefix: str = "whatif") -> str:
+    """The what-if chart as inline SVG markup (every text escaped; safe to embed); '' when there is none."""
+    w = report.get("what_if")
+    if not w:
+        return ""
+    L = layout
+    pts = w["points"]
+    n = len(pts) - 1
+    base = float(report["base_rate"]["ever_reconnected"])
+    y_top = _y_top([p["odds_high"] for p in pts] + [base])
+    pw, ph = L.width - L.left - L.right, L.height - L.top - L.bottom
+    bottom = L.top + ph
+
+    def x(day: float) -> float:
+        return L.left + pw * day / n
+
+    def y(p: float) -> float:
+        return L.top + ph * (1 - p / y_top)
+
+    step = 0.05 if y_top <= 0.3 else 0.1 if y_top <= 0.6 else 0.2
+    e = escape
+    first = pts[0]
+    mark = w.get("earliest_contact_day")
+    blocked = report["answers"].get("blocked") not in (None, "no")
+    title = f"Odds over the next {n} days without contact"
+    title_id, desc_id = f"{id_prefix}-title", f"{id_prefix}-desc"
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {L.width} {L.height}" width="{L.width}" height="{L.height}" '
+        f'role="img" aria-labelledby="{e(title_id)} {e(desc_id)}" preserveAspectRatio="xMidYMid meet">',
+        f'<title id="{e(title_id)}">{e(title)}</title><desc id="{e(desc_id)}">{e(chart_description(report))}</desc>',
+        f'<text x="{L.left}" y="22" class="c-title">{e(L.title.format(n=n))}</text>',
+    ]
     k = 0
-    while k * step <= y_top + 1e-9:
-        v = k * step
-        yy = y(v)
-        parts.append(f'<line x1="{_L}" x2="{_W - _R}" y1="{yy:.1f}" y2="{yy:.1f}" class="c-grid"/>')
-        parts.append(f'<text x="{_L - 8}" y="{yy + 4:.1f}" class="c-tick" text-anchor="end">{round(v * 100)}%</text>')
-        k += 1
-    # x ticks: every 15 days, with the date below
-    for day in range(0, n + 1, 15):
-        xx = x(day)
-        parts.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{_T + ph}" y2="{_T + ph + 5}" class="c-axis"/>')
-        parts.append(f'<text x="{xx:.1f}" y="{_T + ph + 18}" class="c-tick" text-anchor="middle">{day}</text>')
+    while k * step <= y_top + 1e-9:  # grid and y ticks
+        yy = y(k * step)
+        parts.append(f'<line x1="{L.left}" x2="{L.width - L.right}" y1="{yy:.1f}" y2="{yy:.1f}" class="c-grid"/>')
         parts.append(
-            f'<text x="{xx:.1f}" y="{_T + ph + 31}" class="c-tick c-date" text-anchor="middle">'
+            f'<text x="{L.left - 7}" y="{yy + 4:.1f}" class="c-tick" text-anchor="end">{round(k * step * 100)}%</text>'
+        )
+        k += 1
+    for day in range(0, n + 1, L.x_step):  # x ticks, with the date below
+        xx = x(day)
+        parts.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{bottom}" y2="{bottom + 5}" class="c-axis"/>')
+        parts.append(f'<text x="{xx:.1f}" y="{bottom + 18}" class="c-tick" text-anchor="middle">{day}</text>')
+        parts.append(
+            f'<text x="{xx:.1f}" y="{bottom + 31}" class="c-tick c-date" text-anchor="middle">'
             f"{e(short_date(pts[day]['date']))}</text>"
         )
     parts.append(
-        f'<text x="{_L + pw / 2:.1f}" y="{_H - 8}" class="c-label" text-anchor="middle">'
+        f'<text x="{L.left + pw / 2:.1f}" y="{L.height - 8}" class="c-label" text-anchor="middle">'
         f"Days of further no contact (from {e(short_date(report['as_of']))})</text>"
     )
     parts.append(
-        f'<text transform="translate(14 {_T + ph / 2:.1f}) rotate(-90)" class="c-label" '
+        f'<text transform="translate(12 {L.top + ph / 2:.1f}) rotate(-90)" class="c-label" '
         'text-anchor="middle">Odds (%)</text>'
     )
-    # range band and odds line
     upper = " ".join(f"{x(p['day']):.1f},{y(p['odds_high']):.1f}" for p in pts)
     lower = " ".join(f"{x(p['day']):.1f},{y(p['odds_low']):.1f}" for p in reversed(pts))
     parts.append(f'<polygon points="{upper} {lower}" class="c-band"/>')
     line = " ".join(f"{x(p['day']):.1f},{y(p['reversal_odds']):.1f}" for p in pts)
     parts.append(f'<polyline points="{line}" class="c-line"/>')
-    # base rate
     yb = y(base)
-    parts.append(f'<line x1="{_L}" x2="{_W - _R}" y1="{yb:.1f}" y2="{yb:.1f}" class="c-base"/>')
+    parts.append(f'<line x1="{L.left}" x2="{L.width - L.right}" y1="{yb:.1f}" y2="{yb:.1f}" class="c-base"/>')
     parts.append(
-        f'<text x="{_W - _R - 4}" y="{yb - 6:.1f}" class="c-note" text-anchor="end">'
-        f"{e(pct(base))}: people who ever got back together (survey)</text>"
+        f'<text x="{L.width - L.right - 4}" y="{yb - 6:.1f}" class="c-note" text-anchor="end">'
+        f"{e(pct(base))}: {e(L.base_label)}</text>"
     )
-    # axes
-    parts.append(f'<line x1="{_L}" x2="{_L}" y1="{_T}" y2="{_T + ph}" class="c-axis"/>')
-    parts.append(f'<line x1="{_L}" x2="{_W - _R}" y1="{_T + ph}" y2="{_T + ph}" class="c-axis"/>')
-    # today and earliest contact
+    parts.append(f'<line x1="{L.left}" x2="{L.left}" y1="{L.top}" y2="{bottom}" class="c-axis"/>')
+    parts.append(f'<line x1="{L.left}" x2="{L.width - L.right}" y1="{bottom}" y2="{bottom}" class="c-axis"/>')
     rising = pts[min(7, n)]["reversal_odds"] >= first["reversal_odds"]
     y0 = y(first["reversal_odds"])
-    parts.append(
-        f'<circle cx="{x(0):.1f}" cy="{y0:.1f}" r="4" class="c-dot"/>'
-        f'<text x="{x(0) + 8:.1f}" y="{min(y0 + 18, _T + ph - 4) if rising else y0 - 9:.1f}" class="c-note">'
-        f"today {e(pct(first['reversal_odds']))}</text>"
-    )
+    parts.append(f'<circle cx="{x(0):.1f}" cy="{y0:.1f}" r="4" class="c-dot"/>')
+    ty0 = y0 + 18 if rising else y0 - 9
+    if L.top + 12 <= ty0 <= bottom - 4:  # no room next to the axis: the dot and the caption suffice
+        today = f"today {pct(first['reversal_odds'])}"
+        parts.append(f'<text x="{x(0) + 8:.1f}" y="{ty0:.1f}" class="c-note">{e(today)}</text>')
     if mark is not None:
         xm = x(mark)
         anchor = "start" if mark < n * 0.6 else "end"
         dx = 5 if anchor == "start" else -5
-        label = f"earliest next message: {short_date(pts[mark]['date'])}" + (" (if unblocked)" if blocked else "")
-        parts.append(f'<line x1="{xm:.1f}" x2="{xm:.1f}" y1="{_T}" y2="{_T + ph}" class="c-mark"/>')
+        day_text = "today" if mark == 0 else short_date(pts[mark]["date"])
+        label = f"{L.mark_label}: {day_text}" + (" (if unblocked)" if blocked else "")
+        high_up = pts[mark]["odds_high"] > 0.6 * y_top  # the curve is near the top: label at the bottom
+        ty = bottom - 8 if high_up else L.top + 12
+        parts.append(f'<line x1="{xm:.1f}" x2="{xm:.1f}" y1="{L.top}" y2="{bottom}" class="c-mark"/>')
         parts.append(
-            f'<text x="{xm + dx:.1f}" y="{_T + 12}" class="c-note c-marktext" text-anchor="{anchor}">{e(label)}</text>'
+            f'<text x="{xm + dx:.1f}" y="{ty}" class="c-note c-marktext" text-anchor="{anchor}">{e(label)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -310,7 +347,9 @@ def _context(report: Mapping[str, Any]) -> dict[str, Any]:
 def render_html(report: Mapping[str, Any]) -> str:
     """A self-contained HTML page: inline CSS and SVG, a CSP that forbids every external load."""
     ctx = _context(report)
-    ctx["chart"] = Markup(what_if_svg(report))  # built from escaped parts
+    # two variants of the chart (CSS shows one): a phone-sized one keeps its text readable
+    ctx["chart"] = Markup(what_if_svg(report, WIDE, "whatif"))  # built from escaped parts
+    ctx["chart_compact"] = Markup(what_if_svg(report, COMPACT, "whatif-phone"))
     ctx["csp"] = CSP
     return _env("html").get_template("report.html.j2").render(ctx)
 

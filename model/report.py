@@ -183,9 +183,8 @@ def _wishes_text(why: list[str]) -> str | None:
     if not why:
         return None
     return (
-        f"You told us that {_join(why)}: that is a message in itself. Give them "
-        "the space it asks for. Nothing in this report is a reason to contact them sooner than the plan "
-        "says, or in any other way."
+        f"You told us that {_join(why)}. Give them the space they are asking for. Nothing in this report "
+        "is a reason to contact them sooner than the plan says, or in any other way."
     )
 
 
@@ -276,7 +275,7 @@ def _range_words(info: Mapping[str, Any]) -> str:
     return info.get("range_meaning") or "how much the odds move between the model's ensemble members"
 
 
-def _how_to_read(info: Mapping[str, Any], range_words: str) -> list[str]:
+def _how_to_read(info: Mapping[str, Any], range_words: str, with_factors: bool = True) -> list[str]:
     days = info.get("outcome_days")
     outcome = f"back together within {days} days of answering" if days else "back together"
     return [
@@ -286,7 +285,11 @@ def _how_to_read(info: Mapping[str, Any], range_words: str) -> list[str]:
         "The model knows nothing about you or your ex beyond the answers here: not why you broke up, "
         "who they are now, or what they want.",
         f"The range is {range_words}. It is not a promise that the true chance lies inside it.",
-        "Factor sizes are in percentage points: " + factors.SIZE_MEANING[len("Percentage points: "):],
+        *(
+            ["Factor sizes are in percentage points: " + factors.SIZE_MEANING[len("Percentage points: ") :]]
+            if with_factors
+            else []
+        ),
         "If they asked you to stop or blocked you, their wishes come first. No number in this report "
         "is a reason to contact them sooner, or in another way.",
     ]
@@ -371,6 +374,6 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
             "stayed_together_source": STAYED_TOGETHER["source"],
             "caveat": BASE_RATE_CAVEAT,
         },
-        "how_to_read": _how_to_read(info, range_words),
+        "how_to_read": _how_to_read(info, range_words, with_factors=not safety),
         "disclaimer": DISCLAIMER,
     }

@@ -24,6 +24,7 @@ from model.predict import load_model
 from model.quiz import QUIZ
 from model.render import (
     CSP,
+    chart_description,
     format_for_path,
     pct,
     render,
@@ -222,6 +223,13 @@ def test_points_are_percentage_points_against_the_average_answer():
     assert factors.size_words(5.6) == "raises the odds by 6 points"
     assert factors.size_words(-1.2) == "lowers the odds by 1 point"
     assert factors.size_words(0.2) == "raises the odds by less than 1 point"
+    # near-zero odds: a strong answer moves them by under a point, so the multiplier is added
+    assert factors.size_words(-0.3, 1 / 19) == (
+        "lowers the odds by less than 1 point (they are about 1/19 of what they would otherwise be)"
+    )
+    assert factors.size_words(0.3, 2.0).endswith("(they are about 2 times what they would otherwise be)")
+    assert factors.size_words(-6.0, 0.1) == "lowers the odds by 6 points"
+    assert factors.size_words(-0.3, 0.9) == "lowers the odds by less than 1 point"
 
 
 def test_base_rate_is_sourced(reports):
@@ -425,14 +433,16 @@ def test_html_head_forbids_external_loads(reports):
 def test_chart_is_accessible(reports):
     page = Page.parse(render_html(reports["good"]))
     svgs = page.find("svg")
-    assert len(svgs) == 1
-    svg = svgs[0]
-    assert svg.get("role") == "img"
-    labelled = (svg.get("aria-labelledby") or "").split()
-    assert len(labelled) == 2 and all(i in page.ids for i in labelled)
-    assert page.find("title") and page.find("desc") and page.find("figcaption") == [{}]
+    assert len(svgs) == 2  # a wide and a phone-sized variant; CSS shows one
+    for svg in svgs:
+        assert svg.get("role") == "img"
+        labelled = (svg.get("aria-labelledby") or "").split()
+        assert len(labelled) == 2 and all(i in page.ids for i in labelled)
+    assert len(page.find("title")) == 3 and len(page.find("desc")) == 2  # page title + one per chart
+    assert page.find("figcaption") == [{}]
     text = " ".join(page.text)
     assert "Days of further no contact" in text and "Odds (%)" in text
+    assert chart_description(reports["good"]) in text
     for img in page.find("img"):
         assert img.get("alt")
 
