@@ -304,7 +304,7 @@ def _score_clean(clean: pd.DataFrame, as_of: np.ndarray, model: OddsModel, advic
             "reversal_odds": p,
             "odds_low": odds["odds_low"].to_numpy(dtype=np.float64),
             "odds_high": odds["odds_high"].to_numpy(dtype=np.float64),
-            "band": np.asarray(advice.bands(p), dtype=object),
+            "band": _categorical(advice.bands(p)),
             "stage": plan["stage"].to_numpy(),
             "earliest_contact": earliest.to_numpy().astype("datetime64[s]"),
             "top_factor_up": up,
@@ -313,6 +313,11 @@ def _score_clean(clean: pd.DataFrame, as_of: np.ndarray, model: OddsModel, advic
         },
         index=clean.index,
     )
+
+
+def _categorical(values: Any) -> pd.Categorical:
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return pd.Categorical.from_codes(codes, [str(u) for u in uniques])
 
 
 def _top_factors(contrib: pd.DataFrame) -> tuple[pd.Categorical, pd.Categorical]:
@@ -500,11 +505,9 @@ class _UseCarefulPath(Exception):
     """The fast reader met something it cannot read exactly; start over with the careful one."""
 
 
-_DICT = pa.dictionary(pa.int32(), pa.string())
-
-
-def _fast_chunks(info: InputInfo, block_size: int, coded: Sequence[str] = ()) -> Iterator[Chunk]:
-    """pyarrow's streaming reader; ``coded`` columns (few distinct answers) come dictionary-encoded."""
+def _fast_chunks(info: InputInfo, block_size: int) -> Iterator[Chunk]:
+    """pyarrow's streaming reader, every column as text (dictionary-coding the answers costs more
+    when writing them back than it saves in validation)."""
     raw = pa.OSFile(str(info.path), "rb")
     try:
         stream = pa.CompressedInputStream(raw, "gzip") if info.compressed else raw
@@ -514,7 +517,7 @@ def _fast_chunks(info: InputInfo, block_size: int, coded: Sequence[str] = ()) ->
                 read_options=pacsv.ReadOptions(block_size=block_size, use_threads=True),
                 parse_options=pacsv.ParseOptions(delimiter=info.delimiter, newlines_in_values=True),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={h: _DICT if h in coded else pa.string() for h in info.header},
+                    column_types={h: pa.string() for h in info.header},
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
                 ),
@@ -917,8 +920,7 @@ def score_file(
             elif careful:
                 chunks = _careful_chunks(info, chunk_rows)
             else:
-                coded = [h for q, h in resolved.by_quiz.items()]
-                chunks = _fast_chunks(info, block_size, coded)
+                chunks = _fast_chunks(info, block_size)
             try:
                 summary = _run(
                     info, chunks, resolved, mapping, as_of, model, advice,
@@ -1101,26 +1103,40 @@ def _score_arrays(scored: pd.DataFrame, as_text: bool) -> list[pa.Array]:
     return arrays
 
 
-def _fixed_text(x: np.ndarray, decimals: int = 6) -> pa.Array:
-    """Numbers in [0, 1] as fixed-point text ("0.287300"), built as bytes with numpy."""
+def _packed_digits(first_byte: int) -> np.ndarray:
+    """For i in 0..999, its three digits as bytes ``first_byte..first_byte+2`` of a little-endian word."""
+    table = np.zeros(1000, dtype="<u8")
+    for i in range(1000):
+        for j, ch in enumerate(f"{i:03d}".encode()):
+            table[i] |= np.uint64(ch) << np.uint64(8 * (first_byte + j))
+    return table
+
+
+_HEAD = np.array([ord("0") | ord(".") << 8, ord("1") | ord(".") << 8], dtype="<u8")
+_MID, _LOW = _packed_digits(2), _packed_digits(5)
+
+
+def _fixed_text(x: np.ndarray) -> pa.Array:
+    """Odds in [0, 1] as 6-decimal text ("0.287300"): each value is one 8-byte word built by table look-ups."""
     ok = np.isfinite(x) & (x >= 0) & (x <= 1)
     if not ok.all():  # not odds: let Arrow format them
-        return pa.array(np.round(x, decimals), type=pa.float64(), from_pandas=True).cast(pa.string())
-    scale = 10**decimals
-    v = np.rint(x * scale).astype(np.int64)
-    out = np.empty((len(x), decimals + 2), dtype=np.uint8)
-    out[:, 0] = 48 + v // scale
-    out[:, 1] = 46  # "."
-    rest = v % scale
-    for k in range(decimals + 1, 1, -1):
-        out[:, k] = 48 + rest % 10
-        rest //= 10
-    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(decimals + 2), len(x), [None, pa.py_buffer(out)])
-    return fixed.cast(pa.binary()).cast(pa.string())
+        return pa.array(np.round(x, 6), type=pa.float64(), from_pandas=True).cast(pa.string())
+    v = np.rint(x * 1e6).astype(np.int64)
+    whole = v // 1_000_000
+    frac = v - whole * 1_000_000
+    mid = frac // 1000
+    words = _HEAD[whole] | _MID[mid] | _LOW[frac - mid * 1000]
+    offsets = np.arange(0, (len(x) + 1) * 8, 8, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(x), pa.py_buffer(offsets), pa.py_buffer(words.view(np.uint8)))
 
 
 def _few_text(values: np.ndarray) -> pa.Array:
     """A column with few distinct values as dictionary-coded text (one str() per value)."""
+    if values.dtype.kind in "iu" and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 10_000:  # small whole numbers (stages): index a table of their text
+            indices = pa.array((values - lo).astype(np.int32))
+            return pa.DictionaryArray.from_arrays(indices, pa.array([str(i) for i in range(lo, hi + 1)]))
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     text = [("" if pd.isna(u) else str(u)) for u in uniques]
     return pa.DictionaryArray.from_arrays(
