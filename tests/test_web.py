@@ -375,8 +375,9 @@ def test_api_wants_json(client, content_type, good_answers):
     assert r.status_code == 415 and "application/json" in r.json()["detail"]
 
 
-def test_form_endpoint_wants_a_form(client, good_answers):
-    r = client.post("/report", json=good_answers)
+def test_form_endpoint_wants_a_urlencoded_form(client, good_answers):
+    assert client.post("/report", json=good_answers).status_code == 415
+    r = client.post("/report", data=form_of(good_answers), files={"f": ("a.txt", b"x")})  # multipart
     assert r.status_code == 415
 
 

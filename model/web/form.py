@@ -39,8 +39,7 @@ def form_answers(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for key, value in items:
-        if not isinstance(value, str):  # an uploaded file in a multipart form: not an answer
-            value = getattr(value, "filename", None) or "(a file)"
+        value = str(value)
         if not value.strip():
             continue
         if key in out:
