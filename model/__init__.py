@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.features import FEATURES, FeatureExtractor
 from model.quiz import QUIZ, load_quiz
 from model.validation import AnswersError, Problem, validate_answers, validate_frame
 
@@ -27,9 +26,13 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> Any:
-    if name == "load_model":
-        from model.predict import load_model
+_LAZY = {"load_model": "model.predict", "FeatureExtractor": "model.features", "FEATURES": "model.features"}
 
-        return load_model
+
+def __getattr__(name: str) -> Any:
+    """scikit-learn takes a second to import: load it when a command needs it, not for every command."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'model' has no attribute {name!r}")
