@@ -222,7 +222,7 @@ _PAGE = """<!doctype html>
 <title>exodds notebook: {title}</title>
 <style>
 body{{font:15px/1.5 system-ui,sans-serif;max-width:72rem;margin:1rem auto;padding:0 1rem;color:#222}}
-.prompt{{display:none}}
+.prompt,.anchor-link{{display:none}}
 .input_area{{background:#f6f8fa;border-left:3px solid #9ab;margin:.9rem 0 .3rem}}
 pre{{margin:0;padding:.5rem .7rem;overflow-x:auto;font-size:13px}}
 .output_text pre,.output_error pre{{border-left:3px solid #eee}}
