@@ -202,6 +202,13 @@ def column_names() -> list[str]:
     return [name for term in TERMS for name in term.column_names()]
 
 
+def basis_signature() -> str:
+    """Fingerprint of the column layout: a model's weights only fit the basis they were trained on."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(column_names()).encode()).hexdigest()[:16]
+
+
 def column_signs() -> np.ndarray:
     return np.concatenate([np.full(len(t.column_names()), t.sign) for t in TERMS])
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.basis import basis_matrix, column_owners
+from model.basis import basis_matrix, basis_signature, column_owners
 from model.features import features_from_clean
 from model.quiz import QUIZ
 from model.validation import AnswersError, validate_frame
@@ -264,6 +264,11 @@ def _load(artifact: Path, card_path: Path) -> OddsModel:
             f"{artifact} was built with scikit-learn {built_with}, this environment has "
             f"{sklearn.__version__}; refusing to load it. Rebuild it with `{REBUILD_COMMAND}` "
             "(or for your own model, rerun the `exodds train` command recorded in its card)."
+        )
+    if card.get("basis_signature") != basis_signature():
+        raise ModelLoadError(
+            f"{artifact} was trained on another version of the model's basis (model/basis.py changed "
+            f"since); refusing to use its weights. Rebuild it with `{REBUILD_COMMAND}`."
         )
     try:
         model = joblib.load(artifact)

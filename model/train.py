@@ -29,7 +29,7 @@ from sklearn.metrics import log_loss
 from sklearn.pipeline import Pipeline
 
 from model import __version__
-from model.basis import GuideBasis, basis_matrix, column_signs
+from model.basis import GuideBasis, basis_matrix, basis_signature, column_signs
 from model.features import FeatureExtractor, features_from_clean
 from model.io import atomic_path, atomic_write
 from model.logistic import SignConstrainedLogisticRegression
@@ -232,6 +232,7 @@ def train_model(
                 "(sampling noise only: the assumptions behind the file cannot be varied)"
             ),
         },
+        "basis_signature": basis_signature(),
         "constraints": {"columns": len(lr.coef_[0]), "active": int(lr.active_.sum()), "rounds": lr.n_rounds_},
         "held_out_metrics": metrics,
         "member_assumptions": member_draws,

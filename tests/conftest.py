@@ -7,6 +7,10 @@ from typing import Any
 
 import pytest
 from hypothesis import strategies as st
+from threadpoolctl import threadpool_limits
+
+# pytest -n 2 already uses both cores; BLAS threads on top of that only fight each other
+threadpool_limits(1)
 
 from model.quiz import QUIZ
 

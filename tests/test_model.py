@@ -30,7 +30,7 @@ AS_OF = "2026-11-26"
 
 @pytest.fixture(scope="module")
 def small_model():
-    return train_model(generate(30_000, seed=11), TrainConfig(seed=11, members=4, n_jobs=1))
+    return train_model(generate(20_000, seed=11), TrainConfig(seed=11, members=3, n_jobs=1))
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def odds(model, answers: dict) -> float:
 
 @pytest.mark.slow
 def test_beats_both_peers_on_mae_to_truth():
-    data = generate(40_000, seed=5)
+    data = generate(30_000, seed=5)
     model = train_model(data, TrainConfig(seed=5, members=0, n_jobs=1))
     test_clean, test_y, truth = clean_training_data(generate(20_000, seed=6))
     train_clean, train_y, _ = clean_training_data(data)
@@ -97,7 +97,7 @@ def test_beats_both_peers_on_mae_to_truth():
 @pytest.mark.slow
 def test_learns_a_generator_it_has_never_seen():
     """Other shapes of the guide's claims (tests/alt_generator.py): learn them, don't restate ours."""
-    data = alt_generate(40_000, seed=21)
+    data = alt_generate(30_000, seed=21)
     model = train_model(data, TrainConfig(seed=21, members=0, n_jobs=1))
     test = alt_generate(20_000, seed=22)
     clean, y, truth = clean_training_data(test)
@@ -132,7 +132,7 @@ def test_pipeline_and_fast_path_agree(small_model):
 
 
 def test_same_seed_same_model():
-    data = generate(8000, seed=3)
+    data = generate(6000, seed=3)
     a = train_model(data, TrainConfig(seed=3, members=2, n_jobs=1))
     b = train_model(data, TrainConfig(seed=3, members=2, n_jobs=1))
     np.testing.assert_array_equal(a.coef, b.coef)
@@ -275,6 +275,15 @@ def test_other_sklearn_version_is_refused_with_the_rebuild_command(model_copy):
     card["sklearn_version"] = "0.99.0"
     card_path.write_text(json.dumps(card))
     with pytest.raises(ModelLoadError, match="exodds train --default"):
+        load_model(model_copy)
+
+
+def test_model_for_another_basis_is_refused(model_copy):
+    card_path = model_copy / "model_card.json"
+    card = json.loads(card_path.read_text())
+    card["basis_signature"] = "0" * 16
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelLoadError, match="another version of the model's basis"):
         load_model(model_copy)
 
 
