@@ -30,6 +30,7 @@ import re
 import sys
 import time
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -495,7 +496,7 @@ class Chunk:
     """A run of records: the good ones as an Arrow batch, the unreadable ones as problems."""
 
     numbers: np.ndarray  # record number (1 = first after the header) of each batch row
-    batch: pa.RecordBatch
+    batch: pa.RecordBatch | pa.Table
     rejected: list[tuple[int, str, str, str]]  # (row, column, value, reason)
     position: int  # bytes of the input consumed so far (for progress)
     recoded: list[int] = field(default_factory=list)  # records read as Latin-1
@@ -505,9 +506,14 @@ class _UseCarefulPath(Exception):
     """The fast reader met something it cannot read exactly; start over with the careful one."""
 
 
-def _fast_chunks(info: InputInfo, block_size: int) -> Iterator[Chunk]:
-    """pyarrow's streaming reader, every column as text (dictionary-coding the answers costs more
-    when writing them back than it saves in validation)."""
+def _fast_chunks(info: InputInfo, block_size: int, chunk_rows: int = 65_536) -> Iterator[Chunk]:
+    """pyarrow's streaming reader, every column as text, its batches grouped into chunks.
+
+    The reader parses up to about 32 blocks ahead, so blocks are kept small
+    (memory) and grouped into chunks of about ``chunk_rows`` (fewer, larger
+    calls to the scoring core). Dictionary-coding the answers was tried: it
+    costs more when writing them back than it saves in validation.
+    """
     raw = pa.OSFile(str(info.path), "rb")
     try:
         stream = pa.CompressedInputStream(raw, "gzip") if info.compressed else raw
@@ -527,18 +533,42 @@ def _fast_chunks(info: InputInfo, block_size: int) -> Iterator[Chunk]:
         if reader.schema.names != info.header:
             raise _UseCarefulPath("header differs")
         start = 1
+        group: list[pa.RecordBatch] = []
+        rows = 0
+        last: pa.RecordBatch | None = None
         while True:
             try:
                 batch = reader.read_next_batch()
             except StopIteration:
-                break
+                batch = None
+                if last is not None and _spans_lines(last.slice(last.num_rows - 1)):
+                    # pyarrow takes a quote left open at the end as one value up to the end of
+                    # the file; the careful reader tells that apart from a real multi-line value
+                    raise _UseCarefulPath("the last record spans several lines") from None
             except (pa.ArrowInvalid, OSError) as exc:
                 raise _UseCarefulPath(str(exc)) from None
-            n = batch.num_rows
-            yield Chunk(np.arange(start, start + n, dtype=np.int64), batch, [], raw.tell())
-            start += n
+            if batch is not None:
+                if batch.num_rows:
+                    last = batch
+                group.append(batch)
+                rows += batch.num_rows
+                if rows < chunk_rows:
+                    continue
+            if rows:
+                table = pa.Table.from_batches(group, schema=reader.schema)
+                yield Chunk(np.arange(start, start + rows, dtype=np.int64), table, [], raw.tell())
+                start += rows
+            if batch is None:
+                break
+            group, rows = [], 0
     finally:
         raw.close()
+
+
+def _spans_lines(record: pa.RecordBatch) -> bool:
+    return any(
+        ("\n" in v or "\r" in v) for col in record.columns for v in col.to_pylist() if isinstance(v, str)
+    )
 
 
 def _careful_chunks(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
@@ -891,9 +921,10 @@ def score_file(
     model: OddsModel | None = None,
     advice: Advice | None = None,
     progress: bool = False,
-    block_size: int = 4 << 20,
-    chunk_rows: int = 100_000,
+    block_size: int = 1 << 20,
+    chunk_rows: int = 65_536,
     on_chunk: Callable[[int], None] | None = None,
+    threads: int = 2,
 ) -> Summary:
     """Score a CSV/Parquet file into ``output`` (+ ``errors``), streaming; atomic on success.
 
@@ -920,11 +951,11 @@ def score_file(
             elif careful:
                 chunks = _careful_chunks(info, chunk_rows)
             else:
-                chunks = _fast_chunks(info, block_size)
+                chunks = _fast_chunks(info, block_size, chunk_rows)
             try:
                 summary = _run(
                     info, chunks, resolved, mapping, as_of, model, advice,
-                    tmp_out, tmp_err, kind, compressed, delimiter, progress, on_chunk,
+                    tmp_out, tmp_err, kind, compressed, delimiter, progress, on_chunk, threads,
                 )
             except _UseCarefulPath:
                 careful = True
@@ -974,11 +1005,13 @@ def _run(
     delimiter: str,
     progress: bool,
     on_chunk: Callable[[int], None] | None,
+    threads: int = 2,
 ) -> Summary:
-    """Read, score and write chunk by chunk; reading ahead and writing overlap with scoring.
+    """Read, score and write chunk by chunk; reading, scoring and writing overlap in threads.
 
-    At most one chunk is being read ahead and one being written while one is
-    scored, so memory stays flat.
+    One chunk is read ahead, up to ``threads`` are scored at once (NumPy and
+    Arrow release the GIL for much of the work) and one is written, in input
+    order: a fixed number of chunks in memory, whatever the file size.
     """
     used = resolved.used_headers
     schema = _output_schema(_input_schema(info))
@@ -993,40 +1026,57 @@ def _run(
     any_rows = False
     recoded: list[int] = []
     pending: Future | None = None
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="exodds-io") as pool:
-        try:
-            for i, chunk in enumerate(_read_ahead(chunks, pool)):
-                batch = chunk.batch
-                df = _frame(batch, used, chunk.numbers)
-                result = score_frame(df, model=model, as_of=as_of, mapping=mapping, advice=advice)
+    scoring: deque[tuple[Chunk, Future]] = deque()
+    width = max(1, threads)
+
+    def score(chunk: Chunk) -> ScoreResult:
+        df = _frame(chunk.batch, used, chunk.numbers)
+        return score_frame(df, model=model, as_of=as_of, mapping=mapping, advice=advice)
+
+    io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="exodds-io")
+    score_pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="exodds-score")
+    i = 0
+    try:
+        for chunk in itertools.chain(_read_ahead(chunks, io_pool), [None]):
+            if chunk is not None:
+                scoring.append((chunk, score_pool.submit(score, chunk)))
+            while scoring and (chunk is None or len(scoring) >= width):
+                done, future = scoring.popleft()
+                result = future.result()
+                batch = done.batch
                 keep = result.valid
                 accepted = batch if keep.all() else batch.filter(pa.array(keep, type=pa.bool_()))
                 if pending is not None:
                     pending.result()  # one write in flight at a time
-                pending = pool.submit(sink.write, accepted, result.scored)
+                pending = io_pool.submit(sink.write, accepted, result.scored)
                 any_rows = any_rows or accepted.num_rows > 0
-                problems = _problem_rows(result.problems, chunk.rejected)
+                problems = _problem_rows(result.problems, done.rejected)
                 if problems:
                     errs.write(problems)
-                n_read += batch.num_rows + len(chunk.rejected)
+                n_read += batch.num_rows + len(done.rejected)
                 n_scored += result.n_scored
-                n_rejected += result.n_rejected + len(chunk.rejected)
-                recoded.extend(chunk.recoded)
-                bar.update(chunk.position, n_read)
+                n_rejected += result.n_rejected + len(done.rejected)
+                recoded.extend(done.recoded)
+                bar.update(done.position, n_read)
                 if on_chunk is not None:
                     on_chunk(i)
-            if pending is not None:
+                i += 1
+        if pending is not None:
+            pending.result()
+        if kind == "parquet" and not any_rows:
+            sink.write_empty()  # type: ignore[union-attr]
+    finally:
+        for _, future in scoring:
+            future.cancel()
+        score_pool.shutdown(wait=True, cancel_futures=True)
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(BaseException):
                 pending.result()
-            if kind == "parquet" and not any_rows:
-                sink.write_empty()  # type: ignore[union-attr]
-        finally:
-            if pending is not None:
-                pending.cancel()
-                with contextlib.suppress(BaseException):
-                    pending.result()
-            bar.close()
-            errs.close()
-            sink.close()
+        io_pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+        errs.close()
+        sink.close()
     warnings = list(info.warnings)
     if recoded:
         shown = ", ".join(map(str, recoded[:10])) + (", ..." if len(recoded) > 10 else "")

@@ -616,7 +616,7 @@ def test_interrupted_run_leaves_no_file_that_looks_done(tmp_path, exc, fmt):
 
     with pytest.raises(type(exc)):
         batch.score_file(src, tmp_path / f"out.{fmt}", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF,
-                         block_size=4096, on_chunk=explode)
+                         block_size=4096, chunk_rows=50, on_chunk=explode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]
 
 
@@ -640,6 +640,22 @@ def test_unclosed_quote_at_the_end_is_reported(tmp_path, capsys, fakes):
     assert code == 3 and last_line(out) == "read 3, scored 2, rejected 1"
     reason = read_errors(tmp_path / "u.scored.errors.csv")["reason"].iloc[0]
     assert "never closed" in reason and "line 4" in reason
+
+
+def test_quote_left_open_in_the_last_column_is_not_taken_for_a_value(tmp_path, capsys, fakes):
+    last = csv_text([row("c", note="")]).splitlines()[1]  # ends with an empty note: "...,no,"
+    text = csv_text([row("a", note=""), row("b", note="")]) + last + '"oops\nd,4\n'
+    src = write(tmp_path / "u.csv", text)
+    code, out, _ = score(capsys, src)
+    assert (code, last_line(out)) == (3, "read 3, scored 2, rejected 1")
+    assert "never closed" in read_errors(tmp_path / "u.scored.errors.csv")["reason"].iloc[0]
+
+
+def test_a_real_multi_line_value_in_the_last_record_is_kept(tmp_path, capsys, fakes):
+    src = write(tmp_path / "m.csv", csv_text([row("a", note=""), row("b", note="two\nlines")]))
+    s = batch.score_file(src, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
+    assert (s.line, s.careful) == ("read 2, scored 2, rejected 0", True)
+    assert read_out(s.output)["note"].tolist() == ["", "two\nlines"]
 
 
 # --------------------------------------------------------------------------- property: nothing is lost

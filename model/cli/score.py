@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a bad --as-of
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:  # the model cannot be loaded (model.predict.ModelLoadError)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if not args.quiet:
         for warning in summary.warnings:
             print(f"warning: {warning}", file=sys.stderr)
