@@ -9,7 +9,8 @@ multi-threaded ``read_csv`` of the input (every column as text) plus
 is timed in-process through the command line entry point (model loaded
 beforehand). Peak memory is the maximum resident set size of a separate
 ``exodds score`` process on the same file, so it counts Arrow's buffers too.
-Each timing is the best of ``--repeat`` runs (the machine may be shared).
+Each timing is the best of ``--repeat`` runs; CPU seconds (all threads) are printed too,
+as they vary less than wall time on a shared machine.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import argparse
 import contextlib
 import io
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -94,14 +94,15 @@ def all_text(path: Path) -> pacsv.ConvertOptions:
     return pacsv.ConvertOptions(column_types={n.strip('"'): pa.string() for n in names})
 
 
-def time_baseline(input_path: Path, output_path: Path, scratch: Path) -> tuple[float, float, float]:
+def time_baseline(input_path: Path, output_path: Path, scratch: Path) -> tuple[float, float, float, float]:
+    """(wall, cpu, read wall, write wall) of pyarrow reading the input and writing exodds's output."""
     out_table = pacsv.read_csv(output_path, convert_options=all_text(output_path))
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     pacsv.read_csv(input_path, convert_options=all_text(input_path))
     t1 = time.perf_counter()
     pacsv.write_csv(out_table, scratch)
     t2 = time.perf_counter()
-    return t2 - t0, t1 - t0, t2 - t1
+    return t2 - t0, time.process_time() - c0, t1 - t0, t2 - t1
 
 
 def use_fakes() -> None:
@@ -144,36 +145,36 @@ def use_fakes() -> None:
     batch.default_advice = FakeAdvice
 
 
-def time_exodds(input_path: Path, output_path: Path) -> float:
+def time_exodds(input_path: Path, output_path: Path) -> tuple[float, float]:
+    """(wall, cpu) of ``exodds score`` run in this process; CPU counts every thread."""
     from model.cli import main
 
     buf = io.StringIO()
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     with contextlib.redirect_stdout(buf):
         code = main(["score", str(input_path), "--out", str(output_path), "--as-of", AS_OF, "--quiet"])
-    elapsed = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     if code not in (0, 3):
         raise SystemExit(f"exodds score failed with exit code {code}: {buf.getvalue()}")
-    print(f"  exodds: {buf.getvalue().strip().splitlines()[-1]}")
-    return elapsed
+    print(f"  exodds: {buf.getvalue().strip().splitlines()[-1]}  ({wall:.2f} s)")
+    return wall, cpu
 
 
 def peak_memory_mb(input_path: Path, output_path: Path, fake: bool) -> float:
+    """Maximum resident set size of a separate ``exodds score`` process, as it reports it at exit."""
     code = (
-        "import sys; sys.argv[0] = 'exodds'; "
+        "import resource, sys; "
         + ("import benchmarks.bench_score as b; b.use_fakes(); " if fake else "")
         + "from model.cli import main; "
-        f"sys.exit(main(['score', {str(input_path)!r}, '--out', {str(output_path)!r}, "
-        f"'--as-of', {AS_OF!r}, '--quiet']))"
+        f"rc = main(['score', {str(input_path)!r}, '--out', {str(output_path)!r}, "
+        f"'--as-of', {AS_OF!r}, '--quiet']); "
+        "print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)"
     )
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     if proc.returncode not in (0, 3):
         raise SystemExit(f"exodds score failed: {proc.stderr}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if peak <= before:
-        print("  (peak memory of this child not separable from an earlier, larger child)")
-    return peak / 1024
+    line = [x for x in proc.stdout.splitlines() if x.startswith("maxrss")][-1]
+    return int(line.split()[1]) / 1024
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,16 +212,19 @@ def main(argv: list[str] | None = None) -> int:
             from model.predict import load_model
 
             load_model()  # load once, as a warm process would
-        ours = min(time_exodds(input_path, output_path) for _ in range(args.repeat))
-        base = [time_baseline(input_path, output_path, tmp_path / "baseline.csv") for _ in range(args.repeat)]
-        best = min(base, key=lambda t: t[0])
+        ours = min((time_exodds(input_path, output_path) for _ in range(args.repeat)), key=lambda t: t[0])
+        base = min(
+            (time_baseline(input_path, output_path, tmp_path / "baseline.csv") for _ in range(args.repeat)),
+            key=lambda t: t[0],
+        )
         with open(input_path, "rb") as fh:
             rows = sum(1 for _ in fh) - 1
         peak = peak_memory_mb(input_path, tmp_path / "mem.scored.csv", args.fake)
-        print(f"exodds score:            {ours:7.2f} s  ({rows / ours:,.0f} rows/s)")
-        print(f"pyarrow read + write:    {best[0]:7.2f} s  (read {best[1]:.2f} s, write {best[2]:.2f} s)")
-        print(f"ratio:                   {ours / best[0]:7.2f}  (target <= 2)")
-        print(f"peak memory (max RSS):   {peak:7.0f} MB")
+        print(f"exodds score:          {ours[0]:6.2f} s wall, {ours[1]:6.2f} s CPU  ({rows / ours[0]:,.0f} rows/s)")
+        print(f"pyarrow read + write:  {base[0]:6.2f} s wall, {base[1]:6.2f} s CPU  "
+              f"(read {base[2]:.2f} s, write {base[3]:.2f} s)")
+        print(f"ratio:                 {ours[0] / base[0]:6.2f} wall, {ours[1] / base[1]:6.2f} CPU  (target <= 2)")
+        print(f"peak memory (max RSS): {peak:6.0f} MB")
     return 0
 
 

@@ -269,9 +269,17 @@ def _raw_values(df: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
     for column, idx in problems.groupby("column", sort=False).indices.items():
         if column in df.columns and not isinstance(df[column], pd.DataFrame):
             raw = df[column].to_numpy(dtype=object)[problems["pos"].to_numpy()[idx]]
-            keep = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in raw], dtype=bool)
-            values[idx] = np.where(keep, values[idx], raw)
+            values[idx] = np.where(_blank_values(raw), values[idx], raw)
     return problems.assign(value=values)
+
+
+def _blank_values(values: np.ndarray) -> np.ndarray:
+    """Missing or only white space: there the value validation shows (say, from a date) is kept."""
+    return np.array(
+        [v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+         for v in values],
+        dtype=bool,
+    )
 
 
 def _score_clean(clean: pd.DataFrame, as_of: np.ndarray, model: OddsModel, advice: Advice) -> pd.DataFrame:
@@ -506,7 +514,7 @@ class _UseCarefulPath(Exception):
     """The fast reader met something it cannot read exactly; start over with the careful one."""
 
 
-def _fast_chunks(info: InputInfo, block_size: int, chunk_rows: int = 65_536) -> Iterator[Chunk]:
+def _fast_chunks(info: InputInfo, block_size: int, chunk_rows: int = 24_576) -> Iterator[Chunk]:
     """pyarrow's streaming reader, every column as text, its batches grouped into chunks.
 
     The reader parses up to about 32 blocks ahead, so blocks are kept small
@@ -921,8 +929,8 @@ def score_file(
     model: OddsModel | None = None,
     advice: Advice | None = None,
     progress: bool = False,
-    block_size: int = 1 << 20,
-    chunk_rows: int = 65_536,
+    block_size: int = 1 << 19,
+    chunk_rows: int = 24_576,
     on_chunk: Callable[[int], None] | None = None,
     threads: int = 2,
 ) -> Summary:
@@ -1030,7 +1038,7 @@ def _run(
     width = max(1, threads)
 
     def score(chunk: Chunk) -> ScoreResult:
-        df = _frame(chunk.batch, used, chunk.numbers)
+        df = _frame(chunk.batch, used, chunk.numbers, resolved)
         return score_frame(df, model=model, as_of=as_of, mapping=mapping, advice=advice)
 
     io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="exodds-io")
@@ -1050,7 +1058,7 @@ def _run(
                     pending.result()  # one write in flight at a time
                 pending = io_pool.submit(sink.write, accepted, result.scored)
                 any_rows = any_rows or accepted.num_rows > 0
-                problems = _problem_rows(result.problems, done.rejected)
+                problems = _problem_rows(result.problems, done.rejected, done)
                 if problems:
                     errs.write(problems)
                 n_read += batch.num_rows + len(done.rejected)
@@ -1117,12 +1125,39 @@ def _output_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema(list(schema) + list(SCORE_SCHEMA))
 
 
-def _frame(batch: pa.RecordBatch, used: Sequence[str], numbers: np.ndarray) -> pd.DataFrame:
-    """The columns scoring reads, as pandas, indexed by record number."""
-    sub = batch.select(list(used)) if used else batch.select([])
-    df = sub.to_pandas()
+def _frame(
+    batch: pa.RecordBatch | pa.Table, used: Sequence[str], numbers: np.ndarray, resolved: Resolved | None = None
+) -> pd.DataFrame:
+    """The columns scoring reads, as pandas, indexed by record number.
+
+    With ``resolved``, answer columns read as text are handed over in the
+    form validation reads fastest, without changing what it decides: whole
+    numbers (plain digits only, blanks as missing) as numbers, choices
+    dictionary-coded. Problems still show the text as read (``_problem_rows``).
+    """
+    arrays, names = [], []
+    quiz_of = {h: q for q, h in resolved.by_quiz.items()} if resolved is not None else {}
+    mapping = resolved.mapping if resolved is not None else None
+    for h in used:
+        col = batch.column(h)
+        qid = quiz_of.get(h)
+        if qid in QUIZ.ids and pa.types.is_string(col.type) and not (mapping and mapping.answer_table(qid)):
+            col = _as_numbers(col) if QUIZ[qid].is_numeric else pc.dictionary_encode(col)
+            col = batch.column(h) if col is None else col
+        arrays.append(col)
+        names.append(h)
+    df = pa.Table.from_arrays(arrays, names=names).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
     df.index = pd.Index(numbers, name="row")
     return df
+
+
+def _as_numbers(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array | None:
+    """Text of plain whole numbers (or empty) as int64 with nulls; None if any value is anything else."""
+    empty = pc.equal(col, "")
+    plain = pc.or_(empty, pc.match_substring_regex(col, r"^-?[0-9]{1,15}$"))
+    if not pc.all(plain).as_py():
+        return None
+    return pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), col), pa.int64())
 
 
 def _score_arrays(scored: pd.DataFrame, as_text: bool) -> list[pa.Array]:
@@ -1201,10 +1236,22 @@ def _dates_text(days: np.ndarray) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, pa.array(text, pa.string()))
 
 
-def _problem_rows(problems: pd.DataFrame, rejected: list[tuple[int, str, str, str]]) -> list[tuple]:
+def _problem_rows(
+    problems: pd.DataFrame, rejected: list[tuple[int, str, str, str]], chunk: Chunk | None = None
+) -> list[tuple]:
+    """Errors-file lines in record order; values as read from the file where it has them."""
+    values = problems["value"].to_numpy(dtype=object)
+    if chunk is not None and len(problems):
+        values = values.copy()
+        pos = np.searchsorted(chunk.numbers, problems["row"].to_numpy(dtype=np.int64))
+        names = set(chunk.batch.schema.names)
+        for column, idx in problems.groupby("column", sort=False).indices.items():
+            if column in names:
+                raw = np.asarray(chunk.batch.column(column).take(pa.array(pos[idx])).to_pylist(), dtype=object)
+                values[idx] = np.where(_blank_values(raw), values[idx], raw)
     rows = [
         (int(r), _text(c), _text(v), _text(why))
-        for r, c, v, why in problems.itertuples(index=False, name=None)
+        for (r, c, _, why), v in zip(problems.itertuples(index=False, name=None), values, strict=True)
     ]
     if rejected:
         rows.extend(rejected)

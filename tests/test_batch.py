@@ -462,7 +462,7 @@ def test_huge_numbers_negatives_and_blanks(tmp_path, capsys, fakes):
     rows = [
         row("big", emotional_messages="1" + "0" * 400),
         row("inf", attempts_ignored="inf"),
-        row("neg", days_since_breakup="-40"),
+        row("neg", days_since_breakup="-040"),
         row("frac", attempts_ignored="2.5"),
         row("blank", told_no_contact="   "),
         row("allblank", **dict.fromkeys(GOOD, "")),
@@ -476,6 +476,7 @@ def test_huge_numbers_negatives_and_blanks(tmp_path, capsys, fakes):
     first = errors[errors["row"] == "1"].iloc[0]
     assert first["column"] == "emotional_messages" and first["value"] == "1" + "0" * 400
     assert (errors[errors["row"] == "6"]["reason"] == "missing: this answer is required").sum() >= 10
+    assert errors[errors["row"] == "3"]["value"].tolist() == ["-040"]  # as written, not as a number
 
 
 @pytest.mark.parametrize("name", ["g.csv.gz", "g_no_extension"])
@@ -656,6 +657,33 @@ def test_a_real_multi_line_value_in_the_last_record_is_kept(tmp_path, capsys, fa
     s = batch.score_file(src, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
     assert (s.line, s.careful) == ("read 2, scored 2, rejected 0", True)
     assert read_out(s.output)["note"].tolist() == ["", "two\nlines"]
+
+
+NUMBERISH = st.sampled_from(
+    ["0", "7", "007", "-3", "-0", "40", "36501", "0x10", "+5", " 5", "5.0", "1e3", "", "  ", "９", "1_000",
+     "99999999999999999999", "9223372036854775807", "NaN"]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(NUMBERISH, NUMBERISH, NUMBERISH, st.sampled_from(["no", "No ", "some", "x", ""])),
+                min_size=1, max_size=8))
+def test_fast_hand_over_to_validation_decides_like_plain_text(values):
+    """``_frame`` hands numbers as numbers and choices coded: same verdicts, same problems."""
+    rows = [row(str(i), days_since_breakup=a, days_silent=b, days_blocked=c, blocked=d)
+            for i, (a, b, c, d) in enumerate(values)]
+    table = pa.Table.from_pylist(rows)
+    numbers = np.arange(1, len(rows) + 1)
+    resolved = batch.resolve_columns(table.column_names)
+    used = resolved.used_headers
+    plain = batch._frame(table, used, numbers)
+    fast = batch._frame(table, used, numbers, resolved)
+    one = batch.score_frame(plain, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
+    two = batch.score_frame(fast, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
+    assert one.valid.tolist() == two.valid.tolist()
+    pd.testing.assert_frame_equal(one.scored, two.scored)
+    chunk = batch.Chunk(numbers, table, [], 0)
+    assert batch._problem_rows(one.problems, [], chunk) == batch._problem_rows(two.problems, [], chunk)
 
 
 # --------------------------------------------------------------------------- property: nothing is lost
