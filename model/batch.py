@@ -214,6 +214,8 @@ def _merge_problems(
     date_failed: dict[str, np.ndarray],
 ) -> pd.DataFrame:
     """Validation and mapping problems in row order, naming the input's own columns and values."""
+    if not len(found) and not len(map_problems):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
     index = df.index
     pos = index.get_indexer(found["row"]) if len(found) and index.is_unique else None
     if pos is None and len(found):
@@ -932,7 +934,7 @@ def score_file(
     block_size: int = 1 << 19,
     chunk_rows: int = 24_576,
     on_chunk: Callable[[int], None] | None = None,
-    threads: int = 2,
+    threads: int = 1,
 ) -> Summary:
     """Score a CSV/Parquet file into ``output`` (+ ``errors``), streaming; atomic on success.
 
@@ -1013,7 +1015,7 @@ def _run(
     delimiter: str,
     progress: bool,
     on_chunk: Callable[[int], None] | None,
-    threads: int = 2,
+    threads: int = 1,
 ) -> Summary:
     """Read, score and write chunk by chunk; reading, scoring and writing overlap in threads.
 
@@ -1135,29 +1137,40 @@ def _frame(
     numbers (plain digits only, blanks as missing) as numbers, choices
     dictionary-coded. Problems still show the text as read (``_problem_rows``).
     """
-    arrays, names = [], []
     quiz_of = {h: q for q, h in resolved.by_quiz.items()} if resolved is not None else {}
     mapping = resolved.mapping if resolved is not None else None
+    plain = [h for h in used if h not in quiz_of or not _codable(batch.column(h), quiz_of[h], mapping)]
+    df = batch.select(plain).to_pandas() if plain else pd.DataFrame(index=pd.RangeIndex(batch.num_rows))
+    columns = {}
     for h in used:
-        col = batch.column(h)
-        qid = quiz_of.get(h)
-        if qid in QUIZ.ids and pa.types.is_string(col.type) and not (mapping and mapping.answer_table(qid)):
-            col = _as_numbers(col) if QUIZ[qid].is_numeric else pc.dictionary_encode(col)
-            col = batch.column(h) if col is None else col
-        arrays.append(col)
-        names.append(h)
-    df = pa.Table.from_arrays(arrays, names=names).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-    df.index = pd.Index(numbers, name="row")
+        if h in plain:
+            columns[h] = df[h].array
+        else:
+            columns[h] = _coded(batch.column(h), QUIZ[quiz_of[h]].is_numeric)
+    df = pd.DataFrame(columns, index=pd.Index(numbers, name="row"), copy=False)
     return df
 
 
-def _as_numbers(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array | None:
-    """Text of plain whole numbers (or empty) as int64 with nulls; None if any value is anything else."""
-    empty = pc.equal(col, "")
-    plain = pc.or_(empty, pc.match_substring_regex(col, r"^-?[0-9]{1,15}$"))
-    if not pc.all(plain).as_py():
-        return None
-    return pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), col), pa.int64())
+def _codable(col: pa.ChunkedArray | pa.Array, qid: str, mapping: ColumnMapping | None) -> bool:
+    return qid in QUIZ.ids and pa.types.is_string(col.type) and not (mapping and mapping.answer_table(qid))
+
+
+def _coded(col: pa.ChunkedArray | pa.Array, numeric: bool) -> pd.Categorical | pd.arrays.IntegerArray:
+    """Text answers as a Categorical; for a number question whose every distinct text is a plain
+    whole number (or empty), those numbers (nullable Int64, empty as missing). Only the few
+    distinct texts are looked at; nothing validation decides changes."""
+    coded = pc.dictionary_encode(col)
+    if isinstance(coded, pa.ChunkedArray):
+        coded = coded.combine_chunks()
+    codes = coded.indices.to_numpy(zero_copy_only=False)
+    texts = coded.dictionary
+    if numeric:
+        empty = pc.equal(texts, "")
+        if pc.all(pc.or_(empty, pc.match_substring_regex(texts, r"^-?[0-9]{1,15}$"))).as_py():
+            table = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), texts), pa.int64())
+            values = table.fill_null(0).to_numpy()[codes]
+            return pd.arrays.IntegerArray(values, empty.to_numpy(zero_copy_only=False)[codes])
+    return pd.Categorical.from_codes(codes, texts.to_pylist())
 
 
 def _score_arrays(scored: pd.DataFrame, as_text: bool) -> list[pa.Array]:

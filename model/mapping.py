@@ -307,7 +307,10 @@ def apply_mapping(
                     parts.append(_problems(bad, header, df[header], f"not a date: expected {fmt}"))
                     date_failed[QUIZ.date_columns[qcol]] = bad
         data[qcol] = col
-    out = pd.DataFrame(data, index=df.index)
+    if mapping is None:  # the columns as they are, only named by quiz id (no copy)
+        out = df.loc[:, list(resolved.by_quiz.values())].set_axis(list(resolved.by_quiz), axis=1)
+    else:
+        out = pd.DataFrame(data, index=df.index)
     as_of = None
     if resolved.timestamp is not None and use_timestamp:
         assert mapping is not None
