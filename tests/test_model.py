@@ -82,7 +82,7 @@ def odds(model, answers: dict) -> float:
 
 @pytest.mark.slow
 def test_beats_both_peers_on_mae_to_truth():
-    data = generate(30_000, seed=5)
+    data = generate(40_000, seed=5)
     model = train_model(data, TrainConfig(seed=5, members=0, n_jobs=1))
     test_clean, test_y, truth = clean_training_data(generate(20_000, seed=6))
     train_clean, train_y, _ = clean_training_data(data)
