@@ -9,10 +9,10 @@ import pytest
 from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
+from model.quiz import QUIZ
+
 # pytest -n 2 already uses both cores; BLAS threads on top of that only fight each other
 threadpool_limits(1)
-
-from model.quiz import QUIZ
 
 # Dates in answers are judged against this day, never against today.
 AS_OF = dt.date(2026, 11, 26)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -535,10 +536,8 @@ def test_cli_writes_the_same_bytes_for_the_same_seed(ext, tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert re.fullmatch(rf"wrote 2000 rows to .*a\.{re.escape(ext)}: reconciled rate 0\.\d{{3}}, .*", out[0])
     expected = generate(2000, seed=9, overrides={"block_some_harm": 0.9})
-    if ext == "parquet":
-        back = pd.read_parquet(paths[0])
-    else:
-        back = pd.read_csv(paths[0], dtype={"days_blocked": "Int64"})
+    read = pd.read_parquet if ext == "parquet" else partial(pd.read_csv, dtype={"days_blocked": "Int64"})
+    back = read(paths[0])
     pd.testing.assert_frame_equal(back, expected)
     assert not list(tmp_path.glob(".*.part"))  # atomic: no temporary file left
     if ext == "csv.gz":
