@@ -185,13 +185,15 @@ def score_frame(
         as_of_days = np.full(n, np.datetime64(parse_as_of(None), "D"))
     # Rows without a usable as-of date are rejected by the mapping; give validation a stand-in.
     judged_as_of = np.where(np.isnat(as_of_days), np.datetime64(parse_as_of(None), "D"), as_of_days)
-    result = validate_frame(quiz_df, judged_as_of, extra="ignore")
+    # Validation sees row positions (any index, even with repeated labels, maps back exactly).
+    result = validate_frame(quiz_df.set_axis(pd.RangeIndex(n), axis=0), judged_as_of, extra="ignore")
 
     problems = _merge_problems(df, resolved, result.problems, map_problems, date_failed)
     bad_map = np.zeros(n, dtype=bool)
     bad_map[map_problems["pos"].to_numpy(dtype=np.int64)] = True
     valid = result.valid & ~bad_map
     clean = result.clean[~bad_map[result.valid]] if bad_map.any() else result.clean
+    clean = clean.set_axis(df.index[np.flatnonzero(valid)], axis=0)
     scored = _score_clean(clean, as_of_days[valid], model, advice)
     return ScoreResult(scored=scored, problems=problems, valid=valid)
 
@@ -217,12 +219,9 @@ def _merge_problems(
     if not len(found) and not len(map_problems):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
     index = df.index
-    pos = index.get_indexer(found["row"]) if len(found) and index.is_unique else None
-    if pos is None and len(found):
-        pos = _positions(index, found["row"])
     vp = pd.DataFrame(
         {
-            "pos": pos if pos is not None else np.empty(0, np.int64),
+            "pos": found["row"].to_numpy(dtype=np.int64),  # validation ran on positions
             "column": found["column"].to_numpy(dtype=object),
             "value": found["value"].to_numpy(dtype=object),
             "reason": found["reason"].to_numpy(dtype=object),
@@ -255,14 +254,6 @@ def _merge_problems(
             "reason": out["reason"].to_numpy(dtype=object),
         }
     )
-
-
-def _positions(index: pd.Index, labels: pd.Series) -> np.ndarray:
-    """Positions of labels in a non-unique index: the k-th problem row maps in order."""
-    lookup: dict[Any, list[int]] = {}
-    for i, label in enumerate(index):
-        lookup.setdefault(label, []).append(i)
-    return np.array([lookup[label][0] for label in labels], dtype=np.int64)
 
 
 def _raw_values(df: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
@@ -309,7 +300,6 @@ def _score_clean(clean: pd.DataFrame, as_of: np.ndarray, model: OddsModel, advic
     p = odds["reversal_odds"].to_numpy(dtype=np.float64)
     up, down = _top_factors(contrib)
     plan = advice.plan_frame(clean, as_of)
-    earliest = pd.Series(plan["earliest_contact"].to_numpy(), index=clean.index)
     return pd.DataFrame(
         {
             "reversal_odds": p,
@@ -317,7 +307,7 @@ def _score_clean(clean: pd.DataFrame, as_of: np.ndarray, model: OddsModel, advic
             "odds_high": odds["odds_high"].to_numpy(dtype=np.float64),
             "band": _categorical(advice.bands(p)),
             "stage": plan["stage"].to_numpy(),
-            "earliest_contact": earliest.to_numpy().astype("datetime64[s]"),
+            "earliest_contact": np.asarray(plan["earliest_contact"].to_numpy()).astype("datetime64[s]"),
             "top_factor_up": up,
             "top_factor_down": down,
             "model_version": pd.Categorical.from_codes(np.zeros(len(clean), np.int8), [str(model.version)]),
@@ -516,7 +506,7 @@ class _UseCarefulPath(Exception):
     """The fast reader met something it cannot read exactly; start over with the careful one."""
 
 
-def _fast_chunks(info: InputInfo, block_size: int, chunk_rows: int = 24_576) -> Iterator[Chunk]:
+def _fast_chunks(info: InputInfo, block_size: int, chunk_rows: int = 32_768) -> Iterator[Chunk]:
     """pyarrow's streaming reader, every column as text, its batches grouped into chunks.
 
     The reader parses up to about 32 blocks ahead, so blocks are kept small
@@ -932,7 +922,7 @@ def score_file(
     advice: Advice | None = None,
     progress: bool = False,
     block_size: int = 1 << 19,
-    chunk_rows: int = 24_576,
+    chunk_rows: int = 32_768,
     on_chunk: Callable[[int], None] | None = None,
     threads: int = 1,
 ) -> Summary:

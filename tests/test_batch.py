@@ -219,6 +219,15 @@ def test_score_frame_is_pure():
     assert list(one.problems["row"]) == [1]
 
 
+def test_score_frame_with_repeated_index_labels():
+    df = frame(row("a"), row("b", anger="?"), row("c"), row("d", days_silent="x"), index=["k", "k", "j", "j"])
+    result = batch.score_frame(df, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
+    assert result.valid.tolist() == [True, False, True, False]
+    assert list(result.scored.index) == ["k", "j"]
+    assert result.problems[["row", "column"]].values.tolist() == [["k", "anger"], ["j", "days_silent"]]
+    assert result.problems["value"].tolist() == ["?", "x"]
+
+
 def test_score_frame_uses_one_pass_when_the_model_offers_it():
     class OnePass(FakeModel):
         def score_clean(self, clean, explain=True):
