@@ -679,9 +679,13 @@ def sample_input(path: str | os.PathLike[str], rows: int = 5000) -> tuple[list[s
         if got >= rows:
             break
     table = pa.Table.from_batches(batches) if batches else _input_schema(info).empty_table()
-    df = table.to_pandas()
-    df = df.astype({c: object for c in df.columns})
-    return info.header, df
+    columns = {}
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        try:  # Parquet dates, times and numbers as text, as a CSV export would have them
+            columns[name] = pc.cast(col, pa.string()).to_pandas().astype(object)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            columns[name] = col.to_pandas().astype(object)
+    return info.header, pd.DataFrame(columns, columns=table.column_names)
 
 
 # --------------------------------------------------------------------------- output

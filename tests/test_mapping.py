@@ -258,6 +258,21 @@ def test_template_for_quiz_id_headers_is_the_identity(tmp_path, capsys):
     ]
 
 
+def test_template_reads_parquet_timestamps_and_dates(tmp_path, capsys, fakes):
+    df = export_frame().iloc[[0, 1, 2]]
+    typed = df.assign(
+        Timestamp=pd.to_datetime(df["Timestamp"], format="%m/%d/%Y %H:%M:%S"),
+        **{"When did you break up?": pd.to_datetime(df["When did you break up?"], format="%m/%d/%Y").dt.date},
+    )
+    typed.to_parquet(tmp_path / "f.parquet")
+    got, _ = proposal(capsys, tmp_path / "f.parquet", "--out", tmp_path / "m.json")
+    assert got == {} and got.get("timestamp") is None  # written to the file, not printed
+    mapping = json.loads((tmp_path / "m.json").read_text())
+    assert mapping["timestamp"] == "Timestamp" and mapping["columns"]["When did you break up?"] == "breakup_date"
+    code, out, _ = run(capsys, "score", tmp_path / "f.parquet", "--mapping", tmp_path / "m.json")
+    assert (code, out.strip()) == (0, "read 3, scored 3, rejected 0")
+
+
 def test_template_lists_questions_without_a_column_and_odd_numbers(tmp_path, capsys):
     df = export_frame().drop(columns=["Have they blocked you?"])
     df["How many emotional, late-night or drunk messages have you sent them?"] = ["1", "None", "2", "More than 10",

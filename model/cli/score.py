@@ -13,7 +13,8 @@ Output: every input column as read, in order, plus reversal_odds, odds_low, odds
 stage, earliest_contact, top_factor_up, top_factor_down, model_version; accepted rows only.
 Errors: CSV of row, column, value, reason (row 1 = first record after the header).
 The last line printed is `read N, scored M, rejected K`.
-Exit status: 0 all rows scored, 3 some rows rejected, 2 the input cannot be used (nothing written).
+Exit status: 0 all rows scored, 3 some rows rejected, 2 the input (or mapping) cannot be used or
+the output cannot be written (nothing is written then), 1 the model cannot be loaded.
 """
 
 
@@ -29,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output file; format by extension (default: INPUT with .scored)")
     p.add_argument("--errors", help="errors file (default: <output stem>.errors.csv)")
     p.add_argument("--mapping", help="JSON file mapping export headers and answers to the quiz")
-    p.add_argument("--as-of", help="date the answers were given (YYYY-MM-DD); default: the mapping's "
-                   "timestamp column, else today")
+    p.add_argument("--as-of", help="date the answers were given (YYYY-MM-DD); default: each row's date in "
+                   "the mapping's timestamp column, else today (given, it replaces the timestamps)")
     p.add_argument("--quiet", action="store_true", help="print nothing but the summary line")
     p.set_defaults(func=run)
 
@@ -61,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as exc:  # the model cannot be loaded (model.predict.ModelLoadError)
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # the output cannot be written (no space, no permission)
+        print(f"error: cannot write the output: {exc}", file=sys.stderr)
+        return 2
     if not args.quiet:
         for warning in summary.warnings:
             print(f"warning: {warning}", file=sys.stderr)
