@@ -10,10 +10,11 @@ Two column kinds:
 - ``ramp``: r_i(x) = clip((x - k_{i-1}) / (k_i - k_{i-1}), 0, 1). Each ramp
   rises with x, so non-positive coefficients give a never-increasing effect
   (used for counts and anger, where the guide only ever says "more hurts").
-- ``hat``: piecewise-linear interpolation weights on the knots (they sum to
-  one). Multiplied by a condition, non-positive coefficients make the
-  condition never raise the odds at any x (used for a block fading with days
-  since the block, and a request to stop fading with days of silence).
+- ``fade``: a constant column plus falling ramps f_i(x) = 1 - r_i(x). With
+  every coefficient non-positive, the condition's effect is never positive
+  and only ever shrinks as x grows: the guide's "the harm of a block fades
+  with days since the block" and "a request to stop weighs most in the first
+  4 to 6 weeks of silence, and still weighs after".
 
 Sign constraints (``sign`` -1) are enforced by
 ``model.logistic.SignConstrainedLogisticRegression``; each term also names the
@@ -47,7 +48,7 @@ _ANGER = (0, 1, 2, 3)
 class Term:
     name: str
     feature: str | None  # variable the columns are built on; None for a plain flag
-    kind: str  # "ramp", "hat" or "flag"
+    kind: str  # "ramp", "fade" or "flag"
     knots: tuple[float, ...] = ()
     by: tuple[str, ...] = ()  # conditions multiplied in: "feature" (0/1) or "feature>=v" / "feature==v"
     sign: int = 0  # -1: every coefficient <= 0; 0: free
@@ -59,7 +60,7 @@ class Term:
         k = self.knots
         if self.kind == "ramp":
             return [f"{self.name}[{_fmt(k[i - 1])}-{_fmt(k[i])}]" for i in range(1, len(k))]
-        return [f"{self.name}@{_fmt(v)}" for v in k]
+        return [f"{self.name}[lasting]"] + [f"{self.name}[until {_fmt(k[i])}]" for i in range(1, len(k))]
 
 
 def _fmt(v: float) -> str:
@@ -79,12 +80,12 @@ TERMS: tuple[Term, ...] = (
     Term("anger", "anger", "ramp", _ANGER, sign=-1, owner="anger"),
     Term("anger|wronged", "anger", "ramp", _ANGER, by=("wronged_them",), sign=-1, owner="anger"),
     # a block never helps; its harm may fade with days since the block (line 126)
-    Term("blocked", "days_blocked", "hat", _DAYS_BLOCKED, by=("blocked>=1",), sign=-1, owner="blocked"),
-    Term("blocked_everywhere", "days_blocked", "hat", _DAYS_BLOCKED, by=("blocked==2",), sign=-1,
+    Term("blocked", "days_blocked", "fade", _DAYS_BLOCKED, by=("blocked>=1",), sign=-1, owner="blocked"),
+    Term("blocked_everywhere", "days_blocked", "fade", _DAYS_BLOCKED, by=("blocked==2",), sign=-1,
          owner="blocked"),
     Term("blocked|bad_blood", None, "flag", by=("blocked>=1", "bad_blood"), sign=-1, owner="bad_blood"),
     # a request to stop never helps; contact sooner than 4-6 weeks after it hurts most (line 124)
-    Term("told_no_contact", "days_silent", "hat", _DAYS_SILENT, by=("told_no_contact",), sign=-1,
+    Term("told_no_contact", "days_silent", "fade", _DAYS_SILENT, by=("told_no_contact",), sign=-1,
          owner="told_no_contact"),
     Term("furious_wronged_blocked", None, "flag", by=("furious_wronged_blocked",), sign=-1, owner="anger"),
     Term("bad_blood", None, "flag", by=("bad_blood",), sign=-1, owner="bad_blood"),
@@ -116,16 +117,8 @@ def _ramps(x: np.ndarray, knots: tuple[float, ...]) -> np.ndarray:
     return np.clip((x[:, None] - k[:-1]) / np.diff(k), 0.0, 1.0)
 
 
-def _hats(x: np.ndarray, knots: tuple[float, ...]) -> np.ndarray:
-    k = np.asarray(knots, dtype=np.float64)
-    xc = np.clip(x, k[0], k[-1])
-    i = np.clip(np.searchsorted(k, xc, side="right") - 1, 0, len(k) - 2)
-    t = (xc - k[i]) / (k[i + 1] - k[i])
-    out = np.zeros((len(x), len(k)))
-    rows = np.arange(len(x))
-    out[rows, i] = 1.0 - t
-    out[rows, i + 1] += t
-    return out
+def _fades(x: np.ndarray, knots: tuple[float, ...]) -> np.ndarray:
+    return np.column_stack([np.ones(len(x)), 1.0 - _ramps(x, knots)])
 
 
 class GuideBasis(TransformerMixin, BaseEstimator):
@@ -186,7 +179,7 @@ def basis_matrix(X: dict[str, np.ndarray], n: int) -> np.ndarray:
                 col = table[:, c].take(idx)
                 out[:, j + c] = col if mult is None else col * mult
         else:
-            block = _ramps(x, term.knots) if term.kind == "ramp" else _hats(x, term.knots)
+            block = _ramps(x, term.knots) if term.kind == "ramp" else _fades(x, term.knots)
             out[:, j : j + block.shape[1]] = block if mult is None else block * mult[:, None]
         j += len(term.column_names())
     return out
@@ -195,7 +188,7 @@ def basis_matrix(X: dict[str, np.ndarray], n: int) -> np.ndarray:
 @cache
 def _table(kind: str, knots: tuple[float, ...]) -> np.ndarray:
     xs = np.arange(int(knots[-1]) + 1, dtype=np.float64)
-    return _ramps(xs, knots) if kind == "ramp" else _hats(xs, knots)
+    return _ramps(xs, knots) if kind == "ramp" else _fades(xs, knots)
 
 
 def column_names() -> list[str]:

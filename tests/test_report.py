@@ -165,7 +165,9 @@ def test_contributions_add_up_to_the_odds(reports):
         total = sum(report["factors"]["contributions"].values())
         p = report["reversal_odds"]
         if 1e-3 < p < 1 - 1e-3:
-            assert total == pytest.approx(math.log(p / (1 - p)), abs=5e-3)
+            # the odds are rounded to 4 decimals: near 0 or 1 that moves the log-odds by up to 5e-5 / (p (1 - p))
+            slack = 5e-3 + 5e-5 / (p * (1 - p))
+            assert total == pytest.approx(math.log(p / (1 - p)), abs=slack)
 
 
 def test_factors_are_the_largest_effects_in_words(reports):
