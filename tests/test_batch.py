@@ -2,7 +2,7 @@
 
 Most tests score with small stand-ins for the model and the advice rules
 (``FakeModel``/``FakeAdvice``) so they test this pipeline alone; the
-``test_end_to_end_*`` tests use the real ones.
+``test_end_to_end_*`` tests use the real ones, unguarded.
 """
 
 from __future__ import annotations
@@ -752,15 +752,10 @@ def test_every_record_is_scored_or_rejected(tmp_path_factory, data, delimiter):
 
 @pytest.fixture(scope="module")
 def real():
-    """The shipped model and advice rules. GUARD: remove the skips once both have landed."""
-    pytest.importorskip("model.predict")
-    pytest.importorskip("model.advice")
+    """The shipped model (``model.predict``); the advice rules come from ``model.advice``."""
     from model.predict import load_model
 
-    try:
-        return load_model()
-    except Exception as exc:  # the default model is not built yet
-        pytest.skip(f"default model not available: {exc}")
+    return load_model()
 
 
 def test_end_to_end_messy_file_with_the_real_model(tmp_path, capsys, real):
