@@ -1,0 +1,25 @@
+"""The README's tables are generated from the definitions: keep them equal, so docs never drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from model.cli.questions import markdown_table
+from model.features import features_markdown
+from model.quiz import QUIZ
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_lists_the_quiz_as_defined():
+    assert markdown_table(QUIZ) in README, "run `exodds questions --format markdown` and paste it into the README"
+
+
+def test_readme_lists_the_variables_as_defined():
+    assert features_markdown() in README
+
+
+def test_readme_test_command_is_what_ci_runs():
+    assert "bash .ci/run" in README
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
+    assert "python -m pytest" in ci and "pip install" in ci
