@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.basis import basis_matrix, basis_signature, column_owners
+from model.basis import TERMS, basis_matrix, basis_signature, column_owners
 from model.features import features_from_clean
 from model.quiz import QUIZ
 from model.validation import AnswersError, validate_frame
@@ -35,6 +35,28 @@ CARD = "model_card.json"
 REBUILD_COMMAND = "exodds train --default"
 CHUNK = 16_384  # rows per basis block: small enough that memory is reused, not faulted in anew
 PERCENTILES = (10, 90)
+
+# Every basis term reads the answers of a few questions only, so the product of the basis with the
+# weights is a sum, over these groups, of a small table indexed by the group's answers: scoring
+# gathers a few table rows per respondent instead of building ~130 basis columns. Numbers are
+# clipped at ``cap`` (every term of the group is flat beyond it). ``_lookups`` checks the tables
+# against the basis on random answers and the model falls back to the basis if they differ.
+LOOKUP_GROUPS: tuple[tuple[dict[str, int | None], tuple[str, ...]], ...] = (
+    ({"days_silent": 1825, "told_no_contact": None}, ("days_silent", "told_no_contact")),
+    ({"days_since_breakup": 1500}, ("days_since_breakup",)),
+    (
+        {"attempts_ignored": 80, "attempts_last_week": 80},
+        ("attempts_ignored", "attempts_last_week", "unanswered_last_week"),
+    ),
+    ({"emotional_messages": 80}, ("emotional_messages",)),
+    ({"blocked": None, "days_blocked": 365}, ("blocked", "blocked_everywhere")),
+    (
+        {q: None for q in ("anger", "wronged_them", "blocked", "bad_blood", "apologized", "last_reply_tone",
+                           "ex_reached_out")},
+        ("anger", "anger|wronged", "blocked|bad_blood", "furious_wronged_blocked", "bad_blood", "wronged_them",
+         "apologized", "apologized|wronged", "reply_positive", "reply_cold", "never_replied", "ex_reached_out"),
+    ),
+)
 
 
 class ModelLoadError(RuntimeError):
@@ -114,35 +136,43 @@ class OddsModel:
         """
         W, n_members, owners = self._weights()
         n = len(clean)
-        odds = np.empty((n, 3))
-        expl = np.empty((n, len(owners) + 2)) if explain else None
+        isotonic = self.calibration.kind == "isotonic"
+        odds = np.empty((n, 3), order="F")  # column-major: each column is one pandas column, no copy
+        n_expl = len(owners) + (2 if isotonic else 1)
+        expl = np.empty((n, n_expl), order="F") if explain else None
         base = self.intercept + float(self.reference @ self.coef)
-        scale = 1.0 if self.calibration.kind == "isotonic" else self.calibration.slope
+        scale = 1.0 if isotonic else self.calibration.slope
+        lookups = self._lookups()
+        indices = _lookup_indices(lookups, clean) if lookups is not None else None
         for start in range(0, n, CHUNK):
             stop = min(start + CHUNK, n)
-            Z = self._basis(clean.iloc[start:stop]) @ W
+            if indices is not None:
+                Z = _lookup_sum(lookups, [idx[start:stop] for idx in indices])
+            else:
+                Z = self._basis(clean.iloc[start:stop]) @ W
             z = Z[:, 0] + self.intercept
             logit = self.calibration.logit(z)
             main = _expit(logit)
-            lo, hi = self._member_range(np.ascontiguousarray(Z[:, 1 : 1 + n_members]) + self.member_intercept)
-            odds[start:stop] = np.column_stack([main, np.minimum(lo, main), np.maximum(hi, main)])
+            lo, hi = self._member_range(Z[:, 1 : 1 + n_members] + self.member_intercept)
+            odds[start:stop, 0] = main
+            np.minimum(lo, main, out=odds[start:stop, 1])
+            np.maximum(hi, main, out=odds[start:stop, 2])
             if explain:
-                contrib = (Z[:, 1 + n_members :] - self._reference_contrib) * scale
+                contrib = Z[:, 1 + n_members :]
+                contrib -= self._reference_contrib
+                if scale != 1.0:
+                    contrib *= scale
                 expl[start:stop, : len(owners)] = contrib
-                if self.calibration.kind == "isotonic":
+                if isotonic:
                     expl[start:stop, -2] = base
                     expl[start:stop, -1] = logit - z
                 else:
-                    expl[start:stop, -2] = base * scale + self.calibration.offset
-                    expl[start:stop, -1] = 0.0
-        odds_df = pd.DataFrame(odds, index=clean.index, columns=["reversal_odds", "odds_low", "odds_high"])
+                    expl[start:stop, -1] = base * scale + self.calibration.offset
+        odds_df = pd.DataFrame(odds, index=clean.index, columns=["reversal_odds", "odds_low", "odds_high"], copy=False)
         if not explain:
             return odds_df, None
-        cols = [*owners, "intercept", "calibration"]
-        expl_df = pd.DataFrame(expl, index=clean.index, columns=cols)
-        if self.calibration.kind != "isotonic":
-            expl_df = expl_df.drop(columns="calibration")
-        return odds_df, expl_df
+        cols = [*owners, "intercept", "calibration"][:n_expl]
+        return odds_df, pd.DataFrame(expl, index=clean.index, columns=cols, copy=False)
 
     def _member_range(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """10th and 90th percentiles across members, as ``np.percentile`` (linear) gives them.
@@ -188,7 +218,24 @@ class OddsModel:
         return cached
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_cache", "_reference_contrib")}
+        return {
+            k: v for k, v in self.__dict__.items() if k not in ("_cache", "_reference_contrib", "_lookup")
+        }
+
+    def _lookups(self) -> list[_Lookup] | None:
+        """Per group of questions, basis @ weights for every combination of its answers (or None:
+        the groups do not describe this basis, score through the basis itself)."""
+        if "_lookup" not in self.__dict__:
+            W = self._weights()[0]
+            lookups = _build_lookups(W)
+            if lookups is not None:
+                sample = _random_clean(4096, np.random.default_rng(0))
+                exact = self._basis(sample) @ W
+                fast = _lookup_sum(lookups, _lookup_indices(lookups, sample))
+                if not np.allclose(fast, exact, rtol=0, atol=1e-10):
+                    lookups = None
+            self.__dict__["_lookup"] = lookups
+        return self.__dict__["_lookup"]
 
     def _basis(self, clean: pd.DataFrame) -> np.ndarray:
         feats = features_from_clean(clean)
@@ -202,6 +249,87 @@ class OddsModel:
         if result.n_rejected:
             raise AnswersError(result.problem_list())
         return result.clean
+
+
+@dataclass
+class _Lookup:
+    questions: list[str]
+    sizes: list[int]  # values per question (numbers: 0..cap)
+    caps: list[int | None]
+    table: np.ndarray  # (prod(sizes), weight columns), C order: rows in mixed radix of the answers
+
+
+def _codes_of(clean: pd.DataFrame, qid: str, cap: int | None) -> np.ndarray:
+    col = clean[qid]
+    if cap is None:
+        return np.asarray(col.cat.codes, dtype=np.intp)
+    return np.clip(col.to_numpy(dtype=np.int64, na_value=0), 0, cap).astype(np.intp)
+
+
+def _lookup_indices(lookups: list[_Lookup], clean: pd.DataFrame) -> list[np.ndarray]:
+    """Per group, each row's table row (the mixed-radix number of its answers)."""
+    codes: dict[tuple[str, int | None], np.ndarray] = {}
+    out = []
+    for lk in lookups:
+        idx = None
+        for qid, size, cap in zip(lk.questions, lk.sizes, lk.caps, strict=True):
+            c = codes.get((qid, cap))
+            if c is None:
+                c = codes[(qid, cap)] = _codes_of(clean, qid, cap)
+            idx = c.copy() if idx is None else idx * size + c
+        out.append(idx)
+    return out
+
+
+def _lookup_sum(lookups: list[_Lookup], indices: list[np.ndarray]) -> np.ndarray:
+    """basis @ W as a sum of table rows."""
+    Z = lookups[0].table.take(indices[0], axis=0)
+    for lk, idx in zip(lookups[1:], indices[1:], strict=True):
+        Z += lk.table.take(idx, axis=0)
+    return Z
+
+
+def _grid_clean(values: dict[str, np.ndarray], n: int) -> pd.DataFrame:
+    """A clean-like frame (as ``validate_frame`` gives) from answer codes/numbers; others at their first value."""
+    data: dict[str, Any] = {}
+    for q in QUIZ:
+        v = values.get(q.id, np.zeros(n, dtype=np.int64))
+        if q.is_numeric:
+            data[q.id] = pd.array(v, dtype="Int64") if q.ask_if else np.asarray(v, dtype=np.int64)
+        else:
+            data[q.id] = pd.Categorical.from_codes(np.asarray(v, dtype=np.int16), categories=list(q.values))
+    return pd.DataFrame(data)
+
+
+def _build_lookups(W: np.ndarray) -> list[_Lookup] | None:
+    names = [t.name for t in TERMS]
+    assigned = [name for _, terms in LOOKUP_GROUPS for name in terms]
+    if sorted(assigned) != sorted(names):
+        return None
+    first = np.cumsum([0] + [len(t.column_names()) for t in TERMS])
+    lookups = []
+    for caps, terms in LOOKUP_GROUPS:
+        qids = list(caps)
+        sizes = [len(QUIZ[q].values) if caps[q] is None else caps[q] + 1 for q in qids]
+        grid = np.indices(sizes).reshape(len(sizes), -1)
+        clean = _grid_clean(dict(zip(qids, grid, strict=True)), grid.shape[1])
+        feats = features_from_clean(clean)
+        B = basis_matrix({c: feats[c].to_numpy() for c in feats.columns}, len(feats))
+        cols = np.concatenate([np.arange(first[i], first[i + 1]) for i, n in enumerate(names) if n in terms])
+        table = np.ascontiguousarray(B[:, cols] @ W[cols])
+        lookups.append(_Lookup(qids, sizes, [caps[q] for q in qids], table))
+    return lookups
+
+
+def _random_clean(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Answers across (and beyond) every cap, for checking the tables against the basis."""
+    values: dict[str, np.ndarray] = {}
+    for q in QUIZ:
+        if q.is_numeric:
+            values[q.id] = np.minimum(rng.integers(0, 4000, n), rng.integers(0, 4000, n) // rng.integers(1, 60, n))
+        else:
+            values[q.id] = rng.integers(0, len(q.values), n)
+    return _grid_clean(values, n)
 
 
 def default_model_dir() -> Path:
