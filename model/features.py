@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from model.advice import load_rules
 from model.quiz import QUIZ
 from model.validation import AnswersError, Problem, validate_frame
 
@@ -76,6 +77,7 @@ def _is(codes: np.ndarray, question: str, value: str) -> np.ndarray:
 
 def features_from_clean(clean: pd.DataFrame) -> pd.DataFrame:
     """Variables for answers that already passed ``validate_frame`` (its ``clean``)."""
+    rules = load_rules()  # the derived flags use the plan's own thresholds: one place for each number
     code = {q.id: np.asarray(clean[q.id].cat.codes) for q in QUIZ if not q.is_numeric}
     num = {
         q.id: clean[q.id].to_numpy(dtype=np.float64, na_value=0.0) for q in QUIZ if q.is_numeric
@@ -103,12 +105,15 @@ def features_from_clean(clean: pd.DataFrame) -> pd.DataFrame:
         "emotional_messages": num["emotional_messages"],
         "safety_concern": _is(code["safety_concern"], "safety_concern", "yes"),
         "safety_undisclosed": _is(code["safety_concern"], "safety_concern", "prefer_not_to_say"),
-        "no_contact_complete": (num["days_silent"] >= 30).astype(np.float64),
+        "no_contact_complete": (num["days_silent"] >= rules.wait("no_contact_30")).astype(np.float64),
         "unanswered_last_week": np.minimum(num["attempts_last_week"], num["attempts_ignored"]),
         "pressing_unanswered": (
-            (num["attempts_last_week"] >= 2) & (num["attempts_ignored"] >= 2)
+            (num["attempts_last_week"] >= rules.threshold("pressing_last_week"))
+            & (num["attempts_ignored"] >= rules.threshold("ignored_min"))
         ).astype(np.float64),
-        "request_not_yet_respected": ((told > 0) & (num["days_silent"] < 42)).astype(np.float64),
+        "request_not_yet_respected": (
+            (told > 0) & (num["days_silent"] < rules.wait("told_to_stop"))
+        ).astype(np.float64),
         "furious_wronged_blocked": ((anger == 3) & (wronged > 0) & (blocked == 2)).astype(np.float64),
     }
     matrix = np.zeros((len(clean), len(FEATURES)), dtype=np.float64, order="F")
