@@ -323,17 +323,25 @@ def _categorical(values: Any) -> pd.Categorical:
 
 def _top_factors(contrib: pd.DataFrame) -> tuple[pd.Categorical, pd.Categorical]:
     """Question ids of the largest positive and most negative contribution ("" when none)."""
-    questions = contrib[[c for c in contrib.columns if c in QUIZ.ids]]  # not intercept, calibration
-    names = [str(c) for c in questions.columns]
-    values = questions.to_numpy(dtype=np.float64)
-    if values.shape[1] == 0:
-        empty = pd.Categorical.from_codes(np.zeros(len(values), np.int8), [""])
+    names = [str(c) for c in contrib.columns if c in QUIZ.ids]  # not intercept, calibration
+    if not names:
+        empty = pd.Categorical.from_codes(np.zeros(len(contrib), np.int8), [""])
         return empty, empty
-    rows = np.arange(len(values))
-    hi, lo = values.argmax(axis=1), values.argmin(axis=1)
+    # a running max/min over the columns (each contiguous): the first of equal values wins, as in argmax
+    first = contrib[names[0]].to_numpy(dtype=np.float64)
+    hi_v, lo_v = first.copy(), first.copy()
+    hi = np.zeros(len(first), dtype=np.int8)
+    lo = np.zeros(len(first), dtype=np.int8)
+    for k, name in enumerate(names[1:], start=1):
+        v = contrib[name].to_numpy(dtype=np.float64)
+        more, less = v > hi_v, v < lo_v
+        np.copyto(hi_v, v, where=more)
+        np.copyto(hi, k, where=more)
+        np.copyto(lo_v, v, where=less)
+        np.copyto(lo, k, where=less)
     none = len(names)  # code of ""
-    up = np.where(values[rows, hi] > 0, hi, none)
-    down = np.where(values[rows, lo] < 0, lo, none)
+    up = np.where(hi_v > 0, hi, none)
+    down = np.where(lo_v < 0, lo, none)
     categories = [*names, ""]
     return (
         pd.Categorical.from_codes(up, categories),
@@ -506,7 +514,7 @@ class _UseCarefulPath(Exception):
     """The fast reader met something it cannot read exactly; start over with the careful one."""
 
 
-def _fast_chunks(info: InputInfo, block_size: int, chunk_rows: int = 32_768) -> Iterator[Chunk]:
+def _fast_chunks(info: InputInfo, block_size: int, chunk_rows: int = 40_960) -> Iterator[Chunk]:
     """pyarrow's streaming reader, every column as text, its batches grouped into chunks.
 
     The reader parses up to about 32 blocks ahead, so blocks are kept small
@@ -925,10 +933,10 @@ def score_file(
     model: OddsModel | None = None,
     advice: Advice | None = None,
     progress: bool = False,
-    block_size: int = 1 << 19,
-    chunk_rows: int = 32_768,
+    block_size: int = 1 << 20,
+    chunk_rows: int = 40_960,
     on_chunk: Callable[[int], None] | None = None,
-    threads: int = 1,
+    threads: int = 2,
 ) -> Summary:
     """Score a CSV/Parquet file into ``output`` (+ ``errors``), streaming; atomic on success.
 

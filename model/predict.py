@@ -262,8 +262,8 @@ class _Lookup:
 def _codes_of(clean: pd.DataFrame, qid: str, cap: int | None) -> np.ndarray:
     col = clean[qid]
     if cap is None:
-        return np.asarray(col.cat.codes, dtype=np.intp)
-    return np.clip(col.to_numpy(dtype=np.int64, na_value=0), 0, cap).astype(np.intp)
+        return np.asarray(col.cat.codes, dtype=np.int32)
+    return np.clip(col.to_numpy(dtype=np.int64, na_value=0), 0, cap).astype(np.int32)
 
 
 def _lookup_indices(lookups: list[_Lookup], clean: pd.DataFrame) -> list[np.ndarray]:
