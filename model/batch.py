@@ -327,21 +327,19 @@ def _top_factors(contrib: pd.DataFrame) -> tuple[pd.Categorical, pd.Categorical]
     if not names:
         empty = pd.Categorical.from_codes(np.zeros(len(contrib), np.int8), [""])
         return empty, empty
-    # a running max/min over the columns (each contiguous): the first of equal values wins, as in argmax
-    first = contrib[names[0]].to_numpy(dtype=np.float64)
-    hi_v, lo_v = first.copy(), first.copy()
-    hi = np.zeros(len(first), dtype=np.int8)
-    lo = np.zeros(len(first), dtype=np.int8)
-    for k, name in enumerate(names[1:], start=1):
-        v = contrib[name].to_numpy(dtype=np.float64)
-        more, less = v > hi_v, v < lo_v
-        np.copyto(hi_v, v, where=more)
-        np.copyto(hi, k, where=more)
-        np.copyto(lo_v, v, where=less)
-        np.copyto(lo, k, where=less)
+    # max/min over the contiguous columns, then the first column that reaches it (as argmax picks)
+    columns = [contrib[name].to_numpy(dtype=np.float64) for name in names]
+    hi_v, lo_v = columns[0].copy(), columns[0].copy()
+    for v in columns[1:]:
+        np.maximum(hi_v, v, out=hi_v)
+        np.minimum(lo_v, v, out=lo_v)
     none = len(names)  # code of ""
-    up = np.where(hi_v > 0, hi, none)
-    down = np.where(lo_v < 0, lo, none)
+    up = np.full(len(hi_v), none, dtype=np.int16)
+    down = np.full(len(hi_v), none, dtype=np.int16)
+    pos, neg = hi_v > 0, lo_v < 0
+    for k in range(len(names) - 1, -1, -1):
+        up[(columns[k] == hi_v) & pos] = k
+        down[(columns[k] == lo_v) & neg] = k
     categories = [*names, ""]
     return (
         pd.Categorical.from_codes(up, categories),
@@ -514,7 +512,7 @@ class _UseCarefulPath(Exception):
     """The fast reader met something it cannot read exactly; start over with the careful one."""
 
 
-def _fast_chunks(info: InputInfo, block_size: int, chunk_rows: int = 40_960) -> Iterator[Chunk]:
+def _fast_chunks(info: InputInfo, block_size: int, chunk_rows: int = 32_768) -> Iterator[Chunk]:
     """pyarrow's streaming reader, every column as text, its batches grouped into chunks.
 
     The reader parses up to about 32 blocks ahead, so blocks are kept small
@@ -934,7 +932,7 @@ def score_file(
     advice: Advice | None = None,
     progress: bool = False,
     block_size: int = 1 << 20,
-    chunk_rows: int = 40_960,
+    chunk_rows: int = 32_768,
     on_chunk: Callable[[int], None] | None = None,
     threads: int = 2,
 ) -> Summary:
