@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import functools
 import gzip
 import io
 import itertools
@@ -310,7 +311,9 @@ def _score_clean(clean: pd.DataFrame, as_of: np.ndarray, model: OddsModel, advic
             "earliest_contact": np.asarray(plan["earliest_contact"].to_numpy()).astype("datetime64[s]"),
             "top_factor_up": up,
             "top_factor_down": down,
-            "model_version": pd.Categorical.from_codes(np.zeros(len(clean), np.int8), [str(model.version)]),
+            "model_version": pd.Categorical.from_codes(
+                np.zeros(len(clean), np.int8), dtype=_text_dtype((str(model.version),)), validate=False
+            ),
         },
         index=clean.index,
     )
@@ -340,10 +343,10 @@ def _top_factors(contrib: pd.DataFrame) -> tuple[pd.Categorical, pd.Categorical]
     for k in range(len(names) - 1, -1, -1):
         up[(columns[k] == hi_v) & pos] = k
         down[(columns[k] == lo_v) & neg] = k
-    categories = [*names, ""]
+    dtype = _text_dtype((*names, ""))
     return (
-        pd.Categorical.from_codes(up, categories),
-        pd.Categorical.from_codes(down, categories),
+        pd.Categorical.from_codes(up, dtype=dtype, validate=False),
+        pd.Categorical.from_codes(down, dtype=dtype, validate=False),
     )
 
 
@@ -1170,7 +1173,13 @@ def _coded(col: pa.ChunkedArray | pa.Array, numeric: bool) -> pd.Categorical | p
             table = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), texts), pa.int64())
             values = table.fill_null(0).to_numpy()[codes]
             return pd.arrays.IntegerArray(values, empty.to_numpy(zero_copy_only=False)[codes])
-    return pd.Categorical.from_codes(codes, texts.to_pylist())
+    return pd.Categorical.from_codes(codes, dtype=_text_dtype(tuple(texts.to_pylist())), validate=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_dtype(texts: tuple[str, ...]) -> pd.CategoricalDtype:
+    """Categories for a chunk's distinct texts: chunks mostly repeat them, and building them is not free."""
+    return pd.CategoricalDtype(list(texts))
 
 
 def _score_arrays(scored: pd.DataFrame, as_text: bool) -> list[pa.Array]:

@@ -10,6 +10,7 @@ expected; rows are never dropped silently.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -147,7 +148,12 @@ class _Collector:
         if not mask.any():
             return
         pos = np.flatnonzero(mask)
-        raw_values = np.asarray(raw, dtype=object)[pos] if len(raw) else np.full(pos.size, None)
+        if not len(raw):
+            raw_values = np.full(pos.size, None)
+        elif isinstance(raw, pd.Series):  # only the rows with a problem are converted
+            raw_values = np.asarray(raw.iloc[pos], dtype=object)
+        else:
+            raw_values = np.asarray(raw, dtype=object)[pos]
         reasons = reason[pos] if isinstance(reason, np.ndarray) else np.full(pos.size, reason, dtype=object)
         self.bad[pos] = True
         self.parts.append(
@@ -172,6 +178,10 @@ def _factorize(raw: pd.Series) -> tuple[np.ndarray, list[Any]]:
     a JSON answer). Only object columns holding mixed types take the slower
     per-cell path; text and numeric columns never do.
     """
+    if isinstance(raw.dtype, pd.CategoricalDtype) and raw.dtype.categories.dtype != object:
+        # already coded (the batch path hands answers over dictionary-encoded by Arrow): the
+        # distinct values are the categories, so only those are looked at
+        return raw.cat.codes.to_numpy(), list(raw.dtype.categories)
     if raw.dtype != object or pd.api.types.infer_dtype(raw, skipna=True) not in ("mixed", "mixed-integer"):
         codes, uniques = pd.factorize(raw, use_na_sentinel=True)
         return codes, list(uniques)
@@ -417,10 +427,11 @@ def _apply_date(dates, q, values, miss, bad, raw, today, out):
 def _contradictions(numbers, codes, raws, blocked, out: _Collector) -> None:
     since, silent = numbers["days_since_breakup"], numbers["days_silent"]
     with np.errstate(invalid="ignore"):
+        later = silent > since
         out.add(
-            silent > since,
+            later,
             "days_silent",
-            _shown(raws["days_silent"], silent),
+            _shown(raws["days_silent"], silent) if later.any() else raws["days_silent"],
             "more days since last contact than since the breakup (days_since_breakup)",
         )
         not_blocked = blocked == QUIZ["blocked"].values.index("no")
@@ -453,6 +464,16 @@ def _shown(raw: pd.Series, values: np.ndarray) -> np.ndarray:
     return shown
 
 
+def _choice_dtype(q: Question) -> pd.CategoricalDtype:
+    """The categories of a choice question's clean column, made once (building them is not free)."""
+    return _choice_dtype_of(q.id)
+
+
+@functools.cache
+def _choice_dtype_of(qid: str) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(QUIZ[qid].values))
+
+
 def _clean_frame(index, valid, numbers, codes) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for q in QUIZ:
@@ -464,9 +485,7 @@ def _clean_frame(index, valid, numbers, codes) -> pd.DataFrame:
             else:
                 data[q.id] = v.astype(np.int64)
         else:
-            data[q.id] = pd.Categorical.from_codes(
-                codes[q.id][valid].astype(np.int16), categories=list(q.values)
-            )
+            data[q.id] = pd.Categorical.from_codes(codes[q.id][valid].astype(np.int16), dtype=_choice_dtype(q))
     return pd.DataFrame(data, index=index[valid])
 
 
