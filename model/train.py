@@ -47,7 +47,7 @@ TRUTH = "p_true"
 @dataclass(frozen=True)
 class TrainConfig:
     rows: int = 200_000
-    seed: int = 2026
+    seed: int = 1126  # not 2026: the committed sample uses that seed, and 2027 was the held-out set while designing
     members: int = 25
     member_rows: int = 40_000
     C: float = 1.0

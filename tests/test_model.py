@@ -121,6 +121,14 @@ def test_default_model_card_records_targets(default):
         assert card[key]
 
 
+def test_default_model_is_close_to_the_truth_on_rows_it_never_saw(default):
+    """Recomputed here, not read from the card: a fresh seed used by neither training nor design."""
+    clean, _, truth = clean_training_data(generate(20_000, seed=424242))
+    p = default.predict_clean(clean)["reversal_odds"].to_numpy()
+    assert np.mean(np.abs(p - truth)) <= 0.015
+    assert abs(p.mean() - truth.mean()) < 0.01
+
+
 # -- the pipeline and its parts -------------------------------------------------------------------
 
 
