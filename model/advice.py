@@ -699,7 +699,8 @@ class _Writer:
             case "no_contact_30":
                 return (
                     f"You have not been in touch for {int(a['days_silent'])} days, past a full {w} days of "
-                    "no contact, so one short message would not come across as pushy."
+                    "no contact. The guide's view is that after that, one short message is less likely to "
+                    "feel like pressure; how it lands is up to them."
                 )
             case "after_positive_reply":
                 return f"Their last reply was warm. Keep about a week between contacts: {when}."
@@ -745,8 +746,8 @@ class _Writer:
                 (
                     "If no reply comes, that is their answer: don't send a second."
                     if self.s.told[0] or self.s.blocked[0]
-                    else "If no reply comes, don't follow it up. Wait at least a week, and if a second "
-                    "message also goes unanswered, take that as their answer for now."
+                    else "If no reply comes, don't chase it. If you ever try again, leave at least a week "
+                    "and say something new; if that goes unanswered too, take it as their answer."
                 ),
             ]
             self.dont += [
@@ -832,5 +833,5 @@ class _Writer:
         if n > 0:
             self.warnings.append(
                 f"You have sent {_count(n, 'emotional or late-night message')}. "
-                "If the urge comes back, wait until the morning, and then usually don't send it."
+                "If the urge comes back, don't send it: write it down somewhere they will never see."
             )

@@ -336,6 +336,7 @@ def _context(report: Mapping[str, Any]) -> dict[str, Any]:
         "r": report,
         "plan": plan,
         "blocked": blocked,
+        "told": report["answers"].get("told_no_contact") == "yes",
         "safety": bool(report.get("safety_first")),
         "move_on": plan.get("plan") == "move_on",
         "staged": plan.get("plan") in ("wait", "reopen", "rebuild"),

@@ -66,9 +66,10 @@ WHAT_IF_ASSUMPTION = (
 WHAT_IF_NOTE = "This is not a countdown: waiting gives no right to an answer."
 WHAT_IF_NO_DATE = " The plan gives no date for contact, and a higher number later is not a reason to make one."
 SAFETY_ODDS_NOTE = (
-    "You asked for the odds, so here they are, but we leave out what would raise them, the chart and "
-    "the plan: where there was violence, threats or control, getting back together is not the goal "
-    "this report can help with."
+    "This number leaves out your answer about violence, threats or control: the model never uses it, "
+    "so it says nothing about your safety or about whether getting back together would be good for "
+    "you. We also leave out what would raise it, the chart and the plan: where there was violence, "
+    "threats or control, getting back together is not the goal this report can help with."
 )
 
 
