@@ -319,7 +319,10 @@ def _parse_dates(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _as_of_days(as_of: Any, n: int) -> np.ndarray:
     if isinstance(as_of, (pd.Series, np.ndarray, list)):
-        arr = pd.to_datetime(pd.Series(as_of), errors="coerce").to_numpy().astype("datetime64[D]")
+        if isinstance(as_of, np.ndarray) and as_of.dtype.kind == "M":  # already dates: no parsing
+            arr = as_of.astype("datetime64[D]")
+        else:
+            arr = pd.to_datetime(pd.Series(as_of), errors="coerce").to_numpy().astype("datetime64[D]")
         if len(arr) != n:
             raise ValueError(f"as_of has {len(arr)} dates for {n} rows")
         if np.isnat(arr).any():  # would otherwise turn every date answer of the row into a blank
@@ -480,8 +483,8 @@ def _clean_frame(index, valid, numbers, codes) -> pd.DataFrame:
         if q.is_numeric:
             v = numbers[q.id][valid]
             if q.ask_if:
-                data[q.id] = pd.array(np.where(np.isnan(v), 0, v).astype(np.int64), dtype="Int64")
-                data[q.id][np.isnan(v)] = pd.NA
+                na = np.isnan(v)
+                data[q.id] = pd.arrays.IntegerArray(np.where(na, 0, v).astype(np.int64), na)
             else:
                 data[q.id] = v.astype(np.int64)
         else:
