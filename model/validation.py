@@ -240,8 +240,10 @@ def _range_reason(number: float, q: Question) -> str | None:
     return None
 
 
-def _parse_integers(raw: pd.Series, q: Question) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Returns (values as float, missing mask, reasons array with None where fine).
+def _parse_integers(raw: pd.Series, q: Question) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Returns (values as float, missing mask, bad mask, reasons array with None where fine).
+
+    The reasons array is None when no value is bad (no per-row objects to build or compare).
 
     Numeric columns are checked with array operations; text and mixed columns
     are parsed once per distinct value, which is what keeps a million rows fast.
@@ -250,21 +252,25 @@ def _parse_integers(raw: pd.Series, q: Question) -> tuple[np.ndarray, np.ndarray
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         values = np.array(raw.to_numpy(dtype=float, na_value=np.nan), dtype=float)
         missing = np.isnan(values)
-        reasons = np.full(n, None, dtype=object)
         with np.errstate(invalid="ignore"):
             suspect = ~missing & ((values != np.floor(values)) | (values < q.min) | (values > q.max))
-        for i in np.flatnonzero(suspect):
-            reasons[i] = _range_reason(values[i], q)
-        values[suspect] = np.nan
-        return values, missing, reasons
+        reasons = None
+        if suspect.any():  # every suspect value has a reason (it is not NaN, so not missing)
+            reasons = np.full(n, None, dtype=object)
+            for i in np.flatnonzero(suspect):
+                reasons[i] = _range_reason(values[i], q)
+            values[suspect] = np.nan
+        return values, missing, suspect, reasons
     codes, uniques = _factorize(raw)
     parsed = [*(_parse_integer(u, q) for u in uniques), (np.nan, None)]
     number_table = np.array([p[0] for p in parsed], dtype=float)
     reason_table = np.array([p[1] for p in parsed], dtype=object)
+    bad_table = ~np.equal(reason_table, None)
     blank_table = np.array([np.isnan(p[0]) and p[1] is None for p in parsed], dtype=bool)
-    reasons = reason_table[codes]
-    values = np.where(np.equal(reason_table, None), number_table, np.nan)[codes]
-    return values, blank_table[codes], reasons
+    bad = bad_table[codes]
+    reasons = reason_table[codes] if bad_table.any() else None
+    values = np.where(bad_table, np.nan, number_table)[codes]
+    return values, blank_table[codes], bad, reasons
 
 
 def _normalise_choice(value: Any, q: Question) -> int:
@@ -366,9 +372,9 @@ def validate_frame(
         raw = df[q.id] if q.id in df.columns else blank
         raws[q.id] = raw
         if q.is_numeric:
-            values, miss, reasons = _parse_integers(raw, q)
-            bad = ~np.equal(reasons, None)
-            out.add(bad, q.id, raw, reasons)
+            values, miss, bad, reasons = _parse_integers(raw, q)
+            if reasons is not None:
+                out.add(bad, q.id, raw, reasons)
             if q.date_alternative and q.date_alternative in df.columns:
                 values, miss = _apply_date(df[q.date_alternative], q, values, miss, bad, raw, today, out)
             numbers[q.id], missing[q.id] = values, miss
