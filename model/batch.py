@@ -754,7 +754,11 @@ class _CsvSink:
     def write(self, accepted: pa.RecordBatch, scored: pd.DataFrame) -> None:
         if accepted.num_rows == 0:
             return
-        arrays = list(accepted.columns) + _score_arrays(scored, as_text=True)
+        # few-valued score columns are dictionary-coded; expanding them here (a gather of the
+        # small text table) is faster than leaving that to the CSV writer
+        text = [a.dictionary.take(a.indices) if pa.types.is_dictionary(a.type) else a
+                for a in _score_arrays(scored, as_text=True)]
+        arrays = list(accepted.columns) + text
         table = pa.Table.from_arrays(arrays, names=[*accepted.schema.names, *SCORE_COLUMNS])
         buf = pa.BufferOutputStream()
         try:
