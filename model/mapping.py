@@ -307,7 +307,9 @@ def apply_mapping(
                     parts.append(_problems(bad, header, df[header], f"not a date: expected {fmt}"))
                     date_failed[QUIZ.date_columns[qcol]] = bad
         data[qcol] = col
-    if mapping is None:  # the columns as they are, only named by quiz id (no copy)
+    if mapping is None and list(resolved.by_quiz) == list(resolved.by_quiz.values()) == list(df.columns):
+        out = df  # already the quiz columns, in order and by id (read only from here on)
+    elif mapping is None:  # the columns as they are, only named by quiz id (no copy)
         out = df.loc[:, list(resolved.by_quiz.values())].set_axis(list(resolved.by_quiz), axis=1)
     else:
         out = pd.DataFrame(data, index=df.index)
