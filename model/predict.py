@@ -127,8 +127,14 @@ class OddsModel:
         """
         return self.score_clean(clean, explain=True)[1]
 
-    def score_clean(self, clean: pd.DataFrame, explain: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    def score_clean(
+        self, clean: pd.DataFrame, explain: bool = True, widen: bool = True
+    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """Odds and (optionally) explanations in one pass over the basis.
+
+        ``odds_low``/``odds_high`` are widened to include ``reversal_odds``;
+        ``widen=False`` gives the members' percentiles as they are, to measure
+        how often the main model falls outside them.
 
         The basis is built in blocks of ``CHUNK`` rows and multiplied once by
         every weight vector at the same time: the main model, each ensemble
@@ -155,8 +161,11 @@ class OddsModel:
             main = _expit(logit)
             lo, hi = self._member_range(Z[:, 1 : 1 + n_members] + self.member_intercept)
             odds[start:stop, 0] = main
-            np.minimum(lo, main, out=odds[start:stop, 1])
-            np.maximum(hi, main, out=odds[start:stop, 2])
+            if widen:
+                np.minimum(lo, main, out=odds[start:stop, 1])
+                np.maximum(hi, main, out=odds[start:stop, 2])
+            else:
+                odds[start:stop, 1], odds[start:stop, 2] = lo, hi
             if explain:
                 contrib = Z[:, 1 + n_members :]
                 contrib -= self._reference_contrib

@@ -205,6 +205,9 @@ def train_model(
     pred = model.predict_clean(held_clean)
     metrics = score_predictions(held_y, pred["reversal_odds"].to_numpy(), held_truth)
     metrics["held_out"] = held_out
+    raw = model.score_clean(held_clean, explain=False, widen=False)[0]
+    outside = (raw["reversal_odds"] < raw["odds_low"]) | (raw["reversal_odds"] > raw["odds_high"])
+    metrics["model_outside_member_range_share"] = float(outside.mean())
     metrics["range_width_mean"] = float((pred["odds_high"] - pred["odds_low"]).mean())
     model.card = {
         "exodds_version": __version__,
