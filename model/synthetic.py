@@ -499,9 +499,11 @@ def _terms(a: Mapping[str, np.ndarray], p: Mapping[str, float]) -> dict[str, np.
     return {
         "ignored_attempts": -p["ignored_attempts_harm"]
         * np.log1p(np.maximum(ignored - p["ignored_attempts_threshold"], 0.0)),
+        # "more than once in the past week" (line 50): the first unanswered attempt is free by definition
         "recent_pressure": -p["recent_pressure_harm"]
         * np.log1p(np.maximum(unanswered_last_week - 1.0, 0.0))
         * np.exp2(-silent / p["recent_pressure_half_life_days"]),
+        # 1 - exp(-3) = 0.95: the 3 is how "95% built by no_contact_days" is defined, not a separate assumption
         "silence": p["silence_benefit"] * -np.expm1(-3.0 * silent / p["no_contact_days"]),
         "long_silence": p["long_silence_harm"]
         * np.expm1(-np.maximum(silent - p["long_silence_onset_days"], 0.0) / p["long_silence_scale_days"]),
