@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from model.quiz import QUIZ
-from model.validation import AnswersError, parse_as_of, validate_frame
+from model.validation import AnswersError, as_of_days, parse_as_of, validate_frame
 
 __all__ = [
     "PLANS",
@@ -246,25 +246,8 @@ def _numbers(clean: pd.DataFrame, qid: str, optional: bool = False) -> np.ndarra
 
 
 def _as_of_days(as_of: Any, n: int) -> np.ndarray:
-    """As-of date(s) as int days since 1970: one date for all rows, or one per row."""
-    if isinstance(as_of, np.ndarray) and as_of.dtype.kind == "M":  # already dates: no parsing
-        arr = as_of.astype("datetime64[D]")
-        if len(arr) != n:
-            raise ValueError(f"as_of has {len(arr)} dates for {n} rows")
-        if np.isnat(arr).any():
-            raise ValueError("as_of: every row needs a valid date (YYYY-MM-DD)")
-        return arr.astype(np.int32)
-    if isinstance(as_of, (pd.Series, pd.Index, np.ndarray, list, tuple)):
-        days = pd.to_datetime(pd.Series(list(as_of) if isinstance(as_of, tuple) else as_of), errors="coerce")
-        arr = days.to_numpy().astype("datetime64[D]")
-        if len(arr) != n:
-            raise ValueError(f"as_of has {len(arr)} dates for {n} rows")
-        if np.isnat(arr).any():
-            raise ValueError("as_of: every row needs a valid date (YYYY-MM-DD)")
-        return arr.astype(np.int32)
-    if isinstance(as_of, np.datetime64):
-        as_of = str(as_of.astype("datetime64[D]"))
-    return np.full(n, np.datetime64(parse_as_of(as_of), "D").astype(np.int32), dtype=np.int32)
+    """As-of date(s) as int days since 1970 (``as_of_days`` from validation, as integers)."""
+    return as_of_days(as_of, n).astype(np.int32)
 
 
 @dataclass

@@ -55,6 +55,7 @@ from model.mapping import (
 )
 from model.quiz import QUIZ
 from model.validation import PROBLEM_COLUMNS, parse_as_of, validate_frame
+from model.validation import as_of_days as validation_as_of_days
 
 __all__ = [
     "ERROR_COLUMNS",
@@ -179,7 +180,7 @@ def score_frame(
     quiz_df, row_as_of, map_problems, date_failed = apply_mapping(df, resolved, use_timestamp=as_of is None)
     n = len(df)
     if as_of is not None:
-        as_of_days = _as_of_days(as_of, n)
+        as_of_days = validation_as_of_days(as_of, n)
     elif row_as_of is not None:
         as_of_days = row_as_of
     else:
@@ -197,16 +198,6 @@ def score_frame(
     clean = clean.set_axis(df.index[np.flatnonzero(valid)], axis=0)
     scored = _score_clean(clean, as_of_days[valid], model, advice)
     return ScoreResult(scored=scored, problems=problems, valid=valid)
-
-
-def _as_of_days(as_of: Any, n: int) -> np.ndarray:
-    if isinstance(as_of, (pd.Series, pd.Index, np.ndarray, list, tuple)):
-        arr = pd.to_datetime(pd.Series(list(as_of) if isinstance(as_of, tuple) else as_of), errors="coerce")
-        days = arr.to_numpy().astype("datetime64[D]")
-        if len(days) != n:
-            raise ValueError(f"as_of has {len(days)} dates for {n} rows")
-        return days
-    return np.full(n, np.datetime64(parse_as_of(as_of), "D"))
 
 
 def _merge_problems(

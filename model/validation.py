@@ -323,8 +323,14 @@ def _parse_dates(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, bad
 
 
-def _as_of_days(as_of: Any, n: int) -> np.ndarray:
-    if isinstance(as_of, (pd.Series, np.ndarray, list)):
+def as_of_days(as_of: Any, n: int) -> np.ndarray:
+    """The as-of date of each of ``n`` rows as ``datetime64[D]``: one date for all, or one per row.
+
+    Shared by validation, the plan and batch scoring, so every part judges a row on the same day.
+    """
+    if isinstance(as_of, (pd.Series, pd.Index, np.ndarray, list, tuple)):
+        if isinstance(as_of, tuple):
+            as_of = list(as_of)
         if isinstance(as_of, np.ndarray) and as_of.dtype.kind == "M":  # already dates: no parsing
             arr = as_of.astype("datetime64[D]")
         else:
@@ -333,8 +339,10 @@ def _as_of_days(as_of: Any, n: int) -> np.ndarray:
             raise ValueError(f"as_of has {len(arr)} dates for {n} rows")
         if np.isnat(arr).any():  # would otherwise turn every date answer of the row into a blank
             bad = list(as_of)[int(np.flatnonzero(np.isnat(arr))[0])]
-            raise ValueError(f"as-of date {bad!r} is not an ISO date (YYYY-MM-DD)")
+            raise ValueError(f"as-of date {bad!r} is not an ISO date (YYYY-MM-DD): every row needs a valid date")
         return arr
+    if isinstance(as_of, np.datetime64):
+        as_of = str(as_of.astype("datetime64[D]"))
     return np.full(n, np.datetime64(parse_as_of(as_of), "D"))
 
 
@@ -352,7 +360,7 @@ def validate_frame(
         raise ValueError(f"duplicate column names: {', '.join(map(str, dupes))}")
     n = len(df)
     out = _Collector(n)
-    today = _as_of_days(as_of, n)
+    today = as_of_days(as_of, n)
     order = {c: i for i, c in enumerate(QUIZ.columns)}
     blank = pd.Series(np.full(n, None, dtype=object), index=df.index)
 
