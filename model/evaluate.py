@@ -105,10 +105,7 @@ def _png(fig: Any) -> bytes:
 
 
 def reliability_figure(y: np.ndarray, predictions: dict[str, np.ndarray]) -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # no backend forced: headless runs get Agg anyway, notebooks keep inline plots
 
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], color="#999", lw=1, ls="--", label="perfectly calibrated")
@@ -116,7 +113,7 @@ def reliability_figure(y: np.ndarray, predictions: dict[str, np.ndarray]) -> Any
         t = reliability_table(y, p)
         used = t["count"] > 0
         ax.plot(t["mean_predicted"][used], t["observed"][used], marker="o", ms=3, label=name)
-    ax.set(xlabel="predicted probability of reconciling", ylabel="observed rate in held-out data",
+    ax.set(xlabel="predicted probability of reconciling (0 to 1)", ylabel="observed rate in held-out data (0 to 1)",
            title="Reliability (15 equal-width bins)", xlim=(0, 1), ylim=(0, 1))
     ax.legend(loc="upper left", fontsize=8)
     return fig
@@ -129,8 +126,8 @@ def truth_figure(truth: np.ndarray, predictions: dict[str, np.ndarray]) -> Any:
     for ax, (name, p) in zip(np.atleast_1d(axes), predictions.items(), strict=True):
         ax.hexbin(truth, p, gridsize=40, bins="log", cmap="Blues", extent=(0, 1, 0, 1))
         ax.plot([0, 1], [0, 1], color="#c33", lw=1)
-        ax.set(title=name, xlabel="true probability (p_true)", xlim=(0, 1), ylim=(0, 1))
-    np.atleast_1d(axes)[0].set_ylabel("predicted probability")
+        ax.set(title=name, xlabel="true probability, p_true (0 to 1)", xlim=(0, 1), ylim=(0, 1))
+    np.atleast_1d(axes)[0].set_ylabel("predicted probability (0 to 1)")
     fig.suptitle("Predictions against the generator's truth")
     return fig
 
