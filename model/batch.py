@@ -53,6 +53,7 @@ from model.mapping import (
     apply_mapping,
     resolve_columns,
 )
+from model.predict import top_factors
 from model.quiz import QUIZ
 from model.validation import PROBLEM_COLUMNS, parse_as_of, validate_frame
 from model.validation import as_of_days as validation_as_of_days
@@ -284,13 +285,18 @@ def _score_clean(clean: pd.DataFrame, as_of: np.ndarray, model: OddsModel, advic
             },
             index=clean.index,
         )
-    both = getattr(model, "score_clean", None)  # one pass for odds and explanations, when offered
-    if both is not None:
-        odds, contrib = both(clean, explain=True)
+    fast = getattr(model, "score_batch", None)  # odds and top factors in one pass, when offered
+    if fast is not None:
+        odds = fast(clean)
+        up, down = odds["top_factor_up"].array, odds["top_factor_down"].array
     else:
-        odds, contrib = model.predict_clean(clean), model.explain_clean(clean)
+        both = getattr(model, "score_clean", None)  # one pass for odds and explanations
+        if both is not None:
+            odds, contrib = both(clean, explain=True)
+        else:
+            odds, contrib = model.predict_clean(clean), model.explain_clean(clean)
+        up, down = top_factors(contrib)
     p = odds["reversal_odds"].to_numpy(dtype=np.float64)
-    up, down = _top_factors(contrib)
     plan = advice.plan_frame(clean, as_of)
     return pd.DataFrame(
         {
@@ -313,32 +319,6 @@ def _score_clean(clean: pd.DataFrame, as_of: np.ndarray, model: OddsModel, advic
 def _categorical(values: Any) -> pd.Categorical:
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
     return pd.Categorical.from_codes(codes, [str(u) for u in uniques])
-
-
-def _top_factors(contrib: pd.DataFrame) -> tuple[pd.Categorical, pd.Categorical]:
-    """Question ids of the largest positive and most negative contribution ("" when none)."""
-    names = [str(c) for c in contrib.columns if c in QUIZ.ids]  # not intercept, calibration
-    if not names:
-        empty = pd.Categorical.from_codes(np.zeros(len(contrib), np.int8), [""])
-        return empty, empty
-    # max/min over the contiguous columns, then the first column that reaches it (as argmax picks)
-    columns = [contrib[name].to_numpy(dtype=np.float64) for name in names]
-    hi_v, lo_v = columns[0].copy(), columns[0].copy()
-    for v in columns[1:]:
-        np.maximum(hi_v, v, out=hi_v)
-        np.minimum(lo_v, v, out=lo_v)
-    none = len(names)  # code of ""
-    up = np.full(len(hi_v), none, dtype=np.int16)
-    down = np.full(len(hi_v), none, dtype=np.int16)
-    pos, neg = hi_v > 0, lo_v < 0
-    for k in range(len(names) - 1, -1, -1):
-        up[(columns[k] == hi_v) & pos] = k
-        down[(columns[k] == lo_v) & neg] = k
-    dtype = _text_dtype((*names, ""))
-    return (
-        pd.Categorical.from_codes(up, dtype=dtype, validate=False),
-        pd.Categorical.from_codes(down, dtype=dtype, validate=False),
-    )
 
 
 # --------------------------------------------------------------------------- input

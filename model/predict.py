@@ -28,13 +28,14 @@ from model.features import features_from_clean
 from model.quiz import QUIZ
 from model.validation import AnswersError, validate_frame
 
-__all__ = ["REBUILD_COMMAND", "ModelLoadError", "OddsModel", "default_model_dir", "load_model"]
+__all__ = ["REBUILD_COMMAND", "ModelLoadError", "OddsModel", "default_model_dir", "load_model", "top_factors"]
 
 ARTIFACT = "model.joblib"
 CARD = "model_card.json"
 REBUILD_COMMAND = "exodds train --default"
 CHUNK = 16_384  # rows per basis block: small enough that memory is reused, not faulted in anew
 PERCENTILES = (10, 90)
+BATCH_BLOCK = 2048  # rows per block in score_batch: its gathered table rows stay in the CPU cache
 
 # Every basis term reads the answers of a few questions only, so the product of the basis with the
 # weights is a sum, over these groups, of a small table indexed by the group's answers: scoring
@@ -183,6 +184,96 @@ class OddsModel:
         cols = [*owners, "intercept", "calibration"][:n_expl]
         return odds_df, pd.DataFrame(expl, index=clean.index, columns=cols, copy=False)
 
+    def score_batch(self, clean: pd.DataFrame) -> pd.DataFrame:
+        """``score_clean``'s odds plus the question that raises and the one that lowers them most.
+
+        What batch scoring writes, without the per-question explanation
+        frame: each group of questions carries, beside its share of every
+        member's log-odds, its own largest and smallest contribution, so a row
+        costs one table row per group. Same numbers as ``score_clean`` and
+        ``top_factors(explain_clean(...))``.
+        """
+        tables = self._batch_tables()
+        if tables is None:
+            odds, contrib = self.score_clean(clean, explain=True)
+            up, down = top_factors(contrib)
+            return odds.assign(top_factor_up=up, top_factor_down=down)
+        sums, extremes = tables
+        indices = _lookup_indices(self._lookups(), clean)
+        n, g, width = len(clean), len(sums), sums[0].shape[1]
+        odds = np.empty((n, 3), order="F")
+        up = np.empty(n, dtype=np.int16)
+        down = np.empty(n, dtype=np.int16)
+        none = len(QUIZ.ids)  # code of "" (no question raises, or lowers, the odds)
+        Z = np.empty((BATCH_BLOCK, width))
+        part = np.empty((BATCH_BLOCK, width))
+        ext = np.empty((g, BATCH_BLOCK, 4))  # per group: max, its question, min, its question
+        for start in range(0, n, BATCH_BLOCK):
+            stop = min(start + BATCH_BLOCK, n)
+            m = stop - start
+            if m < BATCH_BLOCK:
+                Z, part, ext = Z[:m], part[:m], ext[:, :m]
+            for k in range(g):
+                idx = indices[k][start:stop]
+                if k == 0:
+                    np.take(sums[k], idx, axis=0, out=Z, mode="clip")
+                else:
+                    np.take(sums[k], idx, axis=0, out=part, mode="clip")
+                    Z += part
+                np.take(extremes[k], idx, axis=0, out=ext[k], mode="clip")  # (clip: unbuffered)
+            z = Z[:, 0] + self.intercept
+            main = _expit(self.calibration.logit(z))
+            lo, hi = self._member_range(Z[:, 1:] + self.member_intercept)
+            odds[start:stop, 0] = main
+            np.minimum(lo, main, out=odds[start:stop, 1])
+            np.maximum(hi, main, out=odds[start:stop, 2])
+            up[start:stop] = _pick(ext[:, :, 0], ext[:, :, 1], np.greater, none)
+            down[start:stop] = _pick(ext[:, :, 2], ext[:, :, 3], np.less, none)
+        dtype = _factor_dtype()
+        return pd.DataFrame(
+            {
+                "reversal_odds": odds[:, 0],
+                "odds_low": odds[:, 1],
+                "odds_high": odds[:, 2],
+                "top_factor_up": pd.Categorical.from_codes(up, dtype=dtype, validate=False),
+                "top_factor_down": pd.Categorical.from_codes(down, dtype=dtype, validate=False),
+            },
+            index=clean.index,
+        )
+
+    def _batch_tables(self) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+        """Per lookup group and answer combination: [main | members] log-odds, and the group's
+        [largest contribution, its question, smallest, its question]."""
+        if "_batch" not in self.__dict__:
+            lookups = self._lookups()
+            tables = None
+            if lookups is not None:
+                _, n_members, questions = self._weights()
+                width = 1 + n_members
+                isotonic = self.calibration.kind == "isotonic"
+                scale = 1.0 if isotonic else self.calibration.slope
+                sums, extremes = [], []
+                for lk in lookups:
+                    contrib = (lk.table[:, width:] - self._reference_contrib) * scale
+                    own = np.flatnonzero(np.any(lk.table[:, width:] != 0, axis=0))
+                    if not len(own):  # a group that moves no question: nothing to pick from it
+                        own = np.array([len(questions)])
+                        contrib = np.zeros((len(lk.table), len(questions) + 1))
+                    part = contrib[:, own]  # questions in quiz order: argmax picks the first
+                    extremes_g = np.column_stack(
+                        [part.max(axis=1), own[part.argmax(axis=1)], part.min(axis=1), own[part.argmin(axis=1)]]
+                    )
+                    sums.append(np.ascontiguousarray(lk.table[:, :width]))
+                    extremes.append(np.ascontiguousarray(extremes_g))
+                tables = (sums, extremes)
+                owned = np.zeros(len(questions), dtype=int)
+                for lk in lookups:
+                    owned += np.any(lk.table[:, width:] != 0, axis=0)
+                if (owned > 1).any():  # a question spread over groups: its parts must be summed first
+                    tables = None
+            self.__dict__["_batch"] = tables
+        return self.__dict__["_batch"]
+
     def _member_range(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """10th and 90th percentiles across members, as ``np.percentile`` (linear) gives them.
 
@@ -228,7 +319,9 @@ class OddsModel:
 
     def __getstate__(self) -> dict[str, Any]:
         return {
-            k: v for k, v in self.__dict__.items() if k not in ("_cache", "_reference_contrib", "_lookup")
+            k: v
+            for k, v in self.__dict__.items()
+            if k not in ("_cache", "_reference_contrib", "_lookup", "_batch")
         }
 
     def _lookups(self) -> list[_Lookup] | None:
@@ -296,6 +389,39 @@ def _lookup_sum(lookups: list[_Lookup], indices: list[np.ndarray]) -> np.ndarray
     for lk, idx in zip(lookups[1:], indices[1:], strict=True):
         Z += lk.table.take(idx, axis=0)
     return Z
+
+
+def _pick(values: np.ndarray, questions: np.ndarray, better, none: int) -> np.ndarray:
+    """Per row, the question of the best group extreme (ties: first in quiz order); ``none`` unless
+    it is strictly positive (``np.greater``) or negative (``np.less``)."""
+    best = values.max(axis=0) if better is np.greater else values.min(axis=0)
+    chosen = np.where(values == best, questions, np.inf).min(axis=0)
+    return np.where(better(best, 0), chosen, none).astype(np.int16)
+
+
+@lru_cache(maxsize=1)
+def _factor_dtype() -> pd.CategoricalDtype:
+    return pd.CategoricalDtype([*QUIZ.ids, ""])
+
+
+def top_factors(contrib: pd.DataFrame) -> tuple[pd.Categorical, pd.Categorical]:
+    """Per row, the question with the largest positive and the most negative contribution ("" if none).
+
+    ``contrib`` is ``explain_clean``'s frame; ties go to the question first in quiz order.
+    """
+    names = [str(c) for c in contrib.columns if c in QUIZ.ids]  # not intercept, calibration
+    codes = np.array([QUIZ.ids.index(c) for c in names], dtype=np.int16)
+    n, none = len(contrib), len(QUIZ.ids)
+    if not names:
+        empty = pd.Categorical.from_codes(np.full(n, none, np.int16), dtype=_factor_dtype(), validate=False)
+        return empty, empty
+    values = contrib[names].to_numpy(dtype=np.float64)
+    up = np.where(values.max(axis=1) > 0, codes[values.argmax(axis=1)], none) if n else np.empty(0, np.int16)
+    down = np.where(values.min(axis=1) < 0, codes[values.argmin(axis=1)], none) if n else np.empty(0, np.int16)
+    return (
+        pd.Categorical.from_codes(up.astype(np.int16), dtype=_factor_dtype(), validate=False),
+        pd.Categorical.from_codes(down.astype(np.int16), dtype=_factor_dtype(), validate=False),
+    )
 
 
 def _grid_clean(values: dict[str, np.ndarray], n: int) -> pd.DataFrame:

@@ -202,6 +202,42 @@ def test_explanations_sum_to_log_odds_and_range_brackets(default, rows):
     assert ((pred["reversal_odds"] <= pred["odds_high"]) & (pred["odds_high"] <= 1)).all()
 
 
+@pytest.mark.parametrize("which", ["default", "small_model"])
+def test_batch_scoring_matches_the_explanation_path_exactly(which, request):
+    """score_batch (what `exodds score` uses) gives score_clean's odds and the top factors of
+    explain_clean, to the last bit, on generated answers and on answers beyond every table cap."""
+    from model.predict import _random_clean, top_factors
+
+    model = request.getfixturevalue(which)
+    assert model._batch_tables() is not None  # the fast tables describe this model
+    clean, _, _ = clean_training_data(generate(5000, seed=13))
+    for frame in (clean, _random_clean(5000, np.random.default_rng(14))):
+        fast = model.score_batch(frame)
+        odds, contrib = model.score_clean(frame, explain=True)
+        for col in ("reversal_odds", "odds_low", "odds_high"):
+            np.testing.assert_array_equal(fast[col].to_numpy(), odds[col].to_numpy())
+        up, down = top_factors(contrib)
+        assert (np.asarray(fast["top_factor_up"].astype(str)) == np.asarray(up.astype(str))).all()
+        assert (np.asarray(fast["top_factor_down"].astype(str)) == np.asarray(down.astype(str))).all()
+        assert fast.index.equals(frame.index)
+    # a row's factors are real: the named question's contribution has the named sign
+    first = contrib.iloc[0]
+    if fast["top_factor_up"].iloc[0]:
+        assert first[fast["top_factor_up"].iloc[0]] == first[list(QUIZ.ids)].max() > 0
+
+
+def test_batch_scoring_falls_back_without_lookup_tables(default):
+    import copy
+
+    clean, _, _ = clean_training_data(generate(500, seed=15))
+    model = copy.copy(default)
+    model.__dict__ = {k: v for k, v in default.__dict__.items() if k not in ("_batch",)}
+    model.__dict__["_lookup"] = None  # as for a basis the groups do not describe
+    got = model.score_batch(clean)
+    want = default.score_batch(clean)
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+
+
 def test_bootstrap_range_for_a_given_file(small_model):
     assert small_model.range_kind == "bootstrap"
     assert small_model.card["range"]["kind"] == "bootstrap"
