@@ -45,6 +45,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from model import blocks
+from model.blocks import NotPlain, Splitter, parse_block
 from model.io import InputError, atomic_path
 from model.mapping import (
     ColumnMapping,
@@ -54,7 +56,7 @@ from model.mapping import (
     resolve_columns,
 )
 from model.predict import top_factors
-from model.quiz import QUIZ
+from model.quiz import QUIZ, Question
 from model.validation import PROBLEM_COLUMNS, parse_as_of, validate_frame
 from model.validation import as_of_days as validation_as_of_days
 
@@ -85,6 +87,7 @@ SCORE_COLUMNS = [
     "model_version",
 ]
 ERROR_COLUMNS = list(PROBLEM_COLUMNS)  # row, column, value, reason
+SCORE_THREADS = 1  # validation and scoring hold the GIL often: more threads mostly wait for it
 RECORD = "(record)"  # the errors-file column for problems with a whole record
 
 SCORE_SCHEMA = pa.schema(
@@ -480,75 +483,35 @@ class Chunk:
     rejected: list[tuple[int, str, str, str]]  # (row, column, value, reason)
     position: int  # bytes of the input consumed so far (for progress)
     recoded: list[int] = field(default_factory=list)  # records read as Latin-1
+    raw: bytes | None = None  # a block of CSV records still to parse (numbers, batch follow from it)
+    block: bool = False  # numbers and batch come from ``raw`` (records numbered from 1 in the block)
+    line_end: bytes = b"\n"  # the input's line end (for a copy that passes records through as bytes)
 
 
 class _UseCarefulPath(Exception):
     """The fast reader met something it cannot read exactly; start over with the careful one."""
 
 
-def _fast_chunks(info: InputInfo, block_size: int, chunk_rows: int = 32_768) -> Iterator[Chunk]:
-    """pyarrow's streaming reader, every column as text, its batches grouped into chunks.
-
-    The reader parses up to about 32 blocks ahead, so blocks are kept small
-    (memory) and grouped into chunks of about ``chunk_rows`` (fewer, larger
-    calls to the scoring core). Dictionary-coding the answers was tried: it
-    costs more when writing them back than it saves in validation.
-    """
+def _fast_chunks(info: InputInfo, block_bytes: int) -> Iterator[Chunk]:
+    """Blocks of whole records as bytes, cut without parsing (``model.blocks``); the scoring
+    threads parse them side by side."""
     raw = pa.OSFile(str(info.path), "rb")
     try:
         stream = pa.CompressedInputStream(raw, "gzip") if info.compressed else raw
         try:
-            reader = pacsv.open_csv(
-                stream,
-                read_options=pacsv.ReadOptions(block_size=block_size, use_threads=True),
-                parse_options=pacsv.ParseOptions(delimiter=info.delimiter, newlines_in_values=True),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={h: pa.string() for h in info.header},
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
-            )
-        except (pa.ArrowInvalid, OSError) as exc:
+            splitter = Splitter(stream, block_bytes)
+            for data, _ in splitter:
+                yield Chunk(_NO_NUMBERS, _NO_BATCH, [], raw.tell(), raw=data, block=True, line_end=splitter.line_end)
+        except NotPlain as exc:
             raise _UseCarefulPath(str(exc)) from None
-        if reader.schema.names != info.header:
-            raise _UseCarefulPath("header differs")
-        start = 1
-        group: list[pa.RecordBatch] = []
-        rows = 0
-        last: pa.RecordBatch | None = None
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                batch = None
-                if last is not None and _spans_lines(last.slice(last.num_rows - 1)):
-                    # pyarrow takes a quote left open at the end as one value up to the end of
-                    # the file; the careful reader tells that apart from a real multi-line value
-                    raise _UseCarefulPath("the last record spans several lines") from None
-            except (pa.ArrowInvalid, OSError) as exc:
-                raise _UseCarefulPath(str(exc)) from None
-            if batch is not None:
-                if batch.num_rows:
-                    last = batch
-                group.append(batch)
-                rows += batch.num_rows
-                if rows < chunk_rows:
-                    continue
-            if rows:
-                table = pa.Table.from_batches(group, schema=reader.schema)
-                yield Chunk(np.arange(start, start + rows, dtype=np.int64), table, [], raw.tell())
-                start += rows
-            if batch is None:
-                break
-            group, rows = [], 0
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"{info.path}: cannot read the whole file (cut short?): {exc}") from None
     finally:
         raw.close()
 
 
-def _spans_lines(record: pa.RecordBatch) -> bool:
-    return any(
-        ("\n" in v or "\r" in v) for col in record.columns for v in col.to_pylist() if isinstance(v, str)
-    )
+_NO_NUMBERS = np.empty(0, dtype=np.int64)
+_NO_BATCH = pa.table({})
 
 
 def _careful_chunks(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
@@ -803,6 +766,54 @@ def _as_text_list(col: pa.ChunkedArray) -> list[str]:
     return ["" if v is None else v for v in col.to_pylist()]
 
 
+class _LinesSink:
+    """Writes each accepted record's own bytes followed by its scores: the input passes through
+    byte for byte (quoting, spacing, line ends), and only the scores are formatted."""
+
+    def __init__(self, path: Path, names: Sequence[str], delimiter: str, compressed: bool):
+        self._file = pa.OSFile(str(path), "wb")
+        self._out = pa.CompressedOutputStream(self._file, "gzip") if compressed else self._file
+        self._delimiter = delimiter
+        self._line_end = b"\n"
+        # each record's bytes start with the line end before it, so the header has none of its own
+        self._out.write(_csv_lines([list(names)], delimiter).rstrip("\n").encode("utf-8"))
+
+    def write_lines(self, lines: pa.StringArray, scored: pd.DataFrame, line_end: bytes, lead: bool) -> None:
+        """``lines``: the accepted records' bytes, each after the line end before it except, when
+        ``lead``, the first (which follows the end of the previous block)."""
+        self._line_end = line_end
+        if len(lines) == 0:
+            return
+        if lead:
+            self._out.write(line_end)
+        joined = pc.binary_join_element_wise(
+            lines, *_suffix_pieces(scored, self._delimiter), self._delimiter,
+            null_handling="replace", null_replacement="",
+        )
+        offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32, count=len(joined) + 1, offset=joined.offset * 4)
+        self._out.write(joined.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0])))
+
+    def close(self) -> None:
+        self._out.write(self._line_end)
+        self._out.close()
+        if self._out is not self._file:
+            self._file.close()
+
+
+def _expand(arr: pa.Array, delimiter: str) -> pa.Array:
+    """A score column as plain CSV text: dictionaries expanded, quoted where a label needs it."""
+    if not pa.types.is_dictionary(arr.type):
+        return arr
+    labels = arr.dictionary.to_pylist()
+    if any(_needs_quotes(t, delimiter) for t in labels if t is not None):
+        labels = [_csv_lines([[t]], delimiter).rstrip("\n") if t is not None else None for t in labels]
+    return pa.array(labels, pa.string()).take(arr.indices)
+
+
+def _needs_quotes(text: str, delimiter: str) -> bool:
+    return any(ch in text for ch in (delimiter, '"', "\n", "\r"))
+
+
 class _ParquetSink:
     def __init__(self, path: Path, schema: pa.Schema):
         self._schema = schema
@@ -909,10 +920,10 @@ def score_file(
     model: OddsModel | None = None,
     advice: Advice | None = None,
     progress: bool = False,
-    block_size: int = 1 << 20,
+    block_size: int | None = None,
     chunk_rows: int = 32_768,
     on_chunk: Callable[[int], None] | None = None,
-    threads: int = 2,
+    threads: int = 1,
 ) -> Summary:
     """Score a CSV/Parquet file into ``output`` (+ ``errors``), streaming; atomic on success.
 
@@ -939,11 +950,12 @@ def score_file(
             elif careful:
                 chunks = _careful_chunks(info, chunk_rows)
             else:
-                chunks = _fast_chunks(info, block_size, chunk_rows)
+                chunks = _fast_chunks(info, block_size or blocks.BLOCK_BYTES)
+            passthrough = info.kind == "csv" and not careful and kind == "csv" and delimiter == info.delimiter
             try:
                 summary = _run(
                     info, chunks, resolved, mapping, as_of, model, advice,
-                    tmp_out, tmp_err, kind, compressed, delimiter, progress, on_chunk, threads,
+                    tmp_out, tmp_err, kind, compressed, delimiter, progress, on_chunk, threads, passthrough,
                 )
             except _UseCarefulPath:
                 careful = True
@@ -994,20 +1006,26 @@ def _run(
     progress: bool,
     on_chunk: Callable[[int], None] | None,
     threads: int = 1,
+    passthrough: bool = False,
 ) -> Summary:
     """Read, score and write chunk by chunk; reading, scoring and writing overlap in threads.
 
-    One chunk is read ahead, up to ``threads`` are scored at once (NumPy and
-    Arrow release the GIL for much of the work) and one is written, in input
-    order: a fixed number of chunks in memory, whatever the file size.
+    One chunk is read ahead, up to ``threads`` are parsed and scored at once
+    (Arrow and NumPy release the GIL for much of the work) and one is written,
+    in input order: a fixed number of chunks in memory, whatever the file size.
+    With ``passthrough`` (CSV blocks in, CSV out, same delimiter) each accepted
+    record is copied as its own bytes and only the answers scoring reads are parsed.
     """
     used = resolved.used_headers
     schema = _output_schema(_input_schema(info))
-    sink: _CsvSink | _ParquetSink
+    sink: _CsvSink | _LinesSink | _ParquetSink
     if kind == "parquet":
         sink = _ParquetSink(tmp_out, schema)
+    elif passthrough:
+        sink = _LinesSink(tmp_out, schema.names, delimiter, compressed)
     else:
         sink = _CsvSink(tmp_out, schema.names, delimiter, compressed)
+    parsed_columns = list(used) if passthrough else list(info.header)
     errs = _ErrorSink(tmp_err)
     bar = Progress(info.size, progress)
     n_read = n_scored = n_rejected = 0
@@ -1017,28 +1035,54 @@ def _run(
     scoring: deque[tuple[Chunk, Future]] = deque()
     width = max(1, threads)
 
-    def score(chunk: Chunk) -> ScoreResult:
-        df = _frame(chunk.batch, used, chunk.numbers, resolved)
-        return score_frame(df, model=model, as_of=as_of, mapping=mapping, advice=advice)
+    def prepare(chunk: Chunk) -> tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray, pd.DataFrame]:
+        """Parse a block (its records numbered from 1; the writer shifts them) and code its answers."""
+        batch, lines, numbers = chunk.batch, None, chunk.numbers
+        if chunk.block:
+            try:
+                block = parse_block(
+                    chunk.raw, info.header, parsed_columns, info.delimiter, lines=passthrough
+                )
+            except NotPlain as exc:
+                raise _UseCarefulPath(str(exc)) from None
+            batch, lines = block.table, block.lines
+            numbers = np.arange(1, batch.num_rows + 1, dtype=np.int64)
+            chunk.raw = None  # ``lines`` keeps what is needed of it
+        return batch, lines, numbers, _frame(batch, used, numbers, resolved)
 
+    def score(prepared: Future) -> tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray, ScoreResult]:
+        batch, lines, numbers, df = prepared.result()
+        return batch, lines, numbers, score_frame(df, model=model, as_of=as_of, mapping=mapping, advice=advice)
+
+    # Parsing and coding are Arrow work that runs outside the GIL, so ``threads`` of them run side
+    # by side; validation and scoring hold the GIL often (many NumPy and pandas calls), so they
+    # run in one thread, where two would mostly wait for each other.
     io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="exodds-io")
-    score_pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="exodds-score")
+    prep_pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="exodds-parse")
+    score_pool = ThreadPoolExecutor(max_workers=SCORE_THREADS, thread_name_prefix="exodds-score")
+    depth = width + SCORE_THREADS
     i = 0
     try:
         for chunk in itertools.chain(_read_ahead(chunks, io_pool), [None]):
             if chunk is not None:
-                scoring.append((chunk, score_pool.submit(score, chunk)))
-            while scoring and (chunk is None or len(scoring) >= width):
+                scoring.append((chunk, score_pool.submit(score, prep_pool.submit(prepare, chunk))))
+            while scoring and (chunk is None or len(scoring) >= depth):
                 done, future = scoring.popleft()
-                result = future.result()
-                batch = done.batch
+                batch, lines, numbers, result = future.result()
                 keep = result.valid
-                accepted = batch if keep.all() else batch.filter(pa.array(keep, type=pa.bool_()))
                 if pending is not None:
                     pending.result()  # one write in flight at a time
-                pending = io_pool.submit(sink.write, accepted, result.scored)
-                any_rows = any_rows or accepted.num_rows > 0
-                problems = _problem_rows(result.problems, done.rejected, done)
+                if isinstance(sink, _LinesSink):
+                    assert lines is not None
+                    accepted_lines = lines if keep.all() else lines.filter(pa.array(keep, type=pa.bool_()))
+                    lead = bool(keep[0]) if len(keep) else False  # the first record's line end is not in its bytes
+                    pending = io_pool.submit(sink.write_lines, accepted_lines, result.scored, done.line_end, lead)
+                else:
+                    accepted = batch if keep.all() else batch.filter(pa.array(keep, type=pa.bool_()))
+                    pending = io_pool.submit(sink.write, accepted, result.scored)
+                any_rows = any_rows or bool(keep.any())
+                offset = n_read if done.block else 0
+                problems = _problem_rows(result.problems, done.rejected, batch, numbers, offset)
                 if problems:
                     errs.write(problems)
                 n_read += batch.num_rows + len(done.rejected)
@@ -1057,6 +1101,7 @@ def _run(
         for _, future in scoring:
             future.cancel()
         score_pool.shutdown(wait=True, cancel_futures=True)
+        prep_pool.shutdown(wait=True, cancel_futures=True)
         if pending is not None:
             pending.cancel()
             with contextlib.suppress(BaseException):
@@ -1124,25 +1169,29 @@ def _frame(
         if h in plain:
             columns[h] = df[h].array
         else:
-            columns[h] = _coded(batch.column(h), QUIZ[quiz_of[h]].is_numeric)
-    df = pd.DataFrame(columns, index=pd.Index(numbers, name="row"), copy=False)
-    return df
+            columns[h] = _coded(batch.column(h), QUIZ[quiz_of[h]])
+    return pd.DataFrame(columns, index=pd.Index(numbers, name="row"), copy=False)
 
 
 def _codable(col: pa.ChunkedArray | pa.Array, qid: str, mapping: ColumnMapping | None) -> bool:
     return qid in QUIZ.ids and pa.types.is_string(col.type) and not (mapping and mapping.answer_table(qid))
 
 
-def _coded(col: pa.ChunkedArray | pa.Array, numeric: bool) -> pd.Categorical | pd.arrays.IntegerArray:
+def _coded(col: pa.ChunkedArray | pa.Array, q: Question) -> pd.Categorical | pd.arrays.IntegerArray:
     """Text answers as a Categorical; for a number question whose every distinct text is a plain
     whole number (or empty), those numbers (nullable Int64, empty as missing). Only the few
     distinct texts are looked at; nothing validation decides changes."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if not q.is_numeric:  # usually every answer is spelled exactly as a choice: codes in one pass
+        exact = pc.index_in(col, value_set=_choice_texts(q.id))
+        if exact.null_count == 0:
+            codes = exact.to_numpy(zero_copy_only=False).astype(np.int16, copy=False)
+            return pd.Categorical.from_codes(codes, dtype=_text_dtype(q.values), validate=False)
     coded = pc.dictionary_encode(col)
-    if isinstance(coded, pa.ChunkedArray):
-        coded = coded.combine_chunks()
     codes = coded.indices.to_numpy(zero_copy_only=False)
     texts = coded.dictionary
-    if numeric:
+    if q.is_numeric:
         empty = pc.equal(texts, "")
         if pc.all(pc.or_(empty, pc.match_substring_regex(texts, r"^-?[0-9]{1,15}$"))).as_py():
             table = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), texts), pa.int64())
@@ -1151,20 +1200,25 @@ def _coded(col: pa.ChunkedArray | pa.Array, numeric: bool) -> pd.Categorical | p
     return pd.Categorical.from_codes(codes, dtype=_text_dtype(tuple(texts.to_pylist())), validate=False)
 
 
+@functools.cache
+def _choice_texts(qid: str) -> pa.Array:
+    return pa.array(list(QUIZ[qid].values), pa.string())
+
+
 @functools.lru_cache(maxsize=4096)
 def _text_dtype(texts: tuple[str, ...]) -> pd.CategoricalDtype:
     """Categories for a chunk's distinct texts: chunks mostly repeat them, and building them is not free."""
     return pd.CategoricalDtype(list(texts))
 
 
-def _score_arrays(scored: pd.DataFrame, as_text: bool) -> list[pa.Array]:
+def _score_arrays(scored: pd.DataFrame, as_text: bool, names: Sequence[str] = SCORE_COLUMNS) -> list[pa.Array]:
     """The score columns as Arrow arrays: typed, or already as CSV text (much faster to write).
 
     As text, odds have 6 decimals and dates are ISO; few-valued columns stay
     dictionary-coded, which the CSV writer prints as their text.
     """
     arrays = []
-    for name in SCORE_COLUMNS:
+    for name in names:
         typ = SCORE_SCHEMA.field(name).type
         col = scored[name]
         if isinstance(col.dtype, pd.CategoricalDtype):
@@ -1198,18 +1252,69 @@ _HEAD = np.array([ord("0") | ord(".") << 8, ord("1") | ord(".") << 8], dtype="<u
 _MID, _LOW = _packed_digits(2), _packed_digits(5)
 
 
-def _fixed_text(x: np.ndarray) -> pa.Array:
-    """Odds in [0, 1] as 6-decimal text ("0.287300"): each value is one 8-byte word built by table look-ups."""
+def _fixed_words(x: np.ndarray) -> np.ndarray | None:
+    """Odds in [0, 1] as 6-decimal text ("0.287300"), each one 8-byte word built by table look-ups
+    (None when some value is not such odds)."""
     ok = np.isfinite(x) & (x >= 0) & (x <= 1)
-    if not ok.all():  # not odds: let Arrow format them
-        return pa.array(np.round(x, 6), type=pa.float64(), from_pandas=True).cast(pa.string())
+    if not ok.all():
+        return None
     v = np.rint(x * 1e6).astype(np.int64)
     whole = v // 1_000_000
     frac = v - whole * 1_000_000
     mid = frac // 1000
-    words = _HEAD[whole] | _MID[mid] | _LOW[frac - mid * 1000]
+    return _HEAD[whole] | _MID[mid] | _LOW[frac - mid * 1000]
+
+
+def _fixed_text(x: np.ndarray) -> pa.Array:
+    """Odds as 6-decimal text (Arrow formats anything that is not odds)."""
+    words = _fixed_words(x)
+    if words is None:
+        return pa.array(np.round(x, 6), type=pa.float64(), from_pandas=True).cast(pa.string())
     offsets = np.arange(0, (len(x) + 1) * 8, 8, dtype=np.int32)
     return pa.StringArray.from_buffers(len(x), pa.py_buffer(offsets), pa.py_buffer(words.view(np.uint8)))
+
+
+def _suffix_pieces(scored: pd.DataFrame, delimiter: str) -> list[pa.Array]:
+    """The score columns as a few text pieces that, joined with the delimiter, are the CSV text of
+    the scores: the three odds as one fixed-width piece, and runs of few-valued columns as one
+    dictionary of every combination of their labels (one gather instead of one per column)."""
+    n = len(scored)
+    words = [_fixed_words(scored[c].to_numpy(dtype=np.float64)) for c in SCORE_COLUMNS[:3]]
+    if all(w is not None for w in words) and len(delimiter.encode()) == 1:
+        sep = delimiter.encode()[0]
+        rows = np.empty((n, 26), dtype=np.uint8)
+        for k, w in enumerate(words):
+            rows[:, 9 * k : 9 * k + 8] = w.view(np.uint8).reshape(n, 8)
+        rows[:, 8] = rows[:, 17] = sep
+        offsets = np.arange(0, (n + 1) * 26, 26, dtype=np.int32)
+        pieces = [pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(rows))]
+    else:
+        pieces = [_expand(a, delimiter) for a in _score_arrays(scored, True, SCORE_COLUMNS[:3])]
+    arrays = dict(zip(SCORE_COLUMNS[3:], _score_arrays(scored, True, SCORE_COLUMNS[3:]), strict=True))
+    for group in (("band", "stage"), ("earliest_contact",), ("top_factor_up", "top_factor_down", "model_version")):
+        pieces.append(_combined([arrays[name] for name in group], delimiter))
+    return pieces
+
+
+def _combined(arrays: list[pa.Array], delimiter: str) -> pa.Array:
+    """Dictionary-coded columns as one text column of "label<delimiter>label..." (null as "")."""
+    if not all(pa.types.is_dictionary(a.type) for a in arrays):
+        parts = [_expand(a, delimiter) for a in arrays]
+        return pc.binary_join_element_wise(*parts, delimiter, null_handling="replace", null_replacement="")
+    labels, codes = [], None
+    for a in arrays:
+        texts = ["" if t is None else (_quoted(t, delimiter)) for t in a.dictionary.to_pylist()] + [""]
+        c = a.indices.to_numpy(zero_copy_only=False)
+        if a.null_count:
+            c = np.where(a.is_valid().to_numpy(zero_copy_only=False), c, len(texts) - 1)
+        codes = c.astype(np.int64) if codes is None else codes * len(texts) + c
+        labels.append(texts)
+    table = [delimiter.join(t) for t in itertools.product(*labels)]
+    return pa.array(table, pa.string()).take(pa.array(codes))
+
+
+def _quoted(text: str, delimiter: str) -> str:
+    return _csv_lines([[text]], delimiter).rstrip("\n") if _needs_quotes(text, delimiter) else text
 
 
 def _few_text(values: np.ndarray) -> pa.Array:
@@ -1234,20 +1339,28 @@ def _dates_text(days: np.ndarray) -> pa.Array:
 
 
 def _problem_rows(
-    problems: pd.DataFrame, rejected: list[tuple[int, str, str, str]], chunk: Chunk | None = None
+    problems: pd.DataFrame,
+    rejected: list[tuple[int, str, str, str]],
+    batch: pa.Table | pa.RecordBatch | None = None,
+    numbers: np.ndarray | None = None,
+    offset: int = 0,
 ) -> list[tuple]:
-    """Errors-file lines in record order; values as read from the file where it has them."""
+    """Errors-file lines in record order; values as read from the file where ``batch`` has them.
+
+    ``numbers`` are the record numbers of ``batch``'s rows as ``problems`` gives them; ``offset``
+    is added to every one (a block numbers its records from 1).
+    """
     values = problems["value"].to_numpy(dtype=object)
-    if chunk is not None and len(problems):
+    if batch is not None and numbers is not None and len(problems):
         values = values.copy()
-        pos = np.searchsorted(chunk.numbers, problems["row"].to_numpy(dtype=np.int64))
-        names = set(chunk.batch.schema.names)
+        pos = np.searchsorted(numbers, problems["row"].to_numpy(dtype=np.int64))
+        names = set(batch.schema.names)
         for column, idx in problems.groupby("column", sort=False).indices.items():
             if column in names:
-                raw = np.asarray(chunk.batch.column(column).take(pa.array(pos[idx])).to_pylist(), dtype=object)
+                raw = np.asarray(batch.column(column).take(pa.array(pos[idx])).to_pylist(), dtype=object)
                 values[idx] = np.where(_blank_values(raw), values[idx], raw)
     rows = [
-        (int(r), _text(c), _text(v), _text(why))
+        (int(r) + offset, _text(c), _text(v), _text(why))
         for (r, c, _, why), v in zip(problems.itertuples(index=False, name=None), values, strict=True)
     ]
     if rejected:

@@ -35,7 +35,7 @@ CARD = "model_card.json"
 REBUILD_COMMAND = "exodds train --default"
 CHUNK = 16_384  # rows per basis block: small enough that memory is reused, not faulted in anew
 PERCENTILES = (10, 90)
-BATCH_BLOCK = 2048  # rows per block in score_batch: its gathered table rows stay in the CPU cache
+BATCH_BLOCK = 8192  # rows per block in score_batch: its gathered table rows stay in the CPU cache
 
 # Every basis term reads the answers of a few questions only, so the product of the basis with the
 # weights is a sum, over these groups, of a small table indexed by the group's answers: scoring
@@ -198,13 +198,31 @@ class OddsModel:
             odds, contrib = self.score_clean(clean, explain=True)
             up, down = top_factors(contrib)
             return odds.assign(top_factor_up=up, top_factor_down=down)
-        sums, extremes = tables
         indices = _lookup_indices(self._lookups(), clean)
-        n, g, width = len(clean), len(sums), sums[0].shape[1]
+        n = len(clean)
+        none = len(QUIZ.ids)  # code of "" (no question raises, or lowers, the odds)
+        odds, up, down = self._score_blocks(tables, indices, n, none)
+        dtype = _factor_dtype()
+        return pd.DataFrame(
+            {
+                "reversal_odds": odds[:, 0],
+                "odds_low": odds[:, 1],
+                "odds_high": odds[:, 2],
+                "top_factor_up": pd.Categorical.from_codes(up, dtype=dtype, validate=False),
+                "top_factor_down": pd.Categorical.from_codes(down, dtype=dtype, validate=False),
+            },
+            index=clean.index,
+        )
+
+    def _score_blocks(
+        self, tables: tuple[list[np.ndarray], list[np.ndarray]], indices: list[np.ndarray], n: int, none: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Gather and add the groups' table rows block by block (blocks that stay in the CPU cache)."""
+        sums, extremes = tables
+        g, width = len(sums), sums[0].shape[1]
         odds = np.empty((n, 3), order="F")
         up = np.empty(n, dtype=np.int16)
         down = np.empty(n, dtype=np.int16)
-        none = len(QUIZ.ids)  # code of "" (no question raises, or lowers, the odds)
         Z = np.empty((BATCH_BLOCK, width))
         part = np.empty((BATCH_BLOCK, width))
         ext = np.empty((g, BATCH_BLOCK, 4))  # per group: max, its question, min, its question
@@ -229,17 +247,7 @@ class OddsModel:
             np.maximum(hi, main, out=odds[start:stop, 2])
             up[start:stop] = _pick(ext[:, :, 0], ext[:, :, 1], np.greater, none)
             down[start:stop] = _pick(ext[:, :, 2], ext[:, :, 3], np.less, none)
-        dtype = _factor_dtype()
-        return pd.DataFrame(
-            {
-                "reversal_odds": odds[:, 0],
-                "odds_low": odds[:, 1],
-                "odds_high": odds[:, 2],
-                "top_factor_up": pd.Categorical.from_codes(up, dtype=dtype, validate=False),
-                "top_factor_down": pd.Categorical.from_codes(down, dtype=dtype, validate=False),
-            },
-            index=clean.index,
-        )
+        return odds, up, down
 
     def _batch_tables(self) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
         """Per lookup group and answer combination: [main | members] log-odds, and the group's

@@ -664,7 +664,7 @@ def test_quote_left_open_in_the_last_column_is_not_taken_for_a_value(tmp_path, c
 def test_a_real_multi_line_value_in_the_last_record_is_kept(tmp_path, capsys, fakes):
     src = write(tmp_path / "m.csv", csv_text([row("a", note=""), row("b", note="two\nlines")]))
     s = batch.score_file(src, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
-    assert (s.line, s.careful) == ("read 2, scored 2, rejected 0", True)
+    assert (s.line, s.careful) == ("read 2, scored 2, rejected 0", False)
     assert read_out(s.output)["note"].tolist() == ["", "two\nlines"]
 
 
@@ -691,8 +691,7 @@ def test_fast_hand_over_to_validation_decides_like_plain_text(values):
     two = batch.score_frame(fast, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
     assert one.valid.tolist() == two.valid.tolist()
     pd.testing.assert_frame_equal(one.scored, two.scored)
-    chunk = batch.Chunk(numbers, table, [], 0)
-    assert batch._problem_rows(one.problems, [], chunk) == batch._problem_rows(two.problems, [], chunk)
+    assert batch._problem_rows(one.problems, [], table, numbers) == batch._problem_rows(two.problems, [], table, numbers)
 
 
 # --------------------------------------------------------------------------- property: nothing is lost

@@ -1,0 +1,233 @@
+"""Read a CSV file as blocks of whole records, each parsed by Arrow in parallel, with each
+record's own bytes kept so a scored copy can pass the input through unchanged.
+
+Why not pyarrow's streaming reader: it parses on one thread, and it has to
+convert every column to text so the output can repeat it. Here the file is
+cut into blocks at record boundaries (a line end with an even number of
+quote characters before it, so a quoted value that spans lines is never cut),
+each block is parsed with Arrow's multi-threaded ``read_csv`` converting only
+the columns scoring reads (as text: validation decides what a number is),
+and each record's bytes come along as one string. Writing them back then
+needs no CSV formatting at all.
+
+Whatever this reader cannot read exactly (bytes that are not UTF-8, ragged
+records, a lone carriage return as line end, a quote left open at the end of
+the file) raises ``NotPlain``, and the caller reads the file with its careful
+path instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+__all__ = ["Block", "NotPlain", "Splitter", "parse_block"]
+
+BLOCK_BYTES = 4 << 20  # bytes per block (~50k answer sets): fewer, larger calls vs. memory in flight
+MAX_RECORD_BYTES = 64 << 20  # a "record" longer than this is a quote left open: not plain CSV
+
+_NL, _CR, _QUOTE = 10, 13, 34
+
+
+class NotPlain(Exception):
+    """The file holds something this reader cannot read exactly; read it carefully instead."""
+
+
+@dataclass
+class Block:
+    """Records parsed from one block of the file."""
+
+    table: pa.Table  # the requested columns, one row per record
+    lines: pa.StringArray | None  # per record: its bytes as in the file, after the line end before it
+    # (the first record's string has none: the block starts right after it)
+
+
+class Splitter:
+    """Cuts a CSV byte stream into blocks of whole records (cheap: no parsing).
+
+    A block ends after a newline with an even number of quote characters
+    before it in the block, so a quoted value spanning lines is never cut.
+    Iterate for (block, bytes read so far); ``line_end`` is the header's.
+    """
+
+    def __init__(self, source: pa.NativeFile, block_bytes: int = BLOCK_BYTES):
+        self._source = source
+        self._block = block_bytes
+        self._rest = b""
+        self._eof = False
+        self._position = 0
+        self.line_end = self._skip_header()
+
+    def _read(self) -> bytes:
+        data = self._source.read(self._block)
+        if not data:
+            self._eof = True
+        self._position += len(data)
+        return bytes(data)
+
+    def _skip_header(self) -> bytes:
+        """Consume the BOM, blank lines and the header record; return the header's line end."""
+        data = self._read()
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        start = len(data) - len(data.lstrip(b"\r\n"))
+        while (cut := _first_boundary(data, start)) is None and not self._eof:
+            if len(data) > MAX_RECORD_BYTES:
+                raise NotPlain("the header never ends")
+            data += self._read()
+        end = len(data) if cut is None else cut
+        line_end = b"\r\n" if data[start:end].endswith(b"\r\n") else b"\n"
+        if b"\r" in data[start : end - len(line_end)]:
+            raise NotPlain("a carriage return that does not end a line")
+        self._rest = data[end:]
+        return line_end
+
+    def __iter__(self) -> Iterator[tuple[bytes, int]]:
+        data = self._rest
+        while True:
+            while not self._eof and len(data) < self._block:
+                data += self._read()
+            cut = None if self._eof else _last_boundary(data)
+            while cut is None and not self._eof:
+                if len(data) > MAX_RECORD_BYTES:
+                    raise NotPlain("no record ends in the next 64 MB (a quote left open?)")
+                data += self._read()
+                cut = _last_boundary(data)
+            if cut is None:  # the end of the file: the rest is the last block
+                if data.count(b'"') % 2:
+                    raise NotPlain("a quoted value is never closed")
+                if data.strip(b"\r\n"):
+                    yield data, self._position
+                return
+            yield data[:cut], self._position - (len(data) - cut)
+            data = data[cut:]
+
+
+def parse_block(
+    data: bytes,
+    names: Sequence[str],
+    columns: Sequence[str],
+    delimiter: str = ",",
+    lines: bool = True,
+) -> Block:
+    """Parse a block from ``Splitter``: ``columns`` (of the header ``names``) as text, and with
+    ``lines`` each record's bytes (``Block.lines``, sharing the block's memory).
+
+    Usually every line is a record: Arrow finds as many records as there are
+    non-empty lines, and the last one leaves no quote open. Otherwise some
+    quoted value spans lines, and records end at the newlines with an even
+    number of quotes before them; if Arrow disagrees, ``NotPlain``.
+    """
+    table = _parse(data, names, columns, delimiter)
+    newlines = _newlines(data)
+    ends = _line_ends(data, newlines)
+    if table.num_rows != len(ends) or not _closes(data, newlines, ends, delimiter):
+        newlines = _outside_quotes(data, newlines)
+        ends = _line_ends(data, newlines)
+        if table.num_rows != len(ends) or not _closes(data, newlines, ends, delimiter):
+            raise NotPlain(f"{table.num_rows} records parsed where {len(ends)} were expected")
+    records = None
+    if lines:
+        if not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise NotPlain("bytes that are not UTF-8") from None
+        offsets = np.empty(len(ends) + 1, dtype=np.int32)
+        offsets[0] = 0
+        offsets[1:] = ends
+        records = pa.StringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
+    return Block(table, records)
+
+
+def _closes(data: bytes, newlines: np.ndarray, ends: np.ndarray, delimiter: str) -> bool:
+    """Whether the last record (after the last of ``newlines`` before its end) leaves no quote open."""
+    if not len(ends):
+        return True
+    stop = int(ends[-1])
+    before = newlines[newlines < stop]
+    start = int(before[-1]) + 1 if len(before) else 0
+    record = data[start:stop]
+    if b'"' not in record:
+        return True
+    try:
+        found = list(csv.reader(io.StringIO(record.decode("utf-8", "surrogateescape"), newline=""),
+                                delimiter=delimiter, strict=True))
+    except csv.Error:
+        return False
+    return len(found) == 1
+
+
+def _newlines(data: bytes) -> np.ndarray:
+    return np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _NL)
+
+
+def _outside_quotes(data: bytes, newlines: np.ndarray) -> np.ndarray:
+    """The newlines with an even number of quote characters before them (from ``data``'s start)."""
+    if b'"' not in data:
+        return newlines
+    quotes = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _QUOTE)
+    return newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+
+
+def _first_boundary(data: bytes, start: int) -> int | None:
+    """Offset just past the first newline after ``start`` that ends a record, or None."""
+    pos = start
+    while (nl := data.find(b"\n", pos)) >= 0:
+        if data.count(b'"', start, nl) % 2 == 0:
+            return nl + 1
+        pos = nl + 1
+    return None
+
+
+def _last_boundary(data: bytes) -> int | None:
+    """Offset just past the last newline of ``data`` (which starts at a record) with an even number
+    of quotes before it, or None."""
+    nl = data.rfind(b"\n")
+    if nl < 0 or b'"' not in data:
+        return None if nl < 0 else nl + 1
+    odd = data.count(b'"', 0, nl) % 2
+    while odd:
+        prev = data.rfind(b"\n", 0, nl)
+        if prev < 0:
+            return None
+        odd ^= data.count(b'"', prev, nl) % 2
+        nl = prev
+    return nl + 1
+
+
+def _line_ends(data: bytes, newlines: np.ndarray) -> np.ndarray:
+    """Where the content of each non-empty line ends (before "\r\n" or "\n"); empty lines are
+    not records, as for Arrow and pandas."""
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        raise NotPlain("a carriage return that does not end a line")
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(data)]))
+    arr = np.frombuffer(data, dtype=np.uint8)
+    crlf = np.zeros(len(ends), dtype=bool)
+    if b"\r" in data:
+        crlf = (ends > starts) & (arr[np.maximum(ends - 1, 0)] == _CR)
+    content_end = ends - crlf
+    return content_end[content_end > starts].astype(np.int64)
+
+
+def _parse(data: bytes, names: Sequence[str], columns: Sequence[str], delimiter: str) -> pa.Table:
+    # one thread and one Arrow block per call: blocks are parsed side by side by the caller's threads
+    read = pacsv.ReadOptions(column_names=list(names), use_threads=False, block_size=len(data) + 1)
+    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=b'"' in data)
+    convert = pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in columns},
+        include_columns=list(columns),
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    try:
+        return pacsv.read_csv(pa.py_buffer(data), read_options=read, parse_options=parse, convert_options=convert)
+    except pa.ArrowInvalid as exc:  # ragged records, bytes that are not UTF-8, ...
+        raise NotPlain(str(exc)) from None
