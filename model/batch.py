@@ -63,10 +63,12 @@ from model.validation import as_of_days as validation_as_of_days
 __all__ = [
     "ERROR_COLUMNS",
     "SCORE_COLUMNS",
+    "Checked",
     "InputError",
     "InputInfo",
     "ScoreResult",
     "Summary",
+    "check_file",
     "default_errors_path",
     "default_output_path",
     "inspect_input",
@@ -181,6 +183,16 @@ def score_frame(
     model = default_model() if model is None else model
     advice = default_advice() if advice is None else advice
     resolved = resolve_columns([str(c) for c in df.columns], mapping)
+    problems, valid, clean, as_of_days = _judge(df, resolved, as_of)
+    scored = _score_clean(clean, as_of_days[valid], model, advice)
+    return ScoreResult(scored=scored, problems=problems, valid=valid)
+
+
+def _judge(
+    df: pd.DataFrame, resolved: Resolved, as_of: Any
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray]:
+    """Map and validate raw answers: (problems, valid per row, clean answers of the valid rows
+    indexed like ``df``, the as-of date of every row)."""
     quiz_df, row_as_of, map_problems, date_failed = apply_mapping(df, resolved, use_timestamp=as_of is None)
     n = len(df)
     if as_of is not None:
@@ -200,8 +212,7 @@ def score_frame(
     valid = result.valid & ~bad_map
     clean = result.clean[~bad_map[result.valid]] if bad_map.any() else result.clean
     clean = clean.set_axis(df.index[np.flatnonzero(valid)], axis=0)
-    scored = _score_clean(clean, as_of_days[valid], model, advice)
-    return ScoreResult(scored=scored, problems=problems, valid=valid)
+    return problems, valid, clean, as_of_days
 
 
 def _merge_problems(
@@ -846,6 +857,10 @@ class _ErrorSink:
         self._fh.close()
 
 
+def _as_value(value: Any) -> Any:
+    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else value
+
+
 def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
@@ -965,6 +980,80 @@ def score_file(
     return summary
 
 
+@dataclass
+class Checked:
+    """What ``check_file`` found: counts, and the columns that are not quiz questions."""
+
+    n_read: int
+    n_valid: int
+    n_rejected: int
+    other_columns: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_file(
+    input_path: str | os.PathLike[str],
+    *,
+    mapping: ColumnMapping | None = None,
+    as_of: Any = None,
+    on_problems: Callable[[list[tuple]], None] | None = None,
+    chunk_rows: int = 32_768,
+) -> Checked:
+    """Validate every record of a CSV/Parquet export, read exactly as ``score_file`` reads it
+    (streaming, gzip, ragged and Latin-1 records, ``mapping``), without scoring or writing.
+
+    ``on_problems`` receives each chunk's problems as (record, column, value, reason) in
+    record order. A required column that is absent is not an error here: each row misses it.
+    """
+    info = inspect_input(input_path)
+    resolved = _resolve(info, mapping, require=False)
+    if as_of is not None:
+        as_of = parse_as_of(as_of)
+    used = resolved.used_headers
+    careful = False
+    shown = 0  # records whose problems were passed on before the fast reader gave up
+    while True:
+        if info.kind == "parquet":
+            chunks: Iterator[Chunk] = _parquet_chunks(info, chunk_rows)
+        elif careful:
+            chunks = _careful_chunks(info, chunk_rows)
+        else:
+            chunks = _fast_chunks(info, blocks.BLOCK_BYTES)
+        n_read = n_valid = n_rejected = 0
+        recoded: list[int] = []
+        try:
+            for chunk in chunks:
+                batch, numbers = chunk.batch, chunk.numbers
+                if chunk.block:
+                    try:
+                        batch = parse_block(chunk.raw, info.header, used, info.delimiter, lines=False).table
+                    except NotPlain as exc:
+                        raise _UseCarefulPath(str(exc)) from None
+                    numbers = np.arange(1, batch.num_rows + 1, dtype=np.int64)
+                problems, valid, _, _ = _judge(_frame(batch, used, numbers, resolved), resolved, as_of)
+                rows = _problem_rows(
+                    problems, chunk.rejected, batch, numbers, n_read if chunk.block else 0, as_text=False
+                )
+                rows = [r for r in rows if r[0] > shown]  # the careful pass repeats what was read already
+                if rows and on_problems is not None:
+                    on_problems(rows)
+                n_read += batch.num_rows + len(chunk.rejected)
+                n_valid += int(valid.sum())
+                n_rejected += int((~valid).sum()) + len(chunk.rejected)
+                recoded.extend(chunk.recoded)
+                if not careful:
+                    shown = n_read
+        except _UseCarefulPath:
+            careful = True
+            continue
+        break
+    warnings = list(info.warnings)
+    if recoded:
+        warnings.append(f"{len(recoded)} record(s) were not valid UTF-8 and were read as Windows-1252/Latin-1")
+    other = [h for h in info.header if h not in used]
+    return Checked(n_read, n_valid, n_rejected, other, warnings)
+
+
 def _check_paths(input_path: Path, out_path: Path, err_path: Path) -> None:
     def same(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
@@ -975,9 +1064,9 @@ def _check_paths(input_path: Path, out_path: Path, err_path: Path) -> None:
         raise InputError(f"{err_path}: the errors file would overwrite the input or the output")
 
 
-def _resolve(info: InputInfo, mapping: ColumnMapping | None) -> Resolved:
+def _resolve(info: InputInfo, mapping: ColumnMapping | None, require: bool = True) -> Resolved:
     try:
-        return resolve_columns(info.header, mapping)
+        return resolve_columns(info.header, mapping, require=require)
     except MissingColumnsError as exc:
         raise MissingColumnsError(exc.missing, f"{info.path}: {exc}") from None
     except ValueError as exc:
@@ -1344,11 +1433,13 @@ def _problem_rows(
     batch: pa.Table | pa.RecordBatch | None = None,
     numbers: np.ndarray | None = None,
     offset: int = 0,
+    as_text: bool = True,
 ) -> list[tuple]:
     """Errors-file lines in record order; values as read from the file where ``batch`` has them.
 
     ``numbers`` are the record numbers of ``batch``'s rows as ``problems`` gives them; ``offset``
-    is added to every one (a block numbers its records from 1).
+    is added to every one (a block numbers its records from 1). ``as_text=False`` keeps values
+    as they are (a number, None for a blank) instead of their errors-file text.
     """
     values = problems["value"].to_numpy(dtype=object)
     if batch is not None and numbers is not None and len(problems):
@@ -1359,8 +1450,9 @@ def _problem_rows(
             if column in names:
                 raw = np.asarray(batch.column(column).take(pa.array(pos[idx])).to_pylist(), dtype=object)
                 values[idx] = np.where(_blank_values(raw), values[idx], raw)
+    show = _text if as_text else _as_value
     rows = [
-        (int(r) + offset, _text(c), _text(v), _text(why))
+        (int(r) + offset, _text(c), show(v), _text(why))
         for (r, c, _, why), v in zip(problems.itertuples(index=False, name=None), values, strict=True)
     ]
     if rejected:

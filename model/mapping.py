@@ -209,8 +209,11 @@ def required_columns() -> list[tuple[str, str | None]]:
     return [(q.id, q.date_alternative) for q in QUIZ if q.required]
 
 
-def resolve_columns(headers: Sequence[str], mapping: ColumnMapping | None = None) -> Resolved:
-    """Find the input column for each quiz column; raise naming every required one missing.
+def resolve_columns(
+    headers: Sequence[str], mapping: ColumnMapping | None = None, *, require: bool = True
+) -> Resolved:
+    """Find the input column for each quiz column; raise naming every required one missing
+    (with ``require=False`` a missing column is left to validation: every row misses the answer).
 
     Without a mapping a header answers a quiz column when it equals the id
     after trimming and ignoring case.
@@ -241,9 +244,11 @@ def resolve_columns(headers: Sequence[str], mapping: ColumnMapping | None = None
                     "is not in the input",
                 )
             timestamp = mapping.timestamp
-        _check_required(by_quiz, absent, mapping)
+        if require:
+            _check_required(by_quiz, absent, mapping)
         return Resolved(by_quiz, timestamp, mapping)
-    _check_required(by_quiz, [], None)
+    if require:
+        _check_required(by_quiz, [], None)
     return Resolved(by_quiz, timestamp, None)
 
 

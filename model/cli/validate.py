@@ -6,8 +6,9 @@ import argparse
 import sys
 
 from model.io import InputError, read_answer_file
+from model.mapping import MappingError, MissingColumnsError, load_mapping
 from model.quiz import QUIZ
-from model.validation import validate_frame
+from model.validation import Problem, validate_frame
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,22 +17,48 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="check a JSON answer file or a CSV/Parquet of answers",
         description=__doc__ + " Exit 0 when every row is valid, 1 otherwise.",
     )
-    p.add_argument("file", help="JSON (object or list of objects), CSV or Parquet")
+    p.add_argument("file", help="JSON (object or list of objects), CSV (may be gzipped) or Parquet")
     p.add_argument("--as-of", help="date the answers were given (YYYY-MM-DD); default today")
+    p.add_argument("--mapping", help="for a form export: JSON file mapping its headers and answers to the quiz")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if str(args.file).lower().endswith(".json"):
+        return _run_json(args)
+    from model import batch
+
+    def show(rows: list[tuple]) -> None:
+        for row, column, value, reason in rows:
+            print(Problem(row, column, value, reason))  # "row N: question = value: reason"
+
+    try:
+        mapping = load_mapping(args.mapping) if args.mapping else None
+        # a table is read exactly as `exodds score` reads it: same records, same numbers
+        checked = batch.check_file(args.file, mapping=mapping, as_of=args.as_of, on_problems=show)
+    except (InputError, MappingError, MissingColumnsError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for warning in checked.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if checked.other_columns:  # an id, an outcome, a timestamp: noted once, not a problem per row
+        print(f"note: columns not in the quiz: {', '.join(checked.other_columns)}", file=sys.stderr)
+    print(f"{checked.n_read} row(s): {checked.n_valid} valid, {checked.n_rejected} with problems")
+    return 0 if checked.n_rejected == 0 else 1
+
+
+def _run_json(args: argparse.Namespace) -> int:
+    """One answer set or a list of them: an unknown key is a mistake in it."""
+    if args.mapping:
+        print("error: --mapping is for form exports (CSV/Parquet), not JSON answer files", file=sys.stderr)
+        return 1
     try:
         df = read_answer_file(args.file)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    # one answer set (JSON): an unknown key is a mistake in it; a table may carry other columns
-    # (an id, an outcome, a timestamp), which are noted once rather than failing every row
-    is_json = str(args.file).lower().endswith(".json")
     try:
-        result = validate_frame(df, args.as_of, extra="error" if is_json else "ignore")
+        result = validate_frame(df, args.as_of, extra="error")
     except ValueError as exc:
         print(f"error: {args.file}: {exc}", file=sys.stderr)
         return 1
