@@ -1,0 +1,374 @@
+"""The block reader (``model.blocks``) and the scored copy built on it (``batch.score_file`` passthrough).
+
+Why these tests exist: the fast CSV path cuts a file into blocks by counting
+quote characters, never parsing it, and copies each accepted record to the
+output as its own bytes. If a cut or a record's byte range is off by one
+record, the scored copy is silently wrong (answers beside someone else's
+scores, a quoted note split in two) while every count still looks right. So
+each test compares against an independent reading of the same bytes (Python's
+``csv`` module, or the careful path), and whatever the fast reader cannot read
+exactly must raise ``NotPlain`` so the caller falls back, never guess.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from unittest import mock
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from conftest import AS_OF, valid_answer_sets
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_batch import IDS, FakeAdvice, FakeModel, _refuse_fast_path, read_errors, read_out, row, write
+
+from model import batch, blocks
+from model.blocks import NotPlain, Splitter, parse_block
+
+BOM = b"\xef\xbb\xbf"
+QUOTING = {"minimal": csv.QUOTE_MINIMAL, "all": csv.QUOTE_ALL}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def csv_record(values: list[str], quoting: int = csv.QUOTE_MINIMAL, term: str = "\n") -> str:
+    """One record as Python's writer writes it, without its line end."""
+    buf = io.StringIO()
+    csv.writer(buf, quoting=quoting, lineterminator=term).writerow(values)
+    return buf.getvalue()[: -len(term)]
+
+
+def python_rows(data: bytes, strict: bool = False) -> list[list[str]]:
+    """The records (header included) as Python's csv module reads them; blank lines are not records."""
+    text = data.decode("utf-8-sig")
+    return [r for r in csv.reader(io.StringIO(text, newline=""), strict=strict) if r]
+
+
+def read_blocks(
+    data: bytes, block_bytes: int, names: list[str], columns: list[str] | None = None, lines: bool = True
+) -> tuple[list[list[str]], list[str]]:
+    """Every record through Splitter + parse_block: (values of ``columns``, ``Block.lines``)."""
+    columns = names if columns is None else columns
+    rows: list[list[str]] = []
+    texts: list[str] = []
+    for chunk, _ in Splitter(pa.BufferReader(data), block_bytes):
+        block = parse_block(chunk, names, columns, lines=lines)
+        rows += [[r[c] for c in columns] for r in block.table.to_pylist()]
+        if lines:
+            texts += block.lines.to_pylist()
+    return rows, texts
+
+
+def scores_text(rows: list[dict[str, str]]) -> list[str]:
+    """The score columns of the valid ``rows`` as CSV text, computed by score_frame directly."""
+    df = pd.DataFrame(rows, dtype=object)
+    scored = batch.score_frame(df, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF).scored
+    out = []
+    for r in scored.to_dict("records"):
+        date = "" if pd.isna(r["earliest_contact"]) else r["earliest_contact"].date().isoformat()
+        values = [f"{r['reversal_odds']:.6f}", f"{r['odds_low']:.6f}", f"{r['odds_high']:.6f}", str(r["band"]),
+                  str(r["stage"]), date, str(r["top_factor_up"]), str(r["top_factor_down"]), str(r["model_version"])]
+        out.append(",".join(values))
+    return out
+
+
+def score(src: Path, out: Path, **kwargs) -> batch.Summary:
+    return batch.score_file(src, out, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF, **kwargs)
+
+
+# --------------------------------------------------------------------------- 1. blocks of whole records
+
+FIELD = st.lists(st.sampled_from(["a", "b", " ", ",", '"', "\n", "\r\n", "é", "NA", "1"]), max_size=6).map("".join)
+
+
+@st.composite
+def csv_files(draw: st.DrawFn) -> dict:
+    """A CSV file as Python's writer writes it, with the exact text of each of its records."""
+    ncols = draw(st.integers(2, 5))
+    names = [f"c{i}" for i in range(ncols)]
+    records = draw(st.lists(st.lists(FIELD, min_size=ncols, max_size=ncols), max_size=12))
+    quoting = draw(st.sampled_from(list(QUOTING.values())))
+    term = draw(st.sampled_from(["\n", "\r\n"]))
+    texts = [csv_record(r, quoting, term) for r in records]
+    body = "".join(term * draw(st.integers(0, 2)) + t + term for t in texts)  # blank lines only between records
+    if texts and not draw(st.booleans()):
+        body = body[: -len(term)]  # no line end after the last record
+    data = (BOM if draw(st.booleans()) else b"") + (csv_record(names, quoting, term) + term + body).encode()
+    columns = draw(st.lists(st.sampled_from(names), min_size=1, unique=True))  # any subset, any order
+    return {"data": data, "names": names, "columns": columns, "records": records, "texts": texts, "term": term}
+
+
+@settings(max_examples=150, deadline=None)
+@given(f=csv_files(), block_bytes=st.integers(8, 300))
+def test_blocks_hold_whole_records_and_each_records_own_bytes(f, block_bytes):
+    data, names, columns, term = f["data"], f["names"], f["columns"], f["term"]
+    splitter = Splitter(pa.BufferReader(data), block_bytes)
+    assert splitter.line_end == term.encode()
+    header_end = data.index(term.encode()) + len(term)  # header names hold no line end
+    start = header_end
+    rows: list[list[str]] = []
+    texts: list[str] = []
+    for chunk, position in splitter:
+        # blocks are consecutive slices of the file, ``position`` is where each one ends
+        assert data[start:position] == chunk
+        start = position
+        block = parse_block(chunk, names, columns)
+        assert block.table.column_names == columns
+        got = [[r[c] for c in columns] for r in block.table.to_pylist()]
+        # a block starts and ends at record boundaries: read alone, it holds whole records
+        alone = python_rows(chunk)
+        assert got == [[r[names.index(c)] for c in columns] for r in alone]
+        lines = block.lines.to_pylist()
+        assert len(lines) == block.table.num_rows
+        # the record strings are the block itself (minus its last line end and blank lines)
+        joined = "".join(lines).encode()
+        assert chunk.startswith(joined) and not chunk[len(joined):].strip(b"\r\n")
+        assert all(line.startswith(term) for line in lines[1:])
+        rows += got
+        texts += lines
+    assert not data[start:].strip(b"\r\n")  # nothing left out but blank lines
+    want = python_rows(data)[1:]
+    assert len(rows) == len(f["records"]) == len(want)
+    assert rows == [[r[names.index(c)] for c in columns] for r in want]
+    assert [t.lstrip("\r\n") for t in texts] == f["texts"]
+
+
+def test_header_lines_and_positions_on_a_small_example():
+    data = BOM + b'\r\n"a","b"\r\n1,"x\r\ny"\r\n\r\n2,z\r\n'
+    splitter = Splitter(pa.BufferReader(data), 8)
+    assert splitter.line_end == b"\r\n"
+    chunks = list(splitter)
+    assert [c for c, _ in chunks] == [b'1,"x\r\ny"\r\n', b"\r\n2,z\r\n"]
+    assert [p for _, p in chunks] == [len(data) - 7, len(data)]
+    second = parse_block(chunks[1][0], ["a", "b"], ["b"])
+    assert second.table.to_pylist() == [{"b": "z"}]
+    assert second.lines.to_pylist() == ["\r\n2,z"]  # the blank line before the block's first record
+
+
+def test_leading_blank_lines_longer_than_a_block_are_not_the_header():
+    """Splitter skips leading blank lines; that must not depend on how many fit in the first read."""
+    data = b"\n" * 20 + b"a,b\n1,2\n"
+    for block_bytes in (300, 8):
+        splitter = Splitter(pa.BufferReader(data), block_bytes)
+        rows = [r for chunk, _ in splitter for r in parse_block(chunk, ["a", "b"], ["a", "b"]).table.to_pylist()]
+        assert rows == [{"a": "1", "b": "2"}], f"block_bytes={block_bytes}"
+
+
+# --------------------------------------------------------------------------- 2. what is not plain
+
+
+BLOCK_SIZES = (8, 16, 64, 1 << 20)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b'a,b\n1,"open\n2,3\n', id="quote-open-at-end"),
+        pytest.param(b'a,b\n1,2\n3,"open', id="quote-open-in-last-record"),
+        pytest.param(b"a,b\n1,2\r3,4\r", id="lone-cr-in-data"),
+        pytest.param(b"a,b\r\n1,2\r3,4\r\n", id="lone-cr-in-crlf-file"),
+        pytest.param(b"a,b\r1,2\r3,4\r", id="lone-cr-in-header"),
+        pytest.param(b"a,b\n1,2\n3\n", id="too-few-fields"),
+        pytest.param(b"a,b\n1,2\n3,4,5\n", id="too-many-fields"),
+        pytest.param(b"a,b\n1,caf\xe9\n2,ok\n", id="latin-1-byte"),
+    ],
+)
+def test_what_cannot_be_read_exactly_raises_not_plain(data):
+    for block_bytes in BLOCK_SIZES:
+        with pytest.raises(NotPlain):
+            read_blocks(data, block_bytes, ["a", "b"])
+
+
+def test_lone_cr_in_the_header_is_refused_when_the_splitter_is_made():
+    with pytest.raises(NotPlain, match="carriage return"):
+        Splitter(pa.BufferReader(b"a,b\r1,2\r3,4\r"), 64)
+
+
+def test_bytes_that_are_not_utf8_only_matter_where_they_are_read():
+    data = b"1,caf\xe9\n2,ok\n"
+    assert parse_block(data, ["id", "note"], ["id"], lines=False).table.to_pylist() == [{"id": "1"}, {"id": "2"}]
+    with pytest.raises(NotPlain, match="not UTF-8"):
+        parse_block(data, ["id", "note"], ["id"], lines=True)  # the copy would carry them
+    with pytest.raises(NotPlain):
+        parse_block(data, ["id", "note"], ["note"], lines=False)
+
+
+def test_a_record_or_header_that_never_ends_is_refused(monkeypatch):
+    monkeypatch.setattr(blocks, "MAX_RECORD_BYTES", 200)
+    long_value = b'1,"' + b"x\n" * 300 + b'"\n'
+    with pytest.raises(NotPlain, match="no record ends"):
+        list(Splitter(pa.BufferReader(b"a,b\n" + long_value), 16))
+    with pytest.raises(NotPlain, match="header never ends"):
+        Splitter(pa.BufferReader(b'"a' + b"\nb" * 300 + b'",b\n1,2\n'), 16)
+
+
+def stray_quote_file(records: list[str]) -> bytes:
+    return ("id,note,size\n" + "".join(r + "\n" for r in records)).encode()
+
+
+STRAY_QUOTES = [
+    pytest.param(['5" tall,x,1', '"a\nb",y,2', "z,w,3"], id="stray-then-multi-line-first-field"),
+    pytest.param(['r1,5" x 6" box,1', 'r2,"one\ntwo",2'], id="two-stray-quotes-in-one-field"),
+    pytest.param(['r1,ok,5" tall', 'r2,"one\ntwo",6" wide', "r3,fine,7"], id="stray-multi-line-stray"),
+    pytest.param(['ok,a"b,1', '"p\r\nq",a"b,2'], id="stray-multi-line-crlf-stray"),
+]
+
+
+@pytest.mark.parametrize("records", STRAY_QUOTES)
+def test_stray_quote_in_an_unquoted_field_is_read_like_python_or_refused(records):
+    """A quote inside an unquoted value is a plain character (for Python and Arrow), but it flips
+    the quote count the cuts rely on: the reader must notice, never return other records."""
+    data = stray_quote_file(records)
+    want = python_rows(data, strict=True)[1:]
+    assert len(want) == len(records)  # the example is what it claims to be
+    for block_bytes in BLOCK_SIZES:
+        try:
+            rows, lines = read_blocks(data, block_bytes, ["id", "note", "size"])
+        except NotPlain:
+            continue
+        assert rows == want, f"block_bytes={block_bytes}"
+        assert [t.lstrip("\r\n") for t in lines] == records, f"block_bytes={block_bytes}"
+
+
+STRAY_FIELD = st.one_of(
+    st.sampled_from(["", "x", "12", "ok", "é"]),
+    st.sampled_from(['5"', '5" tall', 'a"b', 'say "hi"', '6" x 4"', ' "x']),  # a quote, not at the start
+    st.sampled_from(["one\ntwo", "a,\nb", "", 'he said "hi"\nthen', "\n", "x,y", '"', "p\r\nq"]).map(
+        lambda v: '"' + v.replace('"', '""') + '"'
+    ),
+)
+
+
+@st.composite
+def stray_quote_files(draw: st.DrawFn) -> tuple[list[str], list[str]]:
+    """(column names, record texts): fields written by hand, some with a quote inside an unquoted value."""
+    n = draw(st.integers(2, 3))
+    records = draw(st.lists(st.lists(STRAY_FIELD, min_size=n, max_size=n).map(",".join), min_size=1, max_size=5))
+    return [f"c{i}" for i in range(n)], records
+
+
+@settings(max_examples=150, deadline=None)
+@given(f=stray_quote_files(), block_bytes=st.sampled_from(BLOCK_SIZES))
+def test_stray_quotes_never_give_other_records(f, block_bytes):
+    """The same promise for any mix of plain values, stray quotes and quoted multi-line values."""
+    names, records = f
+    data = (",".join(names) + "\n" + "".join(r + "\n" for r in records)).encode()
+    want = python_rows(data, strict=True)[1:]
+    try:
+        rows, lines = read_blocks(data, block_bytes, names)
+    except NotPlain:
+        return
+    assert rows == want
+    assert [t.lstrip("\r\n") for t in lines] == records
+
+
+# --------------------------------------------------------------------------- 3. the scored copy, byte for byte
+
+
+def test_scored_copy_passes_each_accepted_record_through_byte_for_byte(tmp_path):
+    header = ["respondent", *IDS, "note", "comment"]
+    rows = []
+    for i in range(40):
+        over: dict[str, str] = {"note": f"line one of {i}\r\nline two, with a comma" if i % 3 == 0 else f"n{i}",
+                                "comment": f"  spaced {i}  "}
+        if i % 5 == 2:
+            over["anger"] = "livid"
+        if i % 7 == 4:
+            over["days_silent"] = "x"
+        if i % 4 == 1:
+            over["note"] = 'she said "no"\nthen nothing'
+        rows.append(row(f"id{i:02d}", **over))
+    texts = [csv_record([r[h] for h in header], csv.QUOTE_ALL, "\r\n") for r in rows]
+    data = (csv_record(header, csv.QUOTE_ALL, "\r\n") + "\r\n" + "".join(t + "\r\n" for t in texts)).encode()
+    src = write(tmp_path / "in.csv", data)
+    s = score(src, tmp_path / "out.csv", block_size=256)
+    assert len(data) > 256 * 20  # many blocks
+    assert s.careful is False
+
+    valid = batch.score_frame(pd.DataFrame(rows, dtype=object), model=FakeModel(), advice=FakeAdvice,
+                              as_of=AS_OF).valid
+    accepted = [i for i in range(len(rows)) if valid[i]]
+    assert 0 < len(accepted) < len(rows)
+    assert (s.n_read, s.n_scored, s.n_rejected) == (len(rows), len(accepted), len(rows) - len(accepted))
+    assert s.n_read == s.n_scored + s.n_rejected
+
+    out = (tmp_path / "out.csv").read_bytes()
+    head = ",".join([*header, *batch.SCORE_COLUMNS]).encode()
+    assert out.startswith(head + b"\r\n")
+    pos = len(head)
+    for i, scores in zip(accepted, scores_text([rows[i] for i in accepted]), strict=True):
+        expected = b"\r\n" + texts[i].encode() + b"," + scores.encode()
+        assert out[pos : pos + len(expected)] == expected, f"record {i + 1}"
+        pos += len(expected)
+    assert out[pos:] == b"\r\n"  # the copy ends with a line end, and holds nothing else
+
+    got = read_out(tmp_path / "out.csv")
+    assert list(got.columns) == [*header, *batch.SCORE_COLUMNS]
+    assert got[header].to_dict("records") == [rows[i] for i in accepted]
+    rejected_ids = {rows[i]["respondent"] for i in range(len(rows)) if not valid[i]}
+    assert not rejected_ids & set(got["respondent"])
+    assert sorted({int(r) for r in read_errors(s.errors)["row"]}) == [i + 1 for i in range(len(rows)) if not valid[i]]
+
+
+def test_stray_quotes_in_free_text_never_corrupt_the_scored_copy(tmp_path):
+    """A value with an unquoted inch sign (``5" tall``) and a quoted multi-line note after it."""
+    header = ["respondent", *IDS, "note", "size"]
+    answers = ",".join(row()[q] for q in IDS)
+    records = [f"r1,{answers},ok,5\" tall", f'r2,{answers},"one\ntwo",6" wide', f"r3,{answers},fine,7"]
+    src = write(tmp_path / "in.csv", (",".join(header) + "\n" + "".join(r + "\n" for r in records)).encode())
+    s = score(src, tmp_path / "out.csv")
+    assert (s.n_read, s.n_scored) == (3, 3)
+    got = python_rows((tmp_path / "out.csv").read_bytes(), strict=True)
+    want = python_rows(src.read_bytes(), strict=True)
+    assert [r[: len(header)] for r in got] == want, f"careful={s.careful}"
+    assert all(len(r) == len(header) + len(batch.SCORE_COLUMNS) for r in got[1:])
+
+
+# --------------------------------------------------------------------------- 4. fast and careful agree
+
+NOTE = st.lists(st.sampled_from(["ok", " ", ",", '"', "\n", "\r\n", "é", "line"]), max_size=5).map("".join)
+BREAK = st.sampled_from(
+    [("anger", "livid"), ("days_silent", "x"), ("blocked", ""), ("days_silent", "99999"), ("blocked", " No "),
+     ("days_since_breakup", "007"), ("attempts_ignored", "-1"), ("told_no_contact", "é")]
+)
+
+
+@st.composite
+def answer_files(draw: st.DrawFn) -> tuple[bytes, int]:
+    """Answer files as spreadsheets write them: valid and broken answer sets, notes over lines."""
+    header = ["respondent", *IDS, "note"]
+    quoting = draw(st.sampled_from(list(QUOTING.values())))
+    term = draw(st.sampled_from(["\n", "\r\n"]))
+    lines = [csv_record(header, quoting, term)]
+    for i in range(draw(st.integers(1, 25))):
+        answers = draw(valid_answer_sets())
+        values = {k: "" if v is None else str(v) for k, v in answers.items()}
+        if draw(st.integers(0, 3)) == 0:
+            column, value = draw(BREAK)
+            values[column] = value
+        record = [f"id{i}", *(values.get(q, "") for q in IDS), draw(NOTE)]
+        lines.append(term * draw(st.integers(0, 1)) + csv_record(record, quoting, term))
+    text = term.join(lines) + (term if draw(st.booleans()) else "")
+    return text.encode(), draw(st.sampled_from([64, 300, 2048, 1 << 20]))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answer_files())
+def test_fast_and_careful_paths_give_the_same_records(tmp_path_factory, drawn):
+    data, block_bytes = drawn
+    folder = tmp_path_factory.mktemp("same")
+    src = write(folder / "in.csv", data)
+    fast = score(src, folder / "fast.csv", block_size=block_bytes)
+    with mock.patch.object(batch, "_fast_chunks", _refuse_fast_path):
+        slow = score(src, folder / "slow.csv", chunk_rows=7)
+    assert (fast.careful, slow.careful) == (False, True)
+    assert (fast.n_read, fast.n_scored, fast.n_rejected) == (slow.n_read, slow.n_scored, slow.n_rejected)
+    assert fast.n_read == fast.n_scored + fast.n_rejected == len(python_rows(data)) - 1
+    assert python_rows((folder / "fast.csv").read_bytes(), strict=True) == python_rows(
+        (folder / "slow.csv").read_bytes(), strict=True
+    )
+    assert (folder / "fast.errors.csv").read_bytes() == (folder / "slow.errors.csv").read_bytes()
