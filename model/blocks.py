@@ -123,20 +123,15 @@ def parse_block(
     ``lines`` each record's bytes (``Block.lines``, sharing the block's memory).
 
     Usually every line is a record: Arrow finds as many records as there are
-    non-empty lines, the last one leaves no quote open, and every quote sits
-    where CSV puts quotes. Otherwise (a quoted value spanning lines, a quote
-    inside an unquoted value) Python's csv module, the careful reader, says
-    where each record ends; if it and Arrow read different records, ``NotPlain``.
+    non-empty lines (it can only find fewer, when a quoted value spans lines)
+    and the last one leaves no quote open. Otherwise Python's csv module, the
+    careful reader, says where each record ends (a quote inside an unquoted
+    value does not fool it); if it and Arrow read other records, ``NotPlain``.
     """
     table = _parse(data, names, columns, delimiter)
     newlines = _newlines(data)
     ends = _line_ends(data, newlines)
-    simple = (
-        table.num_rows == len(ends)
-        and _closes(data, newlines, ends, delimiter)
-        and _quotes_in_place(data, delimiter)
-    )
-    if not simple:
+    if table.num_rows != len(ends) or not _closes(data, newlines, ends, delimiter):
         ends = _csv_record_ends(data, newlines, delimiter, table, names)
     records = None
     if lines:
@@ -150,21 +145,6 @@ def parse_block(
         offsets[1:] = ends
         records = pa.StringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
     return Block(table, records)
-
-
-def _quotes_in_place(data: bytes, delimiter: str) -> bool:
-    """Whether every quote opens a value (after a delimiter or line start), closes one (before a
-    delimiter or line end) or is doubled: anything else is read differently by CSV readers."""
-    if b'"' not in data:
-        return True
-    arr = np.frombuffer(data, dtype=np.uint8)
-    at = np.flatnonzero(arr == _QUOTE)
-    sep = ord(delimiter)
-    before = arr[np.maximum(at - 1, 0)]
-    after = arr[np.minimum(at + 1, len(arr) - 1)]
-    opens = (at == 0) | (before == sep) | (before == _NL) | (before == _QUOTE)
-    closes = (at == len(arr) - 1) | (after == sep) | (after == _NL) | (after == _CR) | (after == _QUOTE)
-    return bool(np.all(opens | closes))
 
 
 def _csv_record_ends(
