@@ -90,6 +90,7 @@ class Rules:
     waits: dict[str, Rule]
     thresholds: dict[str, Rule]
     base_rate: Rule
+    stayed_together: Rule
     band_labels: tuple[str, ...]
     band_edges: np.ndarray  # upper ends, one fewer than labels
     band_meanings: tuple[str, ...]
@@ -107,6 +108,7 @@ class Rules:
         rows = [(f"waits.{k}", r.value, r.source) for k, r in self.waits.items()]
         rows += [(f"thresholds.{k}", r.value, r.source) for k, r in self.thresholds.items()]
         rows.append(("base_rate", self.base_rate.value, self.base_rate.source))
+        rows.append(("stayed_together", self.stayed_together.value, self.stayed_together.source))
         ends = [f"below {e:g}" for e in self.band_edges] + [f"from {self.band_edges[-1]:g}"]
         rows += [
             (f"bands.{label}", end, src)
@@ -154,6 +156,11 @@ def _parse_rules(raw: Mapping[str, Any]) -> Rules:
     if set(thresholds) != set(_THRESHOLD_NAMES):
         raise ValueError(f"advice rules: thresholds must be exactly {sorted(_THRESHOLD_NAMES)}")
     base = _rule("base_rate", raw["base_rate"], "")
+    stayed = _rule("stayed_together", raw["stayed_together"], "")
+    if not stayed.value < base.value <= 1:
+        raise ValueError(
+            "advice rules: stayed_together must be below base_rate (staying together is the rarer outcome)"
+        )
     raw_bands = raw.get("bands", [])
     if len(raw_bands) < 2 or "below" in raw_bands[-1] or any("below" not in b for b in raw_bands[:-1]):
         raise ValueError("advice rules: bands need an upper end ('below') on every band but the last")
@@ -167,6 +174,7 @@ def _parse_rules(raw: Mapping[str, Any]) -> Rules:
         waits=waits,
         thresholds=thresholds,
         base_rate=base,
+        stayed_together=stayed,
         band_labels=tuple(b["label"] for b in raw_bands),
         band_edges=edges,
         band_meanings=tuple(b["meaning"] for b in raw_bands),

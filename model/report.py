@@ -30,7 +30,6 @@ from model.validation import (
 
 __all__ = [
     "SCHEMA_VERSION",
-    "STAYED_TOGETHER",
     "WHAT_IF_DAYS",
     "AnswersError",
     "answer_label",
@@ -45,14 +44,6 @@ __all__ = [
 #: Bump the minor part for added fields, the major part for changed or removed ones.
 SCHEMA_VERSION = "1.0"
 WHAT_IF_DAYS = 90
-#: The report's second reference figure (the first, 0.29, is the advice rules' base_rate).
-STAYED_TOGETHER = {
-    "value": 0.15,
-    "source": (
-        "base-rates.md: exbackpermanently.com reader survey, n = 3,512, about 15% reconnected and "
-        "stayed together (self-selected, not peer-reviewed)"
-    ),
-}
 BASE_RATE_CAVEAT = (
     "A self-selected online survey of people who wanted an ex back, asked 9 to 36 months after the "
     "breakup; not a peer-reviewed study, and not the same question as the model's."
@@ -371,8 +362,8 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
         "base_rate": {
             "ever_reconnected": rules.base_rate.value,
             "ever_reconnected_source": rules.base_rate.source,
-            "stayed_together": STAYED_TOGETHER["value"],
-            "stayed_together_source": STAYED_TOGETHER["source"],
+            "stayed_together": rules.stayed_together.value,
+            "stayed_together_source": rules.stayed_together.source,
             "caveat": BASE_RATE_CAVEAT,
         },
         "how_to_read": _how_to_read(info, range_words, with_factors=not safety),

@@ -174,6 +174,7 @@ def test_table_lists_every_number_with_its_source():
     assert all(src for _, _, src in rows)
     assert [r[0] for r in rows if r[0].startswith("bands.")] == [f"bands.{b}" for b in RULES.band_labels]
     assert dict((r[0], r[1]) for r in rows)["bands.well above typical"] == "from 0.55"
+    assert dict((r[0], r[1]) for r in rows)["stayed_together"] == 0.15  # the report's figure lives here too
 
 
 @pytest.mark.parametrize(
@@ -189,6 +190,13 @@ def test_a_bad_rules_file_is_refused_naming_the_entry(path, change, message):
     raw = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
     raw[path[0]][path[1]].update(change)
     with pytest.raises(ValueError, match=re.escape(message)):
+        _parse_rules(raw)
+
+
+def test_stayed_together_must_be_rarer_than_getting_back_together():
+    raw = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
+    raw["stayed_together"]["value"] = 0.4
+    with pytest.raises(ValueError, match="stayed_together must be below base_rate"):
         _parse_rules(raw)
 
 
