@@ -557,7 +557,7 @@ def _reference(answer_key: tuple[tuple[str, float], ...]) -> dict[str, np.ndarra
     return _draw_answers(rng, _REFERENCE_ROWS, dict(answer_key))
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=512)  # one sensitivity pass solves about 65 (each low/high end that moves it)
 def _intercept_for(key: tuple[tuple[str, float], ...]) -> float:
     p = dict(key)
     ref = _reference(_answer_key(p))
