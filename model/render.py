@@ -172,6 +172,8 @@ def chart_description(report: Mapping[str, Any]) -> str:
         when = long_date(pts[mark]["date"])
         desc += f" A vertical line marks the earliest day for a next message, day {mark} ({when})"
         desc += ", if they have unblocked you by then." if blocked else "."
+    elif report.get("earliest_contact") and report["answers"].get("told_no_contact") == "yes":
+        desc += " They asked you to stop contacting them, so no day for a message is marked."
     else:
         desc += " The plan gives no date for contact, so none is marked."
     return desc

@@ -56,6 +56,10 @@ WHAT_IF_ASSUMPTION = (
 )
 WHAT_IF_NOTE = "This is not a countdown: waiting gives no right to an answer."
 WHAT_IF_NO_DATE = " The plan gives no date for contact, and a higher number later is not a reason to make one."
+WHAT_IF_TOLD = (
+    " They asked you to stop contacting them, so the chart marks no day for a message: whether there is "
+    "one is theirs to decide."
+)
 SAFETY_ODDS_NOTE = (
     "This number leaves out your answer about violence, threats or control: the model never uses it, "
     "so it says nothing about your safety or about whether getting back together would be good for "
@@ -194,8 +198,14 @@ def _clean_frame(clean: Mapping[str, Any], day: dt.date) -> pd.DataFrame:
     return result.clean
 
 
-def _what_if(model: Any, frame: pd.DataFrame, day: dt.date, earliest: dt.date | None) -> dict[str, Any]:
-    """Odds for 0..WHAT_IF_DAYS more days of no contact: one predict call on 91 rows."""
+def _what_if(
+    model: Any, frame: pd.DataFrame, day: dt.date, earliest: dt.date | None, told: bool = False
+) -> dict[str, Any]:
+    """Odds for 0..WHAT_IF_DAYS more days of no contact: one predict call on 91 rows.
+
+    After a request to stop, no day is marked: a line on a chart reads as a countdown to a message
+    they did not ask for.
+    """
     d = np.arange(WHAT_IF_DAYS + 1, dtype=np.int64)
     rows = frame.iloc[np.zeros(d.size, dtype=np.intp)].reset_index(drop=True)
     silent0 = int(frame["days_silent"].iloc[0])
@@ -212,14 +222,14 @@ def _what_if(model: Any, frame: pd.DataFrame, day: dt.date, earliest: dt.date | 
     p, lo, hi = (odds[c].to_numpy(dtype=np.float64) for c in ("reversal_odds", "odds_low", "odds_high"))
     dates = np.datetime64(day, "D") + d
     mark = None
-    if earliest is not None:
+    if earliest is not None and not told:
         offset = (earliest - day).days
         mark = offset if 0 <= offset <= WHAT_IF_DAYS else None
     zero_from = int(max(0, 7 - silent0)) if week0 > 0 else None
     return {
         "days": WHAT_IF_DAYS,
         "assumption": WHAT_IF_ASSUMPTION,
-        "note": WHAT_IF_NOTE + ("" if earliest is not None else WHAT_IF_NO_DATE),
+        "note": WHAT_IF_NOTE + (WHAT_IF_NO_DATE if earliest is None else WHAT_IF_TOLD if told else ""),
         "attempts_last_week_zero_from_day": zero_from,
         "earliest_contact_day": mark,
         "points": [
@@ -358,7 +368,9 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
             "contributions": {k: round(v, 4) for k, v in contributions.items()},
         },
         "plan": plan_dict,
-        "what_if": None if safety else _what_if(model, frame, day, plan.earliest_contact),
+        "what_if": None
+        if safety
+        else _what_if(model, frame, day, plan.earliest_contact, told=clean["told_no_contact"] == "yes"),
         "base_rate": {
             "ever_reconnected": rules.base_rate.value,
             "ever_reconnected_source": rules.base_rate.source,

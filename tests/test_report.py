@@ -274,16 +274,25 @@ def test_what_if_advances_the_block(reports, model):
 
 
 def test_earliest_contact_is_marked_on_the_chart(reports):
+    cold = reports["cold"]
+    due = AS_OF - dt.timedelta(days=2) + dt.timedelta(days=WAIT("pressing"))
+    assert cold["earliest_contact"] == due.isoformat()
+    assert cold["what_if"]["earliest_contact_day"] == (due - AS_OF).days == 12
+    assert f"earliest next message: {due.day} Dec" in what_if_svg(cold)
+    assert reports["good"]["earliest_contact"] == AS_OF.isoformat()  # 32 days of no contact: today
+
+
+def test_after_a_request_to_stop_the_chart_marks_no_day(reports):
     report = reports["told_to_stop"]
-    # told to stop: 42 days from the last contact (2026-11-12), counted from the fixed as-of
+    # the plan still says when the guide would ever consider a message: 42 days from the last contact
     due = dt.date(2026, 11, 12) + dt.timedelta(days=WAIT("told_to_stop"))
     assert report["earliest_contact"] == due.isoformat() == "2026-12-24"
-    assert report["what_if"]["earliest_contact_day"] == (due - AS_OF).days == 28
+    # but the chart is no countdown to it
+    assert report["what_if"]["earliest_contact_day"] is None
+    assert "theirs to decide" in report["what_if"]["note"]
     svg = what_if_svg(report)
-    assert "earliest next message: 24 Dec" in svg
-    cold = reports["cold"]
-    assert cold["earliest_contact"] == (AS_OF - dt.timedelta(days=2) + dt.timedelta(days=WAIT("pressing"))).isoformat()
-    assert reports["good"]["earliest_contact"] == AS_OF.isoformat()  # 32 days of no contact: today
+    assert "earliest next message" not in svg and "earliest message" not in svg
+    assert "asked you to stop contacting them, so no day for a message is marked" in svg
 
 
 def test_as_of_moves_every_date(model):
