@@ -513,3 +513,54 @@ def test_serve_defaults_to_loopback_and_explains_a_missing_extra(monkeypatch, ca
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the web extra were missing
     assert args.func(args) == 1
     assert "pip install 'exodds[web]'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("localhost:8000", 200),
+        ("127.0.0.1:8000", 200),
+        ("[::1]:8000", 200),
+        ("LOCALHOST", 200),
+        ("attacker.example:8000", 421),  # a rebinding domain pointed at 127.0.0.1
+        ("localhost.attacker.example", 421),
+        ("", 421),
+    ],
+)
+def test_a_quiz_on_loopback_answers_only_its_own_names(host, status):
+    from model.web.guard import LOOPBACK_NAMES
+
+    c = TestClient(create_app(as_of=AS_OF, allowed_hosts=LOOPBACK_NAMES))
+    r = c.get("/api/questions", headers={"host": host})
+    assert r.status_code == status
+    if status == 421:
+        assert "answers requests for" in r.text and "questions" not in r.text
+        posted = c.post("/api/score", json={"days_since_breakup": 3}, headers={"host": host})
+        assert posted.status_code == 421  # refused before the body is read or scored
+
+
+def test_serve_passes_the_names_it_answers_to(monkeypatch):
+    from model.cli import build_parser
+
+    seen = {}
+
+    class FakeUvicorn:
+        @staticmethod
+        def run(app, **kwargs):
+            seen["kwargs"] = kwargs
+
+    def fake_create_app(**kwargs):
+        seen["allowed"] = kwargs.get("allowed_hosts")
+        return object()
+
+    monkeypatch.setitem(sys.modules, "uvicorn", FakeUvicorn)
+    monkeypatch.setattr("model.web.create_app", fake_create_app)
+    for argv, allowed in (
+        (["serve"], {"localhost", "127.0.0.1", "::1"}),
+        (["serve", "--allow-host", "quiz.lan"], {"localhost", "127.0.0.1", "::1", "quiz.lan"}),
+        (["serve", "--host", "0.0.0.0"], None),
+        (["serve", "--host", "0.0.0.0", "--allow-host", "quiz.lan"], {"0.0.0.0", "quiz.lan"}),
+    ):
+        args = build_parser().parse_args(argv)
+        assert args.func(args) == 0
+        assert (None if seen["allowed"] is None else set(seen["allowed"])) == allowed

@@ -24,6 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         " Stop it with Ctrl+C.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
+    p.add_argument(
+        "--allow-host", action="append", default=[], metavar="NAME",
+        help="a name the quiz may be reached by (repeatable). On loopback it answers localhost, 127.0.0.1 "
+        "and ::1 only, so another site cannot reach it through a name of its own (DNS rebinding); on "
+        "another address it answers any name unless these are given",
+    )
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.set_defaults(func=run)
 
@@ -61,7 +67,14 @@ def run(args: argparse.Namespace) -> int:
     web_log.setLevel(logging.INFO)
     web_log.propagate = False
 
-    app = create_app()  # loads the model now: the first request is as fast as the rest
+    from model.web.guard import LOOPBACK_NAMES
+
+    allowed = None
+    if _is_loopback(args.host):
+        allowed = [*LOOPBACK_NAMES, args.host, *args.allow_host]
+    elif args.allow_host:
+        allowed = [args.host, *args.allow_host]
+    app = create_app(allowed_hosts=allowed)  # loads the model now: the first request is as fast as the rest
     shown = f"[{args.host}]" if ":" in args.host else args.host
     where = f"http://{shown}:{args.port}/" if args.port else f"http://{shown}:PORT/ (the port uvicorn reports below)"
     print(f"exodds quiz at {where}; API: /api/questions, /api/score, /openapi.json", file=sys.stderr)

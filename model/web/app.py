@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
@@ -22,7 +22,7 @@ from model.report import build_report
 from model.validation import AnswersError, Problem, parse_as_of
 from model.web import openapi
 from model.web.form import SCRIPT_HASH, form_answers, render_quiz
-from model.web.guard import MAX_BODY_BYTES, AccessLog, BodyLimit, SecurityHeaders, csp
+from model.web.guard import MAX_BODY_BYTES, AccessLog, BodyLimit, HostCheck, SecurityHeaders, csp
 
 __all__ = ["CSP", "create_app"]
 
@@ -75,10 +75,13 @@ def create_app(
     as_of: dt.date | str | None = None,
     max_body: int = MAX_BODY_BYTES,
     today: Callable[[], dt.date] = dt.date.today,
+    allowed_hosts: Iterable[str] | None = None,
 ) -> FastAPI:
     """The ASGI app. ``model``: an ``OddsModel`` (default: the shipped one, loaded now, once);
     ``as_of``: a fixed as-of date (tests); otherwise each request uses ``today()``, the server's
-    local date. ``max_body``: the request body limit in bytes.
+    local date. ``max_body``: the request body limit in bytes. ``allowed_hosts``: the only names
+    requests may be addressed to (``exodds serve`` on loopback passes ``LOOPBACK_NAMES``); None
+    answers any.
     """
     if model is None:
         from model.predict import load_model
@@ -170,4 +173,6 @@ def create_app(
     app.add_middleware(BodyLimit, limit=max_body)
     app.add_middleware(AccessLog)
     app.add_middleware(SecurityHeaders, policy=CSP)
+    if allowed_hosts is not None:
+        app.add_middleware(HostCheck, allowed=list(allowed_hosts))  # outermost: refused before anything runs
     return app

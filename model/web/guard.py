@@ -1,4 +1,5 @@
-"""ASGI middleware that keeps answers private: a body size cap, security headers, a path-only access log.
+"""ASGI middleware that keeps answers private: a body size cap, security headers, a path-only access log,
+and a Host check.
 
 Why plain ASGI (not a framework hook): the size cap must see the raw byte stream before any
 parser does, and the headers must reach every response, error pages included.
@@ -12,7 +13,10 @@ import traceback
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-__all__ = ["MAX_BODY_BYTES", "AccessLog", "BodyLimit", "SecurityHeaders", "csp"]
+__all__ = ["LOOPBACK_NAMES", "MAX_BODY_BYTES", "AccessLog", "BodyLimit", "HostCheck", "SecurityHeaders", "csp"]
+
+#: The names a browser uses for this computer: what a quiz served on loopback answers to.
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -107,6 +111,38 @@ class BodyLimit:
             return await receive()  # after the body: wait for the disconnect
 
         await self.app(scope, replay, send)
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header, without its port: 'localhost:8000' -> 'localhost', '[::1]:80' -> '::1'."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class HostCheck:
+    """Answer only requests addressed to one of ``allowed`` names (421 otherwise).
+
+    A web page on another site can point its own domain name at 127.0.0.1 (DNS rebinding) and
+    have the visitor's browser talk to a quiz served on loopback; such requests still carry that
+    other name in their Host header, so they are refused before they reach the app.
+    """
+
+    def __init__(self, app: ASGIApp, allowed: Iterable[str]):
+        self.app = app
+        self.allowed = {host_name(a) for a in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+        if host_name(host) not in self.allowed:
+            shown = ", ".join(sorted(self.allowed))
+            await _plain(send, 421, f"this quiz answers requests for {shown} only, not {host!r}\n")
+            return
+        await self.app(scope, receive, send)
 
 
 class SecurityHeaders:
