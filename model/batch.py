@@ -960,12 +960,7 @@ def score_file(
     with atomic_path(out_path) as tmp_out, atomic_path(err_path) as tmp_err:
         careful = False  # the fast path first; the careful one when it cannot cope
         while True:
-            if info.kind == "parquet":
-                chunks: Iterator[Chunk] = _parquet_chunks(info, chunk_rows)
-            elif careful:
-                chunks = _careful_chunks(info, chunk_rows)
-            else:
-                chunks = _fast_chunks(info, block_size or blocks.BLOCK_BYTES)
+            chunks = _chunks(info, careful, chunk_rows, block_size)
             passthrough = info.kind == "csv" and not careful and kind == "csv" and delimiter == info.delimiter
             try:
                 summary = _run(
@@ -1013,12 +1008,7 @@ def check_file(
     careful = False
     shown = 0  # records whose problems were passed on before the fast reader gave up
     while True:
-        if info.kind == "parquet":
-            chunks: Iterator[Chunk] = _parquet_chunks(info, chunk_rows)
-        elif careful:
-            chunks = _careful_chunks(info, chunk_rows)
-        else:
-            chunks = _fast_chunks(info, blocks.BLOCK_BYTES)
+        chunks = _chunks(info, careful, chunk_rows)
         n_read = n_valid = n_rejected = 0
         recoded: list[int] = []
         try:
@@ -1052,6 +1042,15 @@ def check_file(
         warnings.append(f"{len(recoded)} record(s) were not valid UTF-8 and were read as Windows-1252/Latin-1")
     other = [h for h in info.header if h not in used]
     return Checked(n_read, n_valid, n_rejected, other, warnings)
+
+
+def _chunks(info: InputInfo, careful: bool, chunk_rows: int, block_size: int | None = None) -> Iterator[Chunk]:
+    """The input's records: Parquet batches, or CSV blocks (the careful reader once they failed)."""
+    if info.kind == "parquet":
+        return _parquet_chunks(info, chunk_rows)
+    if careful:
+        return _careful_chunks(info, chunk_rows)
+    return _fast_chunks(info, block_size or blocks.BLOCK_BYTES)
 
 
 def _check_paths(input_path: Path, out_path: Path, err_path: Path) -> None:
