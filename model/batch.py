@@ -89,7 +89,6 @@ SCORE_COLUMNS = [
     "model_version",
 ]
 ERROR_COLUMNS = list(PROBLEM_COLUMNS)  # row, column, value, reason
-SCORE_THREADS = 1  # validation and scoring hold the GIL often: more threads mostly wait for it
 RECORD = "(record)"  # the errors-file column for problems with a whole record
 
 SCORE_SCHEMA = pa.schema(
@@ -1096,10 +1095,10 @@ def _run(
     threads: int = 1,
     passthrough: bool = False,
 ) -> Summary:
-    """Read, score and write chunk by chunk; reading, scoring and writing overlap in threads.
+    """Read, score and write chunk by chunk; reading, parsing, scoring and writing overlap in threads.
 
-    One chunk is read ahead, up to ``threads`` are parsed and scored at once
-    (Arrow and NumPy release the GIL for much of the work) and one is written,
+    One chunk is read ahead, up to ``threads`` are parsed and coded at once
+    (Arrow releases the GIL), one is validated and scored, and one is written,
     in input order: a fixed number of chunks in memory, whatever the file size.
     With ``passthrough`` (CSV blocks in, CSV out, same delimiter) each accepted
     record is copied as its own bytes and only the answers scoring reads are parsed.
@@ -1147,8 +1146,8 @@ def _run(
     # run in one thread, where two would mostly wait for each other.
     io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="exodds-io")
     prep_pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="exodds-parse")
-    score_pool = ThreadPoolExecutor(max_workers=SCORE_THREADS, thread_name_prefix="exodds-score")
-    depth = width + SCORE_THREADS
+    score_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exodds-score")
+    depth = width + 1
     i = 0
     try:
         for chunk in itertools.chain(_read_ahead(chunks, io_pool), [None]):
@@ -1163,7 +1162,7 @@ def _run(
                 if isinstance(sink, _LinesSink):
                     assert lines is not None
                     accepted_lines = lines if keep.all() else lines.filter(pa.array(keep, type=pa.bool_()))
-                    lead = bool(keep[0]) if len(keep) else False  # the first record's line end is not in its bytes
+                    lead = bool(keep[0]) if len(keep) else False  # its line end is not in its bytes
                     pending = io_pool.submit(sink.write_lines, accepted_lines, result.scored, done.line_end, lead)
                 else:
                     accepted = batch if keep.all() else batch.filter(pa.array(keep, type=pa.bool_()))
