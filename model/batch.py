@@ -6,15 +6,18 @@ so it runs unchanged inside a distributed engine's partitions. ``score_file``
 streams a CSV or Parquet file through it chunk by chunk (flat memory), keeps
 every input column as read, writes rejected rows to an errors file, and
 renames its outputs into place only when the whole input is done.
+``check_file`` reads a file the same way and only validates (``exodds validate``).
 
-Reading CSV: pyarrow's streaming reader with every column as text is the fast
-path. A file it cannot read as a clean table (ragged records, bytes that are
-not UTF-8, broken quoting) is read again from the start by a careful path
-built on the ``csv`` module, which accounts for every record: a record with
-the wrong number of fields is rejected (column ``(record)``), and a record
-that is not valid UTF-8 is decoded as Windows-1252/Latin-1 (the usual
-spreadsheet encoding) with a warning naming the records, so no row is lost.
-Empty lines are not records (as in pandas and pyarrow).
+Reading CSV: the fast path cuts the file into blocks of whole records and
+parses them with Arrow (``model.blocks``); a CSV copy then repeats each
+accepted record's own bytes. A file it cannot read exactly (ragged records,
+bytes that are not UTF-8, a quote left open) is read again from the start by
+a careful path built on the ``csv`` module, which accounts for every record:
+a record with the wrong number of fields is rejected (column ``(record)``),
+and a record that is not valid UTF-8 is decoded as Windows-1252/Latin-1 (the
+usual spreadsheet encoding) with a warning naming the records, so no row is
+lost. Both read text after a closing quote as Arrow and pandas do. Empty
+lines are not records (as in pandas and pyarrow).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from model import blocks
-from model.blocks import NotPlain, Splitter, parse_block
+from model.blocks import END_OF_INPUT, NotPlain, Splitter, csv_reader, parse_block, quote_left_open
 from model.io import InputError, atomic_path
 from model.mapping import (
     ColumnMapping,
@@ -55,7 +58,6 @@ from model.mapping import (
     apply_mapping,
     resolve_columns,
 )
-from model.predict import top_factors
 from model.quiz import QUIZ, Question
 from model.validation import PROBLEM_COLUMNS, parse_as_of, validate_frame
 from model.validation import as_of_days as validation_as_of_days
@@ -303,6 +305,8 @@ def _score_clean(clean: pd.DataFrame, as_of: np.ndarray, model: OddsModel, advic
         odds = fast(clean)
         up, down = odds["top_factor_up"].array, odds["top_factor_down"].array
     else:
+        from model.predict import top_factors  # (not at import: `exodds validate` never loads the model)
+
         both = getattr(model, "score_clean", None)  # one pass for odds and explanations
         if both is not None:
             odds, contrib = both(clean, explain=True)
@@ -503,8 +507,8 @@ class _UseCarefulPath(Exception):
 
 
 def _fast_chunks(info: InputInfo, block_bytes: int) -> Iterator[Chunk]:
-    """Blocks of whole records as bytes, cut without parsing (``model.blocks``); the scoring
-    threads parse them side by side."""
+    """Blocks of whole records as bytes, cut without parsing (``model.blocks``); ``_run``'s
+    parsing thread parses them."""
     raw = pa.OSFile(str(info.path), "rb")
     try:
         stream = pa.CompressedInputStream(raw, "gzip") if info.compressed else raw
@@ -537,7 +541,7 @@ def _careful_records(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     with _open_binary(info.path, info.compressed) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        reader = csv.reader(text, delimiter=info.delimiter, strict=True)
+        reader = csv_reader(text, info.delimiter)  # as lenient as the fast reader, and no more
         header_seen = False
         number = 0
         rows: list[list[str]] = []
@@ -558,12 +562,19 @@ def _careful_records(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
                     (number, RECORD, "", f"unreadable record (line {start_line}): {_csv_reason(exc)}")
                 )
                 continue
+            if record == [END_OF_INPUT]:
+                break
             if not record:
                 continue  # an empty line is not a record
             if not header_seen:
+                if quote_left_open(record):
+                    raise InputError(f"{info.path}: cannot read the header: a quoted name is never closed")
                 header_seen = True
                 continue
             number += 1
+            if quote_left_open(record):
+                rejected.append((number, RECORD, "", f"unreadable record (line {start_line}): {_OPEN_QUOTE}"))
+                break
             if any(_SURROGATES.search(v) for v in record):
                 record = [_fix_text(v) for v in record]
                 recoded.append(number)
@@ -587,10 +598,13 @@ def _careful_records(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
             yield _careful_chunk(info, rows, numbers, rejected, recoded, raw)
 
 
+_OPEN_QUOTE = "a quoted value is never closed; the rest of the file was read as that one value"
+
+
 def _csv_reason(exc: csv.Error) -> str:
     text = str(exc)
     if "unexpected end of data" in text:
-        return "a quoted value is never closed; the rest of the file was read as that one value"
+        return _OPEN_QUOTE
     return text
 
 
@@ -1056,6 +1070,9 @@ def _check_paths(input_path: Path, out_path: Path, err_path: Path) -> None:
     def same(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
+    for target in (out_path, err_path):
+        if target.is_dir():
+            raise InputError(f"{target}: is a directory; name a file to write")
     if same(out_path, input_path):
         raise InputError(f"{out_path}: the output would overwrite the input; choose another --out")
     if same(err_path, input_path) or same(err_path, out_path):
@@ -1292,9 +1309,14 @@ def _choice_texts(qid: str) -> pa.Array:
     return pa.array(list(QUIZ[qid].values), pa.string())
 
 
-@functools.lru_cache(maxsize=4096)
 def _text_dtype(texts: tuple[str, ...]) -> pd.CategoricalDtype:
-    """Categories for a chunk's distinct texts: chunks mostly repeat them, and building them is not free."""
+    """Categories for a chunk's distinct texts: chunks mostly repeat a few (choices, versions), and
+    building them is not free; many texts (numbers written as decimals) are built anew, never kept."""
+    return _small_text_dtype(texts) if len(texts) <= 64 else pd.CategoricalDtype(list(texts))
+
+
+@functools.lru_cache(maxsize=1024)
+def _small_text_dtype(texts: tuple[str, ...]) -> pd.CategoricalDtype:
     return pd.CategoricalDtype(list(texts))
 
 

@@ -1,38 +1,57 @@
-"""Read a CSV file as blocks of whole records, each parsed by Arrow in parallel, with each
-record's own bytes kept so a scored copy can pass the input through unchanged.
+"""Read a CSV file as blocks of whole records, parsed by Arrow, with each record's own bytes
+kept so a scored copy can pass the input through unchanged.
 
-Why not pyarrow's streaming reader: it parses on one thread, and it has to
-convert every column to text so the output can repeat it. Here the file is
+Why not pyarrow's streaming reader: it converts every column to text so the
+output can repeat it, and it reads in the thread that asks. Here the file is
 cut into blocks at record boundaries (a line end with an even number of
-quote characters before it, so a quoted value that spans lines is never cut),
-each block is parsed with Arrow's multi-threaded ``read_csv`` converting only
-the columns scoring reads (as text: validation decides what a number is),
-and each record's bytes come along as one string. Writing them back then
-needs no CSV formatting at all.
+quote characters before it, so a quoted value that spans lines is never cut)
+by one thread, each block is parsed by Arrow's ``read_csv`` in another,
+converting only the columns scoring reads (as text: validation decides what
+a number is), and each record's bytes come along as one string. Writing them
+back then needs no CSV formatting at all.
 
 Whatever this reader cannot read exactly (bytes that are not UTF-8, ragged
 records, a lone carriage return as line end, a quote left open at the end of
-the file) raises ``NotPlain``, and the caller reads the file with its careful
-path instead.
+the file, a block where Arrow and Python's csv module disagree) raises
+``NotPlain``, and the caller reads the file with its careful path instead.
+Both readers keep text after a closing quote, as Arrow and pandas do.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-__all__ = ["Block", "NotPlain", "Splitter", "parse_block"]
+__all__ = ["END_OF_INPUT", "Block", "NotPlain", "Splitter", "csv_reader", "parse_block", "quote_left_open"]
 
 BLOCK_BYTES = 4 << 20  # bytes per block (~50k answer sets): fewer, larger calls vs. memory in flight
 MAX_RECORD_BYTES = 64 << 20  # a "record" longer than this is a quote left open: not plain CSV
 
 _NL, _CR, _QUOTE = 10, 13, 34
+
+
+#: A line read after the input: met inside a quoted value, it shows the quote was never closed.
+END_OF_INPUT = "\x00exodds: end of input\x00"
+
+
+def csv_reader(lines: Iterable[str], delimiter: str) -> Any:
+    """Python's csv reader as lenient as Arrow and pandas: text after a closing quote is kept
+    (``"call me" maybe`` reads ``call me maybe``), but read ``lines`` followed by the
+    ``END_OF_INPUT`` line: a record ending with it means a quote was left open (``quote_left_open``)."""
+    return csv.reader(itertools.chain(lines, [END_OF_INPUT + "\n"]), delimiter=delimiter, strict=False)
+
+
+def quote_left_open(record: list[str]) -> bool:
+    """Whether ``csv_reader`` read the end of the input inside this record's last quoted value."""
+    return bool(record) and record != [END_OF_INPUT] and END_OF_INPUT in record[-1]
 
 
 class NotPlain(Exception):
@@ -83,10 +102,9 @@ class Splitter:
             if len(data) > MAX_RECORD_BYTES:
                 raise NotPlain("the header never ends")
             data += self._read()
-        start = 0
         end = len(data) if cut is None else cut
-        line_end = b"\r\n" if data[start:end].endswith(b"\r\n") else b"\n"
-        if b"\r" in data[start : end - len(line_end)]:
+        line_end = b"\r\n" if data[:end].endswith(b"\r\n") else b"\n"
+        if b"\r" in data[: end - len(line_end)]:
             raise NotPlain("a carriage return that does not end a line")
         self._rest = data[end:]
         return line_end
@@ -152,11 +170,14 @@ def _csv_record_ends(
 ) -> np.ndarray:
     """Where each record's content ends, as Python's csv module reads ``data``; ``NotPlain`` when
     it reads other records than Arrow did (malformed quoting, a block cut inside a quoted value)."""
-    reader = csv.reader(io.StringIO(data.decode("utf-8", "surrogateescape"), newline=""),
-                        delimiter=delimiter, strict=True)
+    reader = csv_reader(io.StringIO(data.decode("utf-8", "surrogateescape"), newline=""), delimiter)
     last_lines, records = [], []
     try:
         for record in reader:
+            if record == [END_OF_INPUT]:
+                break
+            if quote_left_open(record):  # the block ends inside a quoted value: cut in the wrong place
+                raise NotPlain("a quoted value is never closed in this block")
             if record:  # an empty line is not a record
                 last_lines.append(reader.line_num)
                 records.append(record)
@@ -187,12 +208,8 @@ def _closes(data: bytes, newlines: np.ndarray, ends: np.ndarray, delimiter: str)
     record = data[start:stop]
     if b'"' not in record:
         return True
-    try:
-        found = list(csv.reader(io.StringIO(record.decode("utf-8", "surrogateescape"), newline=""),
-                                delimiter=delimiter, strict=True))
-    except csv.Error:
-        return False
-    return len(found) == 1
+    found = list(csv_reader(io.StringIO(record.decode("utf-8", "surrogateescape"), newline=""), delimiter))
+    return found[-1] == [END_OF_INPUT] and len(found) == 2
 
 
 def _newlines(data: bytes) -> np.ndarray:

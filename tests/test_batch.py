@@ -787,3 +787,38 @@ def test_end_to_end_form_export_with_the_real_model(tmp_path, capsys, real):
                          "--out", tmp_path / "f.csv", as_of=False)
     assert code == 3 and last_line(out) == "read 7, scored 4, rejected 3"
     assert os.path.exists(tmp_path / "f.errors.csv")
+
+
+@pytest.mark.parametrize("force_careful", [False, True])
+def test_text_after_a_closing_quote_is_read_the_same_by_both_readers(tmp_path, capsys, fakes, force_careful):
+    """`"call me" maybe` reads as `call me maybe` (as Arrow and pandas read it) whichever reader runs:
+    a Latin-1 byte elsewhere in the file, which sends `score` to the careful reader, changes nothing."""
+    header = ["respondent", *GOOD, "note"]
+    lines = [",".join(header), ",".join(["a", *GOOD.values(), '"call me" maybe']),
+             ",".join(["b", *GOOD.values(), "ok"])]
+    data = ("\n".join(lines) + "\n").encode()
+    if force_careful:
+        data = data.replace(b",ok\n", ",caf\xe9\n".encode("latin-1"))
+    src = write(tmp_path / "q.csv", data)
+    code, out, _ = score(capsys, src)
+    assert (code, last_line(out)) == (0, "read 2, scored 2, rejected 0")
+    assert read_out(tmp_path / "q.scored.csv")["note"].tolist() == ["call me maybe", "café" if force_careful else "ok"]
+    assert main(["validate", str(src), "--as-of", AS_OF.isoformat()]) == 0
+    assert capsys.readouterr().out.strip().endswith("2 row(s): 2 valid, 0 with problems")
+
+
+def test_an_output_that_is_a_directory_is_refused_before_anything_is_written(tmp_path, capsys, fakes):
+    src = write(tmp_path / "x.csv", csv_text([row("a")]))
+    (tmp_path / "outdir").mkdir()
+    code, _, err = score(capsys, src, "--out", tmp_path / "outdir")
+    assert code == 2 and "is a directory" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["outdir", "x.csv"]  # no errors file either
+
+
+def test_many_distinct_texts_per_chunk_are_not_kept_between_chunks():
+    """Categories for a chunk's texts are cached only when few: numbers written as decimals give
+    thousands per chunk, and keeping those would grow memory with the file."""
+    batch._small_text_dtype.cache_clear()
+    batch._text_dtype(tuple(f"{i}.0" for i in range(5000)))
+    batch._text_dtype(("no", "yes"))
+    assert batch._small_text_dtype.cache_info().currsize == 1

@@ -524,6 +524,7 @@ def test_serve_defaults_to_loopback_and_explains_a_missing_extra(monkeypatch, ca
         ("LOCALHOST", 200),
         ("attacker.example:8000", 421),  # a rebinding domain pointed at 127.0.0.1
         ("localhost.attacker.example", 421),
+        ("localhost:8000@attacker.example", 421),
         ("", 421),
     ],
 )
@@ -535,6 +536,7 @@ def test_a_quiz_on_loopback_answers_only_its_own_names(host, status):
     assert r.status_code == status
     if status == 421:
         assert "answers requests for" in r.text and "questions" not in r.text
+        assert "content-security-policy" in r.headers  # every response carries the headers
         posted = c.post("/api/score", json={"days_since_breakup": 3}, headers={"host": host})
         assert posted.status_code == 421  # refused before the body is read or scored
 
@@ -559,7 +561,8 @@ def test_serve_passes_the_names_it_answers_to(monkeypatch):
         (["serve"], {"localhost", "127.0.0.1", "::1"}),
         (["serve", "--allow-host", "quiz.lan"], {"localhost", "127.0.0.1", "::1", "quiz.lan"}),
         (["serve", "--host", "0.0.0.0"], None),
-        (["serve", "--host", "0.0.0.0", "--allow-host", "quiz.lan"], {"0.0.0.0", "quiz.lan"}),
+        (["serve", "--host", "0.0.0.0", "--allow-host", "quiz.lan"],
+         {"localhost", "127.0.0.1", "::1", "0.0.0.0", "quiz.lan"}),
     ):
         args = build_parser().parse_args(argv)
         assert args.func(args) == 0

@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--allow-host", action="append", default=[], metavar="NAME",
         help="a name the quiz may be reached by (repeatable). On loopback it answers localhost, 127.0.0.1 "
         "and ::1 only, so another site cannot reach it through a name of its own (DNS rebinding); on "
-        "another address it answers any name unless these are given",
+        "another address it answers any name unless names are given, then those, the address and "
+        "this computer's own names",
     )
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.set_defaults(func=run)
@@ -69,11 +70,9 @@ def run(args: argparse.Namespace) -> int:
 
     from model.web.guard import LOOPBACK_NAMES
 
-    allowed = None
-    if _is_loopback(args.host):
+    allowed = None  # on another address with no names given: any name (the user chose to expose it)
+    if _is_loopback(args.host) or args.allow_host:
         allowed = [*LOOPBACK_NAMES, args.host, *args.allow_host]
-    elif args.allow_host:
-        allowed = [args.host, *args.allow_host]
     app = create_app(allowed_hosts=allowed)  # loads the model now: the first request is as fast as the rest
     shown = f"[{args.host}]" if ":" in args.host else args.host
     where = f"http://{shown}:{args.port}/" if args.port else f"http://{shown}:PORT/ (the port uvicorn reports below)"

@@ -169,10 +169,11 @@ def create_app(
             return _invalid(exc.problems, exc.total)
         return Response(render_json(report), media_type="application/json")
 
-    # Outermost last: headers reach every response, the 413 included; the log sees final statuses.
+    # Outermost last: headers reach every response, the 413 and 421 included; the log sees final
+    # statuses; a request for another host is refused before its body is read.
     app.add_middleware(BodyLimit, limit=max_body)
+    if allowed_hosts is not None:
+        app.add_middleware(HostCheck, allowed=list(allowed_hosts))
     app.add_middleware(AccessLog)
     app.add_middleware(SecurityHeaders, policy=CSP)
-    if allowed_hosts is not None:
-        app.add_middleware(HostCheck, allowed=list(allowed_hosts))  # outermost: refused before anything runs
     return app

@@ -8,6 +8,7 @@ parser does, and the headers must reach every response, error pages included.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -114,10 +115,13 @@ class BodyLimit:
 
 
 def host_name(header: str) -> str:
-    """The name in a Host header, without its port: 'localhost:8000' -> 'localhost', '[::1]:80' -> '::1'."""
+    """The name in a Host header, without its port: 'localhost:8000' -> 'localhost', '[::1]:80' -> '::1';
+    '' for anything that is not a host name or address (a Host header never holds '@', '/' or spaces)."""
     header = header.strip().lower()
+    if not re.fullmatch(r"[a-z0-9.\-]+(:\d+)?|\[[0-9a-f:.]+\](:\d+)?|[0-9a-f:]+", header):
+        return ""
     if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else header
+        return header[1 : header.index("]")]
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
