@@ -56,8 +56,8 @@ def simple_answers(rows: int, seed: int) -> pd.DataFrame:
         elif q.id == "blocked":
             data[q.id] = blocked
         elif q.id == "days_blocked":
-            data[q.id] = pd.array(np.where(blocked == "no", 0, (rng.random(rows) * since)), dtype="Int64")
-            data[q.id][blocked == "no"] = pd.NA
+            days = (rng.random(rows) * since).astype(np.int64)
+            data[q.id] = pd.arrays.IntegerArray(days, np.asarray(blocked == "no"))
         elif q.is_numeric:
             data[q.id] = rng.integers(0, 12, rows)
         else:
