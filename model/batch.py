@@ -503,21 +503,26 @@ class Chunk:
 
 
 class _UseCarefulPath(Exception):
-    """The fast reader met something it cannot read exactly; start over with the careful one."""
+    """The fast reader met something it cannot read exactly; start over with the careful one
+    (or, when only a block's cut was wrong, with the fast reader checking its cuts)."""
+
+    def __init__(self, reason: str, wrong_cut: bool = False):
+        super().__init__(reason)
+        self.wrong_cut = wrong_cut
 
 
-def _fast_chunks(info: InputInfo, block_bytes: int) -> Iterator[Chunk]:
+def _fast_chunks(info: InputInfo, block_bytes: int, check_cuts: bool = False) -> Iterator[Chunk]:
     """Blocks of whole records as bytes, cut without parsing (``model.blocks``); ``_run``'s
     parsing thread parses them."""
     raw = pa.OSFile(str(info.path), "rb")
     try:
         stream = pa.CompressedInputStream(raw, "gzip") if info.compressed else raw
         try:
-            splitter = Splitter(stream, block_bytes)
+            splitter = Splitter(stream, block_bytes, info.delimiter, check_cuts)
             for data, _ in splitter:
                 yield Chunk(_NO_NUMBERS, _NO_BATCH, [], raw.tell(), raw=data, block=True, line_end=splitter.line_end)
         except NotPlain as exc:
-            raise _UseCarefulPath(str(exc)) from None
+            raise _UseCarefulPath(str(exc), exc.wrong_cut) from None
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{info.path}: cannot read the whole file (cut short?): {exc}") from None
     finally:
@@ -971,17 +976,18 @@ def score_file(
     delimiter = "\t" if out_path.name.lower().endswith((".tsv", ".tsv.gz")) else info.delimiter
 
     with atomic_path(out_path) as tmp_out, atomic_path(err_path) as tmp_err:
-        careful = False  # the fast path first; the careful one when it cannot cope
+        reader = "fast"  # then "checked" (when only a cut was wrong), then "careful"
         while True:
-            chunks = _chunks(info, careful, chunk_rows, block_size)
+            chunks = _chunks(info, reader, chunk_rows, block_size)
+            careful = reader == "careful"
             passthrough = info.kind == "csv" and not careful and kind == "csv" and delimiter == info.delimiter
             try:
                 summary = _run(
                     info, chunks, resolved, mapping, as_of, model, advice,
                     tmp_out, tmp_err, kind, compressed, delimiter, progress, on_chunk, threads, passthrough,
                 )
-            except _UseCarefulPath:
-                careful = True
+            except _UseCarefulPath as exc:
+                reader = _next_reader(reader, exc)
                 continue
             break
     summary.output, summary.errors, summary.careful = out_path, err_path, careful
@@ -1018,10 +1024,10 @@ def check_file(
     if as_of is not None:
         as_of = parse_as_of(as_of)
     used = resolved.used_headers
-    careful = False
-    shown = 0  # records whose problems were passed on before the fast reader gave up
+    reader = "fast"
+    shown = 0  # records whose problems were passed on before a reader gave up
     while True:
-        chunks = _chunks(info, careful, chunk_rows)
+        chunks = _chunks(info, reader, chunk_rows)
         n_read = n_valid = n_rejected = 0
         recoded: list[int] = []
         try:
@@ -1031,23 +1037,22 @@ def check_file(
                     try:
                         batch = parse_block(chunk.raw, info.header, used, info.delimiter, lines=False).table
                     except NotPlain as exc:
-                        raise _UseCarefulPath(str(exc)) from None
+                        raise _UseCarefulPath(str(exc), exc.wrong_cut) from None
                     numbers = np.arange(1, batch.num_rows + 1, dtype=np.int64)
                 problems, valid, _, _ = _judge(_frame(batch, used, numbers, resolved), resolved, as_of)
                 rows = _problem_rows(
                     problems, chunk.rejected, batch, numbers, n_read if chunk.block else 0, as_text=False
                 )
-                rows = [r for r in rows if r[0] > shown]  # the careful pass repeats what was read already
+                rows = [r for r in rows if r[0] > shown]  # a second pass repeats what was read already
                 if rows and on_problems is not None:
                     on_problems(rows)
                 n_read += batch.num_rows + len(chunk.rejected)
                 n_valid += int(valid.sum())
                 n_rejected += int((~valid).sum()) + len(chunk.rejected)
                 recoded.extend(chunk.recoded)
-                if not careful:
-                    shown = n_read
-        except _UseCarefulPath:
-            careful = True
+                shown = max(shown, n_read)
+        except _UseCarefulPath as exc:
+            reader = _next_reader(reader, exc)
             continue
         break
     warnings = list(info.warnings)
@@ -1057,13 +1062,23 @@ def check_file(
     return Checked(n_read, n_valid, n_rejected, other, warnings)
 
 
-def _chunks(info: InputInfo, careful: bool, chunk_rows: int, block_size: int | None = None) -> Iterator[Chunk]:
-    """The input's records: Parquet batches, or CSV blocks (the careful reader once they failed)."""
+def _chunks(info: InputInfo, reader: str, chunk_rows: int, block_size: int | None = None) -> Iterator[Chunk]:
+    """The input's records: Parquet batches, or CSV blocks ("fast"; "checked" also checks each cut),
+    or the careful reader's records ("careful")."""
     if info.kind == "parquet":
         return _parquet_chunks(info, chunk_rows)
-    if careful:
+    if reader == "careful":
         return _careful_chunks(info, chunk_rows)
-    return _fast_chunks(info, block_size or blocks.BLOCK_BYTES)
+    return _fast_chunks(info, block_size or blocks.BLOCK_BYTES, check_cuts=reader == "checked")
+
+
+def _next_reader(reader: str, failure: _UseCarefulPath) -> str:
+    """After ``reader`` failed: the fast reader checking its cuts if only a cut was wrong, else careful."""
+    if reader == "fast" and failure.wrong_cut:
+        return "checked"
+    if reader == "careful":
+        raise AssertionError("the careful reader never asks for another") from failure
+    return "careful"
 
 
 def _check_paths(input_path: Path, out_path: Path, err_path: Path) -> None:
@@ -1148,7 +1163,7 @@ def _run(
                     chunk.raw, info.header, parsed_columns, info.delimiter, lines=passthrough
                 )
             except NotPlain as exc:
-                raise _UseCarefulPath(str(exc)) from None
+                raise _UseCarefulPath(str(exc), exc.wrong_cut) from None
             batch, lines = block.table, block.lines
             numbers = np.arange(1, batch.num_rows + 1, dtype=np.int64)
             chunk.raw = None  # ``lines`` keeps what is needed of it

@@ -33,6 +33,7 @@ import pyarrow.csv as pacsv
 __all__ = ["END_OF_INPUT", "Block", "NotPlain", "Splitter", "csv_reader", "parse_block", "quote_left_open"]
 
 BLOCK_BYTES = 4 << 20  # bytes per block (~50k answer sets): fewer, larger calls vs. memory in flight
+FORCE_CUT_BYTES = 8 << 20  # past this, a quote count that never evens out is a stray quote, not one value
 MAX_RECORD_BYTES = 64 << 20  # a "record" longer than this is a quote left open: not plain CSV
 
 _NL, _CR, _QUOTE = 10, 13, 34
@@ -55,7 +56,15 @@ def quote_left_open(record: list[str]) -> bool:
 
 
 class NotPlain(Exception):
-    """The file holds something this reader cannot read exactly; read it carefully instead."""
+    """The file holds something this reader cannot read exactly; read it carefully instead.
+
+    ``wrong_cut``: a block was cut inside a quoted value, because a quote inside an unquoted
+    value threw the quote count off; a ``Splitter`` with ``check_cuts`` can read such a file.
+    """
+
+    def __init__(self, reason: str, wrong_cut: bool = False):
+        super().__init__(reason)
+        self.wrong_cut = wrong_cut
 
 
 @dataclass
@@ -72,12 +81,18 @@ class Splitter:
 
     A block ends after a newline with an even number of quote characters
     before it in the block, so a quoted value spanning lines is never cut.
-    Iterate for (block, bytes read so far); ``line_end`` is the header's.
+    Iterate for (block, bytes read so far); ``line_end`` is the header's. With
+    ``check_cuts``, a block whose quotes the count may misread is cut where the csv
+    module says its last whole record ends (slower, only where needed).
     """
 
-    def __init__(self, source: pa.NativeFile, block_bytes: int = BLOCK_BYTES):
+    def __init__(
+        self, source: pa.NativeFile, block_bytes: int = BLOCK_BYTES, delimiter: str = ",", check_cuts: bool = False
+    ):
         self._source = source
         self._block = block_bytes
+        self._delimiter = delimiter
+        self._check = check_cuts  # find each cut with the csv module where the quote count may misread
         self._rest = b""
         self._eof = False
         self._position = 0
@@ -106,6 +121,11 @@ class Splitter:
         line_end = b"\r\n" if data[:end].endswith(b"\r\n") else b"\n"
         if b"\r" in data[: end - len(line_end)]:
             raise NotPlain("a carriage return that does not end a line")
+        if b'"' in data[:end]:  # a quote inside a name would make the count above read past the header
+            text = data[:end].decode("utf-8", "surrogateescape")
+            found = [r for r in csv_reader(io.StringIO(text, newline=""), self._delimiter) if r]
+            if len(found) != 2 or found[-1] != [END_OF_INPUT]:
+                raise NotPlain("the header holds a quote the fast reader cannot place")
         self._rest = data[end:]
         return line_end
 
@@ -119,13 +139,21 @@ class Splitter:
                 if len(data) > MAX_RECORD_BYTES:
                     raise NotPlain("no record ends in the next 64 MB (a quote left open?)")
                 data += self._read()
-                cut = _last_boundary(data)
+                cut = _last_boundary(data, force=len(data) > max(2 * self._block, FORCE_CUT_BYTES))
             if cut is None:  # the end of the file: the rest is the last block
-                if data.count(b'"') % 2:
-                    raise NotPlain("a quoted value is never closed")
+                if _quotes(data, len(data)) % 2 and (not self._check or _csv_cut(data + b"\n", self._delimiter)
+                                                      != len(data) + 1):
+                    # an odd count: a quote left open, or (the checked reader asks the csv module) a
+                    # quote inside an unquoted value
+                    raise NotPlain("a quoted value is never closed", wrong_cut=not self._check)
                 if data.strip(b"\r\n"):
                     yield data, self._position
                 return
+            if self._check and not _parity_reads(data[:cut], self._delimiter):
+                cut = _csv_cut(data, self._delimiter)
+                if cut is None:
+                    data += self._read()
+                    continue
             yield data[:cut], self._position - (len(data) - cut)
             data = data[cut:]
 
@@ -142,15 +170,29 @@ def parse_block(
 
     Usually every line is a record: Arrow finds as many records as there are
     non-empty lines (it can only find fewer, when a quoted value spans lines)
-    and the last one leaves no quote open. Otherwise Python's csv module, the
-    careful reader, says where each record ends (a quote inside an unquoted
-    value does not fool it); if it and Arrow read other records, ``NotPlain``.
+    and the last one leaves no quote open. Otherwise records end where the
+    number of quotes before a newline is even, when every quote sits where
+    that count reads it right (``_parity_record_ends``); failing that, Python's
+    csv module, the careful reader, says where each record ends. If it and
+    Arrow read other records, ``NotPlain`` (with ``wrong_cut`` when the quote
+    count, which placed the cut, may have misread the block).
     """
+    try:
+        return _parse_block(data, names, columns, delimiter, lines)
+    except NotPlain as exc:
+        if not exc.wrong_cut and not _parity_reads(data, delimiter):
+            raise NotPlain(str(exc), wrong_cut=True) from None
+        raise
+
+
+def _parse_block(data: bytes, names: Sequence[str], columns: Sequence[str], delimiter: str, lines: bool) -> Block:
     table = _parse(data, names, columns, delimiter)
     newlines = _newlines(data)
     ends = _line_ends(data, newlines)
     if table.num_rows != len(ends) or not _closes(data, newlines, ends, delimiter):
-        ends = _csv_record_ends(data, newlines, delimiter, table, names)
+        ends = _parity_record_ends(data, newlines, delimiter)
+        if ends is None or len(ends) != table.num_rows:
+            ends = _csv_record_ends(data, newlines, delimiter, table, names)
     records = None
     if lines:
         if not data.isascii():
@@ -165,6 +207,52 @@ def parse_block(
     return Block(table, records)
 
 
+def _parity_record_ends(data: bytes, newlines: np.ndarray, delimiter: str) -> np.ndarray | None:
+    """Where each record's content ends when quoted values span lines, from quote parity alone
+    (newlines with an even number of quotes before them), or None when parity could misread.
+
+    Parity follows the csv reader exactly unless a quote sits inside an unquoted value (``5" tall``,
+    or text after a closing quote then a quote). Then some quote with an even number of quotes
+    before it (one that should open a value) does not follow a delimiter or a line end: that is
+    what is checked, so a None here sends the block to the csv module.
+    """
+    if not _parity_reads(data, delimiter):
+        return None
+    quotes = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _QUOTE)
+    outside = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+    return _line_ends(data, outside)
+
+
+def _parity_reads(data: bytes, delimiter: str) -> bool:
+    """Whether the quote count reads ``data`` (which starts at a record) as the csv module does:
+    an even number of quotes, and every quote with an even number before it opening a value
+    (right after a delimiter or a line end)."""
+    if b'"' not in data:
+        return True
+    arr = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(arr == _QUOTE)
+    if len(quotes) % 2:
+        return False  # it would end inside a quoted value
+    opening = quotes[0::2]
+    before = arr[np.maximum(opening - 1, 0)]
+    return bool(np.all((opening == 0) | (before == ord(delimiter)) | (before == _NL)))
+
+
+def _csv_cut(data: bytes, delimiter: str) -> int | None:
+    """Offset just past the line end of the last record in ``data`` that the csv module reads whole
+    and that ends with a line end (None when there is none yet)."""
+    ends_by_line = len(_newlines(data))  # lines that end with a line end
+    reader = csv_reader(io.StringIO(data.decode("utf-8", "surrogateescape"), newline=""), delimiter)
+    whole = 0  # lines read by the last whole record that ends with its line end
+    for record in reader:
+        if record == [END_OF_INPUT] or quote_left_open(record) or reader.line_num > ends_by_line:
+            break
+        whole = reader.line_num
+    if whole == 0:
+        return None
+    return int(_newlines(data)[whole - 1]) + 1
+
+
 def _csv_record_ends(
     data: bytes, newlines: np.ndarray, delimiter: str, table: pa.Table, names: Sequence[str]
 ) -> np.ndarray:
@@ -177,7 +265,7 @@ def _csv_record_ends(
             if record == [END_OF_INPUT]:
                 break
             if quote_left_open(record):  # the block ends inside a quoted value: cut in the wrong place
-                raise NotPlain("a quoted value is never closed in this block")
+                raise NotPlain("a quoted value is never closed in this block", wrong_cut=True)
             if record:  # an empty line is not a record
                 last_lines.append(reader.line_num)
                 records.append(record)
@@ -226,20 +314,25 @@ def _first_boundary(data: bytes, start: int) -> int | None:
     return None
 
 
-def _last_boundary(data: bytes) -> int | None:
+def _last_boundary(data: bytes, force: bool = False) -> int | None:
     """Offset just past the last newline of ``data`` (which starts at a record) with an even number
-    of quotes before it, or None."""
+    of quotes before it; None when there is none (a quoted value still open: read more).
+
+    With ``force``, no such newline is taken to mean that a quote inside an unquoted value
+    (``5'10" tall``) threw the count off, and the cut is the last newline: ``parse_block`` checks
+    that it ends a record (where it does not, the caller reads the file carefully).
+    """
     nl = data.rfind(b"\n")
     if nl < 0 or b'"' not in data:
         return None if nl < 0 else nl + 1
-    odd = _quotes(data, nl) % 2
-    while odd:
-        prev = data.rfind(b"\n", 0, nl)
-        if prev < 0:
-            return None
-        odd ^= data.count(b'"', prev, nl) % 2
-        nl = prev
-    return nl + 1
+    if _quotes(data, nl) % 2 == 0:
+        return nl + 1
+    arr = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == _NL)
+    even = newlines[np.searchsorted(np.flatnonzero(arr == _QUOTE), newlines) % 2 == 0]
+    if len(even):
+        return int(even[-1]) + 1
+    return nl + 1 if force else None
 
 
 def _quotes(data: bytes, stop: int) -> int:

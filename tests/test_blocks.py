@@ -23,7 +23,7 @@ import pytest
 from conftest import AS_OF, valid_answer_sets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_batch import IDS, FakeAdvice, FakeModel, _refuse_fast_path, read_errors, read_out, row, write
+from test_batch import GOOD, IDS, FakeAdvice, FakeModel, _refuse_fast_path, read_errors, read_out, row, write
 
 from model import batch, blocks
 from model.blocks import NotPlain, Splitter, parse_block
@@ -49,13 +49,18 @@ def python_rows(data: bytes, strict: bool = False) -> list[list[str]]:
 
 
 def read_blocks(
-    data: bytes, block_bytes: int, names: list[str], columns: list[str] | None = None, lines: bool = True
+    data: bytes,
+    block_bytes: int,
+    names: list[str],
+    columns: list[str] | None = None,
+    lines: bool = True,
+    check_cuts: bool = False,
 ) -> tuple[list[list[str]], list[str]]:
     """Every record through Splitter + parse_block: (values of ``columns``, ``Block.lines``)."""
     columns = names if columns is None else columns
     rows: list[list[str]] = []
     texts: list[str] = []
-    for chunk, _ in Splitter(pa.BufferReader(data), block_bytes):
+    for chunk, _ in Splitter(pa.BufferReader(data), block_bytes, check_cuts=check_cuts):
         block = parse_block(chunk, names, columns, lines=lines)
         rows += [[r[c] for c in columns] for r in block.table.to_pylist()]
         if lines:
@@ -229,9 +234,14 @@ def test_stray_quote_in_an_unquoted_field_is_read_like_python_or_refused(records
         try:
             rows, lines = read_blocks(data, block_bytes, ["id", "note", "size"])
         except NotPlain:
-            continue
-        assert rows == want, f"block_bytes={block_bytes}"
-        assert [t.lstrip("\r\n") for t in lines] == records, f"block_bytes={block_bytes}"
+            pass
+        else:
+            assert rows == want, f"block_bytes={block_bytes}"
+            assert [t.lstrip("\r\n") for t in lines] == records, f"block_bytes={block_bytes}"
+        # the reader that checks its cuts (what a run falls back to first) reads them all, exactly
+        rows, lines = read_blocks(data, block_bytes, ["id", "note", "size"], check_cuts=True)
+        assert rows == want, f"checked, block_bytes={block_bytes}"
+        assert [t.lstrip("\r\n") for t in lines] == records, f"checked, block_bytes={block_bytes}"
 
 
 STRAY_FIELD = st.one_of(
@@ -261,7 +271,11 @@ def test_stray_quotes_never_give_other_records(f, block_bytes):
     try:
         rows, lines = read_blocks(data, block_bytes, names)
     except NotPlain:
-        return
+        pass
+    else:
+        assert rows == want
+        assert [t.lstrip("\r\n") for t in lines] == records
+    rows, lines = read_blocks(data, block_bytes, names, check_cuts=True)  # never refuses these
     assert rows == want
     assert [t.lstrip("\r\n") for t in lines] == records
 
@@ -328,6 +342,21 @@ def test_stray_quotes_in_free_text_never_corrupt_the_scored_copy(tmp_path):
     assert all(len(r) == len(header) + len(batch.SCORE_COLUMNS) for r in got[1:])
 
 
+def test_a_stray_quote_among_multi_line_notes_keeps_the_fast_reader(tmp_path):
+    """The quote count misplaces a cut after ``5" tall``; the run starts over with a reader that checks
+    its cuts with the csv module, not with the careful reader, and reads every record exactly."""
+    header = ["respondent", *IDS, "note", "size"]
+    answers = ",".join(row()[q] for q in IDS)
+    records = [f'r{i},{answers},"one\ntwo",{i}' if i % 3 else f"r{i},{answers},fine,{i}" for i in range(60)]
+    records[7] = f'r7,{answers},ok,5" tall'
+    src = write(tmp_path / "in.csv", (",".join(header) + "\n" + "".join(r + "\n" for r in records)).encode())
+    s = batch.score_file(src, tmp_path / "out.csv", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF,
+                         block_size=512)
+    assert (s.n_read, s.n_scored, s.careful) == (60, 60, False)
+    got = python_rows((tmp_path / "out.csv").read_bytes(), strict=True)
+    assert [r[: len(header)] for r in got] == python_rows(src.read_bytes(), strict=True)
+
+
 # --------------------------------------------------------------------------- 4. fast and careful agree
 
 NOTE = st.lists(st.sampled_from(["ok", " ", ",", '"', "\n", "\r\n", "é", "line"]), max_size=5).map("".join)
@@ -372,3 +401,33 @@ def test_fast_and_careful_paths_give_the_same_records(tmp_path_factory, drawn):
         (folder / "slow.csv").read_bytes(), strict=True
     )
     assert (folder / "fast.errors.csv").read_bytes() == (folder / "slow.errors.csv").read_bytes()
+
+
+def test_a_quote_in_a_header_name_never_swallows_records(tmp_path):
+    """`size"` in the header made the quote count read past the header: every record vanished."""
+    header = ["respondent", *IDS, 'size"']
+    records = [[f"r{i}", *GOOD.values(), "x"] for i in range(3)]
+    text = csv_text_rows([header, *records])
+    with pytest.raises(NotPlain, match="header"):
+        Splitter(pa.BufferReader(text.encode()), 64)
+    src = write(tmp_path / "h.csv", text)
+    s = batch.score_file(src, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
+    assert (s.n_read, s.careful) == (3, True)
+
+
+def csv_text_rows(rows: list[list[str]]) -> str:
+    """Records joined as they are, no quoting added (a stray quote stays stray)."""
+    return "".join(",".join(r) + "\n" for r in rows)
+
+
+def test_quoted_values_spanning_lines_are_cut_by_quote_parity():
+    """Multi-line notes (common in form exports) keep the fast reader and give the csv module's records."""
+    rows = [["id", "note", "n"]] + [[str(i), "two\nlines" if i % 7 == 0 else "one", str(i)] for i in range(200)]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    data = buf.getvalue().encode()
+    got, texts = read_blocks(data, 300, ["id", "note", "n"])
+    assert got == python_rows(data)[1:]
+    assert [t.lstrip("\r\n") for t in texts] == [csv_record(r, csv.QUOTE_MINIMAL, "\r\n") for r in rows[1:]]
+    with mock.patch.object(blocks, "_csv_record_ends", side_effect=AssertionError("the slow path ran")):
+        assert read_blocks(data, 300, ["id", "note", "n"])[0] == got
