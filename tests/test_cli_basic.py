@@ -292,3 +292,34 @@ def test_installed_entry_point():
     done = subprocess.run([exe, "questions", "--format", "json"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == QUIZ.to_dict()
+
+
+def test_validate_lists_each_problem_once_when_a_reader_starts_over(tmp_path, capsys, good_answers):
+    """A quote inside an unquoted value among multi-line notes makes the first reader give up after
+    some records; the second pass must neither repeat nor lose their problems."""
+    answers = {**good_answers, "days_blocked": ""}
+    columns = ["respondent", *answers, "note", "size"]
+    good = ",".join(str(answers[c]) for c in columns[1:-2])
+    lines = [",".join(columns)]
+    for i in range(3000):
+        note = '"one\ntwo"' if i % 3 else "fine"
+        size = '5" tall' if i == 2000 else str(i)
+        record = f"r{i},{good},{note},{size}"
+        lines.append(record.replace("annoyed", "livid") if i % 500 == 1 else record)
+    path = tmp_path / "notes.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from model import batch, blocks
+
+    old, switch = blocks.BLOCK_BYTES, batch._next_reader
+    readers = []
+    blocks.BLOCK_BYTES = 4096  # many blocks, so the first reader has shown some problems already
+    batch._next_reader = lambda reader, exc: readers.append(switch(reader, exc)) or readers[-1]
+    try:
+        code, out, _ = run(capsys, "validate", str(path), *ASOF)
+    finally:
+        blocks.BLOCK_BYTES, batch._next_reader = old, switch
+    assert readers  # it did start over
+    rows = [int(line.split(":")[0].split()[1]) for line in out.splitlines() if line.startswith("row ")]
+    assert rows == [i + 1 for i in range(3000) if i % 500 == 1]
+    assert out.strip().splitlines()[-1] == "3000 row(s): 2994 valid, 6 with problems" and code == 1
+    assert batch.score_file(path, tmp_path / "s.csv", as_of=AS_OF).n_rejected == 6
