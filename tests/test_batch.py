@@ -24,7 +24,7 @@ from conftest import AS_OF, valid_answer_sets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import batch
+from model import batch, sinks
 from model.cli import main
 from model.mapping import MissingColumnsError
 from model.quiz import QUIZ
@@ -267,7 +267,7 @@ def test_score_frame_with_no_rows():
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(0, 1), max_size=50))
 def test_odds_are_written_with_six_decimals(values):
-    text = batch._fixed_text(np.array(values, dtype=np.float64)).to_pylist()
+    text = sinks._fixed_text(np.array(values, dtype=np.float64)).to_pylist()
     assert all(len(t) == 8 and t[1] == "." for t in text)
     assert all(abs(float(t) - v) <= 5e-7 + 1e-12 for t, v in zip(text, values, strict=True))
 
@@ -275,8 +275,8 @@ def test_odds_are_written_with_six_decimals(values):
 def test_score_columns_as_typed_arrays_and_as_text_agree():
     df = frame(row("a"), row("b", days_silent="40", days_since_breakup="40", told_no_contact="yes"))
     scored = batch.score_frame(df, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF).scored
-    typed = pa.table(batch._score_arrays(scored, as_text=False), names=batch.SCORE_COLUMNS)
-    text = pa.table(batch._score_arrays(scored, as_text=True), names=batch.SCORE_COLUMNS)
+    typed = pa.table(sinks._score_arrays(scored, as_text=False), names=batch.SCORE_COLUMNS)
+    text = pa.table(sinks._score_arrays(scored, as_text=True), names=batch.SCORE_COLUMNS)
     assert typed.schema == batch.SCORE_SCHEMA
     for name in batch.SCORE_COLUMNS:
         as_text = [None if v is None else str(v) for v in text.column(name).to_pylist()]
