@@ -1,0 +1,369 @@
+"""Read response exports: find out what an input is, then hand its records over in chunks.
+
+Why a module of its own: a file is read by one of three readers, and each must account for every
+record. CSV goes first to the block reader (``model.blocks``: blocks of whole records, parsed by
+Arrow), which hands its blocks over unparsed so the pipeline parses them in its own thread. When
+that reader meets something it cannot read exactly, the careful reader (Python's ``csv`` module)
+reads the file again: a record with the wrong number of fields is rejected (column ``(record)``),
+and one that is not UTF-8 is read as Windows-1252/Latin-1 and named in a warning. Parquet is read
+in batches. Empty lines are not records (as in pandas and pyarrow).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import re
+import sys
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from model.blocks import END_OF_INPUT, NotPlain, Splitter, csv_reader, quote_left_open
+from model.io import InputError
+from model.quiz import QUIZ
+from model.sinks import SCORE_COLUMNS
+
+__all__ = ["RECORD", "Chunk", "InputInfo", "inspect_input", "sample_input"]
+
+RECORD = "(record)"  # the errors-file column for problems with a whole record
+
+@dataclass
+class InputInfo:
+    """What ``inspect_input`` learned from the start of a file."""
+
+    path: Path
+    kind: Literal["csv", "parquet"]
+    header: list[str]
+    delimiter: str = ","
+    compressed: bool = False
+    size: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+_DELIMITERS = (",", ";", "\t")
+_SNIFF_BYTES = 1 << 20
+
+
+def _is_gzip(path: Path, head: bytes) -> bool:
+    return head[:2] == b"\x1f\x8b" or path.suffix.lower() == ".gz"
+
+
+def inspect_input(path: str | os.PathLike[str]) -> InputInfo:
+    """Format, compression, delimiter and header of an input; ``InputError`` if it cannot be used."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a CSV or Parquet file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    suffixes = [s.lower() for s in path.suffixes]
+    if head[:4] == b"PAR1" or (suffixes and suffixes[-1] in (".parquet", ".pq")):
+        return _inspect_parquet(path, size)
+    if size == 0:
+        raise InputError(f"{path}: the file is empty")
+    compressed = _is_gzip(path, head)
+    try:
+        with _open_binary(path, compressed) as fh:
+            sample = fh.read(_SNIFF_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    _refuse_binary(path, sample)
+    if sample.startswith(b"\xef\xbb\xbf"):
+        sample = sample[3:]
+    if not sample.strip():
+        raise InputError(f"{path}: the file is empty (no header, no rows)")
+    text = sample.decode("utf-8", errors="surrogateescape")
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = _sniff_delimiter(first_line)
+    header = _first_record(text, delimiter)
+    if header is None or not any(h.strip() for h in header):
+        raise InputError(f"{path}: no header: the first line is empty")
+    warnings: list[str] = []
+    if any(_SURROGATES.search(h) for h in header):
+        header = [_fix_text(h) for h in header]
+        warnings.append("the header is not valid UTF-8; read it as Windows-1252/Latin-1")
+    _check_header(path, header)
+    return InputInfo(path, "csv", header, delimiter, compressed, size, warnings)
+
+
+def _inspect_parquet(path: Path, size: int) -> InputInfo:
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{path}: not a readable Parquet file: {exc}") from None
+    header = list(pf.schema_arrow.names)
+    if not header:
+        raise InputError(f"{path}: the Parquet file has no columns")
+    _check_header(path, header)
+    return InputInfo(path, "parquet", header, ",", False, size)
+
+
+def _refuse_binary(path: Path, sample: bytes) -> None:
+    if sample[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(f"{path}: UTF-16 text; save it as CSV UTF-8 and try again")
+    if sample[:4] == b"PK\x03\x04":
+        raise InputError(f"{path}: a ZIP archive (an Excel .xlsx?), not CSV: export it as CSV")
+    head = sample[:65536]
+    if head.count(b"\x00") > max(8, len(head) // 1000):  # a stray NUL in a value is not enough
+        raise InputError(f"{path}: binary data, not CSV text or Parquet")
+
+
+def _sniff_delimiter(line: str) -> str:
+    """The delimiter used most often outside quotes in the header line (comma on ties)."""
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _first_record(text: str, delimiter: str) -> list[str] | None:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    for record in reader:
+        if record:
+            return record
+    return None
+
+
+def _check_header(path: Path, header: Sequence[str]) -> None:
+    if _looks_like_data(header) and not any(h.strip().casefold() in QUIZ.columns for h in header):
+        shown = ",".join(header)[:80]
+        raise InputError(
+            f"{path}: no header: the first line ({shown!r}) looks like answers, not column names; "
+            "add a header line naming the columns"
+        )
+    seen: dict[str, int] = {}
+    for h in header:
+        seen[h] = seen.get(h, 0) + 1
+    dupes = [h for h, n in seen.items() if n > 1]
+    if dupes:
+        shown = ", ".join(repr(h) for h in dupes)
+        raise InputError(
+            f"{path}: duplicate column names in the header: {shown}; rename them so each is unique"
+        )
+    clash = [c for c in SCORE_COLUMNS if c in seen]
+    if clash:
+        raise InputError(
+            f"{path}: already has columns named like the scores ({', '.join(clash)}); "
+            "score the original export, or rename those columns"
+        )
+
+
+def _open_binary(path: Path, compressed: bool):
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+def _fix_text(text: str) -> str:
+    """Text decoded with surrogateescape -> the same bytes read as Windows-1252 (Latin-1 for gaps)."""
+    raw = text.encode("utf-8", errors="surrogateescape")
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+@dataclass
+class Chunk:
+    """A run of records: the good ones as an Arrow batch, the unreadable ones as problems."""
+
+    numbers: np.ndarray  # record number (1 = first after the header) of each batch row
+    batch: pa.RecordBatch | pa.Table
+    rejected: list[tuple[int, str, str, str]]  # (row, column, value, reason)
+    position: int  # bytes of the input consumed so far (for progress)
+    recoded: list[int] = field(default_factory=list)  # records read as Latin-1
+    raw: bytes | None = None  # a block of CSV records still to parse (numbers, batch follow from it)
+    block: bool = False  # numbers and batch come from ``raw`` (records numbered from 1 in the block)
+    line_end: bytes = b"\n"  # the input's line end (for a copy that passes records through as bytes)
+
+
+class _UseCarefulPath(Exception):
+    """The fast reader met something it cannot read exactly; start over with the careful one
+    (or, when only a block's cut was wrong, with the fast reader checking its cuts)."""
+
+    def __init__(self, reason: str, wrong_cut: bool = False):
+        super().__init__(reason)
+        self.wrong_cut = wrong_cut
+
+
+def _fast_chunks(info: InputInfo, block_bytes: int, check_cuts: bool = False) -> Iterator[Chunk]:
+    """Blocks of whole records as bytes, cut without parsing (``model.blocks``); ``_run``'s
+    parsing thread parses them."""
+    raw = pa.OSFile(str(info.path), "rb")
+    try:
+        stream = pa.CompressedInputStream(raw, "gzip") if info.compressed else raw
+        try:
+            splitter = Splitter(stream, block_bytes, info.delimiter, check_cuts)
+            for data, _ in splitter:
+                yield Chunk(_NO_NUMBERS, _NO_BATCH, [], raw.tell(), raw=data, block=True, line_end=splitter.line_end)
+        except NotPlain as exc:
+            raise _UseCarefulPath(str(exc), exc.wrong_cut) from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"{info.path}: cannot read the whole file (cut short?): {exc}") from None
+    finally:
+        raw.close()
+
+
+_NO_NUMBERS = np.empty(0, dtype=np.int64)
+_NO_BATCH = pa.table({})
+
+
+def _careful_chunks(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
+    """Every record accounted for: ragged or unreadable ones rejected, non-UTF-8 ones recoded."""
+    try:
+        yield from _careful_records(info, chunk_rows)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{info.path}: cannot read the whole file (cut short?): {exc}") from None
+
+
+def _careful_records(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
+    ncols = len(info.header)
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    with _open_binary(info.path, info.compressed) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        reader = csv_reader(text, info.delimiter)  # as lenient as the fast reader, and no more
+        header_seen = False
+        number = 0
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        rejected: list[tuple[int, str, str, str]] = []
+        recoded: list[int] = []
+        while True:
+            start_line = reader.line_num + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                if not header_seen:
+                    raise InputError(f"{info.path}: cannot read the header: {exc}") from None
+                number += 1
+                rejected.append(
+                    (number, RECORD, "", f"unreadable record (line {start_line}): {_csv_reason(exc)}")
+                )
+                continue
+            if record == [END_OF_INPUT]:
+                break
+            if not record:
+                continue  # an empty line is not a record
+            if not header_seen:
+                if quote_left_open(record):
+                    raise InputError(f"{info.path}: cannot read the header: a quoted name is never closed")
+                header_seen = True
+                continue
+            number += 1
+            if quote_left_open(record):
+                rejected.append((number, RECORD, "", f"unreadable record (line {start_line}): {_OPEN_QUOTE}"))
+                break
+            if any(_SURROGATES.search(v) for v in record):
+                record = [_fix_text(v) for v in record]
+                recoded.append(number)
+            if len(record) != ncols:
+                shown = info.delimiter.join(record)
+                rejected.append(
+                    (
+                        number,
+                        RECORD,
+                        shown[:200],
+                        f"has {len(record)} field(s), expected {ncols} like the header (line {start_line})",
+                    )
+                )
+                continue
+            rows.append(record)
+            numbers.append(number)
+            if len(rows) + len(rejected) >= chunk_rows:
+                yield _careful_chunk(info, rows, numbers, rejected, recoded, raw)
+                rows, numbers, rejected, recoded = [], [], [], []
+        if rows or rejected:
+            yield _careful_chunk(info, rows, numbers, rejected, recoded, raw)
+
+
+_OPEN_QUOTE = "a quoted value is never closed; the rest of the file was read as that one value"
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return _OPEN_QUOTE
+    return text
+
+
+def _careful_chunk(info, rows, numbers, rejected, recoded, raw) -> Chunk:
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in info.header]
+    arrays = [pa.array(col, type=pa.string()) for col in columns]
+    batch = pa.RecordBatch.from_arrays(arrays, names=info.header)
+    try:
+        position = raw.fileobj.tell() if hasattr(raw, "fileobj") else raw.tell()
+    except (OSError, ValueError, AttributeError):
+        position = 0
+    return Chunk(np.array(numbers, dtype=np.int64), batch, list(rejected), position, list(recoded))
+
+
+def _parquet_chunks(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
+    pf = pq.ParquetFile(info.path)
+    total = max(pf.metadata.num_rows, 1)
+    start = 1
+    try:
+        for batch in pf.iter_batches(batch_size=chunk_rows):
+            n = batch.num_rows
+            numbers = np.arange(start, start + n, dtype=np.int64)
+            yield Chunk(numbers, batch, [], int(info.size * (start + n - 1) / total))
+            start += n
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{info.path}: cannot read the Parquet data: {exc}") from None
+
+
+def sample_input(path: str | os.PathLike[str], rows: int = 5000) -> tuple[list[str], pd.DataFrame]:
+    """The header and the first ``rows`` readable records (as text), for proposing a mapping."""
+    info = inspect_input(path)
+    batches, got = [], 0
+    chunks = (
+        _parquet_chunks(info, min(rows, 65536)) if info.kind == "parquet" else _careful_chunks(info, rows)
+    )
+    for chunk in chunks:
+        batches.append(chunk.batch.slice(0, rows - got))
+        got += batches[-1].num_rows
+        if got >= rows:
+            break
+    table = pa.Table.from_batches(batches) if batches else _input_schema(info).empty_table()
+    columns = {}
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        try:  # Parquet dates, times and numbers as text, as a CSV export would have them
+            columns[name] = pc.cast(col, pa.string()).to_pandas().astype(object)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            columns[name] = col.to_pandas().astype(object)
+    return info.header, pd.DataFrame(columns, columns=table.column_names)
+
+
+def _looks_like_data(header: Sequence[str]) -> bool:
+    choices = {v for q in QUIZ for v in q.values}
+    hits = sum(bool(re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", h)) or h.strip().lower() in choices for h in header)
+    return hits >= max(2, len(header) // 2)
+
+
+def _input_schema(info: InputInfo) -> pa.Schema:
+    if info.kind == "parquet":
+        return pq.ParquetFile(info.path).schema_arrow
+    return pa.schema([(h, pa.string()) for h in info.header])
