@@ -209,7 +209,7 @@ class _UseCarefulPath(Exception):
 
 
 def _fast_chunks(info: InputInfo, block_bytes: int, check_cuts: bool = False) -> Iterator[Chunk]:
-    """Blocks of whole records as bytes, cut without parsing (``model.blocks``); ``_run``'s
+    """Blocks of whole records as bytes, cut without parsing (``model.blocks``); the batch pipeline's
     parsing thread parses them."""
     raw = pa.OSFile(str(info.path), "rb")
     try:
