@@ -93,7 +93,12 @@ ERROR_COLUMNS = list(PROBLEM_COLUMNS)  # row, column, value, reason
 
 
 class OddsModel(Protocol):
-    """What scoring needs from a model (``model.predict.OddsModel``)."""
+    """What scoring needs from a model (``model.predict.OddsModel``).
+
+    A model may also offer ``score_batch(clean)`` (odds and top factors in one pass) or
+    ``score_clean(clean, explain=True)`` (odds and explanations in one pass); scoring uses the
+    first it finds, and these two methods otherwise.
+    """
 
     version: str
 
@@ -572,7 +577,7 @@ def _run(
     if kind == "parquet":
         sink = _ParquetSink(tmp_out, schema)
     elif passthrough:
-        sink = _LinesSink(tmp_out, schema.names, delimiter, compressed)
+        sink = _LinesSink(tmp_out, schema.names, delimiter, compressed, info.line_end)
     else:
         sink = _CsvSink(tmp_out, schema.names, delimiter, compressed)
     parsed_columns = list(used) if passthrough else list(info.header)

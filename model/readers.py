@@ -49,6 +49,7 @@ class InputInfo:
     compressed: bool = False
     size: int = 0
     warnings: list[str] = field(default_factory=list)
+    line_end: bytes = b"\n"  # the header's, which a copy of the file ends its lines with
 
 
 _DELIMITERS = (",", ";", "\t")
@@ -99,7 +100,9 @@ def inspect_input(path: str | os.PathLike[str]) -> InputInfo:
         header = [_fix_text(h) for h in header]
         warnings.append("the header is not valid UTF-8; read it as Windows-1252/Latin-1")
     _check_header(path, header)
-    return InputInfo(path, "csv", header, delimiter, compressed, size, warnings)
+    rest = text.lstrip("\r\n")
+    line_end = b"\r\n" if "\n" in rest and rest.split("\n", 1)[0].endswith("\r") else b"\n"
+    return InputInfo(path, "csv", header, delimiter, compressed, size, warnings, line_end)
 
 
 def _inspect_parquet(path: Path, size: int) -> InputInfo:

@@ -191,11 +191,13 @@ class _LinesSink:
     """Writes each accepted record's own bytes followed by its scores: the input passes through
     byte for byte (quoting, spacing, line ends), and only the scores are formatted."""
 
-    def __init__(self, path: Path, names: Sequence[str], delimiter: str, compressed: bool):
+    def __init__(
+        self, path: Path, names: Sequence[str], delimiter: str, compressed: bool, line_end: bytes = b"\n"
+    ):
         self._file = pa.OSFile(str(path), "wb")
         self._out = pa.CompressedOutputStream(self._file, "gzip") if compressed else self._file
         self._delimiter = delimiter
-        self._line_end = b"\n"
+        self._line_end = line_end  # the input's; ends the last line, even of a copy with no records
         # each record's bytes start with the line end before it, so the header has none of its own
         self._out.write(_csv_lines([list(names)], delimiter).rstrip("\n").encode("utf-8"))
 

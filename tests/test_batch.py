@@ -822,3 +822,11 @@ def test_many_distinct_texts_per_chunk_are_not_kept_between_chunks():
     batch._text_dtype(tuple(f"{i}.0" for i in range(5000)))
     batch._text_dtype(("no", "yes"))
     assert batch._small_text_dtype.cache_info().currsize == 1
+
+
+def test_a_header_only_crlf_file_gives_a_crlf_copy(tmp_path):
+    src = write(tmp_path / "h.csv", ",".join(["respondent", *GOOD]).encode() + b"\r\n")
+    s = batch.score_file(src, tmp_path / "out.csv", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
+    assert s.n_read == 0 and not s.careful
+    data = (tmp_path / "out.csv").read_bytes()
+    assert data.endswith(b",model_version\r\n") and data.count(b"\n") == 1
