@@ -207,6 +207,9 @@ def _blank(raw: pd.Series) -> np.ndarray:
     return table[codes]
 
 
+_SPACES = " \t\n\r\f\v"
+
+
 def _parse_integer(value: Any, q: Question) -> tuple[float, str | None]:
     """One distinct raw value -> (number or NaN, reason it is wrong or None)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -214,7 +217,7 @@ def _parse_integer(value: Any, q: Question) -> tuple[float, str | None]:
     if isinstance(value, (bool, np.bool_)):
         return np.nan, f"not a number: expected {q.expected()}"
     if isinstance(value, str):
-        text = value.strip()
+        text = value.strip(_SPACES)  # not str.strip(): it also drops control characters float() refuses
         if not text:
             return np.nan, None
         try:

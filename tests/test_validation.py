@@ -784,3 +784,10 @@ def test_numeric_columns_take_the_array_path_and_agree(good_answers):
     assert by_row[(3, "emotional_messages")].startswith("above the maximum 10000")
     assert by_row[(4, "emotional_messages")].startswith("below the minimum 0")
     assert by_row[(4, "attempts_ignored")].startswith("above the maximum")
+
+
+def test_a_control_character_beside_a_number_is_not_a_number(good_answers):
+    """str.strip() drops it but float() refuses it: the answer is text, not the number 0."""
+    p = only_problem({**roomy(good_answers), "attempts_ignored": "0\x1f"})
+    assert (p.column, p.reason) == ("attempts_ignored", f"not a number: expected {QUIZ['attempts_ignored'].expected()}")
+    assert problems_of({**roomy(good_answers), "attempts_ignored": " 0 \t"}) == []  # spaces are fine
