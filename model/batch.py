@@ -36,7 +36,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model import blocks
-from model.blocks import NotPlain, parse_block
 from model.io import InputError, atomic_path
 from model.mapping import (
     ColumnMapping,
@@ -54,10 +53,12 @@ from model.readers import (
     _input_schema,
     _parquet_chunks,
     _UseCarefulPath,
+    chunk_records,
     inspect_input,
     sample_input,
 )
 from model.sinks import (
+    ERROR_COLUMNS,
     SCORE_COLUMNS,
     SCORE_SCHEMA,
     _CsvSink,
@@ -88,7 +89,6 @@ __all__ = [
     "score_frame",
 ]
 
-ERROR_COLUMNS = list(PROBLEM_COLUMNS)  # row, column, value, reason
 
 
 
@@ -474,13 +474,7 @@ def check_file(
         recoded: list[int] = []
         try:
             for chunk in chunks:
-                batch, numbers = chunk.batch, chunk.numbers
-                if chunk.block:
-                    try:
-                        batch = parse_block(chunk.raw, info.header, used, info.delimiter, lines=False).table
-                    except NotPlain as exc:
-                        raise _UseCarefulPath(str(exc), exc.wrong_cut) from None
-                    numbers = np.arange(1, batch.num_rows + 1, dtype=np.int64)
+                batch, _, numbers = chunk_records(chunk, info, used)
                 problems, valid, _, _ = _judge(_frame(batch, used, numbers, resolved), resolved, as_of)
                 rows = _problem_rows(
                     problems, chunk.rejected, batch, numbers, n_read if chunk.block else 0, as_text=False
@@ -592,17 +586,7 @@ def _run(
 
     def prepare(chunk: Chunk) -> tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray, pd.DataFrame]:
         """Parse a block (its records numbered from 1; the writer shifts them) and code its answers."""
-        batch, lines, numbers = chunk.batch, None, chunk.numbers
-        if chunk.block:
-            try:
-                block = parse_block(
-                    chunk.raw, info.header, parsed_columns, info.delimiter, lines=passthrough
-                )
-            except NotPlain as exc:
-                raise _UseCarefulPath(str(exc), exc.wrong_cut) from None
-            batch, lines = block.table, block.lines
-            numbers = np.arange(1, batch.num_rows + 1, dtype=np.int64)
-            chunk.raw = None  # ``lines`` keeps what is needed of it
+        batch, lines, numbers = chunk_records(chunk, info, parsed_columns, lines=passthrough)
         return batch, lines, numbers, _frame(batch, used, numbers, resolved)
 
     def score(prepared: Future) -> tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray, ScoreResult]:

@@ -149,7 +149,7 @@ class Splitter:
                 if data.strip(b"\r\n"):
                     yield data, self._position
                 return
-            if self._check and not _parity_reads(data[:cut], self._delimiter):
+            if self._check and not _parity_reads(data, self._delimiter, cut):
                 cut = _csv_cut(data, self._delimiter)
                 if cut is None:
                     data += self._read()
@@ -216,41 +216,46 @@ def _parity_record_ends(data: bytes, newlines: np.ndarray, delimiter: str) -> np
     before it (one that should open a value) does not follow a delimiter or a line end: that is
     what is checked, so a None here sends the block to the csv module.
     """
-    if not _parity_reads(data, delimiter):
+    quotes = _quotes_if_parity_reads(data, delimiter)
+    if quotes is None:
         return None
-    quotes = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _QUOTE)
     outside = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
     return _line_ends(data, outside)
 
 
-def _parity_reads(data: bytes, delimiter: str) -> bool:
-    """Whether the quote count reads ``data`` (which starts at a record) as the csv module does:
-    an even number of quotes, and every quote with an even number before it opening a value
+def _parity_reads(data: bytes, delimiter: str, stop: int | None = None) -> bool:
+    """Whether the quote count reads ``data[:stop]`` (which starts at a record) as the csv module
+    does: an even number of quotes, and every quote with an even number before it opening a value
     (right after a delimiter or a line end)."""
-    if b'"' not in data:
-        return True
-    arr = np.frombuffer(data, dtype=np.uint8)
+    return _quotes_if_parity_reads(data, delimiter, stop) is not None
+
+
+def _quotes_if_parity_reads(data: bytes, delimiter: str, stop: int | None = None) -> np.ndarray | None:
+    """The quote positions in ``data[:stop]`` when ``_parity_reads``, else None (no copy of ``data``)."""
+    if data.find(b'"', 0, len(data) if stop is None else stop) < 0:
+        return np.empty(0, dtype=np.intp)
+    arr = np.frombuffer(data, dtype=np.uint8, count=len(data) if stop is None else stop)
     quotes = np.flatnonzero(arr == _QUOTE)
     if len(quotes) % 2:
-        return False  # it would end inside a quoted value
+        return None  # it would end inside a quoted value
     opening = quotes[0::2]
     before = arr[np.maximum(opening - 1, 0)]
-    return bool(np.all((opening == 0) | (before == ord(delimiter)) | (before == _NL)))
+    return quotes if np.all((opening == 0) | (before == ord(delimiter)) | (before == _NL)) else None
 
 
 def _csv_cut(data: bytes, delimiter: str) -> int | None:
     """Offset just past the line end of the last record in ``data`` that the csv module reads whole
     and that ends with a line end (None when there is none yet)."""
-    ends_by_line = len(_newlines(data))  # lines that end with a line end
+    newlines = _newlines(data)  # one for each line that ends with a line end
     reader = csv_reader(io.StringIO(data.decode("utf-8", "surrogateescape"), newline=""), delimiter)
     whole = 0  # lines read by the last whole record that ends with its line end
     for record in reader:
-        if record == [END_OF_INPUT] or quote_left_open(record) or reader.line_num > ends_by_line:
+        if record == [END_OF_INPUT] or quote_left_open(record) or reader.line_num > len(newlines):
             break
         whole = reader.line_num
     if whole == 0:
         return None
-    return int(_newlines(data)[whole - 1]) + 1
+    return int(newlines[whole - 1]) + 1
 
 
 def _csv_record_ends(

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from model.blocks import END_OF_INPUT, NotPlain, Splitter, csv_reader, quote_left_open
+from model.blocks import END_OF_INPUT, NotPlain, Splitter, csv_reader, parse_block, quote_left_open
 from model.io import InputError
 from model.quiz import QUIZ
 from model.sinks import SCORE_COLUMNS
@@ -227,6 +227,21 @@ def _fast_chunks(info: InputInfo, block_bytes: int, check_cuts: bool = False) ->
             raise InputError(f"{info.path}: cannot read the whole file (cut short?): {exc}") from None
     finally:
         raw.close()
+
+
+def chunk_records(
+    chunk: Chunk, info: InputInfo, columns: Sequence[str], lines: bool = False
+) -> tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray]:
+    """A chunk's records (a block is parsed here, its records numbered from 1 within it; the
+    caller shifts them), each record's bytes when ``lines``, and the record numbers."""
+    if not chunk.block:
+        return chunk.batch, None, chunk.numbers
+    try:
+        block = parse_block(chunk.raw, info.header, columns, info.delimiter, lines=lines)
+    except NotPlain as exc:
+        raise _UseCarefulPath(str(exc), exc.wrong_cut) from None
+    chunk.raw = None  # the parsed table (and ``lines``) keep what is needed of it
+    return block.table, block.lines, np.arange(1, block.table.num_rows + 1, dtype=np.int64)
 
 
 _NO_NUMBERS = np.empty(0, dtype=np.int64)

@@ -26,7 +26,9 @@ import pyarrow.parquet as pq
 
 from model.validation import PROBLEM_COLUMNS
 
-__all__ = ["SCORE_COLUMNS", "SCORE_SCHEMA", "default_errors_path", "default_output_path"]
+__all__ = ["ERROR_COLUMNS", "SCORE_COLUMNS", "SCORE_SCHEMA", "default_errors_path", "default_output_path"]
+
+ERROR_COLUMNS = list(PROBLEM_COLUMNS)  # the errors file: row, column, value, reason
 
 SCORE_COLUMNS = [
     "reversal_odds",
@@ -260,7 +262,7 @@ class _ParquetSink:
 class _ErrorSink:
     def __init__(self, path: Path):
         self._fh = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed by close())
-        self._fh.write(_csv_lines([list(PROBLEM_COLUMNS)]))  # row, column, value, reason
+        self._fh.write(_csv_lines([ERROR_COLUMNS]))
 
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         self._fh.write(_csv_lines(rows))
