@@ -57,8 +57,8 @@ WHAT_IF_ASSUMPTION = (
 WHAT_IF_NOTE = "This is not a countdown: waiting gives no right to an answer."
 WHAT_IF_NO_DATE = " The plan gives no date for contact, and a higher number later is not a reason to make one."
 WHAT_IF_TOLD = (
-    " They asked you to stop contacting them, so the chart marks no day for a message: whether there is "
-    "one is theirs to decide."
+    " They asked you to stop contacting them, so no day for a message is marked: whether there is one "
+    "is theirs to decide."
 )
 SAFETY_ODDS_NOTE = (
     "This number leaves out your answer about violence, threats or control: the model never uses it, "

@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
         if info.name.startswith("_"):
             continue
         importlib.import_module(f"{__name__}.{info.name}").register(sub)
+    for command in sub.choices.values():  # the modules' docstrings serve as help: drop their markup
+        if command.description:
+            command.description = command.description.replace("``", "")
     return parser
 
 

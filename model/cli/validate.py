@@ -15,7 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "validate",
         help="check a JSON answer file or a CSV/Parquet of answers",
-        description=__doc__ + " Exit 0 when every row is valid, 1 otherwise.",
+        description=__doc__
+        + " A CSV or Parquet table is read exactly as `exodds score` reads it, so the row numbers match"
+        " its errors file. Exit 0 when every row is valid, 1 otherwise.",
     )
     p.add_argument("file", help="JSON (object or list of objects), CSV (may be gzipped) or Parquet")
     p.add_argument("--as-of", help="date the answers were given (YYYY-MM-DD); default today")
