@@ -614,7 +614,8 @@ def _run(
                 if isinstance(sink, _LinesSink):
                     assert lines is not None
                     accepted_lines = lines if keep.all() else lines.filter(pa.array(keep, type=pa.bool_()))
-                    lead = bool(keep[0]) if len(keep) else False  # its line end is not in its bytes
+                    # a block's first record has no line end before it in its bytes
+                    lead = bool(len(keep) and keep[0] and numbers[0] == 1)
                     pending = io_pool.submit(sink.write_lines, accepted_lines, result.scored, done.line_end, lead)
                 else:
                     accepted = batch if keep.all() else batch.filter(pa.array(keep, type=pa.bool_()))
@@ -627,7 +628,7 @@ def _run(
                 n_read += batch.num_rows + len(done.rejected)
                 n_scored += result.n_scored
                 n_rejected += result.n_rejected + len(done.rejected)
-                recoded.extend(done.recoded)
+                recoded.extend(r + offset for r in done.recoded)
                 bar.update(done.position, n_read)
                 if on_chunk is not None:
                     on_chunk(i)
@@ -788,6 +789,6 @@ def _problem_rows(
         for (r, c, _, why), v in zip(problems.itertuples(index=False, name=None), values, strict=True)
     ]
     if rejected:
-        rows.extend(rejected)
+        rows.extend((r + offset, c, v, why) for r, c, v, why in rejected)
         rows.sort(key=lambda t: t[0])
     return rows

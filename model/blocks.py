@@ -13,7 +13,8 @@ back then needs no CSV formatting at all.
 Whatever this reader cannot read exactly (bytes that are not UTF-8, ragged
 records, a lone carriage return as line end, a quote left open at the end of
 the file, a block where Arrow and Python's csv module disagree) raises
-``NotPlain``, and the caller reads the file with its careful path instead.
+``NotPlain``; the caller then reads that block with its careful path, or the
+whole file when the block may have been cut in the wrong place (``wrong_cut``).
 Both readers keep text after a closing quote, as Arrow and pandas do.
 """
 
@@ -30,7 +31,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-__all__ = ["END_OF_INPUT", "Block", "NotPlain", "Splitter", "csv_reader", "parse_block", "quote_left_open"]
+__all__ = [
+    "END_OF_INPUT",
+    "Block",
+    "NotPlain",
+    "Splitter",
+    "csv_reader",
+    "line_content_ends",
+    "line_count",
+    "parse_block",
+    "quote_left_open",
+]
 
 BLOCK_BYTES = 4 << 20  # bytes per block (~50k answer sets): fewer, larger calls vs. memory in flight
 FORCE_CUT_BYTES = 8 << 20  # past this, a quote count that never evens out is a stray quote, not one value
@@ -81,7 +92,9 @@ class Splitter:
 
     A block ends after a newline with an even number of quote characters
     before it in the block, so a quoted value spanning lines is never cut.
-    Iterate for (block, bytes read so far); ``line_end`` is the header's. With
+    Iterate for (block, bytes read so far); ``line_end`` is the header's, and
+    ``lines_before`` counts the lines before the block just given (as the csv
+    module counts them), so a careful reading of one block can name file lines. With
     ``check_cuts``, a block whose quotes the count may misread is cut where the csv
     module says its last whole record ends (slower, only where needed).
     """
@@ -96,6 +109,8 @@ class Splitter:
         self._rest = b""
         self._eof = False
         self._position = 0
+        self.lines_before = 0
+        self._lines = 0  # lines consumed so far, header included
         self.line_end = self._skip_header()
 
     def _read(self) -> bytes:
@@ -111,7 +126,9 @@ class Splitter:
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         while True:
-            data = data.lstrip(b"\r\n")  # blank lines before the header
+            blank = data.lstrip(b"\r\n")  # blank lines before the header
+            self._lines += line_count(data[: len(data) - len(blank)])
+            data = blank
             if (cut := _first_boundary(data, 0)) is not None or self._eof:
                 break
             if len(data) > MAX_RECORD_BYTES:
@@ -127,6 +144,7 @@ class Splitter:
             if len(found) != 2 or found[-1] != [END_OF_INPUT]:
                 raise NotPlain("the header holds a quote the fast reader cannot place")
         self._rest = data[end:]
+        self._lines += line_count(data[:end])
         return line_end
 
     def __iter__(self) -> Iterator[tuple[bytes, int]]:
@@ -147,6 +165,7 @@ class Splitter:
                     # quote inside an unquoted value
                     raise NotPlain("a quoted value is never closed", wrong_cut=not self._check)
                 if data.strip(b"\r\n"):
+                    self.lines_before = self._lines
                     yield data, self._position
                 return
             if self._check and not _parity_reads(data, self._delimiter, cut):
@@ -154,8 +173,10 @@ class Splitter:
                 if cut is None:
                     data += self._read()
                     continue
-            yield data[:cut], self._position - (len(data) - cut)
-            data = data[cut:]
+            block, data = data[:cut], data[cut:]
+            self.lines_before = self._lines
+            self._lines += line_count(block)
+            yield block, self._position - len(data)
 
 
 def parse_block(
@@ -303,6 +324,25 @@ def _closes(data: bytes, newlines: np.ndarray, ends: np.ndarray, delimiter: str)
         return True
     found = list(csv_reader(io.StringIO(record.decode("utf-8", "surrogateescape"), newline=""), delimiter))
     return found[-1] == [END_OF_INPUT] and len(found) == 2
+
+
+def line_count(data: bytes) -> int:
+    """Line ends in ``data`` as the csv module counts them: "\\r\\n", "\\n" or a lone "\\r"."""
+    n = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == _NL))
+    if b"\r" in data:
+        n += data.count(b"\r") - data.count(b"\r\n")
+    return n
+
+
+def line_content_ends(data: bytes) -> np.ndarray:
+    """Where each line's content ends (its line end starts), lines as the csv module reads them;
+    a last line without a line end is not included."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == _NL)
+    if b"\r" not in data:
+        return newlines
+    after_cr = newlines[(newlines > 0) & (arr[np.maximum(newlines - 1, 0)] == _CR)]
+    return np.setdiff1d(np.union1d(np.flatnonzero(arr == _CR), newlines), after_cr)
 
 
 def _newlines(data: bytes) -> np.ndarray:

@@ -3,10 +3,11 @@
 Why a module of its own: a file is read by one of three readers, and each must account for every
 record. CSV goes first to the block reader (``model.blocks``: blocks of whole records, parsed by
 Arrow), which hands its blocks over unparsed so the pipeline parses them in its own thread. When
-that reader meets something it cannot read exactly, the careful reader (Python's ``csv`` module)
-reads the file again: a record with the wrong number of fields is rejected (column ``(record)``),
-and one that is not UTF-8 is read as Windows-1252/Latin-1 and named in a warning. Parquet is read
-in batches. Empty lines are not records (as in pandas and pyarrow).
+that reader meets something it cannot read exactly in a block, the careful reader (Python's ``csv``
+module) reads that block instead, or the whole file again when the block's cut may be wrong: a
+record with the wrong number of fields is rejected (column ``(record)``), and one that is not UTF-8
+is read as Windows-1252/Latin-1 and named in a warning. Parquet is read in batches. Empty lines are
+not records (as in pandas and pyarrow).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from model.blocks import END_OF_INPUT, NotPlain, Splitter, csv_reader, parse_block, quote_left_open
+from model.blocks import (
+    END_OF_INPUT,
+    NotPlain,
+    Splitter,
+    csv_reader,
+    line_content_ends,
+    parse_block,
+    quote_left_open,
+)
 from model.io import InputError
 from model.quiz import QUIZ
 from model.sinks import SCORE_COLUMNS
@@ -181,11 +190,24 @@ _SURROGATES = re.compile("[\udc80-\udcff]")
 
 def _fix_text(text: str) -> str:
     """Text decoded with surrogateescape -> the same bytes read as Windows-1252 (Latin-1 for gaps)."""
-    raw = text.encode("utf-8", errors="surrogateescape")
+    return _recode(text.encode("utf-8", errors="surrogateescape"))
+
+
+def _recode(raw: bytes) -> str:
     try:
         return raw.decode("cp1252")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
+
+
+def _fix_record(values: list[str]) -> list[str]:
+    """A record that is not UTF-8, read as Windows-1252, or as Latin-1 when one of its bytes has no
+    Windows-1252 character: one code page per record, as a copy of its bytes is read."""
+    raw = [v.encode("utf-8", errors="surrogateescape") for v in values]
+    try:
+        return [r.decode("cp1252") for r in raw]
+    except UnicodeDecodeError:
+        return [r.decode("latin-1") for r in raw]
 
 
 @dataclass
@@ -200,6 +222,7 @@ class Chunk:
     raw: bytes | None = None  # a block of CSV records still to parse (numbers, batch follow from it)
     block: bool = False  # numbers and batch come from ``raw`` (records numbered from 1 in the block)
     line_end: bytes = b"\n"  # the input's line end (for a copy that passes records through as bytes)
+    first_line: int = 0  # lines of the file before ``raw`` (for the careful reader's line numbers)
 
 
 class _UseCarefulPath(Exception):
@@ -220,7 +243,10 @@ def _fast_chunks(info: InputInfo, block_bytes: int, check_cuts: bool = False) ->
         try:
             splitter = Splitter(stream, block_bytes, info.delimiter, check_cuts)
             for data, _ in splitter:
-                yield Chunk(_NO_NUMBERS, _NO_BATCH, [], raw.tell(), raw=data, block=True, line_end=splitter.line_end)
+                yield Chunk(
+                    _NO_NUMBERS, _NO_BATCH, [], raw.tell(), raw=data, block=True,
+                    line_end=splitter.line_end, first_line=splitter.lines_before,
+                )
         except NotPlain as exc:
             raise _UseCarefulPath(str(exc), exc.wrong_cut) from None
         except (OSError, EOFError, zlib.error) as exc:
@@ -233,15 +259,76 @@ def chunk_records(
     chunk: Chunk, info: InputInfo, columns: Sequence[str], lines: bool = False
 ) -> tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray]:
     """A chunk's records (a block is parsed here, its records numbered from 1 within it; the
-    caller shifts them), each record's bytes when ``lines``, and the record numbers."""
+    caller shifts them), each record's bytes when ``lines``, and the record numbers.
+
+    A block Arrow cannot read exactly (a ragged record, bytes that are not UTF-8) is read by the
+    careful reader instead; its unreadable records go to ``chunk.rejected``, its recoded ones
+    to ``chunk.recoded``. Only a block that may have been cut in the wrong place stops the reader.
+    """
     if not chunk.block:
         return chunk.batch, None, chunk.numbers
+    assert chunk.raw is not None
     try:
         block = parse_block(chunk.raw, info.header, columns, info.delimiter, lines=lines)
     except NotPlain as exc:
-        raise _UseCarefulPath(str(exc), exc.wrong_cut) from None
+        if exc.wrong_cut:
+            raise _UseCarefulPath(str(exc), wrong_cut=True) from None
+        table, records, numbers = _careful_block(chunk, info, columns, lines)
+    else:
+        table, records = block.table, block.lines
+        numbers = np.arange(1, table.num_rows + 1, dtype=np.int64)
     chunk.raw = None  # the parsed table (and ``lines``) keep what is needed of it
-    return block.table, block.lines, np.arange(1, block.table.num_rows + 1, dtype=np.int64)
+    return table, records, numbers
+
+
+def _careful_block(
+    chunk: Chunk, info: InputInfo, columns: Sequence[str], lines: bool
+) -> tuple[pa.Table, pa.StringArray | None, np.ndarray]:
+    """A block of whole records read as the careful reader reads the file (same records, numbers,
+    verdicts and line numbers), with each readable record's bytes when ``lines`` (recoded to
+    UTF-8 for a record that is not UTF-8)."""
+    data = chunk.raw
+    assert data is not None
+    reader = csv_reader(io.StringIO(data.decode("utf-8", "surrogateescape"), newline=""), info.delimiter)
+    ends = line_content_ends(data).tolist()
+    good: list[list[str]] = []
+    numbers: list[int] = []
+    record_ends = [0]  # where each record's bytes end (they start where the one before ends)
+    kept: list[int] = []  # which of the records are readable
+    fixed: list[int] = []  # which of those are recoded
+    for number, values, problem, recoded in _careful_rows(reader, len(info.header), info.delimiter, chunk.first_line):
+        last = reader.line_num - 1  # the record's last line, from 0
+        record_ends.append(ends[last] if last < len(ends) else len(data))
+        if recoded:
+            chunk.recoded.append(number)
+        if problem is None:
+            assert values is not None
+            if recoded:
+                fixed.append(len(good))
+            kept.append(len(record_ends) - 2)
+            good.append(values)
+            numbers.append(number)
+        elif problem[3].endswith(_OPEN_QUOTE):  # cannot happen after a cut parity reads; be sure
+            raise _UseCarefulPath("a quoted value is never closed in this block", wrong_cut=True)
+        else:
+            chunk.rejected.append(problem)
+    index = {name: k for k, name in enumerate(info.header)}
+    fields = list(zip(*good, strict=True)) if good else [() for _ in info.header]
+    table = pa.table({c: pa.array(fields[index[c]], pa.string()) for c in columns})
+    records = None
+    if lines:
+        if fixed:  # some are not UTF-8: each of those copied as it was read
+            recode = set(fixed)
+            spans = [(record_ends[r], record_ends[r + 1]) for r in kept]
+            records = pa.array(
+                [_recode(data[a:b]) if k in recode else data[a:b].decode("utf-8") for k, (a, b) in enumerate(spans)],
+                pa.string(),
+            )
+        else:
+            offsets = np.asarray(record_ends, dtype=np.int64)
+            every = pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+            records = every.take(pa.array(kept, pa.int64())).cast(pa.string())
+    return table, records, np.array(numbers, dtype=np.int64)
 
 
 _NO_NUMBERS = np.empty(0, dtype=np.int64)
@@ -257,65 +344,84 @@ def _careful_chunks(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
 
 
 def _careful_records(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
-    ncols = len(info.header)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     with _open_binary(info.path, info.compressed) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
         reader = csv_reader(text, info.delimiter)  # as lenient as the fast reader, and no more
-        header_seen = False
-        number = 0
+        _skip_header(reader, info.path)
         rows: list[list[str]] = []
         numbers: list[int] = []
         rejected: list[tuple[int, str, str, str]] = []
         recoded: list[int] = []
-        while True:
-            start_line = reader.line_num + 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                if not header_seen:
-                    raise InputError(f"{info.path}: cannot read the header: {exc}") from None
-                number += 1
-                rejected.append(
-                    (number, RECORD, "", f"unreadable record (line {start_line}): {_csv_reason(exc)}")
-                )
-                continue
-            if record == [END_OF_INPUT]:
-                break
-            if not record:
-                continue  # an empty line is not a record
-            if not header_seen:
-                if quote_left_open(record):
-                    raise InputError(f"{info.path}: cannot read the header: a quoted name is never closed")
-                header_seen = True
-                continue
-            number += 1
-            if quote_left_open(record):
-                rejected.append((number, RECORD, "", f"unreadable record (line {start_line}): {_OPEN_QUOTE}"))
-                break
-            if any(_SURROGATES.search(v) for v in record):
-                record = [_fix_text(v) for v in record]
+        for number, values, problem, fixed in _careful_rows(reader, len(info.header), info.delimiter):
+            if fixed:
                 recoded.append(number)
-            if len(record) != ncols:
-                shown = info.delimiter.join(record)
-                rejected.append(
-                    (
-                        number,
-                        RECORD,
-                        shown[:200],
-                        f"has {len(record)} field(s), expected {ncols} like the header (line {start_line})",
-                    )
-                )
-                continue
-            rows.append(record)
-            numbers.append(number)
+            if problem is not None:
+                rejected.append(problem)
+            else:
+                assert values is not None
+                rows.append(values)
+                numbers.append(number)
             if len(rows) + len(rejected) >= chunk_rows:
                 yield _careful_chunk(info, rows, numbers, rejected, recoded, raw)
                 rows, numbers, rejected, recoded = [], [], [], []
         if rows or rejected:
             yield _careful_chunk(info, rows, numbers, rejected, recoded, raw)
+
+
+def _skip_header(reader: Iterator[list[str]], path: Path) -> None:
+    """Read past the empty lines and the header record."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(f"{path}: cannot read the header: {exc}") from None
+        if record == [END_OF_INPUT]:
+            return
+        if not record:
+            continue
+        if quote_left_open(record):
+            raise InputError(f"{path}: cannot read the header: a quoted name is never closed")
+        return
+
+
+def _careful_rows(
+    reader: Any, ncols: int, delimiter: str, first_line: int = 0
+) -> Iterator[tuple[int, list[str] | None, tuple[int, str, str, str] | None, bool]]:
+    """Each record after the header: (number, values, None, recoded) for a readable one with the
+    header's number of fields, else (number, None, problem, recoded); after a quote left open
+    (the rest of the input is that value) nothing more. Lines are numbered from ``first_line``."""
+    number = 0
+    while True:
+        start_line = first_line + reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            number += 1
+            reason = f"unreadable record (line {start_line}): {_csv_reason(exc)}"
+            yield number, None, (number, RECORD, "", reason), False
+            continue
+        if record == [END_OF_INPUT]:
+            return
+        if not record:
+            continue  # an empty line is not a record
+        number += 1
+        if quote_left_open(record):
+            yield number, None, (number, RECORD, "", f"unreadable record (line {start_line}): {_OPEN_QUOTE}"), False
+            return
+        recoded = _SURROGATES.search(delimiter.join(record)) is not None
+        if recoded:
+            record = _fix_record(record)
+        if len(record) != ncols:
+            shown = delimiter.join(record)[:200]
+            reason = f"has {len(record)} field(s), expected {ncols} like the header (line {start_line})"
+            yield number, None, (number, RECORD, shown, reason), recoded
+            continue
+        yield number, record, None, recoded
 
 
 _OPEN_QUOTE = "a quoted value is never closed; the rest of the file was read as that one value"

@@ -403,6 +403,77 @@ def test_fast_and_careful_paths_give_the_same_records(tmp_path_factory, drawn):
     assert (folder / "fast.errors.csv").read_bytes() == (folder / "slow.errors.csv").read_bytes()
 
 
+MESS = st.sampled_from(["extra field", "missing field", "latin-1 note", "latin-1-only note", "lone CR", "fine"])
+
+
+@st.composite
+def messy_files(draw: st.DrawFn) -> tuple[bytes, int]:
+    """Answer files with records the block reader cannot read: ragged, not UTF-8 (bytes that
+    Windows-1252 reads, and 0x81, which only Latin-1 does), a lone carriage return as line end."""
+    header = ["respondent", *IDS, "note"]
+    quoting = draw(st.sampled_from(list(QUOTING.values())))
+    term = draw(st.sampled_from(["\n", "\r\n"]))
+    lines = [csv_record(header, quoting, term).encode()]
+    for i in range(draw(st.integers(1, 30))):
+        answers = {k: "" if v is None else str(v) for k, v in draw(valid_answer_sets()).items()}
+        record = [f"id{i}", *(answers.get(q, "") for q in IDS), draw(st.sampled_from(["ok", "a, b", "x\ny"]))]
+        kind = draw(MESS)
+        if kind == "extra field":
+            record.append("more")
+        elif kind == "missing field":
+            record.pop()
+        text = csv_record(record, quoting, term).encode()
+        if kind == "latin-1 note":
+            text += b"caf\xe9"  # after the last value: part of it, quoted or not
+        elif kind == "latin-1-only note":
+            text += b"\x81\xe9"
+        elif kind == "lone CR":
+            text = text.replace(b"id", b"id\r", 1)  # an unquoted lone CR ends a record for the csv module
+        lines.append(draw(st.sampled_from([b"", term.encode()])) + text)
+    data = term.encode().join(lines) + (term.encode() if draw(st.booleans()) else b"")
+    return data, draw(st.sampled_from([64, 300, 2048, 1 << 20]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messy_files())
+def test_a_block_the_fast_reader_cannot_read_is_read_carefully_as_the_whole_file_would_be(tmp_path_factory, drawn):
+    """Only that block goes to the careful reader: the same records, verdicts, record and line numbers
+    in the errors file, recoded records and output values as reading the whole file carefully."""
+    data, block_bytes = drawn
+    folder = tmp_path_factory.mktemp("messy")
+    src = write(folder / "in.csv", data)
+    fast = score(src, folder / "fast.csv", block_size=block_bytes)
+    with mock.patch.object(batch, "_fast_chunks", _refuse_fast_path):
+        slow = score(src, folder / "slow.csv", chunk_rows=7)
+    assert slow.careful and not fast.careful
+    assert (fast.n_read, fast.n_scored, fast.n_rejected) == (slow.n_read, slow.n_scored, slow.n_rejected)
+    assert fast.warnings == slow.warnings  # the same recoded records, by number
+    assert (folder / "fast.errors.csv").read_bytes() == (folder / "slow.errors.csv").read_bytes()
+    assert python_rows((folder / "fast.csv").read_bytes()) == python_rows((folder / "slow.csv").read_bytes())
+
+
+def test_one_ragged_record_keeps_the_rest_of_the_file_on_the_fast_reader(tmp_path):
+    """The block with the ragged record is read carefully, every other block as usual; the scored copy
+    still repeats each accepted record byte for byte, and the errors file names the file's own row and line."""
+    header = ["respondent", *IDS, "note"]
+    answers = ",".join(row()[q] for q in IDS)
+    records = [f'r{i},{answers},"one\ntwo"' if i % 5 == 0 else f"r{i},{answers}, spaced " for i in range(200)]
+    records[123] += ",extra"
+    src = write(tmp_path / "in.csv", ",".join(header) + "\r\n" + "".join(r + "\r\n" for r in records))
+    s = score(src, tmp_path / "out.csv", block_size=512)
+    assert (s.n_read, s.n_scored, s.n_rejected, s.careful) == (200, 199, 1, False)
+    errors = read_errors(s.errors)
+    line = 1 + 123 + 25 + 1  # the header, records 0-122 (25 of them on two lines), then its own
+    assert errors[["row", "column"]].values.tolist() == [["124", "(record)"]]
+    n = len(header)
+    assert errors["reason"].tolist() == [f"has {n + 1} field(s), expected {n} like the header (line {line})"]
+    body = (tmp_path / "out.csv").read_bytes()
+    want = [r.encode() for k, r in enumerate(records) if k != 123]
+    assert body.endswith(b"\r\n")
+    got = [r.rsplit(b",", len(batch.SCORE_COLUMNS))[0] for r in body.split(b"\r\n")[1:-1]]
+    assert got == want  # each accepted record byte for byte (quoted newline, spaces), then its scores
+
+
 def test_a_quote_in_a_header_name_never_swallows_records(tmp_path):
     """`size"` in the header made the quote count read past the header: every record vanished."""
     header = ["respondent", *IDS, 'size"']
