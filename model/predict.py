@@ -35,7 +35,7 @@ CARD = "model_card.json"
 REBUILD_COMMAND = "exodds train --default"
 CHUNK = 16_384  # rows per basis block: small enough that memory is reused, not faulted in anew
 PERCENTILES = (10, 90)
-BATCH_BLOCK = 8192  # rows per block in score_batch: its gathered table rows stay in the CPU cache
+BATCH_BLOCK = 4096  # rows per block in score_batch: its gathered table rows stay in the CPU cache
 
 # Every basis term reads the answers of a few questions only, so the product of the basis with the
 # weights is a sum, over these groups, of a small table indexed by the group's answers: scoring
