@@ -85,6 +85,16 @@ def score(src: Path, out: Path, **kwargs) -> batch.Summary:
     return batch.score_file(src, out, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF, **kwargs)
 
 
+def fast_and_careful(folder: Path, data: bytes, block_bytes: int) -> tuple[batch.Summary, batch.Summary]:
+    """``data`` scored into ``folder`` by the block reader (fast.csv) and by the careful reader alone (slow.csv)."""
+    src = write(folder / "in.csv", data)
+    fast = score(src, folder / "fast.csv", block_size=block_bytes)
+    with mock.patch.object(batch, "_fast_chunks", _refuse_fast_path):
+        slow = score(src, folder / "slow.csv", chunk_rows=7)
+    assert (fast.careful, slow.careful) == (False, True)
+    return fast, slow
+
+
 # --------------------------------------------------------------------------- 1. blocks of whole records
 
 FIELD = st.lists(st.sampled_from(["a", "b", " ", ",", '"', "\n", "\r\n", "é", "NA", "1"]), max_size=6).map("".join)
@@ -390,11 +400,7 @@ def answer_files(draw: st.DrawFn) -> tuple[bytes, int]:
 def test_fast_and_careful_paths_give_the_same_records(tmp_path_factory, drawn):
     data, block_bytes = drawn
     folder = tmp_path_factory.mktemp("same")
-    src = write(folder / "in.csv", data)
-    fast = score(src, folder / "fast.csv", block_size=block_bytes)
-    with mock.patch.object(batch, "_fast_chunks", _refuse_fast_path):
-        slow = score(src, folder / "slow.csv", chunk_rows=7)
-    assert (fast.careful, slow.careful) == (False, True)
+    fast, slow = fast_and_careful(folder, data, block_bytes)
     assert (fast.n_read, fast.n_scored, fast.n_rejected) == (slow.n_read, slow.n_scored, slow.n_rejected)
     assert fast.n_read == fast.n_scored + fast.n_rejected == len(python_rows(data)) - 1
     assert python_rows((folder / "fast.csv").read_bytes(), strict=True) == python_rows(
@@ -441,11 +447,7 @@ def test_a_block_the_fast_reader_cannot_read_is_read_carefully_as_the_whole_file
     in the errors file, recoded records and output values as reading the whole file carefully."""
     data, block_bytes = drawn
     folder = tmp_path_factory.mktemp("messy")
-    src = write(folder / "in.csv", data)
-    fast = score(src, folder / "fast.csv", block_size=block_bytes)
-    with mock.patch.object(batch, "_fast_chunks", _refuse_fast_path):
-        slow = score(src, folder / "slow.csv", chunk_rows=7)
-    assert slow.careful and not fast.careful
+    fast, slow = fast_and_careful(folder, data, block_bytes)
     assert (fast.n_read, fast.n_scored, fast.n_rejected) == (slow.n_read, slow.n_scored, slow.n_rejected)
     assert fast.warnings == slow.warnings  # the same recoded records, by number
     assert (folder / "fast.errors.csv").read_bytes() == (folder / "slow.errors.csv").read_bytes()
