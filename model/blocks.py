@@ -41,6 +41,7 @@ __all__ = [
     "line_count",
     "parse_block",
     "quote_left_open",
+    "record_ends",
 ]
 
 BLOCK_BYTES = 4 << 20  # bytes per block (~50k answer sets): fewer, larger calls vs. memory in flight
@@ -242,6 +243,12 @@ def _parity_record_ends(data: bytes, newlines: np.ndarray, delimiter: str) -> np
         return None
     outside = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
     return _line_ends(data, outside)
+
+
+def record_ends(data: bytes, delimiter: str) -> np.ndarray | None:
+    """Where each record of a block ends (before its line end), from line ends and the quote count
+    alone, without parsing; None when the count could misread (``_parity_record_ends``)."""
+    return _parity_record_ends(data, _newlines(data), delimiter)
 
 
 def _parity_reads(data: bytes, delimiter: str, stop: int | None = None) -> bool:

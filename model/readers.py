@@ -32,12 +32,14 @@ import pyarrow.parquet as pq
 
 from model.blocks import (
     END_OF_INPUT,
+    Block,
     NotPlain,
     Splitter,
     csv_reader,
     line_content_ends,
     parse_block,
     quote_left_open,
+    record_ends,
 )
 from model.io import InputError
 from model.quiz import QUIZ
@@ -273,12 +275,54 @@ def chunk_records(
     except NotPlain as exc:
         if exc.wrong_cut:
             raise _UseCarefulPath(str(exc), wrong_cut=True) from None
-        table, records, numbers = _careful_block(chunk, info, columns, lines)
+        block = _recoded_block(chunk, info, columns, lines)
+        if block is None:
+            table, records, numbers = _careful_block(chunk, info, columns, lines)
+        else:
+            table, records = block.table, block.lines
+            numbers = np.arange(1, table.num_rows + 1, dtype=np.int64)
     else:
         table, records = block.table, block.lines
         numbers = np.arange(1, table.num_rows + 1, dtype=np.int64)
     chunk.raw = None  # the parsed table (and ``lines``) keep what is needed of it
     return table, records, numbers
+
+
+def _recoded_block(chunk: Chunk, info: InputInfo, columns: Sequence[str], lines: bool) -> Block | None:
+    """A block whose only trouble is records that are not UTF-8 (an export saved as Windows-1252),
+    parsed by Arrow after each such record is re-read as the careful reader reads it and written as
+    UTF-8; those records go to ``chunk.recoded``. None when anything else is wrong with the block."""
+    data = chunk.raw
+    assert data is not None
+    if data.isascii():
+        return None
+    try:
+        ends = record_ends(data, info.delimiter)
+    except NotPlain:
+        return None
+    if ends is None:
+        return None
+    high = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) >= 0x80)
+    starts = np.concatenate(([0], ends[:-1]))
+    pieces, recoded, done = [], [], 0
+    for k in np.unique(np.searchsorted(ends, high, side="right")).tolist():
+        if k >= len(ends):
+            continue
+        a, b = int(starts[k]), int(ends[k])
+        try:
+            data[a:b].decode("utf-8")
+        except UnicodeDecodeError:
+            pieces += [data[done:a], _recode(data[a:b]).encode("utf-8")]
+            recoded.append(k + 1)
+            done = b
+    if not recoded:
+        return None
+    try:
+        block = parse_block(b"".join([*pieces, data[done:]]), info.header, columns, info.delimiter, lines=lines)
+    except NotPlain:
+        return None
+    chunk.recoded.extend(recoded)
+    return block
 
 
 def _careful_block(

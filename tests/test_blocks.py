@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_batch import GOOD, IDS, FakeAdvice, FakeModel, _refuse_fast_path, read_errors, read_out, row, write
 
-from model import batch, blocks
+from model import batch, blocks, readers
 from model.blocks import NotPlain, Splitter, parse_block
 
 BOM = b"\xef\xbb\xbf"
@@ -409,13 +409,16 @@ def test_fast_and_careful_paths_give_the_same_records(tmp_path_factory, drawn):
     assert (folder / "fast.errors.csv").read_bytes() == (folder / "slow.errors.csv").read_bytes()
 
 
-MESS = st.sampled_from(["extra field", "missing field", "latin-1 note", "latin-1-only note", "lone CR", "fine"])
+MESS = st.sampled_from(
+    ["extra field", "missing field", "latin-1 note", "windows-1252 note", "latin-1-only note", "lone CR", "fine"]
+)
 
 
 @st.composite
 def messy_files(draw: st.DrawFn) -> tuple[bytes, int]:
     """Answer files with records the block reader cannot read: ragged, not UTF-8 (bytes that
-    Windows-1252 reads, and 0x81, which only Latin-1 does), a lone carriage return as line end."""
+    Windows-1252 reads, and 0x81, which only Latin-1 does), a lone carriage return as line end.
+    The Windows-1252 and Latin-1 bytes alone are re-read in place (``_recoded_block``)."""
     header = ["respondent", *IDS, "note"]
     quoting = draw(st.sampled_from(list(QUOTING.values())))
     term = draw(st.sampled_from(["\n", "\r\n"]))
@@ -431,6 +434,8 @@ def messy_files(draw: st.DrawFn) -> tuple[bytes, int]:
         text = csv_record(record, quoting, term).encode()
         if kind == "latin-1 note":
             text += b"caf\xe9"  # after the last value: part of it, quoted or not
+        elif kind == "windows-1252 note":
+            text += b"\x92s \x80"  # ’s €: Latin-1 reads other characters
         elif kind == "latin-1-only note":
             text += b"\x81\xe9"
         elif kind == "lone CR":
@@ -474,6 +479,23 @@ def test_one_ragged_record_keeps_the_rest_of_the_file_on_the_fast_reader(tmp_pat
     assert body.endswith(b"\r\n")
     got = [r.rsplit(b",", len(batch.SCORE_COLUMNS))[0] for r in body.split(b"\r\n")[1:-1]]
     assert got == want  # each accepted record byte for byte (quoted newline, spaces), then its scores
+
+
+def test_an_export_saved_as_windows_1252_is_parsed_by_arrow_not_record_by_record(tmp_path):
+    """Records that are not UTF-8 are re-read in place and the block parsed as usual: the careful
+    reader's values and warning, at the fast reader's speed."""
+    header = ["respondent", *IDS, "note"]
+    answers = ",".join(row()[q] for q in IDS)
+    records = [f"r{i},{answers},{'café’s' if i % 3 == 0 else 'plain'}" for i in range(90)]
+    text = ",".join(header) + "\n" + "".join(r + "\n" for r in records)
+    src = write(tmp_path / "in.csv", text.encode("cp1252"))
+    with mock.patch.object(readers, "_careful_block", side_effect=AssertionError("read record by record")):
+        s = score(src, tmp_path / "out.csv", block_size=256)
+    assert (s.n_read, s.n_scored, s.careful) == (90, 90, False)
+    scores = scores_text([row(f"r{i}") for i in range(90)])
+    want = [[*r.split(","), *v.split(",")] for r, v in zip(records, scores, strict=True)]
+    assert python_rows((tmp_path / "out.csv").read_bytes())[1:] == want
+    assert any("30 record(s) were not valid UTF-8" in w and "(records 1, 4, 7," in w for w in s.warnings)
 
 
 def test_a_quote_in_a_header_name_never_swallows_records(tmp_path):
