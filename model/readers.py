@@ -12,6 +12,7 @@ not records (as in pandas and pyarrow).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -275,12 +276,11 @@ def chunk_records(
     except NotPlain as exc:
         if exc.wrong_cut:
             raise _UseCarefulPath(str(exc), wrong_cut=True) from None
-        block = _recoded_block(chunk, info, columns, lines)
-        if block is None:
+        mended = _mended_block(chunk, info, columns, lines)
+        if mended is None:
             table, records, numbers = _careful_block(chunk, info, columns, lines)
         else:
-            table, records = block.table, block.lines
-            numbers = np.arange(1, table.num_rows + 1, dtype=np.int64)
+            table, records, numbers = mended[0].table, mended[0].lines, mended[1]
     else:
         table, records = block.table, block.lines
         numbers = np.arange(1, table.num_rows + 1, dtype=np.int64)
@@ -288,20 +288,79 @@ def chunk_records(
     return table, records, numbers
 
 
-def _recoded_block(chunk: Chunk, info: InputInfo, columns: Sequence[str], lines: bool) -> Block | None:
-    """A block whose only trouble is records that are not UTF-8 (an export saved as Windows-1252),
-    parsed by Arrow after each such record is re-read as the careful reader reads it and written as
-    UTF-8; those records go to ``chunk.recoded``. None when anything else is wrong with the block."""
+def _mended_block(
+    chunk: Chunk, info: InputInfo, columns: Sequence[str], lines: bool
+) -> tuple[Block, np.ndarray] | None:
+    """A block whose only trouble is records that are not UTF-8 (an export saved as Windows-1252)
+    or that have the wrong number of fields, parsed by Arrow after each record that is not UTF-8 is
+    re-read as the careful reader reads it (and written as UTF-8) and each ragged record is taken
+    out, with the careful reader's verdict. Returns the block and its records' numbers; None when
+    anything else is wrong with it (the careful reader then reads it record by record)."""
     data = chunk.raw
     assert data is not None
-    if data.isascii():
-        return None
     try:
         ends = record_ends(data, info.delimiter)
+        recoded: list[int] = []
+        if ends is not None and not data.isascii():
+            data, recoded = _recode_records(data, ends)
+            ends = record_ends(data, info.delimiter)
     except NotPlain:
         return None
-    if ends is None:
+    if ends is None or not len(ends):
         return None
+    if recoded:  # usually that was all
+        with contextlib.suppress(NotPlain):
+            block = parse_block(data, info.header, columns, info.delimiter, lines=lines)
+            if block.table.num_rows == len(ends):
+                chunk.recoded.extend(recoded)
+                return block, np.arange(1, len(ends) + 1, dtype=np.int64)
+    ncols = len(info.header)
+    starts = np.concatenate(([0], ends[:-1]))
+    fields = _field_counts(data, starts, info.delimiter)
+    ragged = np.flatnonzero(fields != ncols).tolist()
+    rejected = []
+    if ragged:
+        firsts, texts = [], []
+        for k in ragged:  # each one's text from its first line (after the line ends before it)
+            record = data[starts[k] : ends[k]]
+            content = record.lstrip(b"\r\n")
+            firsts.append(int(starts[k]) + len(record) - len(content))
+            texts.append(content.decode("utf-8"))
+        found = [r for r in csv_reader(io.StringIO("\n".join(texts), newline=""), info.delimiter) if r]
+        if found[-1:] != [[END_OF_INPUT]] or [len(r) for r in found[:-1]] != fields[ragged].tolist():
+            return None
+        lines_at = chunk.first_line + np.searchsorted(line_content_ends(data), firsts) + 1
+        for k, values, line in zip(ragged, found, lines_at.tolist(), strict=False):
+            shown = info.delimiter.join(values)[:200]
+            reason = f"has {fields[k]} field(s), expected {ncols} like the header (line {line})"
+            rejected.append((k + 1, RECORD, shown, reason))
+        keep = np.ones(len(ends), dtype=bool)
+        keep[ragged] = False
+        spans = zip(starts[keep].tolist(), ends[keep].tolist(), strict=True)
+        data = b"".join([*(data[a:b] for a, b in spans), data[int(ends[-1]) :]])
+        numbers = np.flatnonzero(keep) + 1
+    else:
+        numbers = np.arange(1, len(ends) + 1)
+    if not recoded and not ragged:
+        return None  # what Arrow could not read is something else
+    if len(numbers):
+        try:
+            block = parse_block(data, info.header, columns, info.delimiter, lines=lines)
+        except NotPlain:
+            return None
+        if block.table.num_rows != len(numbers):
+            return None
+    else:
+        empty = pa.array([], pa.string())
+        block = Block(pa.table({c: empty for c in columns}), empty if lines else None)
+    chunk.recoded.extend(recoded)
+    chunk.rejected.extend(rejected)
+    return block, numbers.astype(np.int64)
+
+
+def _recode_records(data: bytes, ends: np.ndarray) -> tuple[bytes, list[int]]:
+    """``data`` with each record that is not UTF-8 read as ``_recode`` reads it and written as UTF-8,
+    and those records' numbers (line ends and quotes stay where they were: only bytes past ASCII change)."""
     high = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) >= 0x80)
     starts = np.concatenate(([0], ends[:-1]))
     pieces, recoded, done = [], [], 0
@@ -315,14 +374,16 @@ def _recoded_block(chunk: Chunk, info: InputInfo, columns: Sequence[str], lines:
             pieces += [data[done:a], _recode(data[a:b]).encode("utf-8")]
             recoded.append(k + 1)
             done = b
-    if not recoded:
-        return None
-    try:
-        block = parse_block(b"".join([*pieces, data[done:]]), info.header, columns, info.delimiter, lines=lines)
-    except NotPlain:
-        return None
-    chunk.recoded.extend(recoded)
-    return block
+    return (b"".join([*pieces, data[done:]]), recoded) if recoded else (data, [])
+
+
+def _field_counts(data: bytes, starts: np.ndarray, delimiter: str) -> np.ndarray:
+    """Fields per record (records starting at ``starts``, whose quotes parity reads): the
+    delimiters with an even number of quotes before them, plus one."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    outside = np.cumsum(arr == ord('"'), dtype=np.uint8) & 1 == 0  # (parity survives the wrap at 256)
+    delimiters = (arr == ord(delimiter)) & outside
+    return np.add.reduceat(delimiters.view(np.uint8), starts, dtype=np.int64) + 1
 
 
 def _careful_block(

@@ -498,6 +498,25 @@ def test_an_export_saved_as_windows_1252_is_parsed_by_arrow_not_record_by_record
     assert any("30 record(s) were not valid UTF-8" in w and "(records 1, 4, 7," in w for w in s.warnings)
 
 
+def test_ragged_records_are_taken_out_of_their_block_not_read_record_by_record(tmp_path):
+    """Unquoted commas in a free-text note (the usual ragged export): those records are rejected with the
+    careful reader's verdict and line number, and Arrow parses the rest of each block."""
+    header = ["respondent", *IDS, "note"]
+    answers = ",".join(row()[q] for q in IDS)
+    records = [f'r{i},{answers},{"call me, maybe" if i % 4 == 1 else "fine"}' for i in range(80)]
+    records[10] = f'r10,{answers},"two\nlines"'
+    data = (",".join(header) + "\n" + "".join(r + "\n" for r in records)).encode()
+    with mock.patch.object(readers, "_careful_block", side_effect=AssertionError("read record by record")):
+        fast = score(write(tmp_path / "in.csv", data), tmp_path / "fast.csv", block_size=256)
+    with mock.patch.object(batch, "_fast_chunks", _refuse_fast_path):
+        slow = score(tmp_path / "in.csv", tmp_path / "slow.csv")
+    counts = (fast.n_read, fast.n_scored, fast.n_rejected)
+    assert counts == (80, 60, 20) == (slow.n_read, slow.n_scored, slow.n_rejected)
+    assert (tmp_path / "fast.errors.csv").read_bytes() == (tmp_path / "slow.errors.csv").read_bytes()
+    assert "has 18 field(s), expected 17 like the header (line 3)" in read_errors(fast.errors)["reason"].tolist()
+    assert python_rows((tmp_path / "fast.csv").read_bytes()) == python_rows((tmp_path / "slow.csv").read_bytes())
+
+
 def test_a_quote_in_a_header_name_never_swallows_records(tmp_path):
     """`size"` in the header made the quote count read past the header: every record vanished."""
     header = ["respondent", *IDS, 'size"']
