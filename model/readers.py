@@ -3,10 +3,11 @@
 Why a module of its own: a file is read by one of three readers, and each must account for every
 record. CSV goes first to the block reader (``model.blocks``: blocks of whole records, parsed by
 Arrow), which hands its blocks over unparsed so the pipeline parses them in its own thread. When
-that reader meets something it cannot read exactly in a block, the careful reader (Python's ``csv``
-module) reads that block instead, or the whole file again when the block's cut may be wrong: a
-record with the wrong number of fields is rejected (column ``(record)``), and one that is not UTF-8
-is read as Windows-1252/Latin-1 and named in a warning. Parquet is read in batches. Empty lines are
+that reader meets something it cannot read exactly in a block, the block is mended (records that
+are not UTF-8 re-read, ragged ones taken out) and parsed again, or read by the careful reader
+(Python's ``csv`` module), or the whole file is read again carefully when the block's cut may be
+wrong. Whichever reads it, a record with the wrong number of fields is rejected (column
+``(record)``), and one that is not UTF-8 is read as Windows-1252/Latin-1 and named in a warning. Parquet is read in batches. Empty lines are
 not records (as in pandas and pyarrow).
 """
 
