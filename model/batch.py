@@ -417,17 +417,16 @@ def score_file(
     kind, compressed = _output_kind(out_path, info.kind)
     delimiter = "\t" if out_path.name.lower().endswith((".tsv", ".tsv.gz")) else info.delimiter
 
+    scoring = _Scoring(resolved, mapping, as_of, model, advice)
     with atomic_path(out_path) as tmp_out, atomic_path(err_path) as tmp_err:
         reader = "fast"  # then "checked" (when only a cut was wrong), then "careful"
         while True:
             chunks = _chunks(info, reader, chunk_rows, block_size)
             careful = reader == "careful"
             passthrough = info.kind == "csv" and not careful and kind == "csv" and delimiter == info.delimiter
+            target = _Target(tmp_out, tmp_err, kind, compressed, delimiter, passthrough)
             try:
-                summary = _run(
-                    info, chunks, resolved, mapping, as_of, model, advice,
-                    tmp_out, tmp_err, kind, compressed, delimiter, progress, on_chunk, threads, passthrough,
-                )
+                summary = _run(info, chunks, scoring, target, progress, on_chunk, threads)
             except _UseCarefulPath as exc:
                 reader = _next_reader(reader, exc)
                 continue
@@ -539,49 +538,70 @@ def _resolve(info: InputInfo, mapping: ColumnMapping | None, require: bool = Tru
         raise InputError(f"{info.path}: {exc}") from None
 
 
+@dataclass(frozen=True)
+class _Scoring:
+    """How a run scores each chunk: which columns hold the answers, and with what."""
+
+    resolved: Resolved
+    mapping: ColumnMapping | None
+    as_of: dt.date | None
+    model: OddsModel
+    advice: Advice
+
+    def score(self, df: pd.DataFrame) -> ScoreResult:
+        return score_frame(df, model=self.model, as_of=self.as_of, mapping=self.mapping, advice=self.advice)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where and how a run writes: the temporary output and errors files, and the output's form.
+
+    With ``passthrough`` (CSV blocks in, CSV out, same delimiter) each accepted
+    record is copied as its own bytes and only the answers scoring reads are parsed.
+    """
+
+    out: Path
+    errors: Path
+    kind: str
+    compressed: bool
+    delimiter: str
+    passthrough: bool
+
+    def sink(self, info: InputInfo) -> _CsvSink | _LinesSink | _ParquetSink:
+        schema = _output_schema(_input_schema(info))
+        if self.kind == "parquet":
+            return _ParquetSink(self.out, schema)
+        if self.passthrough:
+            return _LinesSink(self.out, schema.names, self.delimiter, self.compressed, info.line_end)
+        return _CsvSink(self.out, schema.names, self.delimiter, self.compressed)
+
+
 def _run(
     info: InputInfo,
     chunks: Iterator[Chunk],
-    resolved: Resolved,
-    mapping: ColumnMapping | None,
-    as_of: dt.date | None,
-    model: OddsModel,
-    advice: Advice,
-    tmp_out: Path,
-    tmp_err: Path,
-    kind: str,
-    compressed: bool,
-    delimiter: str,
+    scoring: _Scoring,
+    target: _Target,
     progress: bool,
     on_chunk: Callable[[int], None] | None,
     threads: int = 1,
-    passthrough: bool = False,
 ) -> Summary:
     """Read, score and write chunk by chunk; reading, parsing, scoring and writing overlap in threads.
 
     One chunk is read ahead, up to ``threads`` are parsed and coded at once
     (Arrow releases the GIL), one is validated and scored, and one is written,
     in input order: a fixed number of chunks in memory, whatever the file size.
-    With ``passthrough`` (CSV blocks in, CSV out, same delimiter) each accepted
-    record is copied as its own bytes and only the answers scoring reads are parsed.
     """
+    resolved, passthrough, kind = scoring.resolved, target.passthrough, target.kind
     used = resolved.used_headers
-    schema = _output_schema(_input_schema(info))
-    sink: _CsvSink | _LinesSink | _ParquetSink
-    if kind == "parquet":
-        sink = _ParquetSink(tmp_out, schema)
-    elif passthrough:
-        sink = _LinesSink(tmp_out, schema.names, delimiter, compressed, info.line_end)
-    else:
-        sink = _CsvSink(tmp_out, schema.names, delimiter, compressed)
+    sink = target.sink(info)
     parsed_columns = list(used) if passthrough else list(info.header)
-    errs = _ErrorSink(tmp_err)
+    errs = _ErrorSink(target.errors)
     bar = Progress(info.size, progress)
     n_read = n_scored = n_rejected = 0
     any_rows = False
     recoded: list[int] = []
     pending: Future | None = None
-    scoring: deque[tuple[Chunk, Future]] = deque()
+    in_flight: deque[tuple[Chunk, Future]] = deque()
     width = max(1, threads)
 
     def prepare(chunk: Chunk) -> tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray, pd.DataFrame]:
@@ -591,7 +611,7 @@ def _run(
 
     def score(prepared: Future) -> tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray, ScoreResult]:
         batch, lines, numbers, df = prepared.result()
-        return batch, lines, numbers, score_frame(df, model=model, as_of=as_of, mapping=mapping, advice=advice)
+        return batch, lines, numbers, scoring.score(df)
 
     # Parsing and coding are Arrow work that runs outside the GIL, so ``threads`` of them run side
     # by side; validation and scoring hold the GIL often (many NumPy and pandas calls), so they
@@ -604,9 +624,9 @@ def _run(
     try:
         for chunk in itertools.chain(_read_ahead(chunks, io_pool), [None]):
             if chunk is not None:
-                scoring.append((chunk, score_pool.submit(score, prep_pool.submit(prepare, chunk))))
-            while scoring and (chunk is None or len(scoring) >= depth):
-                done, future = scoring.popleft()
+                in_flight.append((chunk, score_pool.submit(score, prep_pool.submit(prepare, chunk))))
+            while in_flight and (chunk is None or len(in_flight) >= depth):
+                done, future = in_flight.popleft()
                 batch, lines, numbers, result = future.result()
                 keep = result.valid
                 if pending is not None:
@@ -638,7 +658,7 @@ def _run(
         if kind == "parquet" and not any_rows:
             sink.write_empty()  # type: ignore[union-attr]
     finally:
-        for _, future in scoring:
+        for _, future in in_flight:
             future.cancel()
         score_pool.shutdown(wait=True, cancel_futures=True)
         prep_pool.shutdown(wait=True, cancel_futures=True)

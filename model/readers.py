@@ -7,8 +7,8 @@ that reader meets something it cannot read exactly in a block, the block is mend
 are not UTF-8 re-read, ragged ones taken out) and parsed again, or read by the careful reader
 (Python's ``csv`` module), or the whole file is read again carefully when the block's cut may be
 wrong. Whichever reads it, a record with the wrong number of fields is rejected (column
-``(record)``), and one that is not UTF-8 is read as Windows-1252/Latin-1 and named in a warning. Parquet is read in batches. Empty lines are
-not records (as in pandas and pyarrow).
+``(record)``), and one that is not UTF-8 is read as Windows-1252/Latin-1 and named in a warning.
+Parquet is read in batches. Empty lines are not records (as in pandas and pyarrow).
 """
 
 from __future__ import annotations
