@@ -135,7 +135,8 @@ def truth_figure(truth: np.ndarray, predictions: dict[str, np.ndarray]) -> Any:
 def write_report(result: dict[str, Any], out_dir: str | Path) -> Path:
     """metrics.json, reliability.png, truth.png (when known) and index.html, each written atomically."""
     import matplotlib.pyplot as plt
-    from jinja2 import Environment
+
+    from model.render import static_page
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -153,7 +154,7 @@ def write_report(result: dict[str, Any], out_dir: str | Path) -> Path:
         with atomic_path(out / name) as tmp:
             tmp.write_bytes(data)
         images[name] = base64.b64encode(data).decode()
-    html = Environment(autoescape=True).from_string(_PAGE).render(
+    html = static_page("evaluation.html.j2").render(
         setup=public["setup"], model=public["model"], metrics=public["metrics"], images=images,
         columns=["brier", "log_loss", "ece", "auc", "mae_p_true", "brier_gap_to_truth"],
         alts={
@@ -164,29 +165,3 @@ def write_report(result: dict[str, Any], out_dir: str | Path) -> Path:
     with atomic_write(out / "index.html", "w", encoding="utf-8") as fh:
         fh.write(html)
     return out
-
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<title>exodds evaluation</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#222}
-table{border-collapse:collapse}td,th{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:right}
-th:first-child,td:first-child{text-align:left}img{max-width:100%;height:auto}</style></head>
-<body><h1>exodds model evaluation</h1>
-<p>Model {{ model.version }} (calibration: {{ model.calibration }}). Held-out rows: {{ setup.held_out_rows }};
-training rows: {{ setup.train_rows }}; data: {{ setup.data }}. All three models are fitted on the same
-training rows and scored on the same held-out rows. The data are synthetic: they express the guide's
-assumptions, so these figures say how well each model recovers those assumptions, not how well anyone
-predicts real breakups.</p>
-<table><thead><tr><th>model</th>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
-{% for name, m in metrics.items() %}<tr><td>{{ name }}</td>{% for c in columns %}
-<td>{% if c in m %}{{ '%.4f' % m[c] }}{% else %}–{% endif %}</td>{% endfor %}</tr>{% endfor %}
-</tbody></table>
-<p>Lower is better for all but AUC. ECE uses 15 equal-width bins. mae_p_true is the mean absolute
-distance to the generator's true probability; brier_gap_to_truth is the Brier score above that of the truth.</p>
-{% for name, data in images.items() %}<figure><img src="data:image/png;base64,{{ data }}"
-alt="{{ alts[name] }}"></figure>{% endfor %}
-</body></html>
-"""

@@ -34,6 +34,7 @@ __all__ = [
     "render_json",
     "render_markdown",
     "source_short",
+    "static_page",
     "what_if_svg",
 ]
 
@@ -308,6 +309,19 @@ def _filters(env: jinja2.Environment) -> None:
         cell=_cell,
     )
     env.globals.update(pct_range=pct_range, days_between=days_between)
+
+
+@cache
+def static_page(name: str) -> jinja2.Template:
+    """A self-contained page (evaluation, exported notebook) from ``model/templates``: one head, one
+    Content-Security-Policy that lets in nothing but inline styles and embedded images."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("model", "templates"),
+        autoescape=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template(name)
 
 
 @cache

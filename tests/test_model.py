@@ -357,3 +357,24 @@ def test_training_refuses_bad_rows():
     data.loc[3, "reconciled"] = 2
     with pytest.raises(ValueError, match="must be 0 or 1"):
         clean_training_data(data)
+
+
+def test_evaluation_page_is_self_contained_and_says_the_data_are_synthetic(tmp_path):
+    from model.evaluate import write_report
+
+    y = np.array([0, 1, 0, 1, 1, 0])
+    p = np.array([0.2, 0.7, 0.4, 0.6, 0.9, 0.1])
+    result = {
+        "setup": {"data": "synthetic", "train_rows": 10, "held_out_rows": 6},
+        "model": {"version": "v<1>", "calibration": "sigmoid"},
+        "metrics": {"model": {"brier": 0.1, "auc": 0.9}},
+        "_predictions": {"model": p},
+        "_y": y,
+        "_truth": None,
+    }
+    page = (write_report(result, tmp_path) / "index.html").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and page.count("<head>") == 1
+    assert "default-src 'none'; img-src data:; style-src 'unsafe-inline'" in page
+    assert "Model v&lt;1&gt; (calibration: sigmoid)" in page and "<td>0.1000</td>" in page
+    assert "not how well anyone" in page and 'src="data:image/png;base64,' in page
+    assert (tmp_path / "metrics.json").exists() and not (tmp_path / "truth.png").exists()

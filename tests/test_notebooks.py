@@ -221,3 +221,15 @@ def test_figure_problems_names_what_is_missing():
 
 def test_repo_root_is_found_from_a_subfolder():
     assert explore.repo_root(ROOT / "notebooks") == ROOT
+
+
+def test_export_is_one_self_contained_page_with_the_title_escaped(tmp_path):
+    from model.cli.notebooks import export_html
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Odds <b>moved</b>"),
+                                         nbformat.v4.new_code_cell("x = 1")])
+    page = export_html(nb, tmp_path / "n.html", title="what <if>").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and page.count("<head>") == 1
+    assert "default-src 'none'; img-src data:; style-src 'unsafe-inline'" in page  # nothing loads from outside
+    assert "<title>exodds notebook: what &lt;if&gt;</title>" in page
+    assert "<b>moved</b>" in page and ".highlight" in page  # the notebook's own HTML, and code colours

@@ -198,44 +198,21 @@ def export_html(nb: Any, target: str | Path, title: str | None = None) -> Path:
     few hundred kilobytes of figures rather than megabytes of theme CSS, and
     changes only when the notebook's content does.
     """
-    import html
-
     from nbconvert import HTMLExporter
     from pygments.formatters import HtmlFormatter
 
     from model.io import atomic_write
+    from model.render import static_page
 
     body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
     target = Path(target)
-    name = html.escape(title or target.stem)
-    page = _PAGE.format(title=name, pygments=HtmlFormatter().get_style_defs(".highlight"), body=body)
+    page = static_page("notebook.html.j2").render(
+        title=title or target.stem, pygments=HtmlFormatter().get_style_defs(".highlight"), body=body
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(target, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(page)
     return target
-
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<title>exodds notebook: {title}</title>
-<style>
-body{{font:15px/1.5 system-ui,sans-serif;max-width:72rem;margin:1rem auto;padding:0 1rem;color:#222}}
-.prompt,.anchor-link{{display:none}}
-.input_area{{background:#f6f8fa;border-left:3px solid #9ab;margin:.9rem 0 .3rem}}
-pre{{margin:0;padding:.5rem .7rem;overflow-x:auto;font-size:13px}}
-.output_text pre,.output_error pre{{border-left:3px solid #eee}}
-img{{max-width:100%;height:auto}}
-table{{border-collapse:collapse;font-size:13px;margin:.4rem 0}}
-td,th{{padding:.2rem .5rem;border-bottom:1px solid #ddd;text-align:right;vertical-align:top}}
-thead th{{background:#f3f3f3}}
-{pygments}
-</style></head>
-<body>
-{body}
-</body></html>
-"""
 
 
 # ------------------------------------------------------------------------------------------------
