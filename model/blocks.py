@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "Block",
     "NotPlain",
     "Splitter",
+    "allow_long_values",
     "csv_reader",
     "line_content_ends",
     "line_count",
@@ -49,16 +51,25 @@ FORCE_CUT_BYTES = 8 << 20  # past this, a quote count that never evens out is a 
 MAX_RECORD_BYTES = 64 << 20  # a "record" longer than this is a quote left open: not plain CSV
 
 _NL, _CR, _QUOTE = 10, 13, 34
+_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
 
 
 #: A line read after the input: met inside a quoted value, it shows the quote was never closed.
 END_OF_INPUT = "\x00exodds: end of input\x00"
 
 
+def allow_long_values() -> None:
+    """Let Python's csv module read a value of any length, as Arrow does (its default limit, 131,072
+    characters, would reject a long free-text answer). The setting is process-wide."""
+    csv.field_size_limit(_FIELD_LIMIT)
+
+
 def csv_reader(lines: Iterable[str], delimiter: str) -> Any:
     """Python's csv reader as lenient as Arrow and pandas: text after a closing quote is kept
-    (``"call me" maybe`` reads ``call me maybe``), but read ``lines`` followed by the
-    ``END_OF_INPUT`` line: a record ending with it means a quote was left open (``quote_left_open``)."""
+    (``"call me" maybe`` reads ``call me maybe``), values may be of any length, but read ``lines``
+    followed by the ``END_OF_INPUT`` line: a record ending with it means a quote was left open
+    (``quote_left_open``)."""
+    allow_long_values()
     return csv.reader(itertools.chain(lines, [END_OF_INPUT + "\n"]), delimiter=delimiter, strict=False)
 
 
@@ -215,13 +226,13 @@ def _parse_block(data: bytes, names: Sequence[str], columns: Sequence[str], deli
         ends = _parity_record_ends(data, newlines, delimiter)
         if ends is None or len(ends) != table.num_rows:
             ends = _csv_record_ends(data, newlines, delimiter, table, names)
+    if not data.isascii():  # Arrow checks only the columns it converts
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise NotPlain("bytes that are not UTF-8") from None
     records = None
     if lines:
-        if not data.isascii():
-            try:
-                data.decode("utf-8")
-            except UnicodeDecodeError:
-                raise NotPlain("bytes that are not UTF-8") from None
         offsets = np.empty(len(ends) + 1, dtype=np.int32)
         offsets[0] = 0
         offsets[1:] = ends

@@ -19,7 +19,6 @@ import gzip
 import io
 import os
 import re
-import sys
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from model.blocks import (
     Block,
     NotPlain,
     Splitter,
+    allow_long_values,
     csv_reader,
     line_content_ends,
     parse_block,
@@ -154,6 +154,7 @@ def _sniff_delimiter(line: str) -> str:
 
 
 def _first_record(text: str, delimiter: str) -> list[str] | None:
+    allow_long_values()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     for record in reader:
         if record:
@@ -450,7 +451,6 @@ def _careful_chunks(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
 
 
 def _careful_records(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     with _open_binary(info.path, info.compressed) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
         reader = csv_reader(text, info.delimiter)  # as lenient as the fast reader, and no more

@@ -203,13 +203,13 @@ def test_lone_cr_in_the_header_is_refused_when_the_splitter_is_made():
         Splitter(pa.BufferReader(b"a,b\r1,2\r3,4\r"), 64)
 
 
-def test_bytes_that_are_not_utf8_only_matter_where_they_are_read():
+def test_bytes_that_are_not_utf8_make_a_block_not_plain_even_in_a_column_not_read():
+    """The record is then re-read as Windows-1252 and named in the warning, whether or not its
+    bytes are copied (``lines``) or its column is read: `validate` and `score` say the same."""
     data = b"1,caf\xe9\n2,ok\n"
-    assert parse_block(data, ["id", "note"], ["id"], lines=False).table.to_pylist() == [{"id": "1"}, {"id": "2"}]
-    with pytest.raises(NotPlain, match="not UTF-8"):
-        parse_block(data, ["id", "note"], ["id"], lines=True)  # the copy would carry them
-    with pytest.raises(NotPlain):
-        parse_block(data, ["id", "note"], ["note"], lines=False)
+    for columns, lines in ((["id"], False), (["id"], True), (["note"], False)):
+        with pytest.raises(NotPlain, match=r"not UTF-8|invalid UTF8"):
+            parse_block(data, ["id", "note"], columns, lines=lines)
 
 
 def test_a_record_or_header_that_never_ends_is_refused(monkeypatch):
@@ -515,6 +515,49 @@ def test_ragged_records_are_taken_out_of_their_block_not_read_record_by_record(t
     assert (tmp_path / "fast.errors.csv").read_bytes() == (tmp_path / "slow.errors.csv").read_bytes()
     assert "has 18 field(s), expected 17 like the header (line 3)" in read_errors(fast.errors)["reason"].tolist()
     assert python_rows((tmp_path / "fast.csv").read_bytes()) == python_rows((tmp_path / "slow.csv").read_bytes())
+
+
+@pytest.fixture
+def csv_default_field_limit():
+    """The csv module's own limit (131,072 characters), as in a fresh process: the setting is
+    process-wide, so an earlier test that raised it would hide a reader that forgot to."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(131_072)
+    yield
+    csv.field_size_limit(before)
+
+
+@pytest.mark.usefixtures("csv_default_field_limit")
+@pytest.mark.parametrize("trouble", ["lone CR", "quoted last record"])
+def test_a_value_longer_than_the_csv_modules_default_limit_is_read(tmp_path, trouble):
+    """A 140,000-character note: in a block read by the csv module (a lone CR sends it there), or
+    quoted in the last record of a block (whose closing quote the csv module checks)."""
+    header = ["respondent", *IDS, "note"]
+    answers = ",".join(row()[q] for q in IDS)
+    long_note = "x" * 140_000
+    if trouble == "lone CR":
+        text = f"{','.join(header)}\nr0,{answers},ok\rr1,{answers},{long_note}\n"
+    else:
+        text = f'{",".join(header)}\nr0,{answers},ok\nr1,{answers},"{long_note}"\n'
+    src = write(tmp_path / "in.csv", text.encode())
+    s = score(src, tmp_path / "out.csv")
+    assert (s.n_read, s.n_scored, s.n_rejected) == (2, 2, 0)
+    assert long_note in (tmp_path / "out.csv").read_text(encoding="utf-8")
+    checked = batch.check_file(src, as_of=AS_OF)
+    assert (checked.n_read, checked.n_valid) == (2, 2)
+
+
+def test_validate_names_records_that_are_not_utf8_even_in_columns_it_does_not_read(tmp_path):
+    """`exodds validate` reads only the answer columns, but still warns, as `score` does, that the
+    record with a Latin-1 note was read as Windows-1252."""
+    header = ["respondent", *IDS, "note"]
+    answers = ",".join(row()[q] for q in IDS)
+    data = f"{','.join(header)}\nr0,{answers},ok\nr1,{answers},caf".encode() + b"\xe9\n"
+    src = write(tmp_path / "in.csv", data)
+    checked = batch.check_file(src, as_of=AS_OF)
+    assert (checked.n_read, checked.n_valid) == (2, 2)
+    assert any("1 record(s) were not valid UTF-8" in w for w in checked.warnings)
+    assert any("1 record(s) were not valid UTF-8" in w for w in score(src, tmp_path / "out.csv").warnings)
 
 
 def test_a_quote_in_a_header_name_never_swallows_records(tmp_path):
