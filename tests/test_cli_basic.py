@@ -323,3 +323,16 @@ def test_validate_lists_each_problem_once_when_a_reader_starts_over(tmp_path, ca
     assert rows == [i + 1 for i in range(3000) if i % 500 == 1]
     assert out.strip().splitlines()[-1] == "3000 row(s): 2994 valid, 6 with problems" and code == 1
     assert batch.score_file(path, tmp_path / "s.csv", as_of=AS_OF).n_rejected == 6
+
+
+def test_commands_that_need_no_model_start_without_scikit_learn(tmp_path, good_answers):
+    """`validate` and `questions` never load the model, so they never pay for importing scikit-learn
+    (about 0.6 s): building the command line must not import it either."""
+    src = write_json(tmp_path / "a.json", good_answers)
+    code = (
+        "import sys; from model.cli import main; "
+        f"main(['validate', {str(src)!r}, '--as-of', '2026-01-01']); main(['questions']); "
+        "sys.exit(3 if 'sklearn' in sys.modules else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from model.train import TrainConfig
+from model.train_settings import TrainConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
