@@ -475,16 +475,15 @@ def check_file(
             for chunk in chunks:
                 batch, _, numbers = chunk_records(chunk, info, used)
                 problems, valid, _, _ = _judge(_frame(batch, used, numbers, resolved), resolved, as_of)
-                rows = _problem_rows(
-                    problems, chunk.rejected, batch, numbers, n_read if chunk.block else 0, as_text=False
-                )
+                offset = n_read if chunk.block else 0  # a block numbers its records from 1
+                rows = _problem_rows(problems, chunk.rejected, batch, numbers, offset, as_text=False)
                 rows = [r for r in rows if r[0] > shown]  # a second pass repeats what was read already
                 if rows and on_problems is not None:
                     on_problems(rows)
                 n_read += batch.num_rows + len(chunk.rejected)
                 n_valid += int(valid.sum())
                 n_rejected += int((~valid).sum()) + len(chunk.rejected)
-                recoded.extend(chunk.recoded)
+                recoded.extend(r + offset for r in chunk.recoded)
                 shown = max(shown, n_read)
         except _UseCarefulPath as exc:
             reader = _next_reader(reader, exc)

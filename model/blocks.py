@@ -13,8 +13,9 @@ back then needs no CSV formatting at all.
 Whatever this reader cannot read exactly (bytes that are not UTF-8, ragged
 records, a lone carriage return as line end, a quote left open at the end of
 the file, a block where Arrow and Python's csv module disagree) raises
-``NotPlain``; the caller then reads that block with its careful path, or the
-whole file when the block may have been cut in the wrong place (``wrong_cut``).
+``NotPlain``; the caller then mends that block or reads it with its careful
+path, or reads the whole file carefully when the block may have been cut in the
+wrong place (``wrong_cut``).
 Both readers keep text after a closing quote, as Arrow and pandas do.
 """
 
@@ -40,7 +41,6 @@ __all__ = [
     "allow_long_values",
     "csv_reader",
     "line_content_ends",
-    "line_count",
     "parse_block",
     "quote_left_open",
     "record_ends",
@@ -139,7 +139,7 @@ class Splitter:
             data = data[3:]
         while True:
             blank = data.lstrip(b"\r\n")  # blank lines before the header
-            self._lines += line_count(data[: len(data) - len(blank)])
+            self._lines += _line_count(data[: len(data) - len(blank)])
             data = blank
             if (cut := _first_boundary(data, 0)) is not None or self._eof:
                 break
@@ -156,7 +156,7 @@ class Splitter:
             if len(found) != 2 or found[-1] != [END_OF_INPUT]:
                 raise NotPlain("the header holds a quote the fast reader cannot place")
         self._rest = data[end:]
-        self._lines += line_count(data[:end])
+        self._lines += _line_count(data[:end])
         return line_end
 
     def __iter__(self) -> Iterator[tuple[bytes, int]]:
@@ -187,7 +187,7 @@ class Splitter:
                     continue
             block, data = data[:cut], data[cut:]
             self.lines_before = self._lines
-            self._lines += line_count(block)
+            self._lines += _line_count(block)
             yield block, self._position - len(data)
 
 
@@ -246,8 +246,8 @@ def _parity_record_ends(data: bytes, newlines: np.ndarray, delimiter: str) -> np
 
     Parity follows the csv reader exactly unless a quote sits inside an unquoted value (``5" tall``,
     or text after a closing quote then a quote). Then some quote with an even number of quotes
-    before it (one that should open a value) does not follow a delimiter or a line end: that is
-    what is checked, so a None here sends the block to the csv module.
+    before it (one that should open a value) follows neither a delimiter, a line end nor the quote
+    before it: that is what is checked, so a None here sends the block to the csv module.
     """
     quotes = _quotes_if_parity_reads(data, delimiter)
     if quotes is None:
@@ -265,7 +265,8 @@ def record_ends(data: bytes, delimiter: str) -> np.ndarray | None:
 def _parity_reads(data: bytes, delimiter: str, stop: int | None = None) -> bool:
     """Whether the quote count reads ``data[:stop]`` (which starts at a record) as the csv module
     does: an even number of quotes, and every quote with an even number before it opening a value
-    (right after a delimiter or a line end)."""
+    (right after a delimiter or a line end) or right after the quote before it (a doubled quote
+    inside a quoted value, which the count reads as a close and a reopen)."""
     return _quotes_if_parity_reads(data, delimiter, stop) is not None
 
 
@@ -279,7 +280,9 @@ def _quotes_if_parity_reads(data: bytes, delimiter: str, stop: int | None = None
         return None  # it would end inside a quoted value
     opening = quotes[0::2]
     before = arr[np.maximum(opening - 1, 0)]
-    return quotes if np.all((opening == 0) | (before == ord(delimiter)) | (before == _NL)) else None
+    # right after the quote that closed the one before: a doubled quote ("") inside a quoted value
+    after_close = opening - 1 == np.concatenate(([-2], quotes[1::2][:-1]))
+    return quotes if np.all((opening == 0) | (before == ord(delimiter)) | (before == _NL) | after_close) else None
 
 
 def _csv_cut(data: bytes, delimiter: str) -> int | None:
@@ -344,7 +347,7 @@ def _closes(data: bytes, newlines: np.ndarray, ends: np.ndarray, delimiter: str)
     return found[-1] == [END_OF_INPUT] and len(found) == 2
 
 
-def line_count(data: bytes) -> int:
+def _line_count(data: bytes) -> int:
     """Line ends in ``data`` as the csv module counts them: "\\r\\n", "\\n" or a lone "\\r"."""
     n = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == _NL))
     if b"\r" in data:

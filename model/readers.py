@@ -266,9 +266,10 @@ def chunk_records(
     """A chunk's records (a block is parsed here, its records numbered from 1 within it; the
     caller shifts them), each record's bytes when ``lines``, and the record numbers.
 
-    A block Arrow cannot read exactly (a ragged record, bytes that are not UTF-8) is read by the
-    careful reader instead; its unreadable records go to ``chunk.rejected``, its recoded ones
-    to ``chunk.recoded``. Only a block that may have been cut in the wrong place stops the reader.
+    A block Arrow cannot read exactly (a ragged record, bytes that are not UTF-8) is mended
+    (``_mended_block``) or, failing that, read record by record (``_careful_block``); its
+    unreadable records go to ``chunk.rejected``, its recoded ones to ``chunk.recoded``. A block
+    that may have been cut in the wrong place raises ``_UseCarefulPath`` (with ``wrong_cut``).
     """
     if not chunk.block:
         return chunk.batch, None, chunk.numbers
@@ -334,7 +335,7 @@ def _mended_block(
         lines_at = chunk.first_line + np.searchsorted(line_content_ends(data), firsts) + 1
         for k, values, line in zip(ragged, found, lines_at.tolist(), strict=False):
             shown = info.delimiter.join(values)[:200]
-            reason = f"has {fields[k]} field(s), expected {ncols} like the header (line {line})"
+            reason = _ragged_reason(int(fields[k]), ncols, line)
             rejected.append((k + 1, RECORD, shown, reason))
         keep = np.ones(len(ends), dtype=bool)
         keep[ragged] = False
@@ -400,19 +401,19 @@ def _careful_block(
     ends = line_content_ends(data).tolist()
     good: list[list[str]] = []
     numbers: list[int] = []
-    record_ends = [0]  # where each record's bytes end (they start where the one before ends)
+    bounds = [0]  # where each record's bytes end (they start where the one before ends)
     kept: list[int] = []  # which of the records are readable
     fixed: list[int] = []  # which of those are recoded
     for number, values, problem, recoded in _careful_rows(reader, len(info.header), info.delimiter, chunk.first_line):
         last = reader.line_num - 1  # the record's last line, from 0
-        record_ends.append(ends[last] if last < len(ends) else len(data))
+        bounds.append(ends[last] if last < len(ends) else len(data))
         if recoded:
             chunk.recoded.append(number)
         if problem is None:
             assert values is not None
             if recoded:
                 fixed.append(len(good))
-            kept.append(len(record_ends) - 2)
+            kept.append(len(bounds) - 2)
             good.append(values)
             numbers.append(number)
         elif problem[3].endswith(_OPEN_QUOTE):  # cannot happen after a cut parity reads; be sure
@@ -426,13 +427,13 @@ def _careful_block(
     if lines:
         if fixed:  # some are not UTF-8: each of those copied as it was read
             recode = set(fixed)
-            spans = [(record_ends[r], record_ends[r + 1]) for r in kept]
+            spans = [(bounds[r], bounds[r + 1]) for r in kept]
             records = pa.array(
                 [_recode(data[a:b]) if k in recode else data[a:b].decode("utf-8") for k, (a, b) in enumerate(spans)],
                 pa.string(),
             )
         else:
-            offsets = np.asarray(record_ends, dtype=np.int64)
+            offsets = np.asarray(bounds, dtype=np.int64)
             every = pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
             records = every.take(pa.array(kept, pa.int64())).cast(pa.string())
     return table, records, np.array(numbers, dtype=np.int64)
@@ -524,10 +525,14 @@ def _careful_rows(
             record = _fix_record(record)
         if len(record) != ncols:
             shown = delimiter.join(record)[:200]
-            reason = f"has {len(record)} field(s), expected {ncols} like the header (line {start_line})"
+            reason = _ragged_reason(len(record), ncols, start_line)
             yield number, None, (number, RECORD, shown, reason), recoded
             continue
         yield number, record, None, recoded
+
+
+def _ragged_reason(fields: int, ncols: int, line: int) -> str:
+    return f"has {fields} field(s), expected {ncols} like the header (line {line})"
 
 
 _OPEN_QUOTE = "a quoted value is never closed; the rest of the file was read as that one value"

@@ -418,7 +418,7 @@ MESS = st.sampled_from(
 def messy_files(draw: st.DrawFn) -> tuple[bytes, int]:
     """Answer files with records the block reader cannot read: ragged, not UTF-8 (bytes that
     Windows-1252 reads, and 0x81, which only Latin-1 does), a lone carriage return as line end.
-    The Windows-1252 and Latin-1 bytes alone are re-read in place (``_recoded_block``)."""
+    The Windows-1252 and Latin-1 bytes alone are re-read in place (``_mended_block``)."""
     header = ["respondent", *IDS, "note"]
     quoting = draw(st.sampled_from(list(QUOTING.values())))
     term = draw(st.sampled_from(["\n", "\r\n"]))
@@ -459,23 +459,29 @@ def test_a_block_the_fast_reader_cannot_read_is_read_carefully_as_the_whole_file
     assert python_rows((folder / "fast.csv").read_bytes()) == python_rows((folder / "slow.csv").read_bytes())
 
 
-def test_one_ragged_record_keeps_the_rest_of_the_file_on_the_fast_reader(tmp_path):
-    """The block with the ragged record is read carefully, every other block as usual; the scored copy
-    still repeats each accepted record byte for byte, and the errors file names the file's own row and line."""
+@pytest.mark.parametrize("block_bytes", [64, 512])
+@pytest.mark.parametrize("ragged", [0, 123, 199])
+def test_one_ragged_record_keeps_the_rest_of_the_file_on_the_fast_reader(tmp_path, block_bytes, ragged):
+    """The block with the ragged record is mended (the record cut out), every other block read as
+    usual, even with doubled quotes ("") about; the scored copy still repeats each accepted record
+    byte for byte, with no blank line where the ragged one was (first, inside or last in its block),
+    and the errors file names the file's own row and line."""
     header = ["respondent", *IDS, "note"]
     answers = ",".join(row()[q] for q in IDS)
-    records = [f'r{i},{answers},"one\ntwo"' if i % 5 == 0 else f"r{i},{answers}, spaced " for i in range(200)]
-    records[123] += ",extra"
+    notes = ['"one\ntwo"', '"say ""hi"""', " spaced "]
+    records = [f"r{i},{answers},{notes[0] if i % 5 == 0 else notes[1] if i % 5 == 1 else notes[2]}" for i in range(200)]
+    records[ragged] += ",extra"
     src = write(tmp_path / "in.csv", ",".join(header) + "\r\n" + "".join(r + "\r\n" for r in records))
-    s = score(src, tmp_path / "out.csv", block_size=512)
+    with mock.patch.object(readers, "_careful_block", side_effect=AssertionError("read record by record")):
+        s = score(src, tmp_path / "out.csv", block_size=block_bytes)
     assert (s.n_read, s.n_scored, s.n_rejected, s.careful) == (200, 199, 1, False)
     errors = read_errors(s.errors)
-    line = 1 + 123 + 25 + 1  # the header, records 0-122 (25 of them on two lines), then its own
-    assert errors[["row", "column"]].values.tolist() == [["124", "(record)"]]
+    line = 1 + ragged + len(range(0, ragged, 5)) + 1  # the header, the records before (every fifth on two lines)
+    assert errors[["row", "column"]].values.tolist() == [[str(ragged + 1), "(record)"]]
     n = len(header)
     assert errors["reason"].tolist() == [f"has {n + 1} field(s), expected {n} like the header (line {line})"]
     body = (tmp_path / "out.csv").read_bytes()
-    want = [r.encode() for k, r in enumerate(records) if k != 123]
+    want = [r.encode() for k, r in enumerate(records) if k != ragged]
     assert body.endswith(b"\r\n")
     got = [r.rsplit(b",", len(batch.SCORE_COLUMNS))[0] for r in body.split(b"\r\n")[1:-1]]
     assert got == want  # each accepted record byte for byte (quoted newline, spaces), then its scores
