@@ -110,7 +110,7 @@ def inspect_input(path: str | os.PathLike[str]) -> InputInfo:
         raise InputError(f"{path}: no header: the first line is empty")
     warnings: list[str] = []
     if any(_SURROGATES.search(h) for h in header):
-        header = [_fix_text(h) for h in header]
+        header = _fix_record(header)
         warnings.append("the header is not valid UTF-8; read it as Windows-1252/Latin-1")
     _check_header(path, header)
     rest = text.lstrip("\r\n")
@@ -191,11 +191,6 @@ def _open_binary(path: Path, compressed: bool):
 
 
 _SURROGATES = re.compile("[\udc80-\udcff]")
-
-
-def _fix_text(text: str) -> str:
-    """Text decoded with surrogateescape -> the same bytes read as Windows-1252 (Latin-1 for gaps)."""
-    return _recode(text.encode("utf-8", errors="surrogateescape"))
 
 
 def _recode(raw: bytes) -> str:
