@@ -104,9 +104,13 @@ class Splitter:
 
     A block ends after a newline with an even number of quote characters
     before it in the block, so a quoted value spanning lines is never cut.
-    Iterate for (block, bytes read so far); ``line_end`` is the header's, and
-    ``lines_before`` counts the lines before the block just given (as the csv
-    module counts them), so a careful reading of one block can name file lines. With
+    Iterate for (block, bytes read so far); ``line_end`` is the header's,
+    ``lead_line_end`` the line end just before the block given (the one a copy
+    writes before its first record's bytes), and ``lines_before`` counts the lines
+    before it (as the csv module counts them), so a careful reading of one block
+    can name file lines. Blank lines before a cut go to the next block, where the
+    first record's bytes keep them, so a copy keeps every blank line between
+    records whatever the block size. With
     ``check_cuts``, a block whose quotes the count may misread is cut where the csv
     module says its last whole record ends (slower, only where needed).
     """
@@ -124,6 +128,7 @@ class Splitter:
         self.lines_before = 0
         self._lines = 0  # lines consumed so far, header included
         self.line_end = self._skip_header()
+        self.lead_line_end = self.line_end
 
     def _read(self) -> bytes:
         data = self._source.read(self._block)
@@ -185,10 +190,15 @@ class Splitter:
                 if cut is None:
                     data += self._read()
                     continue
+            cut = _before_blank_lines(data, cut)
+            if _all_blank(data, cut):  # only blank lines so far: they belong to the next record
+                data += self._read()
+                continue
             block, data = data[:cut], data[cut:]
             self.lines_before = self._lines
             self._lines += _line_count(block)
             yield block, self._position - len(data)
+            self.lead_line_end = b"\r\n" if block.endswith(b"\r\n") else b"\n"
 
 
 def parse_block(
@@ -399,6 +409,27 @@ def _last_boundary(data: bytes, force: bool = False) -> int | None:
     if len(even):
         return int(even[-1]) + 1
     return nl + 1 if force else None
+
+
+def _all_blank(data: bytes, stop: int) -> bool:
+    """Whether ``data[:stop]`` holds nothing but line ends (without copying it)."""
+    i = 0
+    while i < stop and data[i] in (_NL, _CR):
+        i += 1
+    return i >= stop
+
+
+def _before_blank_lines(data: bytes, cut: int) -> int:
+    """``cut`` (just past a newline) moved back to just past the line end of the last line that is
+    not blank, when there is one and it ends in a newline."""
+    end = cut
+    while end > 0 and data[end - 1] in (_NL, _CR):
+        end -= 1
+    if end == 0 or end == cut - 1 or (end == cut - 2 and data[end] == _CR):
+        return cut
+    if data[end] == _NL:
+        return end + 1
+    return end + 2 if data[end : end + 2] == b"\r\n" else cut
 
 
 def _quotes(data: bytes, stop: int) -> int:

@@ -221,7 +221,7 @@ class Chunk:
     recoded: list[int] = field(default_factory=list)  # records read as Latin-1
     raw: bytes | None = None  # a block of CSV records still to parse (numbers, batch follow from it)
     block: bool = False  # numbers and batch come from ``raw`` (records numbered from 1 in the block)
-    line_end: bytes = b"\n"  # the input's line end (for a copy that passes records through as bytes)
+    line_end: bytes = b"\n"  # the line end before its first record (a copy writes it there)
     first_line: int = 0  # lines of the file before ``raw`` (for the careful reader's line numbers)
 
 
@@ -245,7 +245,7 @@ def _fast_chunks(info: InputInfo, block_bytes: int, check_cuts: bool = False) ->
             for data, _ in splitter:
                 yield Chunk(
                     _NO_NUMBERS, _NO_BATCH, [], raw.tell(), raw=data, block=True,
-                    line_end=splitter.line_end, first_line=splitter.lines_before,
+                    line_end=splitter.lead_line_end, first_line=splitter.lines_before,
                 )
         except NotPlain as exc:
             raise _UseCarefulPath(str(exc), exc.wrong_cut) from None

@@ -199,14 +199,13 @@ class _LinesSink:
         self._file = pa.OSFile(str(path), "wb")
         self._out = pa.CompressedOutputStream(self._file, "gzip") if compressed else self._file
         self._delimiter = delimiter
-        self._line_end = line_end  # the input's; ends the last line, even of a copy with no records
+        self._line_end = line_end  # the header's; ends the last line, whatever the block size
         # each record's bytes start with the line end before it, so the header has none of its own
         self._out.write(_csv_lines([list(names)], delimiter).rstrip("\n").encode("utf-8"))
 
     def write_lines(self, lines: pa.StringArray, scored: pd.DataFrame, line_end: bytes, lead: bool) -> None:
         """``lines``: the accepted records' bytes, each after the line end before it except, when
-        ``lead``, the first (which follows the end of the previous block)."""
-        self._line_end = line_end
+        ``lead``, the first (which follows ``line_end``, the end of the previous block)."""
         if len(lines) == 0:
             return
         if lead:

@@ -487,6 +487,28 @@ def test_one_ragged_record_keeps_the_rest_of_the_file_on_the_fast_reader(tmp_pat
     assert got == want  # each accepted record byte for byte (quoted newline, spaces), then its scores
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["\n", "\r\n"]), st.booleans()), min_size=1, max_size=30),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_the_scored_copy_is_the_same_whatever_the_block_size(tmp_path_factory, layout, header_end):
+    """Blank lines between records and each line's own line end (a CRLF header over LF records) come
+    through the same with one block or many: a cut never drops the blank lines before it."""
+    folder = tmp_path_factory.mktemp("sizes")
+    answers = ",".join(row()[q] for q in IDS)
+    text = ",".join(["respondent", *IDS, "note"]) + header_end
+    for i, (blank, end, quoted) in enumerate(layout):
+        note = '"a\nb"' if quoted else "ok"
+        text += end * blank + f"r{i},{answers},{note}" + end
+    src = write(folder / "in.csv", text.encode())
+    copies = {size: score(src, folder / f"out{size}.csv", block_size=size) for size in (48, 300, 1 << 20)}
+    assert {(s.n_read, s.careful) for s in copies.values()} == {(len(layout), False)}
+    one, *others = [(folder / f"out{size}.csv").read_bytes() for size in copies]
+    assert all(other == one for other in others)
+    assert [r[: len(IDS) + 2] for r in python_rows(one)] == python_rows(src.read_bytes())
+
+
 def test_an_export_saved_as_windows_1252_is_parsed_by_arrow_not_record_by_record(tmp_path):
     """Records that are not UTF-8 are re-read in place and the block parsed as usual: the careful
     reader's values and warning, at the fast reader's speed."""
