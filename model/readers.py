@@ -223,6 +223,7 @@ class Chunk:
     block: bool = False  # numbers and batch come from ``raw`` (records numbered from 1 in the block)
     line_end: bytes = b"\n"  # the line end before its first record (a copy writes it there)
     first_line: int = 0  # lines of the file before ``raw`` (for the careful reader's line numbers)
+    checked: bool = False  # ``raw`` was cut where the csv module ends a record (never a wrong cut)
 
 
 class _UseCarefulPath(Exception):
@@ -245,7 +246,7 @@ def _fast_chunks(info: InputInfo, block_bytes: int, check_cuts: bool = False) ->
             for data, _ in splitter:
                 yield Chunk(
                     _NO_NUMBERS, _NO_BATCH, [], raw.tell(), raw=data, block=True,
-                    line_end=splitter.lead_line_end, first_line=splitter.lines_before,
+                    line_end=splitter.lead_line_end, first_line=splitter.lines_before, checked=check_cuts,
                 )
         except NotPlain as exc:
             raise _UseCarefulPath(str(exc), exc.wrong_cut) from None
@@ -264,7 +265,8 @@ def chunk_records(
     A block Arrow cannot read exactly (a ragged record, bytes that are not UTF-8) is mended
     (``_mended_block``) or, failing that, read record by record (``_careful_block``); its
     unreadable records go to ``chunk.rejected``, its recoded ones to ``chunk.recoded``. A block
-    that may have been cut in the wrong place raises ``_UseCarefulPath`` (with ``wrong_cut``).
+    that may have been cut in the wrong place raises ``_UseCarefulPath`` (with ``wrong_cut``),
+    unless the csv module placed its cuts (``chunk.checked``).
     """
     if not chunk.block:
         return chunk.batch, None, chunk.numbers
@@ -272,7 +274,7 @@ def chunk_records(
     try:
         block = parse_block(chunk.raw, info.header, columns, info.delimiter, lines=lines)
     except NotPlain as exc:
-        if exc.wrong_cut:
+        if exc.wrong_cut and not chunk.checked:
             raise _UseCarefulPath(str(exc), wrong_cut=True) from None
         mended = _mended_block(chunk, info, columns, lines)
         if mended is None:

@@ -487,6 +487,33 @@ def test_one_ragged_record_keeps_the_rest_of_the_file_on_the_fast_reader(tmp_pat
     assert got == want  # each accepted record byte for byte (quoted newline, spaces), then its scores
 
 
+@pytest.mark.parametrize("block_bytes", [100, 300, 4096])
+@pytest.mark.parametrize("trouble", ["ragged", "windows-1252"])
+def test_a_stray_quote_beside_a_record_the_blocks_cannot_read_stays_off_the_careful_path(
+    tmp_path, block_bytes, trouble
+):
+    """With cuts checked by the csv module (after ``5" tall`` threw the quote count), a block that
+    also holds a ragged or non-UTF-8 record is read on its own, not the whole file again: the copy
+    repeats every accepted record byte for byte at every block size."""
+    header = ["respondent", *IDS, "note"]
+    answers = ",".join(row()[q] for q in IDS)
+    records = [f"r{i},{answers},{i}".encode() for i in range(40)]
+    records[9] = f'r9,{answers},5" tall'.encode()
+    bad = 10
+    records[bad] = records[bad] + b",extra" if trouble == "ragged" else f"r{bad},{answers},caf".encode() + b"\xe9"
+    src = write(tmp_path / "in.csv", (",".join(header) + "\n").encode() + b"".join(r + b"\n" for r in records))
+    s = score(src, tmp_path / "out.csv", block_size=block_bytes)
+    assert s.careful is False
+    body = (tmp_path / "out.csv").read_bytes()
+    got = [r.rsplit(b",", len(batch.SCORE_COLUMNS))[0] for r in body.split(b"\n")[1:-1]]
+    if trouble == "ragged":
+        assert (s.n_read, s.n_scored, s.n_rejected) == (40, 39, 1)
+        assert got == [r for k, r in enumerate(records) if k != bad]
+    else:
+        assert (s.n_read, s.n_scored, s.n_rejected) == (40, 40, 0)
+        assert got == [r if k != bad else r.decode("cp1252").encode() for k, r in enumerate(records)]
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["\n", "\r\n"]), st.booleans()), min_size=1, max_size=30),
