@@ -514,6 +514,23 @@ def test_a_stray_quote_beside_a_record_the_blocks_cannot_read_stays_off_the_care
         assert got == [r if k != bad else r.decode("cp1252").encode() for k, r in enumerate(records)]
 
 
+def test_a_rejected_record_takes_the_line_end_and_blank_lines_before_it(tmp_path):
+    """What the README says of the copy: each record carries what precedes it, so the record before a
+    rejected one ends with the rejected one's line end, and the last line ends like the header."""
+    answers = row()
+    good = ",".join(answers[q] for q in IDS)
+    bad = ",".join("livid" if q == "anger" else answers[q] for q in IDS)
+    header = ",".join(["respondent", *IDS]).encode()
+    data = header + b"\n" + b"rA," + good.encode() + b"\r\n\n" + b"rB," + bad.encode() + b"\n" + b"rC," + good.encode()
+    src = write(tmp_path / "in.csv", data)
+    for block_bytes in (64, 1 << 20):
+        s = score(src, tmp_path / "out.csv", block_size=block_bytes)
+        assert (s.n_read, s.n_scored, s.n_rejected, s.careful) == (3, 2, 1, False)
+        body = (tmp_path / "out.csv").read_bytes()
+        lines = [r.rsplit(b",", len(batch.SCORE_COLUMNS))[0] for r in body.split(b"\n")]
+        assert lines == [header, b"rA," + good.encode(), b"rC," + good.encode(), b""]
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["\n", "\r\n"]), st.booleans()), min_size=1, max_size=30),
