@@ -26,7 +26,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-_LAZY = {"load_model": "model.predict", "FeatureExtractor": "model.features", "FEATURES": "model.features"}
+_LAZY = {"load_model": "model.predict", "FeatureExtractor": "model.estimators", "FEATURES": "model.features"}
 
 
 def __getattr__(name: str) -> Any:

@@ -28,13 +28,8 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
-from model.features import FEATURES
-
-__all__ = ["TERMS", "GuideBasis", "Term"]
+__all__ = ["TERMS", "Term"]
 
 _DAYS_SILENT = (0, 2, 4, 7, 10, 14, 21, 28, 35, 42, 56, 75, 100, 150, 240, 365, 540, 730, 1100, 1825)
 _DAYS_BLOCKED = (0, 3, 7, 10, 14, 21, 30, 45, 60, 90, 180, 365)
@@ -121,37 +116,6 @@ def _fades(x: np.ndarray, knots: tuple[float, ...]) -> np.ndarray:
     return np.column_stack([np.ones(len(x)), 1.0 - _ramps(x, knots)])
 
 
-class GuideBasis(TransformerMixin, BaseEstimator):
-    """Variables (``FeatureExtractor`` output) -> basis columns on fixed knots.
-
-    Stateless apart from checking its input: fixed knots mean every model of
-    an ensemble shares one basis, so batch scoring computes it once.
-    """
-
-    def fit(self, X: pd.DataFrame, y: Any = None) -> GuideBasis:
-        self._check(X)
-        self.n_features_in_ = X.shape[1]
-        self.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
-        return self
-
-    def transform(self, X: pd.DataFrame) -> np.ndarray:
-        check_is_fitted(self, "n_features_in_")
-        self._check(X)
-        cols = {name: X[name].to_numpy(dtype=np.float64) for name in X.columns}
-        return basis_matrix(cols, len(X))
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.asarray(column_names(), dtype=object)
-
-    @staticmethod
-    def _check(X: Any) -> None:
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"GuideBasis expects the FeatureExtractor's DataFrame, got {type(X).__name__}")
-        missing = [c for c in FEATURES if c not in X.columns]
-        if missing:
-            raise ValueError(f"GuideBasis input lacks variables: {', '.join(missing)}")
-
-
 def basis_matrix(X: dict[str, np.ndarray], n: int) -> np.ndarray:
     """The basis for a mapping of variable name -> values (the fast path).
 
@@ -208,3 +172,13 @@ def column_signs() -> np.ndarray:
 
 def column_owners() -> np.ndarray:
     return np.concatenate([np.full(len(t.column_names()), t.owner, dtype=object) for t in TERMS])
+
+
+def __getattr__(name: str) -> Any:
+    # The scikit-learn transformer lives in model.estimators, so that scoring never imports
+    # scikit-learn; it is still found here (and by pickles that name it here).
+    if name == "GuideBasis":
+        from model.estimators import GuideBasis
+
+        return GuideBasis
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

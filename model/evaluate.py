@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from model.features import FeatureExtractor
+from model.estimators import FeatureExtractor
 from model.io import atomic_path, atomic_write
 from model.metrics import reliability_table, score_predictions
 from model.predict import OddsModel, load_model

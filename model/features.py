@@ -12,14 +12,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 from model.advice import load_rules
 from model.quiz import QUIZ
-from model.validation import AnswersError, Problem, validate_frame
 
-__all__ = ["FEATURES", "FeatureExtractor", "features_from_clean", "features_markdown"]
+__all__ = ["FEATURES", "features_from_clean", "features_markdown"]
 
 # name -> (meaning, range). Order is the output column order.
 FEATURES: dict[str, tuple[str, str]] = {
@@ -122,42 +119,11 @@ def features_from_clean(clean: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(matrix, index=clean.index, columns=list(FEATURES), copy=False)
 
 
-class FeatureExtractor(TransformerMixin, BaseEstimator):
-    """Quiz answers -> numeric variables, as a scikit-learn transformer.
+def __getattr__(name: str) -> Any:
+    # The scikit-learn transformer lives in model.estimators, so that scoring never imports
+    # scikit-learn; it is still found here (and by pickles that name it here).
+    if name == "FeatureExtractor":
+        from model.estimators import FeatureExtractor
 
-    ``transform`` validates raw answers first (lenient about form-export
-    spelling, strict about meaning) and raises ``AnswersError`` naming every
-    bad value; pass ``validate=False`` for frames that are already clean.
-    """
-
-    def __init__(self, validate: bool = True, as_of: Any = None):
-        self.validate = validate
-        self.as_of = as_of
-
-    def fit(self, X: pd.DataFrame, y: Any = None) -> FeatureExtractor:
-        self._check_frame(X)
-        self.feature_names_in_ = np.array([c for c in X.columns], dtype=object)
-        self.n_features_in_ = len(self.feature_names_in_)
-        return self
-
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        check_is_fitted(self, "n_features_in_")
-        self._check_frame(X)
-        clean = X
-        if self.validate:
-            result = validate_frame(X, self.as_of, extra="ignore")
-            if result.n_rejected:
-                first = result.problems.head(50).itertuples(index=False, name=None)
-                raise AnswersError([Problem(*t) for t in first], total=len(result.problems))
-            clean = result.clean
-        return features_from_clean(clean)
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.array(list(FEATURES), dtype=object)
-
-    @staticmethod
-    def _check_frame(X: Any) -> None:
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(
-                f"FeatureExtractor expects a pandas DataFrame of quiz answers, got {type(X).__name__}"
-            )
+        return FeatureExtractor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,8 +6,10 @@ a given file, on the sample). Everything in it is linear in one shared basis,
 so prediction computes the basis once and applies every member as one matrix
 product: that is what keeps batch scoring near I/O speed.
 
-joblib runs code when it loads a file, so ``load_model`` checks the file's
-SHA-256 against its model card and the scikit-learn version before loading.
+``load_model`` checks the model's files against its card, then reads the
+weights (``weights.npz``, plain arrays) without importing scikit-learn; the
+pickled pipeline (joblib runs code when it loads a file) waits until
+``model.pipeline`` is used.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = ["REBUILD_COMMAND", "ModelLoadError", "OddsModel", "default_model_dir"
 
 ARTIFACT = "model.joblib"
 CARD = "model_card.json"
+WEIGHTS = "weights.npz"  # the numbers scoring reads, so loading needs neither joblib nor scikit-learn
 REBUILD_COMMAND = "exodds train --default"
 CHUNK = 16_384  # rows per basis block: small enough that memory is reused, not faulted in anew
 PERCENTILES = (10, 90)
@@ -326,11 +329,23 @@ class OddsModel:
         return cached
 
     def __getstate__(self) -> dict[str, Any]:
-        return {
+        state = {
             k: v
             for k, v in self.__dict__.items()
-            if k not in ("_cache", "_reference_contrib", "_lookup", "_batch")
+            if k not in ("_cache", "_reference_contrib", "_lookup", "_batch", "_pipeline_from")
         }
+        state["pipeline"] = self.pipeline  # (loaded first, when the model came from its weights)
+        return state
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for a missing attribute: the pipeline of a model loaded from its weights,
+        # unpickled from model.joblib (importing scikit-learn) the first time it is asked for.
+        source = self.__dict__.get("_pipeline_from")
+        if name != "pipeline" or source is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        pipeline = _unpickle(*source).pipeline
+        self.__dict__["pipeline"] = pipeline
+        return pipeline
 
     def _lookups(self) -> list[_Lookup] | None:
         """Per group of questions, basis @ weights for every combination of its answers (or None:
@@ -510,9 +525,8 @@ def _load_default() -> OddsModel:
 
 
 def _load(artifact: Path, card_path: Path) -> OddsModel:
-    import joblib
-    import sklearn
-
+    """Check the model's files against its card, then read its weights (``weights.npz``: plain
+    arrays, nothing runs) or, for a model saved without them, unpickle ``model.joblib``."""
     if not artifact.exists():
         raise ModelLoadError(f"no model file at {artifact}; build one with `{REBUILD_COMMAND}`")
     if not card_path.exists():
@@ -521,19 +535,12 @@ def _load(artifact: Path, card_path: Path) -> OddsModel:
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelLoadError(f"{card_path}: not a readable model card ({exc})") from None
-    expected = card.get("artifact_sha256")
-    actual = sha256_file(artifact)
-    if actual != expected:
-        raise ModelLoadError(
-            f"{artifact}: SHA-256 {actual[:16]}… does not match its model card ({str(expected)[:16]}…). "
-            "The file is damaged, truncated or was changed; refusing to load it "
-            f"(loading runs code). Rebuild with `{REBUILD_COMMAND}`."
-        )
-    built_with = card.get("sklearn_version")
-    if built_with != sklearn.__version__:
+    _check_file(artifact, card.get("artifact_sha256"), "(loading runs code)")
+    built_with, installed = card.get("sklearn_version"), _sklearn_version()
+    if built_with != installed:
         raise ModelLoadError(
             f"{artifact} was built with scikit-learn {built_with}, this environment has "
-            f"{sklearn.__version__}; refusing to load it. Rebuild it with `{REBUILD_COMMAND}` "
+            f"{installed}; refusing to load it. Rebuild it with `{REBUILD_COMMAND}` "
             "(or for your own model, rerun the `exodds train` command recorded in its card)."
         )
     if card.get("basis_signature") != basis_signature():
@@ -541,11 +548,104 @@ def _load(artifact: Path, card_path: Path) -> OddsModel:
             f"{artifact} was trained on another version of the model's basis (model/basis.py changed "
             f"since); refusing to use its weights. Rebuild it with `{REBUILD_COMMAND}`."
         )
+    if "weights_sha256" not in card:  # saved before weights.npz existed
+        model = _unpickle(artifact, card_path)
+    else:
+        weights = artifact.with_name(WEIGHTS)
+        if not weights.exists():
+            raise ModelLoadError(f"{artifact}: its weights file {WEIGHTS} is missing; refusing to load")
+        _check_file(weights, card["weights_sha256"], "")
+        try:
+            with np.load(weights, allow_pickle=False) as arrays:
+                model = model_from_weights(dict(arrays))
+        except (ValueError, KeyError, OSError) as exc:
+            raise ModelLoadError(f"{weights}: could not be read ({type(exc).__name__}: {exc})") from None
+        del model.__dict__["pipeline"]  # ``__getattr__`` unpickles it when first asked for
+        model.__dict__["_pipeline_from"] = (artifact, card_path)
+    model.card = card
+    return model
+
+
+def _check_file(path: Path, expected: Any, why: str) -> None:
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ModelLoadError(
+            f"{path}: SHA-256 {actual[:16]}… does not match its model card ({str(expected)[:16]}…). "
+            f"The file is damaged, truncated or was changed; refusing to load it{' ' + why if why else ''}. "
+            f"Rebuild with `{REBUILD_COMMAND}`."
+        )
+
+
+def _sklearn_version() -> str | None:
+    """The installed scikit-learn's version, read without importing it (that takes most of a second)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:  # pragma: no cover (a dependency)
+        return None
+
+
+def _unpickle(artifact: Path, card_path: Path) -> OddsModel:
+    """The whole model, scikit-learn pipeline included, from ``model.joblib`` (checked again first:
+    unpickling runs code)."""
+    import joblib
+
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    _check_file(artifact, card.get("artifact_sha256"), "(loading runs code)")
     try:
         model = joblib.load(artifact)
     except Exception as exc:  # a file that matched its hash but still fails: say so plainly
         raise ModelLoadError(f"{artifact}: could not be loaded ({type(exc).__name__}: {exc})") from None
     if not isinstance(model, OddsModel):
         raise ModelLoadError(f"{artifact}: holds a {type(model).__name__}, not an exodds model")
-    model.card = card
     return model
+
+
+def model_weights(model: OddsModel) -> dict[str, np.ndarray]:
+    """Every number scoring reads, as plain arrays (``weights.npz``; ``model_from_weights`` reverses it)."""
+    cals = [model.calibration, *model.member_calibration]
+    arrays: dict[str, np.ndarray] = {
+        "coef": np.asarray(model.coef, dtype=np.float64),
+        "intercept": np.asarray(model.intercept, dtype=np.float64),
+        "member_coef": np.asarray(model.member_coef, dtype=np.float64),
+        "member_intercept": np.asarray(model.member_intercept, dtype=np.float64),
+        "reference": np.asarray(model.reference, dtype=np.float64),
+        "range_kind": np.asarray(model.range_kind),
+        # calibration 0 is the model's, 1.. its members'
+        "calibration_kind": np.asarray([c.kind for c in cals]),
+        "calibration_slope": np.asarray([c.slope for c in cals], dtype=np.float64),
+        "calibration_offset": np.asarray([c.offset for c in cals], dtype=np.float64),
+    }
+    for i, c in enumerate(cals):
+        if c.x is not None:
+            arrays[f"calibration_{i}_x"] = np.asarray(c.x, dtype=np.float64)
+            arrays[f"calibration_{i}_y"] = np.asarray(c.y, dtype=np.float64)
+    return arrays
+
+
+def model_from_weights(arrays: dict[str, np.ndarray]) -> OddsModel:
+    """The model ``model_weights`` describes; its scikit-learn pipeline is None (``load_model``
+    unpickles it from ``model.joblib`` on first use)."""
+    kinds = [str(k) for k in arrays["calibration_kind"]]
+    cals = [
+        Calibration(
+            kind,
+            float(arrays["calibration_slope"][i]),
+            float(arrays["calibration_offset"][i]),
+            arrays.get(f"calibration_{i}_x"),
+            arrays.get(f"calibration_{i}_y"),
+        )
+        for i, kind in enumerate(kinds)
+    ]
+    return OddsModel(
+        pipeline=None,
+        coef=arrays["coef"],
+        intercept=float(arrays["intercept"]),
+        calibration=cals[0],
+        member_coef=arrays["member_coef"],
+        member_intercept=arrays["member_intercept"],
+        member_calibration=cals[1:],
+        range_kind=str(arrays["range_kind"]),
+        reference=arrays["reference"],
+    )

@@ -28,12 +28,13 @@ from sklearn.metrics import log_loss
 from sklearn.pipeline import Pipeline
 
 from model import __version__
-from model.basis import GuideBasis, basis_matrix, basis_signature, column_signs
-from model.features import FeatureExtractor, features_from_clean
+from model.basis import basis_matrix, basis_signature, column_signs
+from model.estimators import FeatureExtractor, GuideBasis
+from model.features import features_from_clean
 from model.io import atomic_path, atomic_write
 from model.logistic import SignConstrainedLogisticRegression
 from model.metrics import score_predictions
-from model.predict import ARTIFACT, CARD, Calibration, OddsModel, sha256_file
+from model.predict import ARTIFACT, CARD, WEIGHTS, Calibration, OddsModel, model_weights, sha256_file
 from model.train_settings import TrainConfig
 from model.validation import validate_frame
 
@@ -249,7 +250,8 @@ def _frame_hash(df: pd.DataFrame) -> str:
 
 
 def save_model(model: OddsModel, out_dir: str | Path, command: str | None = None) -> Path:
-    """Write ``model.joblib`` and ``model_card.json`` (with the artifact's SHA-256) atomically."""
+    """Write ``weights.npz``, ``model.joblib`` and ``model_card.json`` (with both files' SHA-256),
+    each atomically, the card last: a card never names files that are not there yet."""
     import joblib
 
     out = Path(out_dir)
@@ -257,6 +259,10 @@ def save_model(model: OddsModel, out_dir: str | Path, command: str | None = None
     card = dict(model.card)
     model.card = {}  # the card lives beside the artifact, not inside it
     try:
+        with atomic_path(out / WEIGHTS) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **model_weights(model))
+            card["weights_sha256"] = sha256_file(tmp)
         with atomic_path(out / ARTIFACT) as tmp:
             joblib.dump(model, tmp, compress=3)
             card["artifact_sha256"] = sha256_file(tmp)

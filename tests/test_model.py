@@ -5,6 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import subprocess
+import sys
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -19,7 +22,14 @@ from model.basis import GuideBasis, column_owners, column_signs
 from model.evaluate import peers
 from model.logistic import SignConstrainedLogisticRegression
 from model.metrics import expected_calibration_error, score_predictions
-from model.predict import ModelLoadError, default_model_dir
+from model.predict import (
+    Calibration,
+    ModelLoadError,
+    _unpickle,
+    default_model_dir,
+    model_from_weights,
+    model_weights,
+)
 from model.quiz import QUIZ
 from model.synthetic import generate
 from model.train import TrainConfig, build_pipeline, clean_training_data, save_model, train_model
@@ -346,6 +356,74 @@ def test_save_and_load_round_trip(small_model, tmp_path):
     pd.testing.assert_frame_equal(loaded.predict_clean(clean), small_model.predict_clean(clean))
     assert loaded.card["artifact_sha256"] == small_model.card["artifact_sha256"]
     assert not list((tmp_path / "out").glob("*.part"))
+
+
+def test_weights_load_without_scikit_learn_and_score_as_the_pickle_does(model_copy):
+    """``weights.npz`` holds every number scoring reads: the model loaded from it gives the unpickled
+    model's odds, ranges and explanations bit for bit, and unpickles its pipeline only when asked."""
+    loaded = load_model(model_copy)
+    assert "pipeline" not in loaded.__dict__
+    full = _unpickle(model_copy / "model.joblib", model_copy / "model_card.json")
+    clean, _, _ = clean_training_data(generate(3000, seed=21))
+    for a, b in zip(loaded.score_clean(clean), full.score_clean(clean), strict=True):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    pd.testing.assert_frame_equal(loaded.score_batch(clean), full.score_batch(clean), check_exact=True)
+    assert loaded.version == load_model().version
+    slow = loaded.pipeline.predict_proba(clean)[:, 1]  # unpickled now
+    np.testing.assert_allclose(loaded.predict_clean(clean)["reversal_odds"].to_numpy(), slow, rtol=1e-9, atol=1e-12)
+
+
+def test_loading_and_scoring_never_import_scikit_learn(model_copy):
+    code = (
+        "import sys; import numpy as np; from model.predict import load_model, _random_clean; "
+        f"m = load_model({str(model_copy)!r}); m.score_batch(_random_clean(100, np.random.default_rng(0))); "
+        "sys.exit(3 if 'sklearn' in sys.modules else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_tampered_or_missing_weights_are_refused(model_copy):
+    path = model_copy / "weights.npz"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelLoadError, match=r"weights\.npz: SHA-256 .* does not match its model card"):
+        load_model(model_copy)
+    path.unlink()
+    with pytest.raises(ModelLoadError, match=r"weights file weights\.npz is missing"):
+        load_model(model_copy)
+
+
+def test_a_model_saved_before_weights_files_still_loads(model_copy):
+    card_path = model_copy / "model_card.json"
+    card = json.loads(card_path.read_text())
+    del card["weights_sha256"]
+    card_path.write_text(json.dumps(card))
+    (model_copy / "weights.npz").unlink()
+    loaded = load_model(model_copy)
+    assert "pipeline" in loaded.__dict__  # unpickled whole
+    clean, _, _ = clean_training_data(generate(500, seed=22))
+    pd.testing.assert_frame_equal(loaded.score_batch(clean), load_model().score_batch(clean), check_exact=True)
+
+
+def test_saved_weights_round_trip_every_calibration(small_model, tmp_path):
+    """Isotonic and sigmoid calibrations (and members' own) survive ``weights.npz`` exactly."""
+    iso = Calibration("isotonic", x=np.array([-3.0, 0.0, 2.5]), y=np.array([0.1, 0.4, 0.8]))
+    model = replace(small_model, calibration=iso,
+                    member_calibration=[Calibration("sigmoid", 1.1, -0.2), *small_model.member_calibration[1:]])
+    model.card = dict(small_model.card)
+    save_model(model, tmp_path / "out")
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"model.joblib", "model_card.json", "weights.npz"}
+    save_model(model, tmp_path / "again")
+    assert (tmp_path / "again" / "weights.npz").read_bytes() == (tmp_path / "out" / "weights.npz").read_bytes()
+    loaded = load_model(tmp_path / "out")
+    back = model_from_weights(model_weights(model))
+    for other in (loaded, back):
+        assert other.calibration.kind == "isotonic" and other.member_calibration[0].kind == "sigmoid"
+        clean, _, _ = clean_training_data(generate(500, seed=23))
+        for a, b in zip(other.score_clean(clean), model.score_clean(clean), strict=True):
+            pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
 def test_training_refuses_bad_rows():

@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "train",
         help="train the odds model (on a file, or on fresh synthetic data)",
         description=__doc__
-        + " Writes model.joblib and model_card.json. Without --data the range around each prediction "
+        + " Writes model.joblib, weights.npz and model_card.json. Without --data the range around each prediction "
         "comes from an ensemble over the generator's assumptions; with --data, from bootstrap resamples.",
     )
     p.add_argument("--data", help="CSV/Parquet of quiz answers plus 'reconciled' (p_true ignored)")
