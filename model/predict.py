@@ -15,7 +15,9 @@ pickled pipeline (joblib runs code when it loads a file) waits until
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -25,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.basis import TERMS, basis_matrix, basis_signature, column_owners
+from model.basis import N_COLUMNS, TERMS, basis_matrix, basis_signature, column_owners
 from model.features import features_from_clean
 from model.quiz import QUIZ
 from model.validation import AnswersError, validate_frame
@@ -35,6 +37,7 @@ __all__ = ["REBUILD_COMMAND", "ModelLoadError", "OddsModel", "default_model_dir"
 ARTIFACT = "model.joblib"
 CARD = "model_card.json"
 WEIGHTS = "weights.npz"  # the numbers scoring reads, so loading needs neither joblib nor scikit-learn
+_PIPELINE_LOCK = threading.Lock()
 REBUILD_COMMAND = "exodds train --default"
 CHUNK = 16_384  # rows per basis block: small enough that memory is reused, not faulted in anew
 PERCENTILES = (10, 90)
@@ -92,7 +95,9 @@ def _expit(z: np.ndarray) -> np.ndarray:
 class OddsModel:
     """Calibrated logistic odds with an ensemble range and per-question explanations."""
 
-    pipeline: Any  # the calibrated scikit-learn estimator, for sklearn-minded users
+    # the calibrated scikit-learn estimator, for sklearn-minded users; for a model loaded from its
+    # weights, unpickled on first use (so copying or pickling such a model loads it too)
+    pipeline: Any = field(repr=False, compare=False)
     coef: np.ndarray
     intercept: float
     calibration: Calibration
@@ -343,9 +348,10 @@ class OddsModel:
         source = self.__dict__.get("_pipeline_from")
         if name != "pipeline" or source is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        pipeline = _unpickle(*source).pipeline
-        self.__dict__["pipeline"] = pipeline
-        return pipeline
+        with _PIPELINE_LOCK:  # one unpickling, whichever thread asks first
+            if "pipeline" not in self.__dict__:
+                self.__dict__["pipeline"] = _unpickle(*source).pipeline
+        return self.__dict__["pipeline"]
 
     def _lookups(self) -> list[_Lookup] | None:
         """Per group of questions, basis @ weights for every combination of its answers (or None:
@@ -533,45 +539,48 @@ def _load(artifact: Path, card_path: Path) -> OddsModel:
         raise ModelLoadError(f"{artifact}: its model card {card_path.name} is missing; refusing to load")
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
         raise ModelLoadError(f"{card_path}: not a readable model card ({exc})") from None
-    _check_file(artifact, card.get("artifact_sha256"), "(loading runs code)")
-    built_with, installed = card.get("sklearn_version"), _sklearn_version()
-    if built_with != installed:
-        raise ModelLoadError(
-            f"{artifact} was built with scikit-learn {built_with}, this environment has "
-            f"{installed}; refusing to load it. Rebuild it with `{REBUILD_COMMAND}` "
-            "(or for your own model, rerun the `exodds train` command recorded in its card)."
-        )
+    if not isinstance(card, dict):
+        raise ModelLoadError(f"{card_path}: not a readable model card (not a JSON object)")
     if card.get("basis_signature") != basis_signature():
         raise ModelLoadError(
             f"{artifact} was trained on another version of the model's basis (model/basis.py changed "
             f"since); refusing to use its weights. Rebuild it with `{REBUILD_COMMAND}`."
         )
     if "weights_sha256" not in card:  # saved before weights.npz existed
-        model = _unpickle(artifact, card_path)
+        model = _unpickle(artifact, card)
     else:
+        _check_bytes(artifact, _read(artifact), card.get("artifact_sha256"), " (loading runs code)")
         weights = artifact.with_name(WEIGHTS)
         if not weights.exists():
             raise ModelLoadError(f"{artifact}: its weights file {WEIGHTS} is missing; refusing to load")
-        _check_file(weights, card["weights_sha256"], "")
+        data = _read(weights)
+        _check_bytes(weights, data, card["weights_sha256"], "")
         try:
-            with np.load(weights, allow_pickle=False) as arrays:
+            with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
                 model = model_from_weights(dict(arrays))
-        except (ValueError, KeyError, OSError) as exc:
-            raise ModelLoadError(f"{weights}: could not be read ({type(exc).__name__}: {exc})") from None
+        except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+            raise ModelLoadError(f"{weights}: not a model's weights ({type(exc).__name__}: {exc})") from None
         del model.__dict__["pipeline"]  # ``__getattr__`` unpickles it when first asked for
-        model.__dict__["_pipeline_from"] = (artifact, card_path)
+        model.__dict__["_pipeline_from"] = (artifact, card)
     model.card = card
     return model
 
 
-def _check_file(path: Path, expected: Any, why: str) -> None:
-    actual = sha256_file(path)
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ModelLoadError(f"{path}: cannot read it ({exc.strerror or exc}); refusing to load") from None
+
+
+def _check_bytes(path: Path, data: bytes, expected: Any, why: str) -> None:
+    actual = hashlib.sha256(data).hexdigest()
     if actual != expected:
         raise ModelLoadError(
             f"{path}: SHA-256 {actual[:16]}… does not match its model card ({str(expected)[:16]}…). "
-            f"The file is damaged, truncated or was changed; refusing to load it{' ' + why if why else ''}. "
+            f"The file is damaged, truncated or was changed; refusing to load it{why}. "
             f"Rebuild with `{REBUILD_COMMAND}`."
         )
 
@@ -586,15 +595,23 @@ def _sklearn_version() -> str | None:
         return None
 
 
-def _unpickle(artifact: Path, card_path: Path) -> OddsModel:
-    """The whole model, scikit-learn pipeline included, from ``model.joblib`` (checked again first:
-    unpickling runs code)."""
+def _unpickle(artifact: Path, card: dict[str, Any]) -> OddsModel:
+    """The whole model, scikit-learn pipeline included, from ``model.joblib``: the bytes hashed are
+    the bytes loaded, and they must be those ``card`` (read when the model was loaded) names, with
+    the scikit-learn version that wrote them (unpickling runs code)."""
+    built_with, installed = card.get("sklearn_version"), _sklearn_version()
+    if built_with != installed:
+        raise ModelLoadError(
+            f"{artifact} was built with scikit-learn {built_with}, this environment has "
+            f"{installed or 'none installed'}; refusing to unpickle it. Rebuild it with `{REBUILD_COMMAND}` "
+            "(or for your own model, rerun the `exodds train` command recorded in its card)."
+        )
+    data = _read(artifact)
+    _check_bytes(artifact, data, card.get("artifact_sha256"), " (loading runs code)")
     import joblib
 
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    _check_file(artifact, card.get("artifact_sha256"), "(loading runs code)")
     try:
-        model = joblib.load(artifact)
+        model = joblib.load(io.BytesIO(data))
     except Exception as exc:  # a file that matched its hash but still fails: say so plainly
         raise ModelLoadError(f"{artifact}: could not be loaded ({type(exc).__name__}: {exc})") from None
     if not isinstance(model, OddsModel):
@@ -626,26 +643,54 @@ def model_weights(model: OddsModel) -> dict[str, np.ndarray]:
 
 def model_from_weights(arrays: dict[str, np.ndarray]) -> OddsModel:
     """The model ``model_weights`` describes; its scikit-learn pipeline is None (``load_model``
-    unpickles it from ``model.joblib`` on first use)."""
-    kinds = [str(k) for k in arrays["calibration_kind"]]
-    cals = [
-        Calibration(
-            kind,
-            float(arrays["calibration_slope"][i]),
-            float(arrays["calibration_offset"][i]),
-            arrays.get(f"calibration_{i}_x"),
-            arrays.get(f"calibration_{i}_y"),
-        )
-        for i, kind in enumerate(kinds)
-    ]
+    unpickles it from ``model.joblib`` on first use). Raises ``ValueError`` naming the first array
+    that is not what a model of this basis holds."""
+    k = (np.shape(arrays.get("member_intercept", ()))[:1] or (0,))[0]  # members
+    known = {"coef", "intercept", "member_coef", "member_intercept", "reference", "range_kind",
+             "calibration_kind", "calibration_slope", "calibration_offset"}
+    curves = {f"calibration_{i}_{xy}" for i in range(k + 1) for xy in "xy"}
+    if missing := sorted(known - set(arrays)):
+        raise ValueError(f"missing array(s): {', '.join(missing)}")
+    if unknown := sorted(set(arrays) - known - curves):
+        raise ValueError(f"unknown array(s): {', '.join(unknown)}")
+
+    def numbers(key: str, shape: tuple[int, ...]) -> np.ndarray:
+        a = arrays[key]
+        if a.dtype != np.float64 or a.shape != shape:
+            raise ValueError(f"{key}: expected float64 of shape {shape}, got {a.dtype} of shape {a.shape}")
+        if not np.isfinite(a).all():
+            raise ValueError(f"{key}: holds values that are not finite")
+        return a
+
+    def texts(key: str, shape: tuple[int, ...], allowed: set[str]) -> list[str]:
+        a = arrays[key]
+        if a.dtype.kind != "U" or a.shape != shape:
+            raise ValueError(f"{key}: expected text of shape {shape}, got {a.dtype} of shape {a.shape}")
+        if bad := sorted({str(v) for v in a.ravel()} - allowed):
+            raise ValueError(f"{key}: {', '.join(bad)} is not one of {', '.join(sorted(allowed))}")
+        return [str(v) for v in a.ravel()]
+
+    kinds = texts("calibration_kind", (k + 1,), {"none", "sigmoid", "isotonic"})
+    slope, offset = numbers("calibration_slope", (k + 1,)), numbers("calibration_offset", (k + 1,))
+    cals = []
+    for i, kind in enumerate(kinds):
+        x = y = None
+        if kind == "isotonic":
+            if f"calibration_{i}_x" not in arrays or f"calibration_{i}_y" not in arrays:
+                raise ValueError(f"calibration {i} is isotonic but its calibration_{i}_x/_y are missing")
+            n = arrays[f"calibration_{i}_x"].shape[:1] or (0,)
+            x, y = numbers(f"calibration_{i}_x", n), numbers(f"calibration_{i}_y", n)
+        elif f"calibration_{i}_x" in arrays or f"calibration_{i}_y" in arrays:
+            raise ValueError(f"calibration {i} is {kind} but has an isotonic curve")
+        cals.append(Calibration(kind, float(slope[i]), float(offset[i]), x, y))
     return OddsModel(
         pipeline=None,
-        coef=arrays["coef"],
-        intercept=float(arrays["intercept"]),
+        coef=numbers("coef", (N_COLUMNS,)),
+        intercept=float(numbers("intercept", ())),
         calibration=cals[0],
-        member_coef=arrays["member_coef"],
-        member_intercept=arrays["member_intercept"],
+        member_coef=numbers("member_coef", (k, N_COLUMNS)),
+        member_intercept=numbers("member_intercept", (k,)),
         member_calibration=cals[1:],
-        range_kind=str(arrays["range_kind"]),
-        reference=arrays["reference"],
+        range_kind=texts("range_kind", (), {"assumptions", "bootstrap"})[0],
+        reference=numbers("reference", (N_COLUMNS,)),
     )

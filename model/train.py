@@ -267,11 +267,11 @@ def save_model(model: OddsModel, out_dir: str | Path, command: str | None = None
             joblib.dump(model, tmp, compress=3)
             card["artifact_sha256"] = sha256_file(tmp)
             card["artifact_bytes"] = tmp.stat().st_size
-            if command:
-                card["command"] = command
-            with atomic_write(out / CARD, "w", encoding="utf-8") as fh:
-                json.dump(card, fh, indent=2, sort_keys=False)
-                fh.write("\n")
+        if command:
+            card["command"] = command
+        with atomic_write(out / CARD, "w", encoding="utf-8") as fh:
+            json.dump(card, fh, indent=2, sort_keys=False)
+            fh.write("\n")
     finally:
         model.card = card
     return out

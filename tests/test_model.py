@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -324,9 +326,17 @@ def test_truncated_artifact_is_refused(model_copy):
 
 
 def test_other_sklearn_version_is_refused_with_the_rebuild_command(model_copy):
+    """Scoring reads only the weights, so it goes on; the pickled pipeline is refused."""
     card_path = model_copy / "model_card.json"
     card = json.loads(card_path.read_text())
     card["sklearn_version"] = "0.99.0"
+    card_path.write_text(json.dumps(card))
+    model = load_model(model_copy)
+    clean, _, _ = clean_training_data(generate(200, seed=24))
+    pd.testing.assert_frame_equal(model.score_batch(clean), load_model().score_batch(clean), check_exact=True)
+    with pytest.raises(ModelLoadError, match=r"built with scikit-learn 0\.99\.0.*exodds train --default"):
+        model.pipeline  # noqa: B018
+    del card["weights_sha256"]  # a model saved before weights files: nothing to score with but the pickle
     card_path.write_text(json.dumps(card))
     with pytest.raises(ModelLoadError, match="exodds train --default"):
         load_model(model_copy)
@@ -363,7 +373,7 @@ def test_weights_load_without_scikit_learn_and_score_as_the_pickle_does(model_co
     model's odds, ranges and explanations bit for bit, and unpickles its pipeline only when asked."""
     loaded = load_model(model_copy)
     assert "pipeline" not in loaded.__dict__
-    full = _unpickle(model_copy / "model.joblib", model_copy / "model_card.json")
+    full = _unpickle(model_copy / "model.joblib", json.loads((model_copy / "model_card.json").read_text()))
     clean, _, _ = clean_training_data(generate(3000, seed=21))
     for a, b in zip(loaded.score_clean(clean), full.score_clean(clean), strict=True):
         pd.testing.assert_frame_equal(a, b, check_exact=True)
@@ -381,6 +391,46 @@ def test_loading_and_scoring_never_import_scikit_learn(model_copy):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_pipeline_unpickled_later_is_the_one_the_model_was_loaded_with(model_copy, small_model):
+    loaded = load_model(model_copy)
+    assert "pipeline" not in repr(loaded) and "pipeline" not in loaded.__dict__  # repr loads nothing
+    save_model(small_model, model_copy)  # another model written over it while this one is in use
+    with pytest.raises(ModelLoadError, match="does not match its model card"):
+        loaded.pipeline  # noqa: B018
+    (model_copy / "model.joblib").unlink()
+    with pytest.raises(ModelLoadError, match="cannot read it"):
+        loaded.pipeline  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda a: a.update(coef=a["coef"][:-1]), "coef: expected float64 of shape"),
+        (lambda a: a.update(member_coef=a["member_coef"].T.copy()), "member_coef: expected float64"),
+        (lambda a: a.update(intercept=np.array([1.0, 2.0])), "intercept: expected float64 of shape ()"),
+        (lambda a: a.update(calibration_kind=np.array("none")), "calibration_kind: expected text"),
+        (lambda a: a["calibration_kind"].__setitem__(0, "oops"), "oops is not one of"),
+        (lambda a: a.update(coef=a["coef"].astype(np.int64)), "coef: expected float64"),
+        (lambda a: a["coef"].__setitem__(0, np.nan), "coef: holds values that are not finite"),
+        (lambda a: a.pop("reference"), "missing array"),
+        (lambda a: a.update(extra=np.zeros(2)), "unknown array"),
+    ],
+)
+def test_weights_that_are_not_a_models_are_refused_by_name(model_copy, change, reason):
+    """Even with a card that vouches for them (its hash updated), the arrays must fit the basis."""
+    with np.load(model_copy / "weights.npz") as npz:
+        arrays = {k: v.copy() for k, v in npz.items()}
+    change(arrays)
+    with open(model_copy / "weights.npz", "wb") as fh:
+        np.savez(fh, **arrays)
+    card_path = model_copy / "model_card.json"
+    card = json.loads(card_path.read_text())
+    card["weights_sha256"] = hashlib.sha256((model_copy / "weights.npz").read_bytes()).hexdigest()
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelLoadError, match=re.escape(reason)):
+        load_model(model_copy)
 
 
 def test_tampered_or_missing_weights_are_refused(model_copy):
