@@ -432,7 +432,20 @@ def score_file(
                 continue
             break
     summary.output, summary.errors, summary.careful = out_path, err_path, careful
+    summary.warnings.extend(unanswered_warnings(resolved))
     return summary
+
+
+def unanswered_warnings(resolved: Resolved) -> list[str]:
+    """The optional questions no column answers: every row then reads the default, which can change
+    the advice (a form that asks about violence under other words must still be mapped)."""
+    answered = set(resolved.by_quiz)
+    return [
+        f"no column answers {q.id} ({q.text!r}), so every row reads {q.default!r}. {q.help} If the input "
+        f"asks it under another header, map that header to {q.id} (--mapping)."
+        for q in QUIZ
+        if not q.required and q.id not in answered and (q.date_alternative or "") not in answered
+    ]
 
 
 @dataclass
@@ -493,7 +506,7 @@ def check_file(
     if recoded:
         warnings.append(f"{len(recoded)} record(s) were not valid UTF-8 and were read as Windows-1252/Latin-1")
     other = [h for h in info.header if h not in used]
-    return Checked(n_read, n_valid, n_rejected, other, warnings)
+    return Checked(n_read, n_valid, n_rejected, other, warnings + unanswered_warnings(resolved))
 
 
 def _chunks(info: InputInfo, reader: str, chunk_rows: int, block_size: int | None = None) -> Iterator[Chunk]:

@@ -629,8 +629,15 @@ def propose_mapping(
         if target != qid:
             notes[h] = f"{target}: dates, answering {notes[h]}"
     for q in QUIZ:
-        if q.required and q.id not in chosen.values():
+        if q.id in chosen.values() or (q.date_alternative and q.date_alternative in chosen.values()):
+            continue
+        if q.required:
             todo.append(f"no column found for {q.id}: {q.text}")
+        else:
+            todo.append(
+                f"no column found for {q.id} (optional: {q.text}); without one every row reads "
+                f"{q.default!r}. {q.help} If a column asks it, set that column to {q.id!r}"
+            )
 
     out: dict[str, Any] = {"exodds_mapping": MAPPING_VERSION}
     out["timestamp"] = ts_header

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import gzip
 import io
+import json
 import os
 from pathlib import Path
 from typing import Any, ClassVar
@@ -830,3 +831,23 @@ def test_a_header_only_crlf_file_gives_a_crlf_copy(tmp_path):
     assert s.n_read == 0 and not s.careful
     data = (tmp_path / "out.csv").read_bytes()
     assert data.endswith(b",model_version\r\n") and data.count(b"\n") == 1
+
+
+def test_a_missing_safety_column_is_named_not_silently_defaulted(tmp_path, capsys, fakes):
+    """Without a column for the optional safety question every row reads "prefer not to say", which
+    changes the advice: `score` and `validate` say so, and the mapping template lists it."""
+    rows = [row("a"), row("b")]
+    without = write(tmp_path / "no_safety.csv", csv_text([{k: v for k, v in r.items() if k != "safety_concern"}
+                                                           for r in rows]))
+    code, out, err = score(capsys, without, "--out", tmp_path / "o.csv")
+    assert (code, last_line(out)) == (0, "read 2, scored 2, rejected 0")
+    assert "warning: no column answers safety_concern" in err and "'prefer_not_to_say'" in err
+    assert "map that header to safety_concern (--mapping)" in err
+    assert main(["validate", str(without), "--as-of", AS_OF.isoformat()]) == 0
+    assert "no column answers safety_concern" in capsys.readouterr().err
+    assert main(["mapping-template", str(without)]) == 0
+    assert any(t.startswith("no column found for safety_concern (optional") for t in
+               json.loads(capsys.readouterr().out)["_todo"])
+    with_it = write(tmp_path / "safety.csv", csv_text([row("a", safety_concern="no")]))
+    code, out, err = score(capsys, with_it, "--out", tmp_path / "o2.csv")
+    assert code == 0 and "safety_concern" not in err
