@@ -414,7 +414,7 @@ def score_file(
         as_of = parse_as_of(as_of)
     model = default_model() if model is None else model
     advice = default_advice() if advice is None else advice
-    kind, compressed = _output_kind(out_path, info.kind)
+    kind, compressed = _output_kind(out_path, info.kind, strict=output is not None)
     delimiter = "\t" if out_path.name.lower().endswith((".tsv", ".tsv.gz")) else info.delimiter
 
     scoring = _Scoring(resolved, mapping, as_of, model, advice)

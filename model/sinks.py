@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from model.io import InputError
 from model.validation import PROBLEM_COLUMNS
 
 __all__ = ["ERROR_COLUMNS", "SCORE_COLUMNS", "SCORE_SCHEMA", "default_errors_path", "default_output_path"]
@@ -57,7 +58,9 @@ SCORE_SCHEMA = pa.schema(
 )
 
 
-def _output_kind(path: Path, fallback: str) -> tuple[str, bool]:
+def _output_kind(path: Path, fallback: str, strict: bool = False) -> tuple[str, bool]:
+    """(csv or parquet, gzip) by the name's extension; ``fallback`` (the input's kind) when it names
+    none, or with ``strict`` (a name the user chose) only when it has no other extension."""
     suffixes = [s.lower() for s in path.suffixes]
     compressed = bool(suffixes) and suffixes[-1] == ".gz"
     last = suffixes[-2] if compressed and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
@@ -65,6 +68,11 @@ def _output_kind(path: Path, fallback: str) -> tuple[str, bool]:
         return "parquet", False
     if last in (".csv", ".tsv", ".txt"):
         return "csv", compressed
+    if strict and last not in ("", ".gz"):  # say so, rather than write CSV into a file named .json or .xlsx
+        raise InputError(
+            f"{path}: cannot write a {last} file; name the output .csv, .tsv, .txt (each may end .gz), "
+            ".parquet or .pq"
+        )
     return fallback, compressed
 
 

@@ -851,3 +851,18 @@ def test_a_missing_safety_column_is_named_not_silently_defaulted(tmp_path, capsy
     with_it = write(tmp_path / "safety.csv", csv_text([row("a", safety_concern="no")]))
     code, out, err = score(capsys, with_it, "--out", tmp_path / "o2.csv")
     assert code == 0 and "safety_concern" not in err
+
+
+@pytest.mark.parametrize("name", ["o.json", "o.xlsx", "o.csv.bak"])
+def test_an_output_name_with_an_unknown_extension_is_refused(tmp_path, capsys, fakes, name):
+    src = write(tmp_path / "in.csv", csv_text([row("a")]))
+    code, _out, err = score(capsys, src, "--out", tmp_path / name)
+    assert code == 2 and "name the output .csv, .tsv, .txt" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_the_default_output_name_of_an_input_without_extension_still_works(tmp_path, capsys, fakes):
+    src = write(tmp_path / "export", csv_text([row("a")]))
+    code, out, _ = score(capsys, src)
+    assert (code, last_line(out)) == (0, "read 1, scored 1, rejected 0")
+    assert (tmp_path / "export.scored").exists()

@@ -219,3 +219,22 @@ def test_shipped_examples_have_reports():
     for src in EXAMPLES.glob("*.json"):
         for fmt in ("html", "json", "md"):
             assert (shipped / f"{src.stem}.{fmt}").exists(), f"run `exodds examples` ({src.stem}.{fmt})"
+
+
+def test_an_output_that_cannot_be_written_is_an_error_not_a_traceback(monkeypatch, capsys, tmp_path):
+    """A file where a folder should be: `report` and `mapping-template` exit 2 naming the path; the
+    quiz prints the report instead, so the answers typed in are not lost; `examples` checks --as-of."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    assert main(["report", str(EXAMPLES / "good.json"), "--out", str(blocker / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert f"error: cannot write {blocker / 'r.html'}" in err and "Traceback" not in err
+    code, out, err = run_quiz(monkeypatch, capsys, SESSION, "--out", str(blocker / "q.md"))
+    assert code == 2 and "cannot write" in err and "the report follows here instead" in err
+    assert out.startswith("# ")  # the Markdown report, on stdout
+    csv_path = tmp_path / "e.csv"
+    csv_path.write_text("a,b\n1,2\n")
+    assert main(["mapping-template", str(csv_path), "--out", str(blocker / "m.json")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert main(["examples", "--as-of", "2026-02-30", "--out-dir", str(tmp_path / "ex")]) == 2
+    assert "--as-of" in capsys.readouterr().err and not (tmp_path / "ex").exists()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from model.cli.report import load, print_problems, read_answers
 from model.io import InputError, atomic_write
+from model.validation import parse_as_of
 
 AS_OF = "2026-11-26"
 
@@ -30,6 +31,11 @@ def run(args: argparse.Namespace) -> int:
     from model.report import build_report
     from model.validation import AnswersError
 
+    try:
+        as_of = parse_as_of(args.as_of)
+    except ValueError as exc:
+        print(f"error: --as-of: {exc}", file=sys.stderr)
+        return 2
     files = sorted(Path(args.answers_dir).glob("*.json"))
     if not files:
         print(f"error: no *.json answer files in {args.answers_dir}", file=sys.stderr)
@@ -38,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     reports = {}
     for path in files:  # build everything first: a bad example writes nothing at all
         try:
-            reports[path.stem] = build_report(read_answers(str(path)), args.as_of, model)
+            reports[path.stem] = build_report(read_answers(str(path)), as_of, model)
         except InputError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

@@ -34,8 +34,12 @@ def run(args: argparse.Namespace) -> int:
     proposal = propose_mapping(header, sample)
     text = json.dumps(proposal, indent=2, ensure_ascii=False) + "\n"
     if args.out:
-        with atomic_write(args.out, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with atomic_write(args.out, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     else:
         sys.stdout.write(text)
     todo = proposal["_todo"]

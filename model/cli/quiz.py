@@ -195,7 +195,4 @@ def run(args: argparse.Namespace) -> int:
         for p in exc.problems:
             print(f"  {p}", file=sys.stderr)
         return 2
-    emit(report, args.format, args.out)
-    if args.out:
-        print(f"wrote {args.out}", file=sys.stderr)
-    return 0
+    return emit(report, args.format, args.out, fallback=True)

@@ -81,19 +81,31 @@ def print_problems(problems: list[Any], where: str) -> None:
         print(f"  {problem}", file=sys.stderr)
 
 
-def emit(report: Mapping[str, Any], fmt: str | None, out: str | None) -> str:
-    """Render ``report`` and write it to ``out`` atomically (or to stdout); returns the format used."""
+def emit(report: Mapping[str, Any], fmt: str | None, out: str | None, fallback: bool = False) -> int:
+    """Render ``report`` and write it to ``out`` atomically (or to stdout); the exit code. When
+    ``out`` cannot be written, say why (exit 2) and, with ``fallback``, print the report instead, so
+    that answers typed in are not lost."""
     from model.render import format_for_path, render
 
     fmt = fmt or format_for_path(out, "md")
     text = render(report, fmt)
+    code = 0
     if out:
-        with atomic_write(out, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        sys.stdout.flush()
-    return fmt
+        try:
+            with atomic_write(out, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+        except OSError as exc:
+            print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+            if not fallback:
+                return 2
+            print("the report follows here instead:", file=sys.stderr)
+            code = 2
+        else:
+            print(f"wrote {out}", file=sys.stderr)
+            return 0
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+    return code
 
 
 def load(args: argparse.Namespace) -> Any:
@@ -125,7 +137,4 @@ def run(args: argparse.Namespace) -> int:
     except ModelLoadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    emit(report, args.format, args.out)
-    if args.out:
-        print(f"wrote {args.out}", file=sys.stderr)
-    return 0
+    return emit(report, args.format, args.out)
