@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from model.basis import N_COLUMNS, TERMS, basis_matrix, basis_signature, column_owners
+from model.factors import MIN_LOG_ODDS
 from model.features import features_from_clean
 from model.quiz import QUIZ
 from model.validation import AnswersError, validate_frame
@@ -422,10 +423,16 @@ def _lookup_sum(lookups: list[_Lookup], indices: list[np.ndarray]) -> np.ndarray
 
 def _pick(values: np.ndarray, questions: np.ndarray, better, none: int) -> np.ndarray:
     """Per row, the question of the best group extreme (ties: first in quiz order); ``none`` unless
-    it is strictly positive (``np.greater``) or negative (``np.less``)."""
-    best = values.max(axis=0) if better is np.greater else values.min(axis=0)
+    it raises (``np.greater``) or lowers (``np.less``) the log-odds by ``MIN_LOG_ODDS`` or more, the
+    least a report lists."""
+    if better is np.greater:
+        best = values.max(axis=0)
+        big = best >= MIN_LOG_ODDS
+    else:
+        best = values.min(axis=0)
+        big = best <= -MIN_LOG_ODDS
     chosen = np.where(values == best, questions, np.inf).min(axis=0)
-    return np.where(better(best, 0), chosen, none).astype(np.int16)
+    return np.where(big, chosen, none).astype(np.int16)
 
 
 @lru_cache(maxsize=1)
@@ -434,7 +441,8 @@ def _factor_dtype() -> pd.CategoricalDtype:
 
 
 def top_factors(contrib: pd.DataFrame) -> tuple[pd.Categorical, pd.Categorical]:
-    """Per row, the question with the largest positive and the most negative contribution ("" if none).
+    """Per row, the question with the largest positive and the most negative contribution ("" if none
+    reaches ``MIN_LOG_ODDS``, the least a report lists, so a row names what its report would).
 
     ``contrib`` is ``explain_clean``'s frame; ties go to the question first in quiz order.
     """
@@ -445,8 +453,11 @@ def top_factors(contrib: pd.DataFrame) -> tuple[pd.Categorical, pd.Categorical]:
         empty = pd.Categorical.from_codes(np.full(n, none, np.int16), dtype=_factor_dtype(), validate=False)
         return empty, empty
     values = contrib[names].to_numpy(dtype=np.float64)
-    up = np.where(values.max(axis=1) > 0, codes[values.argmax(axis=1)], none) if n else np.empty(0, np.int16)
-    down = np.where(values.min(axis=1) < 0, codes[values.argmin(axis=1)], none) if n else np.empty(0, np.int16)
+    if not n:
+        up = down = np.empty(0, np.int16)
+    else:
+        up = np.where(values.max(axis=1) >= MIN_LOG_ODDS, codes[values.argmax(axis=1)], none)
+        down = np.where(values.min(axis=1) <= -MIN_LOG_ODDS, codes[values.argmin(axis=1)], none)
     return (
         pd.Categorical.from_codes(up.astype(np.int16), dtype=_factor_dtype(), validate=False),
         pd.Categorical.from_codes(down.astype(np.int16), dtype=_factor_dtype(), validate=False),
