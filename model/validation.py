@@ -14,6 +14,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
@@ -208,6 +209,9 @@ def _blank(raw: pd.Series) -> np.ndarray:
 
 
 _SPACES = " \t\n\r\f\v"
+# a number as people and spreadsheets write it: ASCII digits, an optional sign, decimal point and
+# exponent ("3", "3.0", "-2", "1.5E+03")
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _parse_integer(value: Any, q: Question) -> tuple[float, str | None]:
@@ -220,10 +224,12 @@ def _parse_integer(value: Any, q: Question) -> tuple[float, str | None]:
         text = value.strip(_SPACES)  # not str.strip(): it also drops control characters float() refuses
         if not text:
             return np.nan, None
-        try:
-            number = float(text)
-        except ValueError:
+        if _NUMBER_TEXT.fullmatch(text) is None:  # not 1_000, "３" or "inf", which float() reads
             return np.nan, f"not a number: expected {q.expected()}"
+        exact = Decimal(text)  # exact: 2.9999999999999999 is not 3, whatever float() says
+        if exact != exact.to_integral_value():
+            return np.nan, f"not a whole number: expected {q.expected()}"
+        number = float(exact) + 0.0  # (+ 0.0: -0 is 0)
     elif isinstance(value, (int, float, np.integer, np.floating)):
         number = float(value)
     else:

@@ -114,7 +114,9 @@ def test_any_whole_number_in_range_is_accepted_in_every_spelling(qid, data, good
     q = QUIZ[qid]
     n = data.draw(st.integers(q.min, q.max), label="n")
     spelling = data.draw(
-        st.sampled_from([n, str(n), float(n), f" {n} ", f"{n}.0", np.int64(n), np.float64(n)]),
+        st.sampled_from(
+            [n, str(n), float(n), f" {n} ", f"{n}.0", f"+{n}", f"{n // 10}.{n % 10}E+01", np.int64(n), np.float64(n)]
+        ),
         label="spelling",
     )
     clean = validate_answers({**roomy(good_answers), qid: spelling}, AS_OF)
@@ -183,6 +185,11 @@ def test_text_that_is_not_a_number_is_rejected(qid, junk, good_answers):
         ("3 days", "not a number"),
         ("nan", "not a number"),
         ("0x10", "not a number"),
+        ("1_000", "not a number"),  # Python's spelling, not a person's
+        ("\uff13", "not a number"),  # a full-width 3
+        ("inf", "not a number"),
+        ("2.9999999999999999", "not a whole number"),  # float() would round it to 3
+        ("1e-05", "not a whole number"),
         (float("inf"), "above the maximum"),
         ([3], "not a number"),
         ({"n": 3}, "not a number"),
