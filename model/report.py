@@ -179,7 +179,7 @@ def _wishes_text(why: list[str]) -> str | None:
     if not why:
         return None
     return (
-        f"You told us that {_join(why)}. Give them the space they are asking for. Nothing in this report "
+        f"You told us that {_join(why)}. Give them space. Nothing in this report "
         "is a reason to contact them sooner than the plan says, or in any other way."
     )
 

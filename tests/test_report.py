@@ -605,3 +605,13 @@ def test_batch_top_factors_name_what_the_report_lists_first():
         assert (scored.at[i, "top_factor_up"], scored.at[i, "top_factor_down"]) == (first_up, first_down), i
         empty_seen += first_down == "" or first_up == ""
     assert empty_seen  # the threshold matters in this sample
+
+
+def test_a_date_after_a_block_and_a_request_to_stop_carries_both_conditions():
+    answers = {k: v for k, v in json.loads((EXAMPLES / "told_to_stop.json").read_text()).items() if "date" not in k}
+    answers |= {"blocked": "some", "days_blocked": 60, "days_since_breakup": 200, "days_silent": 120}
+    report = build_report(answers, AS_OF, load_model())
+    assert report["earliest_contact"], "this case should still get a date"
+    for text in (render_markdown(report), render_html(report)):
+        assert "only if they have unblocked you by then" in text
+        assert "only if nothing since says they still want no contact" in text
