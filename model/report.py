@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 #: Bump the minor part for added fields, the major part for changed or removed ones.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: beyond_data
 WHAT_IF_DAYS = 90
 BASE_RATE_CAVEAT = (
     "A self-selected online survey of people who wanted an ex back, asked 9 to 36 months after the "
@@ -303,6 +303,26 @@ DISCLAIMER = (
 )
 
 
+def _beyond_data(clean: Mapping[str, Any], card: Mapping[str, Any]) -> dict[str, Any]:
+    """Answers larger than any the model was trained on (``answer_ranges`` in its card): there the
+    odds only extend the model's curves, and the guide's assumptions say nothing."""
+    ranges = card.get("answer_ranges") or {}
+    past = [
+        {"question": qid, "answer": int(clean[qid]), "data_max": int(r["max"])}
+        for qid, r in ranges.items()
+        if isinstance(clean.get(qid), int) and clean[qid] > r["max"]
+    ]
+    text = None
+    if past:
+        listed = _join([f"{p['question']} is {p['answer']:,} (the data go up to {p['data_max']:,})" for p in past])
+        text = (
+            f"Some answers lie beyond anything in the synthetic data the model learned from: {listed}. "
+            "There the odds only extend the model's curves; the guide's assumptions say nothing about such "
+            "answers, so read the number as a rough guess at best."
+        )
+    return {"applies": bool(past), "answers": past, "text": text}
+
+
 def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = None) -> dict[str, Any]:
     """The results report for one answer set, as a JSON-ready dict (see docs/report-schema.json).
 
@@ -354,6 +374,7 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
         "range_text": range_words,
         "odds_display": "deemphasised" if safety else "full",
         "odds_display_note": SAFETY_ODDS_NOTE if safety else None,
+        "beyond_data": _beyond_data(clean, getattr(model, "card", {}) or {}),
         "safety_first": safety,
         "stage": plan.stage,
         "stage_name": plan.stage_name,

@@ -35,6 +35,7 @@ from model.io import atomic_path, atomic_write
 from model.logistic import SignConstrainedLogisticRegression
 from model.metrics import score_predictions
 from model.predict import ARTIFACT, CARD, WEIGHTS, Calibration, OddsModel, model_weights, sha256_file
+from model.quiz import QUIZ
 from model.train_settings import TrainConfig
 from model.validation import validate_frame
 
@@ -229,6 +230,13 @@ def train_model(
         "basis_signature": basis_signature(),
         "constraints": {"columns": len(lr.coef_[0]), "active": int(lr.active_.sum()), "rounds": lr.n_rounds_},
         "held_out_metrics": metrics,
+        # the largest number each question took in the training data: a report says when an answer
+        # lies beyond it (the model there only extends its curves)
+        "answer_ranges": {
+            q.id: {"max": int(pd.to_numeric(clean[q.id]).max())}
+            for q in QUIZ
+            if q.is_numeric and q.id in clean.columns and pd.to_numeric(clean[q.id]).notna().any()
+        },
         "member_assumptions": member_draws,
         "train_seconds": round(time.perf_counter() - t0, 1),
     }

@@ -615,3 +615,21 @@ def test_a_date_after_a_block_and_a_request_to_stop_carries_both_conditions():
     for text in (render_markdown(report), render_html(report)):
         assert "only if they have unblocked you by then" in text
         assert "only if nothing since says they still want no contact" in text
+
+
+def test_answers_beyond_the_training_data_are_named_in_the_report():
+    """Past the largest answer the model saw in training (its card's answer_ranges) the odds only
+    extend its curves: the report says so, naming the answer and how far the data go."""
+    model = load_model()
+    top = model.card["answer_ranges"]["days_silent"]["max"]
+    answers = {k: v for k, v in json.loads((EXAMPLES / "good.json").read_text()).items() if "date" not in k}
+    answers |= {"days_since_breakup": top + 500, "days_silent": top + 1}
+    report = build_report(answers, AS_OF, model)
+    jsonschema.validate(report, json.loads((REPO / "docs" / "report-schema.json").read_text()))
+    beyond = report["beyond_data"]
+    assert beyond["applies"] and {"question": "days_silent", "answer": top + 1, "data_max": top} in beyond["answers"]
+    for text in (render_markdown(report), render_html(report)):
+        assert "Beyond the data." in text and f"(the data go up to {top:,})" in text
+    inside = build_report({**answers, "days_since_breakup": 100, "days_silent": 10}, AS_OF, model)
+    assert inside["beyond_data"] == {"applies": False, "answers": [], "text": None}
+    assert "Beyond the data" not in render_markdown(inside)
