@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import AS_OF
 
 from model.cli import main
 from model.quiz import QUIZ
+from model.report import build_report
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -238,3 +241,20 @@ def test_an_output_that_cannot_be_written_is_an_error_not_a_traceback(monkeypatc
     assert "cannot write" in capsys.readouterr().err
     assert main(["examples", "--as-of", "2026-02-30", "--out-dir", str(tmp_path / "ex")]) == 2
     assert "--as-of" in capsys.readouterr().err and not (tmp_path / "ex").exists()
+
+
+def test_report_reads_a_one_row_table_as_score_reads_one(tmp_path, capsys):
+    """Gzip, semicolons and an export's other columns (ignored, and said so): the same report as the
+    JSON answers; two rows send the user to `exodds score`."""
+    answers = json.loads((EXAMPLES / "good.json").read_text())
+    want = build_report(answers, AS_OF.isoformat())
+    df = pd.DataFrame([{**answers, "email": "u@x.org"}])
+    with gzip.open(tmp_path / "one.csv.gz", "wt", encoding="utf-8") as fh:
+        df.to_csv(fh, index=False, sep=";")
+    assert main(["report", str(tmp_path / "one.csv.gz"), "--as-of", AS_OF.isoformat(), "--format", "json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["answers"] == want["answers"]
+    assert "not quiz questions, ignored: email" in out.err
+    pd.concat([df, df]).to_csv(tmp_path / "two.csv", index=False)
+    assert main(["report", str(tmp_path / "two.csv")]) == 2
+    assert "use `exodds score` for many" in capsys.readouterr().err

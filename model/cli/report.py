@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from model.io import InputError, atomic_write, read_answer_file
+from model.io import InputError, atomic_write
 from model.validation import AnswersError, parse_as_of
 
 EPILOG = """\
@@ -61,11 +61,26 @@ def read_answers(path: str) -> dict[str, Any]:
             what = f"a list of {len(data)} items" if isinstance(data, list) else type(data).__name__
             raise InputError(f"{path}: expected one JSON object of answers (question id -> answer), got {what}")
         return data
-    df = read_answer_file(p)
-    if len(df) != 1:
-        raise InputError(f"{path}: expected exactly one answer set, found {len(df)} rows (use `exodds score`)")
-    row = df.iloc[0]
-    return {str(k): (None if _blank(v) else v) for k, v in row.items()}
+    # A table is read as `exodds score` reads one (gzip, BOM, separators, Latin-1), and like it keeps
+    # only the quiz's columns: an export's other columns (an email, a timestamp) are not answers.
+    from model.mapping import resolve_columns
+    from model.readers import sample_input
+
+    header, sample = sample_input(p, 2)
+    if len(sample) != 1:
+        raise InputError(
+            f"{path}: expected exactly one readable answer set, found {len(sample)}"
+            f"{' or more' if len(sample) > 1 else ''} (use `exodds score` for many)"
+        )
+    try:
+        by_quiz = resolve_columns(header, require=False).by_quiz
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    ignored = [h for h in header if h not in by_quiz.values()]
+    if ignored:
+        print(f"note: {path}: not quiz questions, ignored: {', '.join(ignored)}", file=sys.stderr)
+    row = sample.iloc[0]
+    return {qid: (None if _blank(row[h]) else row[h]) for qid, h in by_quiz.items()}
 
 
 def _blank(v: Any) -> bool:
