@@ -503,13 +503,20 @@ _DATE_FORMATS = (
 _TIME_SUFFIXES = ("", " %H:%M:%S", " %H:%M", "T%H:%M:%S", "T%H:%M:%SZ", " %I:%M:%S %p", " %I:%M %p")
 
 
-def _fits(values: list[str], fmt: str) -> bool:
-    try:
-        for v in values:
+def _misfits(values: list[str], fmt: str) -> list[str]:
+    out = []
+    for v in values:
+        try:
             dt.datetime.strptime(v, fmt)
-    except ValueError:
-        return False
-    return True
+        except ValueError:
+            out.append(v)
+    return out
+
+
+def _fits(values: list[str], fmt: str) -> bool:
+    """``fmt`` reads the values, but for a stray few (at most 1 in 20: a hand-edited cell should not
+    hide the column; those rows are rejected when scored, and the template says so)."""
+    return len(_misfits(values, fmt)) <= len(values) // 20
 
 
 def _date_format(values: Iterable[Any], with_time: bool) -> tuple[str | None, bool]:
@@ -646,6 +653,14 @@ def propose_mapping(
         out["timestamp_format"] = fmt
         if ambiguous:
             todo.append(f"timestamp {ts_header!r}: check day/month order of timestamp_format {fmt!r}")
+        odd = _misfits(sorted({v.strip() for v in samples[ts_header] if isinstance(v, str) and v.strip()}),
+                       fmt) if fmt else []
+        if odd:
+            shown = ", ".join(map(repr, odd[:5])) + (", ..." if len(odd) > 5 else "")
+            todo.append(
+                f"timestamp {ts_header!r}: {len(odd)} value(s) do not read as {fmt!r} ({shown}); their rows "
+                "will be rejected unless the export is fixed or --as-of is given"
+            )
     else:
         todo.append("no timestamp column found: set 'timestamp' to the column with the response date, "
                     "or pass --as-of")

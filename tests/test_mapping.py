@@ -334,3 +334,21 @@ def test_translate_maps_known_texts_and_keeps_the_rest(values, table):
         else:
             key = " ".join(raw.split()).casefold()
             assert new == table.get(key, raw)
+
+
+def test_one_odd_timestamp_does_not_hide_the_timestamp_column(tmp_path, capsys, fakes):
+    """A hand-edited cell among 21 form timestamps: the column is still found, the odd value is listed,
+    and scoring rejects only its row."""
+    base = export_frame()
+    df = pd.concat([base] * 3, ignore_index=True)
+    df["Timestamp"] = [f"11/{d:02d}/2025 10:00:00" for d in range(1, len(df) + 1)]
+    df.loc[4, "Timestamp"] = "2025-11-23"
+    df.to_csv(tmp_path / "f.csv", index=False)
+    proposal(capsys, tmp_path / "f.csv", "--out", tmp_path / "m.json")
+    mapping = json.loads((tmp_path / "m.json").read_text())
+    assert (mapping["timestamp"], mapping["timestamp_format"]) == ("Timestamp", "%m/%d/%Y %H:%M:%S")
+    assert any("1 value(s) do not read as" in t and "'2025-11-23'" in t for t in mapping["_todo"])
+    code, _, _ = run(capsys, "score", tmp_path / "f.csv", "--mapping", tmp_path / "m.json", "--out",
+                     tmp_path / "o.csv")
+    errors = errors_of(tmp_path / "o.errors.csv")
+    assert code == 3 and ["5", "Timestamp"] in errors[["row", "column"]].values.tolist()
