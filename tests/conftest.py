@@ -73,3 +73,15 @@ def valid_answer_sets(draw: st.DrawFn) -> dict[str, Any]:
         answers.pop("safety_concern")
     return answers
 
+
+
+def assert_runs_without_scikit_learn(code: str) -> None:
+    """Run ``code`` in a fresh interpreter: it must exit 0 and never import scikit-learn (the commands
+    and the scoring path that read a model's weights are kept free of it: it costs most of a second)."""
+    import subprocess
+    import sys
+
+    check = "\nimport sys\nsys.exit(3 if 'sklearn' in sys.modules else 0)"
+    done = subprocess.run([sys.executable, "-c", code + check], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 3, "scikit-learn was imported"
+    assert done.returncode == 0, done.stdout + done.stderr
