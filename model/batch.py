@@ -304,6 +304,10 @@ def _score_clean(clean: pd.DataFrame, as_of: np.ndarray, model: OddsModel, advic
         up, down = top_factors(contrib)
     p = odds["reversal_odds"].to_numpy(dtype=np.float64)
     plan = advice.plan_frame(clean, as_of)
+    safety = np.asarray(plan["stage"].to_numpy()) == 0  # stage 0: safety first, and a report lists no factors
+    if safety.any():
+        up, down = pd.Categorical(up, copy=True), pd.Categorical(down, copy=True)
+        up[safety], down[safety] = "", ""
     return pd.DataFrame(
         {
             "reversal_odds": p,
@@ -436,13 +440,13 @@ def score_file(
     return summary
 
 
-def unanswered_warnings(resolved: Resolved) -> list[str]:
+def unanswered_warnings(resolved: Resolved, fix: str = "map that header to {qid} (--mapping)") -> list[str]:
     """The optional questions no column answers: every row then reads the default, which can change
     the advice (a form that asks about violence under other words must still be mapped)."""
     answered = set(resolved.by_quiz)
     return [
         f"no column answers {q.id} ({q.text!r}), so every row reads {q.default!r}. {q.help} If the input "
-        f"asks it under another header, map that header to {q.id} (--mapping)."
+        f"asks it under another header, {fix.format(qid=q.id)}."
         for q in QUIZ
         if not q.required and q.id not in answered and (q.date_alternative or "") not in answered
     ]

@@ -93,6 +93,17 @@ def _delimiter(path: Path) -> str:
     return best if counts[best] else ","
 
 
+def cannot_write(path: str | os.PathLike[str], exc: OSError) -> str:
+    """Why ``path`` could not be written, in words (``File exists`` is what the system says when a
+    folder on the way is a file)."""
+    for folder in Path(path).parents:
+        if folder.exists():
+            if not folder.is_dir():
+                return f"cannot write {path}: {folder} is a file, not a folder"
+            break
+    return f"cannot write {path}: {exc.strerror or exc}"
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
     """Write to a temporary file beside ``path`` and rename it into place only on success."""

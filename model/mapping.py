@@ -513,25 +513,29 @@ def _misfits(values: list[str], fmt: str) -> list[str]:
     return out
 
 
-def _fits(values: list[str], fmt: str) -> bool:
-    """``fmt`` reads the values, but for a stray few (at most 1 in 20: a hand-edited cell should not
-    hide the column; those rows are rejected when scored, and the template says so)."""
-    return len(_misfits(values, fmt)) <= len(values) // 20
-
-
 def _date_format(values: Iterable[Any], with_time: bool) -> tuple[str | None, bool]:
-    """(a strptime format that reads every sample value, whether another format would too)."""
+    """(a strptime format that reads every sample value, whether another format would too).
+
+    For timestamps (``with_time``) a format that reads all but a stray few (at most 1 in 20: a
+    hand-edited cell should not hide the column) will do when none reads them all; the template
+    lists those values, and their rows are rejected when scored. Formats that read more come first,
+    so a value that settles the day/month order is never taken for a stray.
+    """
     vals = sorted({v.strip() for v in values if isinstance(v, str) and v.strip()})
     if not vals:
         return None, False
+    allowed = len(vals) // 20 if with_time else 0
     fits = []
     for suffix in _TIME_SUFFIXES if with_time else ("",):
         for base in _DATE_FORMATS:
-            if _fits(vals, base + suffix):
-                fits.append(base + suffix)
+            odd = len(_misfits(vals, base + suffix))
+            if odd <= allowed:
+                fits.append((odd, base + suffix))
     if not fits:
         return None, False
-    return fits[0], len(fits) > 1 and fits[0][:2] != fits[1][:2]
+    fits.sort(key=lambda t: t[0])  # stable: the listed order among equals
+    best = [f for odd, f in fits if odd == fits[0][0]]
+    return best[0], len(best) > 1 and best[0][:2] != best[1][:2]
 
 
 def _timestamp_candidate(header: str, values: list[Any]) -> tuple[float, str | None, bool]:
@@ -540,7 +544,8 @@ def _timestamp_candidate(header: str, values: list[Any]) -> tuple[float, str | N
     fmt, ambiguous = _date_format(values, with_time=True)
     if fmt is None:
         vals = [v.strip() for v in values if isinstance(v, str) and v.strip()]
-        if vals and all(re.match(r"\d{4}-\d{2}-\d{2}", v) for v in vals):  # ISO 8601, any time part
+        iso = sum(bool(re.match(r"\d{4}-\d{2}-\d{2}", v)) for v in vals)  # ISO 8601, any time part
+        if vals and iso >= len(vals) - len(vals) // 20:
             return (1.0 if named else 0.5), None, False
         return 0.0, None, False
     return (1.0 if named else 0.5), (None if fmt.startswith("%Y-%m-%d") else fmt), ambiguous
@@ -653,8 +658,10 @@ def propose_mapping(
         out["timestamp_format"] = fmt
         if ambiguous:
             todo.append(f"timestamp {ts_header!r}: check day/month order of timestamp_format {fmt!r}")
-        odd = _misfits(sorted({v.strip() for v in samples[ts_header] if isinstance(v, str) and v.strip()}),
-                       fmt) if fmt else []
+        odd = [  # (an ISO 8601 column, fmt None, may have any time part: only its date is checked)
+            v for v in sorted({v.strip() for v in samples[ts_header] if isinstance(v, str) and v.strip()})
+            if _misfits([v if fmt else v[:10]], fmt or "%Y-%m-%d")
+        ]
         if odd:
             shown = ", ".join(map(repr, odd[:5])) + (", ..." if len(odd) > 5 else "")
             todo.append(

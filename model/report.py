@@ -306,11 +306,13 @@ DISCLAIMER = (
 def _beyond_data(clean: Mapping[str, Any], card: Mapping[str, Any]) -> dict[str, Any]:
     """Answers larger than any the model was trained on (``answer_ranges`` in its card): there the
     odds only extend the model's curves, and the guide's assumptions say nothing."""
-    ranges = card.get("answer_ranges") or {}
+    ranges = card.get("answer_ranges")
+    ranges = ranges if isinstance(ranges, Mapping) else {}
     past = [
         {"question": qid, "answer": int(clean[qid]), "data_max": int(r["max"])}
         for qid, r in ranges.items()
-        if isinstance(clean.get(qid), int) and clean[qid] > r["max"]
+        if isinstance(r, Mapping) and isinstance(r.get("max"), int) and not isinstance(r["max"], bool)
+        and isinstance(clean.get(qid), int) and clean[qid] > r["max"]
     ]
     text = None
     if past:

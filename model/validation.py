@@ -208,7 +208,9 @@ def _blank(raw: pd.Series) -> np.ndarray:
     return table[codes]
 
 
-_SPACES = " \t\n\r\f\v"
+# white space around a number: ASCII, and the no-break and other Unicode spaces that spreadsheets in
+# many locales write (not str.strip(): it also drops control characters, which are not spaces)
+_SPACES = " \t\n\r\f\v\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
 # a number as people and spreadsheets write it: ASCII digits, an optional sign, decimal point and
 # exponent ("3", "3.0", "-2", "1.5E+03")
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -221,13 +223,17 @@ def _parse_integer(value: Any, q: Question) -> tuple[float, str | None]:
     if isinstance(value, (bool, np.bool_)):
         return np.nan, f"not a number: expected {q.expected()}"
     if isinstance(value, str):
-        text = value.strip(_SPACES)  # not str.strip(): it also drops control characters float() refuses
+        text = value.strip(_SPACES)
         if not text:
             return np.nan, None
         if _NUMBER_TEXT.fullmatch(text) is None:  # not 1_000, "３" or "inf", which float() reads
             return np.nan, f"not a number: expected {q.expected()}"
-        exact = Decimal(text)  # exact: 2.9999999999999999 is not 3, whatever float() says
-        if exact != exact.to_integral_value():
+        try:
+            exact = Decimal(text)  # exact: 2.9999999999999999 is not 3, whatever float() says
+            whole = exact == exact.to_integral_value()
+        except ArithmeticError:  # an exponent past what Decimal holds (1e99999999999999999999)
+            return np.nan, f"not a number: expected {q.expected()}"
+        if not whole:
             return np.nan, f"not a whole number: expected {q.expected()}"
         number = float(exact) + 0.0  # (+ 0.0: -0 is 0)
     elif isinstance(value, (int, float, np.integer, np.floating)):

@@ -352,3 +352,19 @@ def test_one_odd_timestamp_does_not_hide_the_timestamp_column(tmp_path, capsys, 
                      tmp_path / "o.csv")
     errors = errors_of(tmp_path / "o.errors.csv")
     assert code == 3 and ["5", "Timestamp"] in errors[["row", "column"]].values.tolist()
+
+
+def test_the_value_that_settles_day_and_month_is_never_taken_for_a_stray(tmp_path, capsys):
+    """19 timestamps read either way and one only as day/month: day/month it is, with nothing listed;
+    among ISO timestamps a stray value is listed too."""
+    df = pd.concat([export_frame()] * 3, ignore_index=True).iloc[:20]
+    df["Timestamp"] = [f"{d:02d}/03/2025 10:00:00" for d in range(1, 20)] + ["25/03/2025 10:00:00"]
+    df.to_csv(tmp_path / "dm.csv", index=False)
+    got, _ = proposal(capsys, tmp_path / "dm.csv")
+    assert got["timestamp_format"] == "%d/%m/%Y %H:%M:%S"
+    assert not any("do not read as" in t for t in got["_todo"])
+    df["Timestamp"] = [f"2025-03-{d:02d}T10:00:00+01:00" for d in range(1, 20)] + ["23/11/2025"]
+    df.to_csv(tmp_path / "iso.csv", index=False)
+    got, _ = proposal(capsys, tmp_path / "iso.csv")
+    assert got["timestamp"] == "Timestamp" and got["timestamp_format"] is None
+    assert any("'23/11/2025'" in t for t in got["_todo"])

@@ -231,16 +231,19 @@ def test_an_output_that_cannot_be_written_is_an_error_not_a_traceback(monkeypatc
     blocker.write_text("x")
     assert main(["report", str(EXAMPLES / "good.json"), "--out", str(blocker / "r.html")]) == 2
     err = capsys.readouterr().err
-    assert f"error: cannot write {blocker / 'r.html'}" in err and "Traceback" not in err
-    code, out, err = run_quiz(monkeypatch, capsys, SESSION, "--out", str(blocker / "q.md"))
-    assert code == 2 and "cannot write" in err and "the report follows here instead" in err
-    assert out.startswith("# ")  # the Markdown report, on stdout
+    assert f"error: cannot write {blocker / 'r.html'}: {blocker} is a file, not a folder" in err
+    assert "Traceback" not in err
+    code, out, err = run_quiz(monkeypatch, capsys, SESSION, "--out", str(blocker / "q.html"))
+    assert code == 2 and "cannot write" in err and "the report follows here instead, as Markdown" in err
+    assert out.startswith("# ")  # readable on a terminal: Markdown, not the HTML asked for
     csv_path = tmp_path / "e.csv"
     csv_path.write_text("a,b\n1,2\n")
     assert main(["mapping-template", str(csv_path), "--out", str(blocker / "m.json")]) == 2
     assert "cannot write" in capsys.readouterr().err
     assert main(["examples", "--as-of", "2026-02-30", "--out-dir", str(tmp_path / "ex")]) == 2
     assert "--as-of" in capsys.readouterr().err and not (tmp_path / "ex").exists()
+    assert main(["examples", "--out-dir", str(blocker / "ex")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
 
 
 def test_report_reads_a_one_row_table_as_score_reads_one(tmp_path, capsys):
@@ -255,6 +258,9 @@ def test_report_reads_a_one_row_table_as_score_reads_one(tmp_path, capsys):
     out = capsys.readouterr()
     assert json.loads(out.out)["answers"] == want["answers"]
     assert "not quiz questions, ignored: email" in out.err
+    df.drop(columns=["safety_concern"]).to_csv(tmp_path / "no_safety.csv", index=False)
+    assert main(["report", str(tmp_path / "no_safety.csv"), "--as-of", AS_OF.isoformat()]) == 0
+    assert "warning: no column answers safety_concern" in capsys.readouterr().err
     pd.concat([df, df]).to_csv(tmp_path / "two.csv", index=False)
     assert main(["report", str(tmp_path / "two.csv")]) == 2
     assert "use `exodds score` for many" in capsys.readouterr().err

@@ -115,7 +115,8 @@ def test_any_whole_number_in_range_is_accepted_in_every_spelling(qid, data, good
     n = data.draw(st.integers(q.min, q.max), label="n")
     spelling = data.draw(
         st.sampled_from(
-            [n, str(n), float(n), f" {n} ", f"{n}.0", f"+{n}", f"{n // 10}.{n % 10}E+01", np.int64(n), np.float64(n)]
+            [n, str(n), float(n), f" {n} ", f"{n}.0", f"+{n}", f"{n // 10}.{n % 10}E+01", f"\u00a0{n}\u202f",
+             np.int64(n), np.float64(n)]
         ),
         label="spelling",
     )
@@ -190,6 +191,7 @@ def test_text_that_is_not_a_number_is_rejected(qid, junk, good_answers):
         ("inf", "not a number"),
         ("2.9999999999999999", "not a whole number"),  # float() would round it to 3
         ("1e-05", "not a whole number"),
+        ("1e99999999999999999999", "not a number"),  # past Decimal's exponents
         (float("inf"), "above the maximum"),
         ([3], "not a number"),
         ({"n": 3}, "not a number"),

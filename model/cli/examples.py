@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from model.cli.report import load, print_problems, read_answers
-from model.io import InputError, atomic_write
+from model.io import InputError, atomic_write, cannot_write
 from model.validation import parse_as_of
 
 AS_OF = "2026-11-26"
@@ -55,7 +55,11 @@ def run(args: argparse.Namespace) -> int:
     for name, report in reports.items():
         for fmt in FORMATS:
             target = out / f"{name}.{fmt}"
-            with atomic_write(target, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(render(report, fmt))
+            try:
+                with atomic_write(target, "w", encoding="utf-8", newline="\n") as fh:
+                    fh.write(render(report, fmt))
+            except OSError as exc:
+                print(f"error: {cannot_write(target, exc)}", file=sys.stderr)
+                return 2
         print(f"wrote {out / name}.{{{','.join(FORMATS)}}}")
     return 0

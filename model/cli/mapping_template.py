@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from model.batch import sample_input
-    from model.io import InputError, atomic_write
+    from model.io import InputError, atomic_write, cannot_write
     from model.mapping import propose_mapping
 
     try:
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             with atomic_write(args.out, "w", encoding="utf-8") as fh:
                 fh.write(text)
         except OSError as exc:
-            print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            print(f"error: {cannot_write(args.out, exc)}", file=sys.stderr)
             return 2
     else:
         sys.stdout.write(text)

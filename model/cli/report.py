@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from model.io import InputError, atomic_write
+from model.io import InputError, atomic_write, cannot_write
 from model.validation import AnswersError, parse_as_of
 
 EPILOG = """\
@@ -72,13 +72,18 @@ def read_answers(path: str) -> dict[str, Any]:
             f"{path}: expected exactly one readable answer set, found {len(sample)}"
             f"{' or more' if len(sample) > 1 else ''} (use `exodds score` for many)"
         )
+    from model.batch import unanswered_warnings
+
     try:
-        by_quiz = resolve_columns(header, require=False).by_quiz
+        resolved = resolve_columns(header, require=False)
     except ValueError as exc:
         raise InputError(f"{path}: {exc}") from None
+    by_quiz = resolved.by_quiz
     ignored = [h for h in header if h not in by_quiz.values()]
     if ignored:
         print(f"note: {path}: not quiz questions, ignored: {', '.join(ignored)}", file=sys.stderr)
+    for warning in unanswered_warnings(resolved, fix="rename that header {qid}"):
+        print(f"warning: {warning}", file=sys.stderr)
     row = sample.iloc[0]
     return {qid: (None if _blank(row[h]) else row[h]) for qid, h in by_quiz.items()}
 
@@ -110,10 +115,11 @@ def emit(report: Mapping[str, Any], fmt: str | None, out: str | None, fallback: 
             with atomic_write(out, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
         except OSError as exc:
-            print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+            print(f"error: {cannot_write(out, exc)}", file=sys.stderr)
             if not fallback:
                 return 2
-            print("the report follows here instead:", file=sys.stderr)
+            print("the report follows here instead, as Markdown:", file=sys.stderr)
+            text = render(report, "md")
             code = 2
         else:
             print(f"wrote {out}", file=sys.stderr)
