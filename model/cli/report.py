@@ -63,6 +63,7 @@ def read_answers(path: str) -> dict[str, Any]:
         return data
     # A table is read as `exodds score` reads one (gzip, BOM, separators, Latin-1), and like it keeps
     # only the quiz's columns: an export's other columns (an email, a timestamp) are not answers.
+    from model.batch import unanswered_warnings
     from model.mapping import resolve_columns
     from model.readers import sample_input
 
@@ -72,8 +73,6 @@ def read_answers(path: str) -> dict[str, Any]:
             f"{path}: expected exactly one readable answer set, found {len(sample)}"
             f"{' or more' if len(sample) > 1 else ''} (use `exodds score` for many)"
         )
-    from model.batch import unanswered_warnings
-
     try:
         resolved = resolve_columns(header, require=False)
     except ValueError as exc:

@@ -27,7 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", help="CSV (comma, semicolon or tab; UTF-8; may be gzipped) or Parquet")
-    p.add_argument("--out", help="output file; format by extension (default: INPUT with .scored)")
+    p.add_argument(
+        "--out", help="output file: .csv, .tsv, .txt (each may end .gz), .parquet or .pq (default: INPUT with .scored)"
+    )
     p.add_argument("--errors", help="errors file (default: <output stem>.errors.csv)")
     p.add_argument("--mapping", help="JSON file mapping export headers and answers to the quiz")
     p.add_argument("--as-of", help="date the answers were given (YYYY-MM-DD); default: each row's date in "
