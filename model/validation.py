@@ -237,7 +237,10 @@ def _parse_integer(value: Any, q: Question) -> tuple[float, str | None]:
             return np.nan, f"not a whole number: expected {q.expected()}"
         number = float(exact) + 0.0  # (+ 0.0: -0 is 0)
     elif isinstance(value, (int, float, np.integer, np.floating)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a Python int past float's range (10**400): far past any maximum
+            number = np.inf if value > 0 else -np.inf
     else:
         return np.nan, f"not a number: expected {q.expected()}"
     return number, _range_reason(number, q)

@@ -193,6 +193,7 @@ def test_text_that_is_not_a_number_is_rejected(qid, junk, good_answers):
         ("1e-05", "not a whole number"),
         ("1e99999999999999999999", "not a number"),  # past Decimal's exponents
         (float("inf"), "above the maximum"),
+        (10**400, "above the maximum"),  # past float's range
         ([3], "not a number"),
         ({"n": 3}, "not a number"),
     ],
