@@ -65,10 +65,14 @@ def _output_kind(path: Path, fallback: str, strict: bool = False) -> tuple[str, 
     compressed = bool(suffixes) and suffixes[-1] == ".gz"
     last = suffixes[-2] if compressed and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
     if last in (".parquet", ".pq"):
+        if compressed and strict:
+            raise InputError(f"{path}: Parquet compresses inside the file; name it .parquet, without .gz")
         return "parquet", False
     if last in (".csv", ".tsv", ".txt"):
         return "csv", compressed
-    if strict and last not in ("", ".gz"):  # say so, rather than write CSV into a file named .json or .xlsx
+    # a name chosen with another file type's extension (.json, .xlsx): say so, rather than write CSV
+    # into it; a dotted name such as scores.2026-11 takes the input's format
+    if strict and last not in ("", ".gz") and last[1:].isalpha():
         raise InputError(
             f"{path}: cannot write a {last} file; name the output .csv, .tsv, .txt (each may end .gz), "
             ".parquet or .pq"

@@ -866,3 +866,7 @@ def test_the_default_output_name_of_an_input_without_extension_still_works(tmp_p
     code, out, _ = score(capsys, src)
     assert (code, last_line(out)) == (0, "read 1, scored 1, rejected 0")
     assert (tmp_path / "export.scored").exists()
+    code, out, _ = score(capsys, src, "--out", tmp_path / "scores.2026-11")  # a dotted name: CSV like the input
+    assert code == 0 and (tmp_path / "scores.2026-11").read_text().startswith("respondent,")
+    code, _out, err = score(capsys, src, "--out", tmp_path / "x.parquet.gz")
+    assert code == 2 and "Parquet compresses inside the file" in err
