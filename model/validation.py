@@ -101,6 +101,8 @@ class ValidationResult:
 def _show(value: Any) -> str:
     if value is None or (pd.api.types.is_scalar(value) and not isinstance(value, str) and pd.isna(value)):
         return "(blank)"
+    if isinstance(value, str) and not value.strip():  # '' or spaces: blank, as a missing value shows
+        return "(blank)"
     if isinstance(value, np.generic):
         value = value.item()  # 50, not np.int64(50)
     return repr(value)

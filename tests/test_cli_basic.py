@@ -146,7 +146,7 @@ def test_validate_csv_with_some_bad_rows_numbers_rows_from_one(tmp_path, capsys,
     lines = out.strip().splitlines()
     assert lines == [
         "row 2: days_since_breakup = '-2': below the minimum 0: expected a whole number from 0 to 36500",
-        "row 4: anger = '': missing: this answer is required",
+        "row 4: anger = (blank): missing: this answer is required",  # blank text shows as a missing value does
         "4 row(s): 2 valid, 2 with problems",
     ]
 
