@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from model.quiz import QUIZ
+from model.validation import is_whole_number_text
 
 __all__ = [
     "ColumnMapping",
@@ -493,7 +494,7 @@ def _looks_integer(values: Iterable[str]) -> float:
     vals = [v.strip() for v in values if isinstance(v, str) and v.strip()]
     if not vals:
         return 0.0
-    return sum(bool(re.fullmatch(r"[+-]?\d+(\.0+)?", v)) for v in vals) / len(vals)
+    return sum(is_whole_number_text(v) for v in vals) / len(vals)
 
 
 _DATE_FORMATS = (
@@ -616,7 +617,7 @@ def propose_mapping(
                     target = q.date_alternative
                     date_formats[h] = (fmt, ambiguous)
             if target == qid:
-                odd = sorted({v.strip() for v in vals if not re.fullmatch(r"\s*[+-]?\d+(\.0+)?\s*", v)})
+                odd = sorted({v.strip() for v in vals if not is_whole_number_text(v)})
                 if odd and len(odd) <= max_choices:
                     answers[qid] = {v: None for v in odd}
                     shown = ", ".join(map(repr, odd))
@@ -658,10 +659,9 @@ def propose_mapping(
         out["timestamp_format"] = fmt
         if ambiguous:
             todo.append(f"timestamp {ts_header!r}: check day/month order of timestamp_format {fmt!r}")
-        odd = [  # (an ISO 8601 column, fmt None, may have any time part: only its date is checked)
-            v for v in sorted({v.strip() for v in samples[ts_header] if isinstance(v, str) and v.strip()})
-            if _misfits([v if fmt else v[:10]], fmt or "%Y-%m-%d")
-        ]
+        stamps = sorted({v.strip() for v in samples[ts_header] if isinstance(v, str) and v.strip()})
+        # (an ISO 8601 column, fmt None, may have any time part: only its date is checked)
+        odd = _misfits(stamps, fmt) if fmt else [v for v in stamps if _misfits([v[:10]], "%Y-%m-%d")]
         if odd:
             shown = ", ".join(map(repr, odd[:5])) + (", ..." if len(odd) > 5 else "")
             todo.append(

@@ -228,16 +228,9 @@ def _parse_integer(value: Any, q: Question) -> tuple[float, str | None]:
         text = value.strip(_SPACES)
         if not text:
             return np.nan, None
-        if _NUMBER_TEXT.fullmatch(text) is None:  # not 1_000, "３" or "inf", which float() reads
-            return np.nan, f"not a number: expected {q.expected()}"
-        try:
-            exact = Decimal(text)  # exact: 2.9999999999999999 is not 3, whatever float() says
-            whole = exact == exact.to_integral_value()
-        except ArithmeticError:  # an exponent past what Decimal holds (1e99999999999999999999)
-            return np.nan, f"not a number: expected {q.expected()}"
-        if not whole:
-            return np.nan, f"not a whole number: expected {q.expected()}"
-        number = float(exact) + 0.0  # (+ 0.0: -0 is 0)
+        number, wrong = _number_text(text)
+        if wrong:
+            return np.nan, f"{wrong}: expected {q.expected()}"
     elif isinstance(value, (int, float, np.integer, np.floating)):
         try:
             number = float(value)
@@ -246,6 +239,27 @@ def _parse_integer(value: Any, q: Question) -> tuple[float, str | None]:
     else:
         return np.nan, f"not a number: expected {q.expected()}"
     return number, _range_reason(number, q)
+
+
+def _number_text(text: str) -> tuple[float, str | None]:
+    """A number written as text (trimmed, not blank): (its value, None), or (NaN, what is wrong)."""
+    if _NUMBER_TEXT.fullmatch(text) is None:  # not 1_000, "３" or "inf", which float() reads
+        return np.nan, "not a number"
+    try:
+        exact = Decimal(text)  # exact: 2.9999999999999999 is not 3, whatever float() says
+        whole = exact == exact.to_integral_value()
+    except ArithmeticError:  # an exponent past what Decimal holds (1e99999999999999999999)
+        return np.nan, "not a number"
+    if not whole:
+        return np.nan, "not a whole number"
+    return float(exact) + 0.0, None  # (+ 0.0: -0 is 0)
+
+
+def is_whole_number_text(text: str) -> bool:
+    """Whether ``text`` writes a whole number the way validation reads one (any range): the mapping
+    template's test of which answers need translating into numbers."""
+    trimmed = text.strip(_SPACES)
+    return bool(trimmed) and _number_text(trimmed)[1] is None
 
 
 def _range_reason(number: float, q: Question) -> str | None:
