@@ -89,6 +89,11 @@ def inspect_input(path: str | os.PathLike[str]) -> InputInfo:
     suffixes = [s.lower() for s in path.suffixes]
     if head[:4] == b"PAR1" or (suffixes and suffixes[-1] in (".parquet", ".pq")):
         return _inspect_parquet(path, size)
+    if suffixes and suffixes[-1] in (".json", ".jsonl", ".ndjson"):
+        raise InputError(
+            f"{path}: a JSON file, not CSV or Parquet: `exodds report` and `exodds validate` read JSON "
+            "answer files; to score many answer sets, export them as CSV or Parquet"
+        )
     if size == 0:
         raise InputError(f"{path}: the file is empty")
     compressed = _is_gzip(path, head)

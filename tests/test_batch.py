@@ -410,6 +410,15 @@ def test_unusable_input_exits_2_and_writes_nothing(tmp_path, capsys, fakes, cont
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
 
 
+@pytest.mark.parametrize("name", ["answers.json", "answers.JSONL", "answers.ndjson"])
+def test_a_json_answer_file_is_refused_with_where_json_is_read(tmp_path, capsys, fakes, name):
+    src = write(tmp_path / name, b'{"days_silent": 3}\n')
+    code, out, err = score(capsys, src)
+    assert code == 2 and out == ""
+    assert "a JSON file, not CSV or Parquet" in err and "exodds report" in err and "required column" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
 def test_missing_file_exits_2(tmp_path, capsys, fakes):
     code, _, err = score(capsys, tmp_path / "nope.csv")
     assert code == 2 and "no such file" in err

@@ -173,7 +173,7 @@ def test_validate_parquet(tmp_path, capsys, good_answers):
     ]
     path.write_text("nope", encoding="utf-8")
     code, _, err = run(capsys, "validate", str(path), *ASOF)
-    assert code == 1 and err.startswith(f"error: {path}: not a readable Parquet file") and "Traceback" not in err
+    assert code == 2 and err.startswith(f"error: {path}: not a readable Parquet file") and "Traceback" not in err
 
 
 def test_validate_single_column_csv_reads_the_column(tmp_path, capsys):
@@ -251,7 +251,7 @@ def test_validate_unusable_files_fail_cleanly(tmp_path, capsys, name, content, m
     elif content is not None:
         path.write_text(content, encoding="utf-8")
     code, out, err = run(capsys, "validate", str(path), *ASOF)
-    assert code == 1
+    assert code == 2  # unusable, as for `exodds score`; 1 means some row has a problem
     # a table is read by the batch reader (which names what the file is), a JSON file whole
     assert err.startswith(f"error: {path}") and message.split("|")[0] in err
     assert "Traceback" not in err and out == ""
@@ -262,8 +262,26 @@ def test_validate_unusable_files_fail_cleanly(tmp_path, capsys, name, content, m
 def test_validate_bad_as_of_fails_cleanly(tmp_path, capsys, good_answers):
     path = write_json(tmp_path / "answers.json", good_answers)
     code, _, err = run(capsys, "validate", str(path), "--as-of", "tomorrow")
-    assert code == 1
+    assert code == 2
     assert "as-of date 'tomorrow' is not an ISO date" in err
+
+
+def test_validate_exit_codes_match_score(tmp_path, capsys, good_answers):
+    """0 every row valid, 1 some row has a problem, 2 nothing could be checked (as `score` exits 2)."""
+    answers = write_json(tmp_path / "answers.json", good_answers)
+    table = write_csv(tmp_path / "answers.csv", [good_answers])
+    unusable = [
+        [str(answers), "--mapping", str(tmp_path / "map.json")],  # --mapping is for tables
+        [str(table), "--mapping", str(tmp_path / "missing.json")],
+        [str(table), "--as-of", "2026-13-01"],
+    ]
+    for args in unusable:
+        code, out, err = run(capsys, "validate", *args)
+        assert code == 2 and err.startswith("error: ") and out == "", args
+        assert main(["score", *args[:1], "--out", str(tmp_path / "s.csv"), *args[1:], "--quiet"]) == 2
+    bad = write_csv(tmp_path / "bad.csv", [good_answers, {**good_answers, "anger": "livid"}])
+    assert run(capsys, "validate", str(bad), *ASOF)[0] == 1
+    assert run(capsys, "validate", str(table), *ASOF)[0] == 0
 
 
 def test_validate_nested_json_values_are_problems_not_crashes(tmp_path, capsys, good_answers):

@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="check a JSON answer file or a CSV/Parquet of answers",
         description=__doc__
         + " A CSV or Parquet table is read exactly as `exodds score` reads it, so the row numbers match"
-        " its errors file. Exit 0 when every row is valid, 1 otherwise.",
+        " its errors file. Exit 0 when every row is valid, 1 when some row has a problem, 2 when the file"
+        " (or --as-of, or the mapping) cannot be used at all, as for `exodds score`.",
     )
     p.add_argument("file", help="JSON (object or list of objects), CSV (may be gzipped) or Parquet")
     p.add_argument("--as-of", help="date the answers were given (YYYY-MM-DD); default today")
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         checked = batch.check_file(args.file, mapping=mapping, as_of=args.as_of, on_problems=show)
     except (InputError, MappingError, MissingColumnsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2
     for warning in checked.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if checked.other_columns:  # an id, an outcome, a timestamp: noted once, not a problem per row
@@ -53,17 +54,17 @@ def _run_json(args: argparse.Namespace) -> int:
     """One answer set or a list of them: an unknown key is a mistake in it."""
     if args.mapping:
         print("error: --mapping is for form exports (CSV/Parquet), not JSON answer files", file=sys.stderr)
-        return 1
+        return 2
     try:
         df = read_answer_file(args.file)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2
     try:
         result = validate_frame(df, args.as_of, extra="error")
     except ValueError as exc:
         print(f"error: {args.file}: {exc}", file=sys.stderr)
-        return 1
+        return 2
     for p in result.problem_list():
         print(p)  # "row N: question = value: reason"; a blank shows as (blank), not nan/None
     unknown = [c for c in df.columns if c not in QUIZ.columns]
