@@ -66,6 +66,7 @@ from model.sinks import (
     _LinesSink,
     _output_kind,
     _ParquetSink,
+    check_errors_name,
     default_errors_path,
     default_output_path,
 )
@@ -412,6 +413,8 @@ def score_file(
     info = inspect_input(input_path)
     out_path = Path(output) if output is not None else default_output_path(info.path)
     err_path = Path(errors) if errors is not None else default_errors_path(out_path)
+    if errors is not None:
+        check_errors_name(err_path)
     _check_paths(info.path, out_path, err_path)
     resolved = _resolve(info, mapping)
     if as_of is not None:

@@ -27,7 +27,14 @@ import pyarrow.parquet as pq
 from model.io import InputError
 from model.validation import PROBLEM_COLUMNS
 
-__all__ = ["ERROR_COLUMNS", "SCORE_COLUMNS", "SCORE_SCHEMA", "default_errors_path", "default_output_path"]
+__all__ = [
+    "ERROR_COLUMNS",
+    "SCORE_COLUMNS",
+    "SCORE_SCHEMA",
+    "check_errors_name",
+    "default_errors_path",
+    "default_output_path",
+]
 
 ERROR_COLUMNS = list(PROBLEM_COLUMNS)  # the errors file: row, column, value, reason
 
@@ -107,6 +114,15 @@ def default_errors_path(output_path: str | os.PathLike[str]) -> Path:
     p = Path(output_path)
     stem, _ = _split_name(p.name)
     return p.with_name(f"{stem}.errors.csv")
+
+
+def check_errors_name(path: Path) -> None:
+    """The errors file is plain CSV: a name the user chose that says otherwise (``.parquet``,
+    ``.json``, ``.gz``) is refused rather than filled with CSV text."""
+    last = path.suffixes[-1].lower() if path.suffixes else ""
+    if last in ("", ".csv", ".txt") or not last[1:].isalpha():
+        return
+    raise InputError(f"{path}: the errors file is plain CSV; name it .csv (or .txt)")
 
 
 class _CsvSink:

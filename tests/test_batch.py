@@ -879,3 +879,23 @@ def test_the_default_output_name_of_an_input_without_extension_still_works(tmp_p
     assert code == 0 and (tmp_path / "scores.2026-11").read_text().startswith("respondent,")
     code, _out, err = score(capsys, src, "--out", tmp_path / "x.parquet.gz")
     assert code == 2 and "Parquet compresses inside the file" in err
+
+
+@pytest.mark.parametrize("name", ["e.parquet", "e.csv.gz", "e.json"])
+def test_an_errors_name_that_is_not_csv_is_refused(tmp_path, capsys, fakes, name):
+    src = write(tmp_path / "in.csv", csv_text([row("a")]))
+    code, _out, err = score(capsys, src, "--out", tmp_path / "o.csv", "--errors", tmp_path / name)
+    assert code == 2 and "the errors file is plain CSV; name it .csv" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+    assert score(capsys, src, "--out", tmp_path / "o.csv", "--errors", tmp_path / "e.txt")[0] == 0
+
+
+@pytest.mark.parametrize("which", ["--out", "--errors"])
+def test_a_folder_on_the_way_that_is_a_file_is_named(tmp_path, capsys, fakes, which):
+    src = write(tmp_path / "in.csv", csv_text([row("a")]))
+    (tmp_path / "afile").write_text("not a folder", encoding="utf-8")
+    target = tmp_path / "afile" / "x.csv"
+    code, out, err = score(capsys, src, which, target)
+    assert code == 2 and out == ""
+    assert err.strip() == f"error: cannot write {target}: {tmp_path / 'afile'} is a file, not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "in.csv"]

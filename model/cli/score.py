@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from model.io import InputError
+from model.io import InputError, cannot_write
 from model.mapping import MappingError, MissingColumnsError, load_mapping
 
 EPILOG = """\
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # the output cannot be written (no space, no permission)
-        print(f"error: cannot write the output: {exc}", file=sys.stderr)
+        print(f"error: {_write_failure(args, exc)}", file=sys.stderr)
         return 2
     if not args.quiet:
         for warning in summary.warnings:
@@ -76,3 +77,19 @@ def run(args: argparse.Namespace) -> int:
                 print(f"rejected rows and why: {summary.errors}", file=sys.stderr)
     print(summary.line)
     return summary.exit_code
+
+
+def _write_failure(args: argparse.Namespace, exc: OSError) -> str:
+    """Which of the two files could not be written, and why in words (the failing name may be a
+    folder on the way or the temporary file beside the target)."""
+    from model.sinks import default_errors_path, default_output_path
+
+    out = Path(args.out) if args.out else default_output_path(args.input)
+    targets = [out, Path(args.errors) if args.errors else default_errors_path(out)]
+    failed = Path(exc.filename) if exc.filename else None
+    if failed is not None:
+        for matches in (lambda t: failed == t or failed in t.parents, lambda t: failed.parent == t.parent):
+            for target in targets:
+                if matches(target):
+                    return cannot_write(target, exc)
+    return f"cannot write the output: {exc.strerror or exc}"
