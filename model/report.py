@@ -316,7 +316,10 @@ def _beyond_data(clean: Mapping[str, Any], card: Mapping[str, Any]) -> dict[str,
     ]
     text = None
     if past:
-        listed = _join([f"{p['question']} is {p['answer']:,} (the data go up to {p['data_max']:,})" for p in past])
+        listed = _join(
+            [f"{p['answer']:,} for \u201c{QUIZ[p['question']].text}\u201d (the data go up to {p['data_max']:,})"
+             for p in past]
+        )
         text = (
             f"Some answers lie beyond anything in the synthetic data the model learned from: {listed}. "
             "There the odds only extend the model's curves; the guide's assumptions say nothing about such "

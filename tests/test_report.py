@@ -631,6 +631,9 @@ def test_answers_beyond_the_training_data_are_named_in_the_report():
     assert beyond["applies"] and {"question": "days_silent", "answer": top + 1, "data_max": top} in beyond["answers"]
     for text in (render_markdown(report), render_html(report)):
         assert "Beyond the data." in text and f"(the data go up to {top:,})" in text
+        assert f"{top + 1:,} for \u201c{QUIZ['days_silent'].text}\u201d" in text.replace("&#8220;", "\u201c").replace(
+            "&#8221;", "\u201d")  # the question in words, not its id
+        assert "days_silent is" not in text
     inside = build_report({**answers, "days_since_breakup": 100, "days_silent": 10}, AS_OF, model)
     assert inside["beyond_data"] == {"applies": False, "answers": [], "text": None}
     assert "Beyond the data" not in render_markdown(inside)
