@@ -254,8 +254,8 @@ class OddsModel:
             odds[start:stop, 0] = main
             np.minimum(lo, main, out=odds[start:stop, 1])
             np.maximum(hi, main, out=odds[start:stop, 2])
-            up[start:stop] = _pick(ext[:, :, 0], ext[:, :, 1], np.greater, none)
-            down[start:stop] = _pick(ext[:, :, 2], ext[:, :, 3], np.less, none)
+            up[start:stop] = _pick(ext[:, :, 0], ext[:, :, 1], none, raising=True)
+            down[start:stop] = _pick(ext[:, :, 2], ext[:, :, 3], none, raising=False)
         return odds, up, down
 
     def _batch_tables(self) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
@@ -421,11 +421,11 @@ def _lookup_sum(lookups: list[_Lookup], indices: list[np.ndarray]) -> np.ndarray
     return Z
 
 
-def _pick(values: np.ndarray, questions: np.ndarray, better, none: int) -> np.ndarray:
+def _pick(values: np.ndarray, questions: np.ndarray, none: int, raising: bool) -> np.ndarray:
     """Per row, the question of the best group extreme (ties: first in quiz order); ``none`` unless
-    it raises (``np.greater``) or lowers (``np.less``) the log-odds by ``MIN_LOG_ODDS`` or more, the
-    least a report lists."""
-    if better is np.greater:
+    it raises (``raising``) or lowers the log-odds by ``MIN_LOG_ODDS`` or more, the least a report
+    lists."""
+    if raising:
         best = values.max(axis=0)
         big = best >= MIN_LOG_ODDS
     else:
