@@ -444,15 +444,21 @@ def score_file(
 
 
 def unanswered_warnings(resolved: Resolved, fix: str = "map that header to {qid} (--mapping)") -> list[str]:
-    """The optional questions no column answers: every row then reads the default, which can change
-    the advice (a form that asks about violence under other words must still be mapped)."""
+    """The questions no column answers that do not stop a run: an optional one (every row then reads
+    the default, which can change the advice: a form that asks about violence under other words must
+    still be mapped), and one asked only after certain answers (the rows that need it are rejected)."""
     answered = set(resolved.by_quiz)
-    return [
-        f"no column answers {q.id} ({q.text!r}), so every row reads {q.default!r}. {q.help} If the input "
-        f"asks it under another header, {fix.format(qid=q.id)}."
-        for q in QUIZ
-        if not q.required and q.id not in answered and (q.date_alternative or "") not in answered
-    ]
+    out = []
+    for q in QUIZ:
+        if q.id in answered or (q.date_alternative or "") in answered:
+            continue
+        if not q.required:
+            out.append(f"no column answers {q.id} ({q.text!r}), so every row reads {q.default!r}. {q.help} If "
+                       f"the input asks it under another header, {fix.format(qid=q.id)}.")
+        elif q.ask_if:  # (a question always asked is a missing column: an error, not a warning)
+            out.append(f"no column answers {q.id} ({q.text!r}), so every row where {q.condition()} is rejected "
+                       f"as missing it. If the input asks it under another header, {fix.format(qid=q.id)}.")
+    return out
 
 
 @dataclass

@@ -206,8 +206,13 @@ def mapping_from_dict(raw: Any, source: str = "mapping") -> ColumnMapping:
 
 
 def required_columns() -> list[tuple[str, str | None]]:
-    """(question id, its date alternative or None) for every question an input must carry."""
-    return [(q.id, q.date_alternative) for q in QUIZ if q.required]
+    """(question id, its date alternative or None) for every question an input must carry.
+
+    A question asked only after certain answers (``ask_if``: how long ago they blocked you) is
+    not among them: an export of a form that never asks it is still read, and only the rows that
+    need the answer are rejected, each naming it.
+    """
+    return [(q.id, q.date_alternative) for q in QUIZ if q.required and not q.ask_if]
 
 
 def resolve_columns(
@@ -644,7 +649,12 @@ def propose_mapping(
     for q in QUIZ:
         if q.id in chosen.values() or (q.date_alternative and q.date_alternative in chosen.values()):
             continue
-        if q.required:
+        if q.required and q.ask_if:
+            todo.append(
+                f"no column found for {q.id}: {q.text} (asked when {q.condition()}); without one, "
+                "every row with that answer is rejected"
+            )
+        elif q.required:
             todo.append(f"no column found for {q.id}: {q.text}")
         else:
             todo.append(

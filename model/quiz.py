@@ -50,6 +50,10 @@ class Question:
         """Whether the question is asked, given the answers so far."""
         return all(answers.get(k) in allowed for k, allowed in self.ask_if.items())
 
+    def condition(self) -> str:
+        """When the question is asked, in words ("blocked is some or everywhere"; "" if always)."""
+        return "; ".join(f"{k} is {' or '.join(v)}" for k, v in self.ask_if.items())
+
     def expected(self) -> str:
         """What a valid answer looks like, in words for error messages and docs."""
         if self.is_numeric:

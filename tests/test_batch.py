@@ -899,3 +899,21 @@ def test_a_folder_on_the_way_that_is_a_file_is_named(tmp_path, capsys, fakes, wh
     assert code == 2 and out == ""
     assert err.strip() == f"error: cannot write {target}: {tmp_path / 'afile'} is a file, not a folder"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "in.csv"]
+
+
+def test_an_export_without_the_conditional_days_blocked_column_rejects_only_blocked_rows(tmp_path, capsys, fakes):
+    """days_blocked is asked only after a block: a form that never asks it is still scored; the
+    blocked rows are rejected naming the missing answer, and a warning says why."""
+    rows = [row("a"), row("b", blocked="some", days_blocked="3"), row("c")]
+    text = csv_text([{k: v for k, v in r.items() if k != "days_blocked"} for r in rows])
+    src = write(tmp_path / "no_days_blocked.csv", text)
+    code, out, err = score(capsys, src, "--out", tmp_path / "o.csv")
+    assert (code, last_line(out)) == (3, "read 3, scored 2, rejected 1")
+    assert "no column answers days_blocked" in err and "blocked is some or everywhere is rejected" in err
+    errors = pd.read_csv(tmp_path / "o.errors.csv", dtype=str, keep_default_na=False)
+    assert errors.to_dict("records") == [
+        {"row": "2", "column": "days_blocked", "value": "", "reason": "missing: this answer is required"}
+    ]
+    assert read_out(tmp_path / "o.csv")["respondent"].tolist() == ["a", "c"]
+    assert main(["validate", str(src), "--as-of", AS_OF.isoformat()]) == 1
+    assert "no column answers days_blocked" in capsys.readouterr().err

@@ -31,8 +31,7 @@ def _answer(q) -> str:
     if q.date_alternative:
         text += f"; or {q.date_alternative} (YYYY-MM-DD)"
     if q.ask_if:
-        cond = "; ".join(f"{k} is {' or '.join(v)}" for k, v in q.ask_if.items())
-        text += f" (only when {cond})"
+        text += f" (only when {q.condition()})"
     if not q.required:
         text += f" (optional, default {q.default})"
     return text
