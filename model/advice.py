@@ -48,7 +48,8 @@ STAGE_NAMES: dict[int, str] = {
 MOVE_ON_NAME = "Step back and start moving on"
 
 # wait_reason code -> plain words for a report. The codes are the [waits] tables of the rules
-# file plus "none" (no wait rule: the safety plan).
+# file, "told_to_stop" (a request to stop: no date at all, deviations.request_to_stop) and "none"
+# (no wait rule: the safety plan).
 WAIT_REASONS: dict[str, str] = {
     "told_to_stop": "they asked you to stop contacting them",
     "blocked": "they have blocked you",
@@ -117,12 +118,13 @@ class Rules:
         return rows
 
 
-_WAIT_NAMES = tuple(c for c in _REASON_CODES if c != "none")
+_WAIT_NAMES = tuple(c for c in _REASON_CODES if c not in ("none", "told_to_stop"))  # (no wait: no date)
 _THRESHOLD_NAMES = (
     "ignored_min",
     "pressing_last_week",
     "many_ignored",
     "harassment_last_week",
+    "told_to_stop_days",
     "reopen_window",
     "rebuild_recent_days",
 )
@@ -326,7 +328,6 @@ def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
     ongoing = positive & (ignored == 0) & recent & calm & ~told & ~blocked & ~harassment
 
     applies = {
-        "told_to_stop": told,
         "blocked": blocked,
         "many_ignored": many_ignored,
         "angry": angry,
@@ -361,7 +362,7 @@ def plan_frame(clean: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
 
     ``as_of`` is one date for all rows or one per row, in row order (default today). The earliest day is the
     latest end among the waits that apply, never before as-of; NaT where the plan advises no
-    contact at all (safety, move on). Vectorised: a loop over the ~10 rules, never over rows.
+    contact at all (safety, move on, a request to stop). Vectorised: a loop over the ~10 rules, never over rows.
     """
     if not isinstance(clean, pd.DataFrame):
         raise TypeError(f"plan_frame expects a pandas DataFrame, got {type(clean).__name__}")
@@ -393,15 +394,11 @@ def plan_frame(clean: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
     remaining = earliest - s.as_of
 
     ignored_before = _numbers(clean, "attempts_ignored") > 0
-    waiting = (remaining > 0) | s.blocked | s.move_on  # a standing block keeps you waiting
-    reopen = (
-        (remaining > 0)
-        & (remaining <= rules.threshold("reopen_window"))
-        & (ignored_before | s.told)
-        & ~s.blocked
-    )
-    # Stages by arithmetic: 3 (send one), 1 while waiting, 2 near the end of a wait after ignored
-    # attempts or a request to stop, 4 for an ongoing exchange, 0 for safety.
+    # a standing block keeps you waiting, and so does a request to stop (which has no end we know)
+    waiting = (remaining > 0) | s.blocked | s.move_on | s.told
+    reopen = (remaining > 0) & (remaining <= rules.threshold("reopen_window")) & ignored_before & ~s.blocked & ~s.told
+    # Stages by arithmetic: 3 (send one), 1 while waiting (always after a request to stop), 2 near
+    # the end of a wait after ignored attempts, 4 for an ongoing exchange, 0 for safety.
     stage = (3 - 2 * waiting.astype(np.int8) + reopen).astype(np.int8)
     stage += s.ongoing * (4 - stage)
     stage *= ~s.safety
@@ -410,9 +407,12 @@ def plan_frame(clean: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
     # move-on rows sit in stage 1 ("wait"); shift them to "move_on"
     plan = stage_plan[stage] - s.move_on * np.int8(PLANS.index("wait") - PLANS.index("move_on"))
     none, blocked = _REASON_CODES.index("none"), _REASON_CODES.index("blocked")
-    reason = np.where(s.safety, none, np.where(s.move_on, blocked, reason)).astype(np.int8)
+    told = _REASON_CODES.index("told_to_stop")
+    reason = np.where(s.safety, none, np.where(s.move_on, blocked, np.where(s.told, told, reason))).astype(np.int8)
+    # no date for safety, moving on, or after a request to stop (theirs to lift: deviations.request_to_stop)
     # pandas has no day unit: build datetime64[s] at midnight directly, which it keeps without a copy
-    seconds = np.where(s.safety | s.move_on, np.iinfo(np.int64).min, earliest.astype(np.int64) * 86_400)
+    no_date = s.safety | s.move_on | s.told
+    seconds = np.where(no_date, np.iinfo(np.int64).min, earliest.astype(np.int64) * 86_400)
     earliest_days = seconds.view("datetime64[s]")
 
     return pd.DataFrame(
@@ -640,8 +640,22 @@ class _Writer:
         ]
 
     def write_waits(self) -> None:
-        """The binding wait first, then every other wait that is still running."""
+        """The binding wait first, then every other wait that is still running. After a request to
+        stop there is no date, so that request is the whole reason (waits would read as a countdown)."""
         a, r = self.a, self.rules
+        if self.reason == "told_to_stop":
+            self.because(
+                "They asked you to stop contacting them. That request stands until they lift it, and "
+                "nothing in these answers says they have, so this plan gives no day for a message.",
+                r.deviations["request_to_stop"]["source"] + " (we go further: see deviations)",
+            )
+            if self.s.blocked[0]:
+                where = "everywhere" if a["blocked"] == "everywhere" else "on some apps or your number"
+                self.because(
+                    f"They have also blocked you {where} ({_fmt(_day(self.s.block_day[0]))}).",
+                    r.waits["blocked"].source,
+                )
+            return
         order = [self.reason] + [k for k in r.waits if k != self.reason]
         for name in order:
             if name == "none" or not self.applies(name):
@@ -653,17 +667,14 @@ class _Writer:
                 self.because(text, r.waits[name].source)
 
     def wait_text(self, name: str, a: Mapping[str, Any]) -> str:
-        due, last = self.due(name), self.last
-        over = due <= self.today
-        when = f"until {_fmt(due)}" if not over else f"that was over on {_fmt(due)}"
+        due = self.due(name)
+        when = (
+            f"until {_fmt(due)}" if due > self.today else "that ends today" if due == self.today
+            else f"that was over on {_fmt(due)}"
+        )
         n_ign, n_week = int(a["attempts_ignored"]), int(a["attempts_last_week"])
         w = self.rules.wait(name)
         match name:
-            case "told_to_stop":
-                return (
-                    f"They asked you not to contact them. We count {w} days ({w // 7} weeks) of silence from "
-                    f"your last contact on {_fmt(last)}: {when}."
-                )
             case "blocked":
                 where = "everywhere" if a["blocked"] == "everywhere" else "on some apps or your number"
                 since = _day(self.s.block_day[0])
@@ -707,7 +718,14 @@ class _Writer:
     def write_stage(self) -> None:
         until = _fmt(self.earliest) if self.earliest else ""
         if self.stage in (1, 2):
-            if self.s.blocked[0]:
+            if self.s.told[0]:
+                self.do += [
+                    "Go quiet: no messages, calls, likes, comments or visits. Their request stands until "
+                    "they lift it.",
+                    "If they get in touch with you on their own, you can answer briefly and kindly, and "
+                    "let them lead.",
+                ]
+            elif self.s.blocked[0]:
                 self.do.append(
                     "Go quiet: no messages, calls, likes, comments or visits while any block stands."
                 )
@@ -736,7 +754,7 @@ class _Writer:
                 "reaching out again.",
                 (
                     "If no reply comes, that is their answer: don't send a second."
-                    if self.s.told[0] or self.s.blocked[0]
+                    if self.s.blocked[0] or self.s.pressure[0]
                     else "If no reply comes, don't chase it. If you ever try again, leave at least a week "
                     "and say something new; if that goes unanswered too, take it as their answer."
                 ),
@@ -780,19 +798,20 @@ class _Writer:
             pass  # write_move_on already says their wishes come first and there is no date
         elif self.plan == "safety" and what:
             self.boundaries.append(f"They {what}. Their wishes come first.")  # no wait to speak of
+        elif what and s.told[0]:
+            self.boundaries += [
+                f"They {what}. Their wishes come first.",
+                "There is no wait to sit out and no date to count down to: the request is theirs to lift, "
+                "and time alone does not lift it.",
+            ]
         elif what:
             self.boundaries += [
                 f"They {what}. Their wishes come first.",
-                (
-                    "Waiting is the only move: nothing you do can speed this up, and trying would make "
-                    "it worse."
-                    if s.blocked[0] or (self.earliest is not None and self.earliest > self.today)
-                    else "Waiting was the only move until now, and the wait does not entitle you to "
-                    "an answer."
-                ),
+                "Waiting is the only move: nothing you do can speed this up, and trying would make it worse.",
                 "If you send one message after the wait and get no reply, that silence is an answer: "
                 "don't send a second.",
             ]
+        if what and self.plan not in ("move_on", "safety"):
             if s.blocked[0]:
                 self.boundaries.append("No contact of any kind while any block stands.")
             if s.blocked_everywhere[0]:
@@ -800,6 +819,8 @@ class _Writer:
                     "Blocked everywhere means there is no way to reach them right now, and that is "
                     "their answer for now."
                 )
+        elif what or self.plan == "move_on":
+            pass  # said above
         elif s.pressure[0] and int(self.a["attempts_ignored"]) > 0:
             self.warnings.append(
                 "Their wishes come first. Unanswered messages are an answer too: give them the space their "
@@ -807,6 +828,12 @@ class _Writer:
             )
         elif s.pressure[0]:
             self.warnings.append("Their wishes come first: give them room, even when they do answer.")
+        if s.blocked[0] and s.last_contact[0] > s.block_day[0] and self.plan != "safety":
+            self.warnings.append(
+                "You have been in touch with them since they blocked you. Reaching them after a block, "
+                "through another app, number, account or person, is getting around it: stop, and leave "
+                "every way of reaching them alone."
+            )
         if s.harassment[0]:
             n = int(self.a["attempts_last_week"])
             self.warnings.append(

@@ -109,7 +109,7 @@ def features_from_clean(clean: pd.DataFrame) -> pd.DataFrame:
             & (num["attempts_ignored"] >= rules.threshold("ignored_min"))
         ).astype(np.float64),
         "request_not_yet_respected": (
-            (told > 0) & (num["days_silent"] < rules.wait("told_to_stop"))
+            (told > 0) & (num["days_silent"] < rules.threshold("told_to_stop_days"))
         ).astype(np.float64),
         "furious_wronged_blocked": ((anger == 3) & (wronged > 0) & (blocked == 2)).astype(np.float64),
     }

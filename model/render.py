@@ -173,8 +173,6 @@ def chart_description(report: Mapping[str, Any]) -> str:
         when = long_date(pts[mark]["date"])
         desc += f" A vertical line marks the earliest day for a next message, day {mark} ({when})"
         desc += ", if they have unblocked you by then." if blocked else "."
-    elif report.get("earliest_contact") and report["answers"].get("told_no_contact") == "yes":
-        desc += " They asked you to stop contacting them, so no day for a message is marked."
     else:
         desc += " The plan gives no date for contact, so none is marked."
     return desc
@@ -355,7 +353,8 @@ def _context(report: Mapping[str, Any]) -> dict[str, Any]:
         "told": report["answers"].get("told_no_contact") == "yes",
         "safety": bool(report.get("safety_first")),
         "move_on": plan.get("plan") == "move_on",
-        "staged": plan.get("plan") in ("wait", "reopen", "rebuild"),
+        # "Stage 1 of 4" would read as the first step of a path; after a request to stop there is none
+        "staged": plan.get("plan") in ("wait", "reopen", "rebuild") and plan.get("wait_reason") != "told_to_stop",
         "wait_days": days_between(report["as_of"], report.get("earliest_contact")),
         "rows": what_if_table(report),
     }

@@ -56,10 +56,6 @@ WHAT_IF_ASSUMPTION = (
 )
 WHAT_IF_NOTE = "This is not a countdown: waiting gives no right to an answer."
 WHAT_IF_NO_DATE = " The plan gives no date for contact, and a higher number later is not a reason to make one."
-WHAT_IF_TOLD = (
-    " They asked you to stop contacting them, so no day for a message is marked: whether there is one "
-    "is theirs to decide."
-)
 SAFETY_ODDS_NOTE = (
     "This number leaves out your answer about violence, threats or control: the model never uses it, "
     "so it says nothing about your safety or about whether getting back together would be good for "
@@ -163,6 +159,9 @@ def wishes_first(clean: Mapping[str, Any]) -> list[str]:
     if clean["blocked"] != "no":
         where = "everywhere" if clean["blocked"] == "everywhere" else "on some apps or your number"
         why.append(f"they blocked you {where}")
+        since = clean.get("days_blocked")
+        if since is not None and not pd.isna(since) and int(clean["days_silent"]) < int(since):
+            why.append("you have been in touch with them since the block")
     ignored, week = int(clean["attempts_ignored"]), int(clean["attempts_last_week"])
     if ignored >= t("many_ignored"):
         why.append(f"{ignored} of your messages or calls since their last reply went unanswered")
@@ -175,13 +174,15 @@ def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _wishes_text(why: list[str]) -> str | None:
+def _wishes_text(why: list[str], dated: bool = True) -> str | None:
     if not why:
         return None
-    return (
-        f"You told us that {_join(why)}. Give them space. Nothing in this report "
+    rest = (
         "is a reason to contact them sooner than the plan says, or in any other way."
+        if dated
+        else "is a reason to contact them."
     )
+    return f"You told us that {_join(why)}. Give them space. Nothing in this report {rest}"
 
 
 def _outcome_days() -> int | None:
@@ -198,14 +199,9 @@ def _clean_frame(clean: Mapping[str, Any], day: dt.date) -> pd.DataFrame:
     return result.clean
 
 
-def _what_if(
-    model: Any, frame: pd.DataFrame, day: dt.date, earliest: dt.date | None, told: bool = False
-) -> dict[str, Any]:
-    """Odds for 0..WHAT_IF_DAYS more days of no contact: one predict call on 91 rows.
-
-    After a request to stop, no day is marked: a line on a chart reads as a countdown to a message
-    they did not ask for.
-    """
+def _what_if(model: Any, frame: pd.DataFrame, day: dt.date, earliest: dt.date | None) -> dict[str, Any]:
+    """Odds for 0..WHAT_IF_DAYS more days of no contact: one predict call on 91 rows; the earliest
+    day for a message is marked only where the plan gives one (never after a request to stop)."""
     d = np.arange(WHAT_IF_DAYS + 1, dtype=np.int64)
     rows = frame.iloc[np.zeros(d.size, dtype=np.intp)].reset_index(drop=True)
     silent0 = int(frame["days_silent"].iloc[0])
@@ -222,14 +218,14 @@ def _what_if(
     p, lo, hi = (odds[c].to_numpy(dtype=np.float64) for c in ("reversal_odds", "odds_low", "odds_high"))
     dates = np.datetime64(day, "D") + d
     mark = None
-    if earliest is not None and not told:
+    if earliest is not None:
         offset = (earliest - day).days
         mark = offset if 0 <= offset <= WHAT_IF_DAYS else None
     zero_from = int(max(0, 7 - silent0)) if week0 > 0 else None
     return {
         "days": WHAT_IF_DAYS,
         "assumption": WHAT_IF_ASSUMPTION,
-        "note": WHAT_IF_NOTE + (WHAT_IF_NO_DATE if earliest is None else WHAT_IF_TOLD if told else ""),
+        "note": WHAT_IF_NOTE + (WHAT_IF_NO_DATE if earliest is None else ""),
         "attempts_last_week_zero_from_day": zero_from,
         "earliest_contact_day": mark,
         "points": [
@@ -385,7 +381,11 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
         "stage_name": plan.stage_name,
         "earliest_contact": plan.earliest_contact.isoformat() if plan.earliest_contact else None,
         "no_contact_advised": plan.earliest_contact is None,
-        "wishes_first": {"applies": bool(why), "why": why, "text": _wishes_text(why)},
+        "wishes_first": {
+            "applies": bool(why),
+            "why": why,
+            "text": _wishes_text(why, dated=plan.earliest_contact is not None),
+        },
         "factors": {
             "size_unit": factors.SIZE_UNIT,
             "size_meaning": factors.SIZE_MEANING,
@@ -396,7 +396,7 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
         "plan": plan_dict,
         "what_if": None
         if safety
-        else _what_if(model, frame, day, plan.earliest_contact, told=clean["told_no_contact"] == "yes"),
+        else _what_if(model, frame, day, plan.earliest_contact),
         "base_rate": {
             "ever_reconnected": rules.base_rate.value,
             "ever_reconnected_source": rules.base_rate.source,

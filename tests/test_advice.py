@@ -150,7 +150,8 @@ def test_every_number_has_a_value_a_source_and_a_meaning():
 
 
 def test_rules_file_carries_the_numbers_the_brief_names():
-    assert WAIT("told_to_stop") == 42  # upper end of line 124's 4 to 6 weeks
+    assert THRESHOLD("told_to_stop_days") == 42  # upper end of line 124's 4 to 6 weeks (a variable, no date)
+    assert "told_to_stop" not in RULES.waits  # after a request to stop the plan gives no date at all
     assert WAIT("blocked") == 30 and WAIT("no_contact_30") == 30
     assert WAIT("pressing") == WAIT("ignored") == 14
     assert WAIT("after_positive_reply") == 7
@@ -169,7 +170,7 @@ def test_the_rules_file_says_why_we_never_use_mutual_friends():
 def test_table_lists_every_number_with_its_source():
     rows = RULES.table()
     names = [r[0] for r in rows]
-    assert "waits.told_to_stop" in names and "thresholds.harassment_last_week" in names
+    assert "thresholds.told_to_stop_days" in names and "thresholds.harassment_last_week" in names
     assert len(names) == len(set(names))
     assert all(src for _, _, src in rows)
     assert [r[0] for r in rows if r[0].startswith("bands.")] == [f"bands.{b}" for b in RULES.band_labels]
@@ -180,7 +181,7 @@ def test_table_lists_every_number_with_its_source():
 @pytest.mark.parametrize(
     ("path", "change", "message"),
     [
-        (("waits", "told_to_stop"), {"source": "the internet"}, "waits.told_to_stop.source"),
+        (("waits", "angry"), {"source": "the internet"}, "waits.angry.source"),
         (("waits", "blocked"), {"value": -1}, "waits.blocked.value = -1"),
         (("waits", "blocked"), {"from": "breakup"}, "waits.blocked.from = 'breakup'"),
         (("thresholds", "many_ignored"), {"value": "four"}, "thresholds.many_ignored.value = 'four'"),
@@ -259,31 +260,28 @@ def test_bands_are_monotone_and_match_band(ps):
 # --------------------------------------------------------------------------------------------
 
 
-def test_told_to_stop_waits_42_days_from_last_contact_and_puts_their_wishes_first():
-    p = plan(told_no_contact="yes", days_silent=10)
-    assert p.earliest_contact == ago(10) + dt.timedelta(days=42) == later(32)
-    assert (p.stage, p.plan, p.wait_reason) == (1, "wait", "told_to_stop")
-    b = text(p, "boundaries")
-    assert "their wishes come first" in b
-    assert "waiting is the only move" in b
-    assert "don't send a second" in b
+@pytest.mark.parametrize("silent", [0, 10, 38, 50, 400])
+@pytest.mark.parametrize("ignored", [0, 1, 6])
+def test_told_to_stop_gives_no_date_however_long_the_silence(silent, ignored):
+    """A request to stop is theirs to lift: no date, no countdown and no message tips, at any silence
+    (the guide's 4 to 6 weeks is a variable of the model, not a date: deviations.request_to_stop)."""
+    p = plan(told_no_contact="yes", days_silent=silent, days_since_breakup=max(silent, 40), attempts_ignored=ignored)
+    assert (p.stage, p.plan, p.earliest_contact, p.wait_reason) == (1, "wait", None, "told_to_stop")
     assert p.message_guidance == []
+    assert "no day for a message" in text(p, "reasons") and "until they lift it" in text(p, "reasons")
+    b = text(p, "boundaries")
+    assert "their wishes come first" in b and "no date to count down to" in b
+    assert "after the wait" not in b and "send one" not in text(p, "do", "boundaries")
+    assert "answer briefly and kindly" in text(p, "do")
+    assert not re.search(r"\d{4}", text(p, "reasons", "do", "boundaries"))  # no date anywhere
 
 
-def test_told_to_stop_with_a_few_days_left_after_ignored_attempts_is_planning_a_new_angle():
-    p = plan(told_no_contact="yes", days_silent=38, attempts_ignored=1)
-    assert p.earliest_contact == later(4)
-    assert (p.stage, p.plan) == (2, "reopen")
-    assert "different" in text(p, "do")
-
-
-def test_told_to_stop_after_the_wait_allows_one_message_and_no_second():
-    p = plan(told_no_contact="yes", days_silent=50)
-    assert (p.stage, p.earliest_contact, p.wait_reason) == (3, AS_OF, "told_to_stop")
-    assert p.message_guidance
-    assert "don't send a second" in text(p, "boundaries")
-    assert "waiting was the only move until now" in text(p, "boundaries")
-    assert "that is their answer" in text(p, "do")
+def test_told_to_stop_and_blocked_names_both_and_still_gives_no_date():
+    p = plan(told_no_contact="yes", blocked="some", days_blocked=20, days_silent=60)
+    assert (p.stage, p.earliest_contact, p.wait_reason) == (1, None, "told_to_stop")
+    assert "asked you to stop and blocked you" in text(p, "boundaries")
+    assert "also blocked you" in text(p, "reasons")
+    assert "no contact of any kind while any block stands" in text(p, "boundaries")
 
 
 def test_blocked_waits_30_days_from_the_block_only_if_they_unblock():
@@ -307,11 +305,10 @@ def test_a_block_that_stands_past_30_days_keeps_the_plan_at_giving_space():
 
 
 def test_the_longest_wait_binds_when_several_apply():
-    p = plan(told_no_contact="yes", blocked="some", days_blocked=2, days_silent=1)
-    assert p.earliest_contact == ago(1) + dt.timedelta(days=42)  # later than block + 30
-    assert p.wait_reason == "told_to_stop"
-    q = plan(told_no_contact="yes", blocked="some", days_blocked=20, days_silent=60)
-    assert (q.earliest_contact, q.wait_reason) == (ago(20) + dt.timedelta(days=30), "blocked")
+    p = plan(anger="angry", blocked="some", days_blocked=2, days_silent=1)
+    assert (p.earliest_contact, p.wait_reason) == (ago(2) + dt.timedelta(days=30), "blocked")  # after 1 + 21
+    q = plan(anger="angry", blocked="some", days_blocked=20, days_silent=1)
+    assert (q.earliest_contact, q.wait_reason) == (ago(1) + dt.timedelta(days=21), "angry")
 
 
 def test_safety_concern_gives_no_reconciliation_plan_but_support():
@@ -464,9 +461,9 @@ def test_every_plan_states_the_no_way_around_boundary():
 
 
 def test_plan_to_dict_is_json_with_iso_dates():
-    p = plan(odds=0.31, told_no_contact="yes", days_silent=10)
+    p = plan(odds=0.31, anger="angry", days_silent=10)
     d = json.loads(json.dumps(p.to_dict()))
-    assert d["earliest_contact"] == later(32).isoformat() and d["as_of"] == AS_OF.isoformat()
+    assert d["earliest_contact"] == later(11).isoformat() and d["as_of"] == AS_OF.isoformat()
     assert d["last_contact"] == ago(10).isoformat()
     assert (d["band"], d["odds"], d["stage"]) == ("about typical", 0.31, 1)
     assert len(d["reasons"]) == len(d["sources"])
@@ -474,10 +471,10 @@ def test_plan_to_dict_is_json_with_iso_dates():
 
 
 def test_make_plan_validates_raw_answers_and_accepts_dates():
-    raw = {**BASE, "days_silent": None, "last_contact_date": ago(10).isoformat(), "told_no_contact": "Yes"}
+    raw = {**BASE, "days_silent": None, "last_contact_date": ago(10).isoformat(), "anger": "Angry"}
     raw.pop("days_silent")
     p = make_plan(raw, AS_OF.isoformat())
-    assert (p.earliest_contact, p.last_contact) == (later(32), ago(10))
+    assert (p.earliest_contact, p.last_contact) == (later(11), ago(10))
     with pytest.raises(AnswersError, match="anger"):
         make_plan({**BASE, "anger": "livid"}, AS_OF)
     with pytest.raises(TypeError, match="mapping"):
@@ -572,26 +569,29 @@ def test_every_plan_keeps_the_rules_and_boundaries(raw, shift):
     p = make_plan(a, as_of)
     last = as_of - dt.timedelta(days=a["days_silent"])
     assert p.last_contact == last
-    # no date exactly where no contact is advised at all
-    assert (p.earliest_contact is None) == (p.plan in ("safety", "move_on"))
+    # no date exactly where no contact is advised at all: safety, moving on, a request to stop
+    told = a["told_no_contact"] == "yes"
+    assert (p.earliest_contact is None) == (p.plan in ("safety", "move_on") or told)
     assert (p.stage == 0) == (a["safety_concern"] == "yes") == (p.plan == "safety")
+    if told and p.plan not in ("safety", "move_on"):
+        assert (p.stage, p.wait_reason, p.message_guidance) == (1, "told_to_stop", [])
     if p.earliest_contact is not None:
         assert p.earliest_contact >= as_of
-        if a["told_no_contact"] == "yes":
-            assert p.earliest_contact >= last + dt.timedelta(days=WAIT("told_to_stop"))
         if a["blocked"] != "no":
             block = as_of - dt.timedelta(days=a["days_blocked"])
             assert p.earliest_contact >= block + dt.timedelta(days=WAIT("blocked"))
             assert p.stage == 1
     # never a way around a block or a request to stop in what we tell people to do
-    told = text(p, "do", "message_guidance", "reasons", "support")
+    said = text(p, "do", "message_guidance", "reasons", "support")
     for word in CIRCUMVENTION:
-        assert word not in told, word
+        assert word not in said, word
     assert bool(p.message_guidance) == (p.stage == 3)
     if p.plan != "safety" and (a["told_no_contact"] == "yes" or a["blocked"] != "no"):
         assert "their wishes come first" in text(p, "boundaries")
-    if p.plan not in ("safety", "move_on") and (a["told_no_contact"] == "yes" or a["blocked"] != "no"):
+    if p.plan not in ("safety", "move_on") and a["blocked"] != "no" and not told:
         assert "don't send a second" in text(p, "boundaries")
+    if p.plan not in ("safety", "move_on") and told:
+        assert "no date to count down to" in text(p, "boundaries")
     if a["attempts_last_week"] >= THRESHOLD("harassment_last_week"):
         assert "harassment" in text(p, "warnings")
         assert "their wishes come first" in text(p, "boundaries", "warnings")
@@ -628,6 +628,8 @@ def plain_reading(a: dict[str, Any], as_of: dt.date) -> tuple[int, str, dt.date 
         return 0, "safety", None, "none"
     if a["anger"] == "furious" and a["wronged_them"] == "yes" and a["blocked"] == "everywhere":
         return 1, "move_on", None, "blocked"
+    if told:  # theirs to lift: no date, and no stage past giving space
+        return 1, "wait", None, "told_to_stop"
     harassment = last_week >= THRESHOLD("harassment_last_week")
     recent = silent <= THRESHOLD("rebuild_recent_days") or (
         a["ex_reached_out"] == "yes" and silent < WAIT("no_contact_30")
@@ -642,7 +644,6 @@ def plain_reading(a: dict[str, Any], as_of: dt.date) -> tuple[int, str, dt.date 
         and not harassment
     )
     applies = {
-        "told_to_stop": told,
         "blocked": blocked,
         "many_ignored": ignored >= THRESHOLD("many_ignored"),
         "angry": a["anger"] in ("angry", "furious"),
@@ -671,7 +672,7 @@ def plain_reading(a: dict[str, Any], as_of: dt.date) -> tuple[int, str, dt.date 
     elif left == 0:
         stage = 3
     else:
-        stage = 2 if left <= THRESHOLD("reopen_window") and (ignored > 0 or told) else 1
+        stage = 2 if left <= THRESHOLD("reopen_window") and ignored > 0 else 1
     return stage, {1: "wait", 2: "reopen", 3: "reopen", 4: "rebuild"}[stage], earliest, reason
 
 

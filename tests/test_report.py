@@ -282,25 +282,28 @@ def test_earliest_contact_is_marked_on_the_chart(reports):
     assert reports["good"]["earliest_contact"] == AS_OF.isoformat()  # 32 days of no contact: today
 
 
-def test_after_a_request_to_stop_the_chart_marks_no_day(reports):
+def test_after_a_request_to_stop_there_is_no_date_anywhere(reports):
+    """The plan, the chart and the text agree: a request to stop is theirs to lift, so no day is
+    given, marked or counted down to, and the report does not number a path of stages."""
     report = reports["told_to_stop"]
-    # the plan still says when the guide would ever consider a message: 42 days from the last contact
-    due = dt.date(2026, 11, 12) + dt.timedelta(days=WAIT("told_to_stop"))
-    assert report["earliest_contact"] == due.isoformat() == "2026-12-24"
-    # but the chart is no countdown to it
+    assert report["earliest_contact"] is None and report["no_contact_advised"]
+    assert report["plan"]["wait_reason"] == "told_to_stop" and report["plan"]["message_guidance"] == []
     assert report["what_if"]["earliest_contact_day"] is None
-    assert "theirs to decide" in report["what_if"]["note"]
+    assert "gives no date for contact" in report["what_if"]["note"]
     svg = what_if_svg(report)
     assert "earliest next message" not in svg and "earliest message" not in svg
-    assert "asked you to stop contacting them, so no day for a message is marked" in svg
+    assert report["wishes_first"]["text"].endswith("Nothing in this report is a reason to contact them.")
+    for text in (render_markdown(report), render_html(report)):
+        assert "No contact advised." in text and "Earliest day" not in text
+        assert "Stage 1 of 4" not in text and "Back off and give them space" in text
 
 
 def test_as_of_moves_every_date(model):
-    a = example("told_to_stop")
-    later = build_report(a, AS_OF + dt.timedelta(days=7), model)
+    a = {**example("told_to_stop"), "told_no_contact": "no"}
+    now, later = build_report(a, AS_OF, model), build_report(a, AS_OF + dt.timedelta(days=7), model)
     # the answers are dates, so a week later the silence is a week longer but the due day is the same
-    assert later["earliest_contact"] == "2026-12-24"
-    assert later["answers"]["days_silent"] == 21
+    assert later["earliest_contact"] == now["earliest_contact"] is not None
+    assert later["answers"]["days_silent"] == now["answers"]["days_silent"] + 7 == 21
     b = example("cold")
     assert build_report(b, "2026-12-01", model)["earliest_contact"] == "2026-12-13"
 
@@ -608,14 +611,24 @@ def test_batch_top_factors_name_what_the_report_lists_first():
     assert empty_seen  # the threshold matters in this sample
 
 
-def test_a_date_after_a_block_and_a_request_to_stop_carries_both_conditions():
+def test_a_request_to_stop_with_a_block_gives_no_date_however_long_ago():
     answers = {k: v for k, v in json.loads((EXAMPLES / "told_to_stop.json").read_text()).items() if "date" not in k}
     answers |= {"blocked": "some", "days_blocked": 60, "days_since_breakup": 200, "days_silent": 120}
     report = build_report(answers, AS_OF, load_model())
-    assert report["earliest_contact"], "this case should still get a date"
+    assert report["earliest_contact"] is None
     for text in (render_markdown(report), render_html(report)):
-        assert "only if they have unblocked you by then" in text
-        assert "only if nothing since says they still want no contact" in text
+        assert "only if they have unblocked you by then" not in text and "Earliest day" not in text
+
+
+def test_contact_after_a_block_is_named_as_getting_around_it():
+    answers = {k: v for k, v in json.loads((EXAMPLES / "good.json").read_text()).items() if "date" not in k}
+    answers |= {"blocked": "everywhere", "days_blocked": 20, "days_silent": 1, "days_since_breakup": 40,
+                "attempts_last_week": 1}
+    report = build_report(answers, AS_OF, load_model())
+    assert "you have been in touch with them since the block" in report["wishes_first"]["why"]
+    assert any("since they blocked you" in w and "getting around it" in w for w in report["plan"]["warnings"])
+    before = build_report({**answers, "days_silent": 25, "attempts_last_week": 0}, AS_OF, load_model())
+    assert not any("since they blocked you" in w for w in before["plan"]["warnings"])
 
 
 def test_answers_beyond_the_training_data_are_named_in_the_report():
