@@ -31,7 +31,13 @@ import numpy as np
 
 __all__ = ["TERMS", "Term"]
 
-_DAYS_SILENT = (0, 2, 4, 7, 10, 14, 21, 28, 35, 42, 56, 75, 100, 150, 240, 365, 540, 730, 1100, 1825)
+_DAYS_SILENT = (0, 2, 4, 7, 10, 14, 21, 28, 35, 42, 56, 75, 100, 150, 240, 365)
+# Past a year of silence the data thin out (about 1 row in 2,000 beyond 730 days): two wide,
+# never-increasing segments, so sparse rows cannot make the curve swing up and down.
+_DAYS_SILENT_TAIL = (365, 730, 1825)
+# A request to stop weighs most in the first weeks of silence (line 124: 4 to 6 weeks): its fading
+# part ends at 150 days, so the lasting harm is learned from the many rows silent longer than that.
+_TOLD_SILENT = (0, 2, 4, 7, 10, 14, 21, 28, 35, 42, 56, 75, 100, 150)
 _DAYS_BLOCKED = (0, 3, 7, 10, 14, 21, 30, 45, 60, 90, 180, 365)
 _DAYS_BREAKUP = (0, 7, 14, 30, 60, 90, 150, 240, 365, 730, 1500)
 _COUNT = (0, 1, 2, 3, 4, 5, 6, 8, 10, 13, 17, 25, 40, 80)
@@ -63,9 +69,10 @@ def _fmt(v: float) -> str:
 
 
 TERMS: tuple[Term, ...] = (
-    # free shapes: the guide says silence helps up to ~30 days then flattens,
-    # and very long silence slowly means both moved on (lines 54, 64, 142)
+    # free shape for the first year: the guide says silence helps up to ~30 days then flattens
+    # (lines 54, 64); after a year, never rising: very long silence slowly means both moved on (line 142)
     Term("days_silent", "days_silent", "ramp", _DAYS_SILENT, owner="days_silent"),
+    Term("days_silent_tail", "days_silent", "ramp", _DAYS_SILENT_TAIL, sign=-1, owner="days_silent"),
     Term("days_since_breakup", "days_since_breakup", "ramp", _DAYS_BREAKUP, owner="days_since_breakup"),
     # "more hurts" effects: never increasing
     Term("attempts_ignored", "attempts_ignored", "ramp", _COUNT, sign=-1, owner="attempts_ignored"),
@@ -80,7 +87,7 @@ TERMS: tuple[Term, ...] = (
          owner="blocked"),
     Term("blocked|bad_blood", None, "flag", by=("blocked>=1", "bad_blood"), sign=-1, owner="bad_blood"),
     # a request to stop never helps; contact sooner than 4-6 weeks after it hurts most (line 124)
-    Term("told_no_contact", "days_silent", "fade", _DAYS_SILENT, by=("told_no_contact",), sign=-1,
+    Term("told_no_contact", "days_silent", "fade", _TOLD_SILENT, by=("told_no_contact",), sign=-1,
          owner="told_no_contact"),
     Term("furious_wronged_blocked", None, "flag", by=("furious_wronged_blocked",), sign=-1, owner="anger"),
     Term("bad_blood", None, "flag", by=("bad_blood",), sign=-1, owner="bad_blood"),

@@ -156,7 +156,9 @@ def write_report(result: dict[str, Any], out_dir: str | Path) -> Path:
         images[name] = base64.b64encode(data).decode()
     html = static_page("evaluation.html.j2").render(
         setup=public["setup"], model=public["model"], metrics=public["metrics"], images=images,
-        columns=["brier", "log_loss", "ece", "auc", "mae_p_true", "brier_gap_to_truth"],
+        columns=[c for c in ("brier", "log_loss", "ece", "ece_of_truth", "calibration_gap_to_truth", "auc",
+                             "mae_p_true", "brier_gap_to_truth")
+                 if any(c in m for m in public["metrics"].values())],
         alts={
             "reliability.png": "Reliability diagram: observed rate against predicted probability for each model",
             "truth.png": "Predicted against true probability for each model",

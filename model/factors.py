@@ -1,13 +1,17 @@
 """Turn the model's per-question contributions into plain words with a size a person grasps.
 
 Why a module of its own: the words depend on the answer *and* on the direction of its effect
-(an explanation is relative to the average synthetic respondent, so "annoyed" can raise the odds
-when most people's ex is angrier); keeping that logic here keeps the report builder small.
+(an explanation is relative to the average synthetic respondent, so a long silence can raise the
+odds when most people's is shorter); keeping that logic here keeps the report builder small.
+Questions where the guide only says that more hurts (ignored attempts, a block, anger, a request to
+stop, bad blood, emotional messages) are measured from their harmless answer instead
+(``model.train.explanation_reference``): such an answer only ever lowers the odds.
 
 Size unit: percentage points. For a question with contribution ``c`` (log-odds, from
 ``OddsModel.explain``), ``points = 100 * (p - expit(logit(p) - c))``: the odds with this answer
-minus the odds if this one answer counted like the average answer in the guide's synthetic data,
-every other answer unchanged. The multiplier on the odds (``exp(c)``) is kept alongside.
+minus the odds if this one answer counted like the average answer in the guide's synthetic data (or,
+for a "more hurts" question, like its harmless answer), every other answer unchanged. The multiplier
+on the odds (``exp(c)``) is kept alongside.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ __all__ = [
 SIZE_UNIT = "percentage_points"
 SIZE_MEANING = (
     "Percentage points: your odds with this answer minus your odds if this one answer counted like "
-    "an average answer in the guide's synthetic data, with every other answer unchanged."
+    "an average answer in the guide's synthetic data, with every other answer unchanged. For what the "
+    "guide says only ever hurts (unanswered messages, a block, anger, a request to stop, drama, "
+    "emotional messages), the comparison is with none of it, so those answers can only lower the odds."
 )
 TOP_N = 3  # factors shown on each side
 MIN_LOG_ODDS = 0.05  # smaller effects (under about 5% on the odds) are not worth a line

@@ -46,25 +46,29 @@ class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):
         if len(self.classes_) != 2:
             raise ValueError(f"need two outcome classes to fit, got {self.classes_.tolist()}")
         n_cols = X.shape[1]
+        self._check_params()
         signs = np.zeros(n_cols) if self.signs is None else np.asarray(self.signs, dtype=float)
         if signs.shape != (n_cols,):
             raise ValueError(f"signs has {signs.size} entries for {n_cols} columns")
+        bad = np.flatnonzero(~np.isin(signs, (-1.0, 0.0, 1.0)))
+        if bad.size:
+            raise ValueError(f"signs[{bad[0]}] = {float(signs[bad[0]])!r}: each sign must be -1, 0 or 1")
         active = np.ones(n_cols, dtype=bool)
         # a column that is all zeros in the data carries no information: keep its effect at zero
         active &= np.abs(X).max(axis=0) > 0
         coef = np.zeros(n_cols)
         rounds = 0
         for rounds in range(1, self.max_rounds + 1):  # noqa: B007 (kept for n_rounds_)
-            lr = LogisticRegression(C=self.C, solver="newton-cholesky", max_iter=self.max_iter, tol=self.tol)
-            lr.fit(X[:, active], y, sample_weight=sample_weight)
-            coef = np.zeros(n_cols)
-            coef[active] = lr.coef_[0]
+            lr, coef = self._fit_active(X, y, sample_weight, active)
             wrong = active & (signs * coef < 0)
             if not wrong.any():
                 break
             active &= ~wrong
-        else:
-            coef[signs * coef < 0] = 0.0
+        else:  # out of rounds: the last drop is fitted too, so coef_ and intercept_ belong together
+            lr, coef = self._fit_active(X, y, sample_weight, active)
+            wrong = signs * coef < 0
+            active &= ~wrong
+            coef[wrong] = 0.0
         self.coef_ = coef[None, :]
         self.intercept_ = lr.intercept_.copy()
         self.active_ = active
@@ -72,9 +76,28 @@ class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = n_cols
         return self
 
+    def _check_params(self) -> None:
+        for name, low in (("max_rounds", 1), ("max_iter", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name} = {value!r}: expected a whole number >= {low}")
+        if isinstance(self.C, bool) or not isinstance(self.C, (int, float)) or not np.isfinite(self.C) or self.C <= 0:
+            raise ValueError(f"C = {self.C!r}: expected a positive number")
+
+    def _fit_active(
+        self, X: np.ndarray, y: np.ndarray, sample_weight: Any, active: np.ndarray
+    ) -> tuple[Any, np.ndarray]:
+        lr = LogisticRegression(C=self.C, solver="newton-cholesky", max_iter=self.max_iter, tol=self.tol)
+        lr.fit(X[:, active], y, sample_weight=sample_weight)
+        coef = np.zeros(X.shape[1])
+        coef[active] = lr.coef_[0]
+        return lr, coef
+
     def decision_function(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "coef_")
         X = check_array(X, dtype=np.float64)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} columns, but this model was fitted on {self.n_features_in_}")
         return X @ self.coef_[0] + self.intercept_[0]
 
     def predict_proba(self, X: Any) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
-__all__ = ["expected_calibration_error", "reliability_table", "score_predictions"]
+__all__ = ["calibration_gap", "expected_calibration_error", "reliability_table", "score_predictions"]
 
 ECE_BINS = 15
 
@@ -56,4 +56,17 @@ def score_predictions(y: np.ndarray, p: np.ndarray, p_true: np.ndarray | None = 
         p_true = np.asarray(p_true, dtype=float)
         out["mae_p_true"] = float(np.mean(np.abs(p - p_true)))
         out["brier_gap_to_truth"] = out["brier"] - float(brier_score_loss(y, np.clip(p_true, 0, 1)))
+        # ECE measures noise too: the truth itself scores this on the same outcomes (the floor)
+        out["ece_of_truth"] = expected_calibration_error(y, np.clip(p_true, 0, 1))
+        out["calibration_gap_to_truth"] = calibration_gap(p, p_true)
     return out
+
+
+def calibration_gap(p: np.ndarray, p_true: np.ndarray, bins: int = ECE_BINS) -> float:
+    """ECE with the true probabilities in place of outcomes: per bin of predictions, the gap between
+    their mean and the mean true probability, weighted by the bin's rows. No outcome noise, so unlike
+    ECE it falls to 0 for a perfectly calibrated model (only synthetic data can give it)."""
+    t = reliability_table(np.asarray(p_true, dtype=float), np.asarray(p, dtype=float), bins)
+    used = t["count"] > 0
+    gap = np.abs(t["mean_predicted"][used] - t["observed"][used])
+    return float(np.sum(gap * t["count"][used]) / np.sum(t["count"][used]))

@@ -50,7 +50,7 @@ BATCH_BLOCK = 4096  # rows per block in score_batch: its gathered table rows sta
 # clipped at ``cap`` (every term of the group is flat beyond it). ``_lookups`` checks the tables
 # against the basis on random answers and the model falls back to the basis if they differ.
 LOOKUP_GROUPS: tuple[tuple[dict[str, int | None], tuple[str, ...]], ...] = (
-    ({"days_silent": 1825, "told_no_contact": None}, ("days_silent", "told_no_contact")),
+    ({"days_silent": 1825, "told_no_contact": None}, ("days_silent", "days_silent_tail", "told_no_contact")),
     ({"days_since_breakup": 1500}, ("days_since_breakup",)),
     (
         {"attempts_ignored": 80, "attempts_last_week": 80},

@@ -28,7 +28,7 @@ from sklearn.metrics import log_loss
 from sklearn.pipeline import Pipeline
 
 from model import __version__
-from model.basis import basis_matrix, basis_signature, column_signs
+from model.basis import basis_matrix, basis_signature, column_owners, column_signs
 from model.estimators import FeatureExtractor, GuideBasis
 from model.features import features_from_clean
 from model.io import atomic_path, atomic_write
@@ -94,6 +94,21 @@ def _calibration_of(est: Any) -> Calibration:
     return Calibration("isotonic", x=np.asarray(cal.X_thresholds_), y=np.asarray(cal.y_thresholds_))
 
 
+def explanation_reference(mean_row: np.ndarray) -> np.ndarray:
+    """The basis row explanations are measured from: the average training row, except that a
+    question whose every column is sign-constrained (the guide says only that more of it hurts:
+    ignored attempts, a block, anger, a request to stop...) is measured from its harmless answer,
+    where those columns are 0. So such an answer can only lower the odds or leave them, never be
+    listed as raising them because most people's answer hurt more."""
+    owners, signs = column_owners(), column_signs()
+    reference = np.asarray(mean_row, dtype=np.float64).copy()
+    for owner in np.unique(owners):
+        cols = owners == owner
+        if (signs[cols] < 0).all():
+            reference[cols] = 0.0
+    return reference
+
+
 def _fit_member(clean: pd.DataFrame, y: np.ndarray, C: float) -> tuple[np.ndarray, float]:
     feats = features_from_clean(clean)
     X = basis_matrix({c: feats[c].to_numpy() for c in feats.columns}, len(feats))
@@ -157,7 +172,9 @@ def train_model(
 
     lr = pipe.named_steps["logistic"]
     feats = features_from_clean(clean.iloc[fit])
-    reference = basis_matrix({c: feats[c].to_numpy() for c in feats.columns}, len(feats)).mean(axis=0)
+    reference = explanation_reference(
+        basis_matrix({c: feats[c].to_numpy() for c in feats.columns}, len(feats)).mean(axis=0)
+    )
 
     say(f"training {config.members} ensemble members ({range_kind})")
     jobs = Parallel(n_jobs=config.n_jobs)
@@ -181,7 +198,8 @@ def train_model(
         calibration=_calibration_of(candidates[chosen]),
         member_coef=np.vstack([r[0] for r in results]),
         member_intercept=np.array([r[1] for r in results]),
-        member_calibration=[Calibration("none") for _ in results],
+        # members share the main model's calibration, so the range and the odds are on one scale
+        member_calibration=[_calibration_of(candidates[chosen]) for _ in results],
         range_kind=range_kind,
         reference=reference,
     )
@@ -220,28 +238,38 @@ def train_model(
             "members": config.members,
             "percentiles": [10, 90],
             "meaning": (
-                "spread across models trained on data from the generator with every assumption drawn "
-                "from its plausible range"
+                "no ensemble was trained: the range is the odds themselves"
+                if config.members == 0
+                else f"spread across models trained on {config.member_rows:,} rows each from the generator "
+                "with every assumption drawn from its plausible range (so it also holds the sampling noise "
+                "of rows that size), widened to include the model's own odds where they fall outside"
                 if range_kind == "assumptions"
                 else "spread across models fitted to bootstrap resamples of the training file "
-                "(sampling noise only: the assumptions behind the file cannot be varied)"
+                "(sampling noise only: the assumptions behind the file cannot be varied), widened to include "
+                "the model's own odds where they fall outside"
             ),
         },
         "basis_signature": basis_signature(),
         "constraints": {"columns": len(lr.coef_[0]), "active": int(lr.active_.sum()), "rounds": lr.n_rounds_},
         "held_out_metrics": metrics,
-        # the largest number each question took in the training data: a report says when an answer
-        # lies beyond it (the model there only extends its curves)
-        "answer_ranges": {
-            q.id: {"max": int(pd.to_numeric(clean[q.id]).max())}
-            for q in QUIZ
-            if q.is_numeric and q.id in clean.columns and pd.to_numeric(clean[q.id]).notna().any()
-        },
+        # the largest number each question took in the training data, and the 99.5th percentile: a
+        # report says when an answer lies past it (there the data are too thin for the model's curves)
+        "answer_ranges": _answer_ranges(clean),
         "member_assumptions": member_draws,
         "train_seconds": round(time.perf_counter() - t0, 1),
     }
     say(f"done in {model.card['train_seconds']} s; held-out {json.dumps(metrics)}")
     return model
+
+
+def _answer_ranges(clean: pd.DataFrame) -> dict[str, dict[str, int]]:
+    out = {}
+    for q in QUIZ:
+        if q.is_numeric and q.id in clean.columns:
+            values = pd.to_numeric(clean[q.id]).dropna().to_numpy()
+            if len(values):
+                out[q.id] = {"max": int(values.max()), "p995": int(np.percentile(values, 99.5))}
+    return out
 
 
 def _assumptions_hash() -> str:
