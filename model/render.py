@@ -60,8 +60,11 @@ def pct(p: float | None) -> str:
 
 
 def pct_range(lo: float, hi: float) -> str:
+    """'5% to 9%'; with a low end under 1%, 'up to 2%' ('under 1% to 2%' reads badly)."""
     a, b = pct(lo), pct(hi)
-    return a if a == b else f"{a} to {b}"
+    if a == b:
+        return a
+    return f"up to {b}" if a == "under 1%" else f"{a} to {b}"
 
 
 def _date(value: str | dt.date) -> dt.date:
@@ -113,6 +116,13 @@ def format_for_path(path: str | None, default: str = "md") -> str:
         return default
     m = re.search(r"\.[A-Za-z]+$", str(path))
     return _EXTENSIONS.get(m.group(0).lower(), default) if m else default
+
+
+def unknown_extension(path: str) -> str | None:
+    """The extension of a report name that names another kind of file ('.pdf', '.docx'), or None
+    (a known one, none at all, or a dotted name such as 'report.2026-11')."""
+    m = re.search(r"\.[A-Za-z][A-Za-z0-9]*$", str(path))
+    return m.group(0) if m and m.group(0).lower() not in _EXTENSIONS else None
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 #: Bump the minor part for added fields, the major part for changed or removed ones.
-SCHEMA_VERSION = "1.1"  # 1.1: beyond_data
+SCHEMA_VERSION = "1.2"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995)
 WHAT_IF_DAYS = 90
 BASE_RATE_CAVEAT = (
     "A self-selected online survey of people who wanted an ex back, asked 9 to 36 months after the "
@@ -263,12 +263,15 @@ def _range_words(info: Mapping[str, Any]) -> str:
     if kind == "assumptions":
         return (
             f"the {pct[0]}th to {pct[1]}th percentile of the odds across models trained with the guide's "
-            "assumptions varied over their plausible ranges: how much the number depends on those assumptions"
+            "assumptions varied over their plausible ranges: how much the number depends on those assumptions "
+            "(and a little on chance in the data each model saw); where the odds fall outside it, it is "
+            "widened to include them"
         )
     if kind == "bootstrap":
         return (
             f"the {pct[0]}th to {pct[1]}th percentile across models trained on resamples of the training "
-            "data: how much the number depends on the sample"
+            "data: how much the number depends on the sample; where the odds fall outside it, it is widened "
+            "to include them"
         )
     return info.get("range_meaning") or "how much the odds move between the model's ensemble members"
 
@@ -300,26 +303,30 @@ DISCLAIMER = (
 
 
 def _beyond_data(clean: Mapping[str, Any], card: Mapping[str, Any]) -> dict[str, Any]:
-    """Answers larger than any the model was trained on (``answer_ranges`` in its card): there the
-    odds only extend the model's curves, and the guide's assumptions say nothing."""
+    """Answers larger than all but 1 in 200 of the training data (``answer_ranges`` in the model's
+    card; its maximum for an older card): there the data are too thin for the model's curves, and
+    past the maximum the odds only extend them."""
     ranges = card.get("answer_ranges")
     ranges = ranges if isinstance(ranges, Mapping) else {}
-    past = [
-        {"question": qid, "answer": int(clean[qid]), "data_max": int(r["max"])}
-        for qid, r in ranges.items()
-        if isinstance(r, Mapping) and isinstance(r.get("max"), int) and not isinstance(r["max"], bool)
-        and isinstance(clean.get(qid), int) and clean[qid] > r["max"]
-    ]
+    past = []
+    for qid, r in ranges.items():
+        if not isinstance(r, Mapping):
+            continue
+        top = r.get("p995", r.get("max"))
+        if isinstance(top, int) and not isinstance(top, bool) and isinstance(clean.get(qid), int) and clean[qid] > top:
+            past.append({"question": qid, "answer": int(clean[qid]), "data_max": int(r.get("max", top)),
+                         "data_p995": int(top)})
     text = None
     if past:
         listed = _join(
-            [f"{p['answer']:,} for \u201c{QUIZ[p['question']].text}\u201d (the data go up to {p['data_max']:,})"
+            [f"{p['answer']:,} for \u201c{QUIZ[p['question']].text}\u201d (only 1 in 200 synthetic answers "
+             f"is above {p['data_p995']:,}; the largest is {p['data_max']:,})"
              for p in past]
         )
         text = (
-            f"Some answers lie beyond anything in the synthetic data the model learned from: {listed}. "
-            "There the odds only extend the model's curves; the guide's assumptions say nothing about such "
-            "answers, so read the number as a rough guess at best."
+            f"Some answers lie beyond almost all of the synthetic data the model learned from: {listed}. "
+            "There the model has too few examples to follow the guide's assumptions closely, and past the "
+            "largest it only extends its curves, so read the number as a rough guess at best."
         )
     return {"applies": bool(past), "answers": past, "text": text}
 

@@ -632,21 +632,33 @@ def test_contact_after_a_block_is_named_as_getting_around_it():
 
 
 def test_answers_beyond_the_training_data_are_named_in_the_report():
-    """Past the largest answer the model saw in training (its card's answer_ranges) the odds only
-    extend its curves: the report says so, naming the answer and how far the data go."""
+    """Past all but 1 in 200 of the answers the model saw in training (its card's answer_ranges) the
+    data are too thin for its curves: the report says so, naming the question in words and how far
+    the data go."""
     model = load_model()
-    top = model.card["answer_ranges"]["days_silent"]["max"]
+    ranges = model.card["answer_ranges"]["days_silent"]
+    top, p995 = ranges["max"], ranges["p995"]
     answers = {k: v for k, v in json.loads((EXAMPLES / "good.json").read_text()).items() if "date" not in k}
-    answers |= {"days_since_breakup": top + 500, "days_silent": top + 1}
+    answers |= {"days_since_breakup": 700, "days_silent": p995 + 1}
     report = build_report(answers, AS_OF, model)
     jsonschema.validate(report, json.loads((REPO / "docs" / "report-schema.json").read_text()))
     beyond = report["beyond_data"]
-    assert beyond["applies"] and {"question": "days_silent", "answer": top + 1, "data_max": top} in beyond["answers"]
+    assert beyond["applies"] and beyond["answers"] == [
+        {"question": "days_silent", "answer": p995 + 1, "data_max": top, "data_p995": p995}
+    ]
     for text in (render_markdown(report), render_html(report)):
-        assert "Beyond the data." in text and f"(the data go up to {top:,})" in text
-        assert f"{top + 1:,} for \u201c{QUIZ['days_silent'].text}\u201d" in text.replace("&#8220;", "\u201c").replace(
+        assert "Beyond the data." in text and f"the largest is {top:,})" in text
+        assert f"{p995 + 1:,} for \u201c{QUIZ['days_silent'].text}\u201d" in text.replace("&#8220;", "\u201c").replace(
             "&#8221;", "\u201d")  # the question in words, not its id
         assert "days_silent is" not in text
-    inside = build_report({**answers, "days_since_breakup": 100, "days_silent": 10}, AS_OF, model)
+    inside = build_report({**answers, "days_since_breakup": 400, "days_silent": p995}, AS_OF, model)
     assert inside["beyond_data"] == {"applies": False, "answers": [], "text": None}
     assert "Beyond the data" not in render_markdown(inside)
+    # a card from before data_p995 (only a maximum) still works, warning past the maximum
+    older = dict(model.card, answer_ranges={"days_silent": {"max": top}})
+    from model.report import _beyond_data
+
+    assert not _beyond_data({"days_silent": p995 + 1}, older)["applies"]
+    assert _beyond_data({"days_silent": top + 1}, older)["answers"][0]["data_p995"] == top
+
+
