@@ -688,9 +688,12 @@ class _Writer:
             case "angry":
                 return f"They are {a['anger']} with you. Anger needs more time to cool: {when}."
             case "pressing":
+                unanswered = (
+                    f", and {_count(n_ign, 'attempt')} {'is' if n_ign == 1 else 'are'} unanswered" if n_ign
+                    else ""
+                )
                 return (
-                    f"You reached out {n_week} times in the past week, and "
-                    f"{_count(n_ign, 'attempt')} {'is' if n_ign == 1 else 'are'} unanswered. "
+                    f"You reached out {n_week} times in the past week{unanswered}. "
                     f"Give them two weeks from your last attempt: {when}."
                 )
             case "ignored":

@@ -410,6 +410,9 @@ def score_file(
     Raises ``InputError`` (or ``MissingColumnsError``/``MappingError``) when the
     input cannot be used at all; nothing is written then.
     """
+    for given, option in ((output, "--out"), (errors, "--errors")):
+        if given is not None and not str(given).strip():
+            raise InputError(f"{option} is empty: name a file to write")
     info = inspect_input(input_path)
     out_path = Path(output) if output is not None else default_output_path(info.path)
     err_path = Path(errors) if errors is not None else default_errors_path(out_path)
@@ -439,8 +442,21 @@ def score_file(
                 continue
             break
     summary.output, summary.errors, summary.careful = out_path, err_path, careful
-    summary.warnings.extend(unanswered_warnings(resolved))
+    summary.warnings.extend(unanswered_warnings(resolved) + undated_warnings(resolved, as_of))
     return summary
+
+
+def undated_warnings(resolved: Resolved, as_of: Any) -> list[str]:
+    """Date answers with nothing to date them: without a timestamp column or --as-of they are counted
+    up to today, which for an old export makes every breakup look older than it was."""
+    dates = [q.date_alternative for q in QUIZ if q.date_alternative and q.date_alternative in resolved.by_quiz]
+    if not dates or as_of is not None or resolved.timestamp is not None:
+        return []
+    return [
+        f"the date answers ({', '.join(dates)}) are counted up to today, {parse_as_of(None).isoformat()}: no "
+        "timestamp column is mapped and no --as-of was given. For an export collected earlier, name its "
+        "timestamp column in the mapping or pass --as-of with the day the answers were given."
+    ]
 
 
 def unanswered_warnings(resolved: Resolved, fix: str = "map that header to {qid} (--mapping)") -> list[str]:
@@ -519,7 +535,9 @@ def check_file(
     if recoded:
         warnings.append(f"{len(recoded)} record(s) were not valid UTF-8 and were read as Windows-1252/Latin-1")
     other = [h for h in info.header if h not in used]
-    return Checked(n_read, n_valid, n_rejected, other, warnings + unanswered_warnings(resolved))
+    return Checked(
+        n_read, n_valid, n_rejected, other, warnings + unanswered_warnings(resolved) + undated_warnings(resolved, as_of)
+    )
 
 
 def _chunks(info: InputInfo, reader: str, chunk_rows: int, block_size: int | None = None) -> Iterator[Chunk]:

@@ -7,6 +7,7 @@ one answer set or a modest table, read whole.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -113,8 +114,14 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """A temporary path beside ``path`` for writers that want a file name (pyarrow, joblib)."""
-    target = Path(path)
+    """A temporary path beside ``path`` for writers that want a file name (pyarrow, joblib).
+
+    A symbolic link is written through (the file it names is replaced, the link stays); a pipe,
+    device or socket is refused, since renaming a file over it would replace it.
+    """
+    target = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
+    if target.exists() and not target.is_file() and not target.is_dir():
+        raise OSError(errno.EINVAL, "not a regular file (a pipe or a device); name a file to write", str(path))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)

@@ -16,7 +16,8 @@ A mapping is a small JSON file the user can read and fix by hand::
 ``columns`` maps an export header to a quiz column (a question id, or a date
 alternative such as ``breakup_date``); ``null`` means "not a question", and
 the column is passed through. ``answers`` maps answer texts (compared after
-trimming and ignoring case) to our values; texts not listed are passed on as
+trimming and ignoring case) to our values, ``""`` for "no answer" (a form's
+"N/A" where the question was not asked); texts not listed are passed on as
 they are, and validation judges them. ``timestamp`` names the column whose
 date is each row's as-of date (for date answers and the plan's dates).
 Formats use ``strptime`` codes; without them dates must be ISO (YYYY-MM-DD)
@@ -115,6 +116,8 @@ def _norm_answer(text: Any) -> str:
 
 
 def _valid_answer(quiz_column: str, value: Any) -> bool:
+    if value == "":  # "no answer": a form's "N/A" for a question it did not ask
+        return True
     if quiz_column in QUIZ.date_columns:
         return isinstance(value, str)
     q = QUIZ[quiz_column]
@@ -125,6 +128,15 @@ def _valid_answer(quiz_column: str, value: Any) -> bool:
             return False
         return q.min <= number <= q.max
     return isinstance(value, str) and value in q.values
+
+
+def _readable_format(fmt: str) -> bool:
+    """Whether strptime can read back a date written with ``fmt`` (an unknown code like %Q cannot)."""
+    try:
+        dt.datetime.strptime(dt.datetime(2001, 2, 3, 4, 5, 6).strftime(fmt), fmt)
+    except ValueError:
+        return False
+    return True
 
 
 def load_mapping(path: str | os.PathLike[str]) -> ColumnMapping:
@@ -181,10 +193,20 @@ def mapping_from_dict(raw: Any, source: str = "mapping") -> ColumnMapping:
         if not isinstance(table, dict):
             problems.append(f"answers for {qid}: expected an object of answer text -> value")
             continue
+        seen: dict[str, tuple[str, Any]] = {}
         for text, value in table.items():
             if value is not None and not _valid_answer(qid, value):
                 expected = QUIZ[qid].expected() if qid in QUIZ.ids else "a date"
-                problems.append(f"answers for {qid}: {text!r} -> {value!r}: expected null or {expected}")
+                problems.append(
+                    f"answers for {qid}: {text!r} -> {value!r}: expected null, \"\" (no answer) or {expected}"
+                )
+            key = _norm_answer(text)  # texts are compared ignoring case and spaces: two must agree
+            if key in seen and seen[key][1] != value:
+                problems.append(
+                    f"answers for {qid}: {seen[key][0]!r} -> {seen[key][1]!r} and {text!r} -> {value!r} are the "
+                    "same answer text (case and spaces are ignored) with different values; keep one"
+                )
+            seen.setdefault(key, (text, value))
     for key in ("timestamp", "timestamp_format", "date_format"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             problems.append(f"'{key}' must be a string or null")
@@ -192,6 +214,8 @@ def mapping_from_dict(raw: Any, source: str = "mapping") -> ColumnMapping:
         fmt = raw.get(key)
         if isinstance(fmt, str) and "%" not in fmt:
             problems.append(f"'{key}' {fmt!r} has no strptime codes (for example %d/%m/%Y)")
+        elif isinstance(fmt, str) and not _readable_format(fmt):
+            problems.append(f"'{key}' {fmt!r} is not a date format strptime can read (codes such as %d/%m/%Y)")
     if problems:
         raise MappingError(f"{source}: " + "; ".join(problems))
     return ColumnMapping(

@@ -76,10 +76,17 @@ def _is_gzip(path: Path, head: bytes) -> bool:
 def inspect_input(path: str | os.PathLike[str]) -> InputInfo:
     """Format, compression, delimiter and header of an input; ``InputError`` if it cannot be used."""
     path = Path(path)
+    if str(path) == "-":
+        raise InputError("-: reading from standard input is not supported; save the export to a file first")
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not a CSV or Parquet file")
+    if not path.is_file():  # a pipe (`<(...)`, /dev/stdin from a pipe) or a device
+        raise InputError(
+            f"{path}: a pipe or device, not a file: an export is read more than once (to look at it, "
+            "then to score it), so save it to a file first"
+        )
     try:
         with open(path, "rb") as fh:
             head = fh.read(8)

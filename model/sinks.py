@@ -78,8 +78,9 @@ def _output_kind(path: Path, fallback: str, strict: bool = False) -> tuple[str, 
     if last in (".csv", ".tsv", ".txt"):
         return "csv", compressed
     # a name chosen with another file type's extension (.json, .xlsx): say so, rather than write CSV
-    # into it; a dotted name such as scores.2026-11 takes the input's format
-    if strict and last not in ("", ".gz") and last[1:].isalpha():
+    # into it (.bz2 and .7z included: only gzip is written); a dotted name such as scores.2026-11
+    # takes the input's format
+    if strict and last not in ("", ".gz") and any(c.isalpha() for c in last):
         raise InputError(
             f"{path}: cannot write a {last} file; name the output .csv, .tsv, .txt (each may end .gz), "
             ".parquet or .pq"

@@ -439,7 +439,8 @@ def validate_frame(
             applies &= np.isin(codes[key], allowed_codes)
         out.add(missing[q.id] & applies, q.id, raws[q.id], "missing: this answer is required")
 
-    _contradictions(numbers, codes, raws, blocked, out)
+    dates = {q.id: df[q.date_alternative] for q in QUIZ if q.date_alternative and q.date_alternative in df.columns}
+    _contradictions(numbers, codes, raws, blocked, out, dates)
 
     valid = ~out.bad
     problems = out.frame(df.index, order)
@@ -455,7 +456,10 @@ def _apply_date(dates, q, values, miss, bad, raw, today, out):
     days = (today - when).astype("timedelta64[D]").astype("float64")
     days[np.isnat(when) | np.isnat(today)] = np.nan
     future = days < 0
-    out.add(future, col, dates, "in the future of the as-of date")
+    if future.any():  # name the day it is compared with (the as-of date: today, or the response's)
+        shown = np.datetime_as_string(today.astype("datetime64[D]"), unit="D")
+        out.add(future, col, dates, np.array([f"after the as-of date {d}: a date in the future" for d in shown],
+                                             dtype=object))
     with np.errstate(invalid="ignore"):
         too_old = days > q.max
     out.add(too_old, col, dates, f"more than {q.max} days before the as-of date: expected at most {q.max}")
@@ -475,16 +479,31 @@ def _apply_date(dates, q, values, miss, bad, raw, today, out):
     return values, miss
 
 
-def _contradictions(numbers, codes, raws, blocked, out: _Collector) -> None:
+def _contradictions(numbers, codes, raws, blocked, out: _Collector, dates=None) -> None:
     since, silent = numbers["days_since_breakup"], numbers["days_silent"]
+    dates = dates or {}
     with np.errstate(invalid="ignore"):
         later = silent > since
+        from_date = later & _blank(raws["days_silent"]) & ("days_silent" in dates)
         out.add(
-            later,
+            later & ~from_date,
             "days_silent",
-            _shown(raws["days_silent"], silent) if later.any() else raws["days_silent"],
+            raws["days_silent"],
             "more days since last contact than since the breakup (days_since_breakup)",
         )
+        if from_date.any():  # the person typed dates: name the dates, not the days worked out from them
+            breakup = dates.get("days_since_breakup")
+            typed = np.zeros(len(later), dtype=bool) if breakup is None else ~_blank(breakup)
+            reasons = np.array(
+                [
+                    f"the last contact is before the breakup ({breakup.iloc[i]!s}, breakup_date): check both dates"
+                    if typed[i] else f"the last contact is before the breakup, {int(since[i])} days ago "
+                    "(days_since_breakup): check both"
+                    for i in range(len(later))
+                ],
+                dtype=object,
+            )
+            out.add(from_date, QUIZ["days_silent"].date_alternative, dates["days_silent"], reasons)
         not_blocked = blocked == QUIZ["blocked"].values.index("no")
         days_blocked = numbers["days_blocked"]
         out.add(
@@ -505,14 +524,6 @@ def _contradictions(numbers, codes, raws, blocked, out: _Collector) -> None:
             raws["attempts_last_week"],
             "contact in the past 7 days, but days_silent says 7 or more days without contact",
         )
-
-
-def _shown(raw: pd.Series, values: np.ndarray) -> np.ndarray:
-    """The value as given, or the number derived from its date when it was blank."""
-    shown = raw.to_numpy(dtype=object).copy()
-    derived = _blank(raw) & ~np.isnan(values)  # '' in a CSV is blank too
-    shown[derived] = values[derived].astype(np.int64)
-    return shown
 
 
 def _choice_dtype(q: Question) -> pd.CategoricalDtype:

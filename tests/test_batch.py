@@ -256,7 +256,7 @@ def test_score_frame_accepts_one_as_of_per_row():
     as_of = ["2026-01-11", "2025-12-31"]  # the second is before the breakup date
     result = batch.score_frame(df, model=FakeModel(), advice=FakeAdvice, as_of=as_of)
     assert list(result.valid) == [True, False]
-    assert result.problems["reason"].iloc[0] == "in the future of the as-of date"
+    assert result.problems["reason"].iloc[0] == "after the as-of date 2025-12-31: a date in the future"
     assert result.scored["earliest_contact"].iloc[0] == pd.Timestamp("2026-02-10")
 
 

@@ -365,3 +365,13 @@ def test_scoring_and_reports_start_without_scikit_learn(tmp_path, good_answers):
         f"s = main(['score', {str(csv_path)!r}, '--as-of', '2026-01-01', '--quiet']); "
         "(r, s) == (0, 0) or sys.exit(4)"
     )
+
+
+def test_a_report_name_with_another_files_extension_is_refused(tmp_path, capsys, good_answers):
+    answers = write_json(tmp_path / "a.json", good_answers)
+    code, out, err = run(capsys, "report", str(answers), *ASOF, "--out", str(tmp_path / "r.pdf"))
+    assert code == 2 and out == "" and "cannot write a .pdf report" in err
+    assert not (tmp_path / "r.pdf").exists()
+    assert run(capsys, "report", str(answers), *ASOF, "--out", str(tmp_path / "r.pdf"), "--format", "html")[0] == 0
+    assert (tmp_path / "r.pdf").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert run(capsys, "report", str(answers), *ASOF, "--out", str(tmp_path / "r.2026-11"))[0] == 0

@@ -74,6 +74,19 @@ def run(capsys: pytest.CaptureFixture[str], *args: Any) -> tuple[int, str, str]:
     return code, out, err
 
 
+AS_OF = dt.date(2026, 11, 26)
+GOOD = {
+    "respondent": "x", "days_since_breakup": "40", "days_silent": "10", "attempts_ignored": "2",
+    "attempts_last_week": "0", "blocked": "no", "days_blocked": "", "told_no_contact": "no", "anger": "annoyed",
+    "wronged_them": "no", "apologized": "yes", "bad_blood": "no", "last_reply_tone": "neutral",
+    "ex_reached_out": "no", "emotional_messages": "1", "safety_concern": "no",
+}
+
+
+def row(respondent: str, **changes: str) -> dict[str, str]:
+    return {**GOOD, "respondent": respondent, **changes}
+
+
 def export_frame() -> pd.DataFrame:
     return pd.read_csv(EXPORT, dtype=str, keep_default_na=False)
 
@@ -99,7 +112,7 @@ def test_form_export_is_scored_with_each_rows_timestamp(tmp_path, capsys, fakes)
     errors = errors_of(tmp_path / "f.errors.csv")
     assert errors.to_dict("records") == [
         {"row": "4", "column": "When did you break up?", "value": "4/2/2025",
-         "reason": "in the future of the as-of date"},
+         "reason": "after the as-of date 2025-03-16: a date in the future"},
         {"row": "5", "column": "Timestamp", "value": "",
          "reason": "missing: the response timestamp dates the answers"},
         {"row": "6", "column": "Have they told you to stop contacting them?", "value": "Maybe",
@@ -123,7 +136,7 @@ def test_dates_are_read_in_the_mapping_format_and_days_follow_the_timestamp(fake
     # the same answers, judged a day before the breakup date: rejected
     early = df.assign(Timestamp="2/28/2025 23:59:59")
     rejected = batch.score_frame(early, mapping=mapping)
-    assert rejected.problems["reason"].tolist() == ["in the future of the as-of date"]
+    assert rejected.problems["reason"].tolist() == ["after the as-of date 2025-02-28: a date in the future"]
     assert rejected.problems["column"].tolist()[0] == "When did you break up?"
 
 
@@ -184,11 +197,16 @@ def test_a_missing_timestamp_column_exits_2(tmp_path, capsys, fakes):
     [
         ({"columns": {"A": "blocks"}}, "'A' -> 'blocks': not a quiz column"),
         ({"columns": {"A": "anger", "B": "anger"}}, "'A' and 'B' both map to anger"),
-        ({"answers": {"anger": {"Livid": "livid"}}}, "'Livid' -> 'livid': expected null or one of none"),
-        ({"answers": {"days_silent": {"A week": "seven"}}}, "expected null or a whole number from 0"),
+        ({"answers": {"anger": {"Livid": "livid"}}}, "'Livid' -> 'livid': expected null, \"\" (no answer) or one of"),
+        ({"answers": {"days_silent": {"A week": "seven"}}}, "expected null, \"\" (no answer) or a whole number"),
         ({"colums": {}}, "unknown keys ['colums']"),
         ({"exodds_mapping": 2}, "this exodds reads version 1"),
         ({"date_format": "dd/mm/yyyy"}, "has no strptime codes"),
+        ({"timestamp_format": "%Q"}, "'%Q' is not a date format strptime can read"),
+        (
+            {"answers": {"anger": {"Angry": "angry", " angry ": "furious"}}},
+            "'Angry' -> 'angry' and ' angry ' -> 'furious' are the same answer text",
+        ),
         ([1, 2], "expected a JSON object"),
     ],
 )
@@ -369,3 +387,29 @@ def test_the_value_that_settles_day_and_month_is_never_taken_for_a_stray(tmp_pat
     got, _ = proposal(capsys, tmp_path / "iso.csv")
     assert got["timestamp"] == "Timestamp" and got["timestamp_format"] is None
     assert any("'23/11/2025'" in t for t in got["_todo"])
+
+
+def test_an_answer_text_can_mean_no_answer(capsys, fakes, tmp_path):
+    """A form's "N/A" under "how many days ago did they block you?" for someone not blocked: mapped
+    to "" it is no answer, so the row is scored (and a blocked row saying N/A is still rejected)."""
+    rows = [row("a", days_blocked="N/A"), row("b", blocked="some", days_blocked="N/A"), row("c")]
+    src = tmp_path / "na.csv"
+    pd.DataFrame(rows).to_csv(src, index=False)
+    mapping = tmp_path / "m.json"
+    mapping.write_text(json.dumps({"columns": {c: c for c in rows[0]} | {"respondent": None},
+                                   "answers": {"days_blocked": {"n/a": ""}}}), encoding="utf-8")
+    code, out, _ = run(capsys, "score", src, "--mapping", mapping, "--out", tmp_path / "o.csv",
+                       "--as-of", AS_OF.isoformat())
+    assert (code, out.strip().splitlines()[-1]) == (3, "read 3, scored 2, rejected 1")
+    errors = pd.read_csv(tmp_path / "o.errors.csv", dtype=str, keep_default_na=False)
+    assert errors[["row", "column", "value"]].values.tolist() == [["2", "days_blocked", "N/A"]]
+
+
+def test_date_answers_without_a_timestamp_or_as_of_are_named_in_a_warning(capsys, fakes, tmp_path):
+    src = tmp_path / "dates.csv"
+    answers = {k: v for k, v in row("a").items() if k != "days_since_breakup"} | {"breakup_date": "2025-01-05"}
+    pd.DataFrame([answers]).to_csv(src, index=False)
+    code, _, err = run(capsys, "score", src, "--out", tmp_path / "o.csv")
+    assert code in (0, 3) and "the date answers (breakup_date) are counted up to today" in err
+    code, _, err = run(capsys, "score", src, "--out", tmp_path / "o.csv", "--as-of", "2025-02-01")
+    assert "counted up to today" not in err

@@ -414,7 +414,7 @@ def test_future_dates_are_rejected(col, ahead, with_number, good_answers):
         del answers[qid]
     p = only_problem(answers)
     assert (p.column, p.value) == (col, iso(-ahead))
-    assert p.reason.startswith("in the future of the as-of date")
+    assert p.reason.startswith("after the as-of date ") and p.reason.endswith(": a date in the future")
 
 
 def test_a_date_on_the_as_of_day_is_zero_days(good_answers):
@@ -595,10 +595,17 @@ def test_contradiction_silent_longer_than_since_breakup_from_dates(blank, good_a
     if blank != "<absent>":
         answers["days_silent"] = blank
     p = only_problem(answers)
-    assert p.column == "days_silent"
-    assert p.value == 47  # the number the date gives, since no number was typed
+    # the person typed dates: the problem names the date they typed, not the days worked out from it
+    assert (p.column, p.value) == ("last_contact_date", iso(47))
     assert str(p) == (
-        "days_silent = 47: more days since last contact than since the breakup (days_since_breakup)"
+        f"last_contact_date = '{iso(47)}': the last contact is before the breakup ({iso(40)}, breakup_date): "
+        "check both dates"
+    )
+    answers |= {"days_since_breakup": 40}
+    answers.pop("breakup_date")
+    p = only_problem(answers)
+    assert (p.column, p.reason) == (
+        "last_contact_date", "the last contact is before the breakup, 40 days ago (days_since_breakup): check both"
     )
 
 

@@ -321,9 +321,10 @@ def test_a_field_sent_twice_is_an_error_not_a_guess(client, good_answers):
 def test_oversized_body_is_refused_by_content_length(client, good_answers):
     big = json.dumps(dict(good_answers, note="x" * MAX_BODY_BYTES))
     r = client.post("/api/score", content=big, headers=JSON)
-    assert r.status_code == 413 and "limit" in r.text
+    assert r.status_code == 413 and r.headers["content-type"] == "application/json"  # the API's own errors are JSON
+    assert "limit" in r.json()["detail"]
     r = client.post("/report", data={"days_silent": "1" * (MAX_BODY_BYTES + 1)})
-    assert r.status_code == 413
+    assert r.status_code == 413 and r.headers["content-type"].startswith("text/plain")
 
 
 def test_oversized_body_is_refused_while_streaming():
@@ -337,7 +338,7 @@ def test_oversized_body_is_refused_while_streaming():
     r = small.post("/api/score", content=b"[" + b" " * 98 + b"]", headers=JSON)  # exactly at the limit
     assert r.status_code == 422
     r = small.post("/api/score", content=b"[" + b" " * 99 + b"]", headers=JSON)
-    assert r.status_code == 413
+    assert r.status_code == 413 and r.json() == {"detail": "request body too large: the limit is 100 bytes"}
 
 
 def test_a_content_length_that_lies_is_caught_by_counting(app):

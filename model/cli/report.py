@@ -104,11 +104,19 @@ def emit(report: Mapping[str, Any], fmt: str | None, out: str | None, fallback: 
     """Render ``report`` and write it to ``out`` atomically (or to stdout); the exit code. When
     ``out`` cannot be written, say why (exit 2) and, with ``fallback``, print the report instead, so
     that answers typed in are not lost."""
-    from model.render import format_for_path, render
+    from model.render import format_for_path, render, unknown_extension
 
+    odd = unknown_extension(out) if out and not fmt else None
+    if odd:  # say so rather than write Markdown into report.pdf
+        print(f"error: {out}: cannot write a {odd} report; name it .html, .md or .json, or give --format",
+              file=sys.stderr)
+        if not fallback:
+            return 2
+        print("the report follows here instead, as Markdown:", file=sys.stderr)
+        out, fmt = None, "md"
     fmt = fmt or format_for_path(out, "md")
     text = render(report, fmt)
-    code = 0
+    code = 2 if odd else 0
     if out:
         try:
             with atomic_write(out, "w", encoding="utf-8", newline="\n") as fh:

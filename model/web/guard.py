@@ -7,6 +7,7 @@ parser does, and the headers must reach every response, error pages included.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -44,14 +45,18 @@ def csp(script_hashes: Iterable[str] = (), meta: bool = False) -> str:
     return policy if meta else policy + "; frame-ancestors 'none'"
 
 
-async def _plain(send: Send, status: int, text: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
-    body = text.encode()
+async def _plain(
+    send: Send, status: int, text: str, headers: list[tuple[bytes, bytes]] = (), as_json: bool = False
+) -> None:
+    """A short error reply: plain text, or with ``as_json`` the API's ``{"detail": ...}``."""
+    body = json.dumps({"detail": text.strip()}).encode() if as_json else text.encode()
+    kind = b"application/json" if as_json else b"text/plain; charset=utf-8"
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", kind),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
                 *headers,
@@ -77,15 +82,16 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         too_big = f"request body too large: the limit is {self.limit} bytes\n"
+        api = str(scope.get("path", "")).startswith("/api/")  # the API answers in JSON, even here
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None:
             try:
                 declared = int(length)
             except ValueError:
-                await _plain(send, 400, "Content-Length is not a number\n")
+                await _plain(send, 400, "Content-Length is not a number\n", as_json=api)
                 return
             if declared > self.limit:
-                await _plain(send, 413, too_big)
+                await _plain(send, 413, too_big, as_json=api)
                 return
         chunks: list[bytes] = []
         size = 0
@@ -96,7 +102,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await _plain(send, 413, too_big)
+                await _plain(send, 413, too_big, as_json=api)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

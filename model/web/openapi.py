@@ -148,7 +148,8 @@ SCORE_REQUEST: dict[str, Any] = {
 SCORE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: _json(_REPORT, "The report."),
     400: _json(_ERROR, "The body is not valid UTF-8 JSON."),
-    413: {"description": "The body is over the size limit (16 KiB).", "content": {"text/plain": {}}},
+    413: {"description": "The body is over the size limit (16 KiB): `{\"detail\": ...}`.",
+          "content": {"application/json": {}}},
     415: _json(_ERROR, "The body is not JSON (Content-Type must be application/json)."),
     422: _json(_PROBLEMS, "Invalid answers: every problem, each with its question, value and reason."),
 }
