@@ -690,3 +690,16 @@ def test_plan_frame_agrees_with_a_plain_reading_of_the_rules(cases):
         assert (int(got["stage"]), got["plan"], got["wait_reason"]) == (stage, plan_code, reason), rows[i]
         expected_day = pd.NaT if earliest is None else pd.Timestamp(earliest)
         assert got["earliest_contact"] is expected_day or got["earliest_contact"] == expected_day, rows[i]
+
+
+def test_several_attempts_this_week_with_none_unanswered_do_not_say_zero_are_unanswered():
+    p = plan(attempts_last_week=4, attempts_ignored=0, days_silent=1, days_since_breakup=40)
+    reasons = text(p, "reasons")
+    assert "you reached out 4 times in the past week." in reasons and "0 attempts" not in reasons
+    q = plan(attempts_last_week=4, attempts_ignored=3, days_silent=1, days_since_breakup=40)
+    assert "4 times in the past week, and 3 attempts are unanswered" in text(q, "reasons")
+
+
+def test_a_wait_that_ends_today_says_so():
+    p = plan(days_silent=7, days_since_breakup=40)  # a week after any contact: due today
+    assert "that ends today" in text(p, "reasons") and "that was over on" not in text(p, "reasons")

@@ -13,6 +13,8 @@ import gzip
 import io
 import json
 import os
+import signal
+import stat
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -862,7 +864,7 @@ def test_a_missing_safety_column_is_named_not_silently_defaulted(tmp_path, capsy
     assert code == 0 and "safety_concern" not in err
 
 
-@pytest.mark.parametrize("name", ["o.json", "o.xlsx", "o.csv.bak"])
+@pytest.mark.parametrize("name", ["o.json", "o.xlsx", "o.csv.bak", "o.csv.bz2", "o.7z", "o.txt.lz4"])
 def test_an_output_name_with_an_unknown_extension_is_refused(tmp_path, capsys, fakes, name):
     src = write(tmp_path / "in.csv", csv_text([row("a")]))
     code, _out, err = score(capsys, src, "--out", tmp_path / name)
@@ -917,3 +919,47 @@ def test_an_export_without_the_conditional_days_blocked_column_rejects_only_bloc
     assert read_out(tmp_path / "o.csv")["respondent"].tolist() == ["a", "c"]
     assert main(["validate", str(src), "--as-of", AS_OF.isoformat()]) == 1
     assert "no column answers days_blocked" in capsys.readouterr().err
+
+
+def test_an_output_through_a_symlink_is_written_where_it_points(tmp_path, capsys, fakes):
+    src = write(tmp_path / "in.csv", csv_text([row("a")]))
+    (tmp_path / "real").mkdir()
+    link = tmp_path / "out.csv"
+    link.symlink_to(tmp_path / "real" / "target.csv")
+    code, _, _ = score(capsys, src, "--out", link)
+    assert code == 0 and link.is_symlink()  # the link stays a link
+    assert (tmp_path / "real" / "target.csv").read_text().startswith("respondent,")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_pipe_is_refused_as_output_and_as_input(tmp_path, capsys, fakes):
+    src = write(tmp_path / "in.csv", csv_text([row("a")]))
+    fifo = tmp_path / "f.csv"
+    os.mkfifo(fifo)
+    code, _, err = score(capsys, src, "--out", fifo)
+    assert code == 2 and "not a regular file (a pipe or a device)" in err and stat.S_ISFIFO(fifo.stat().st_mode)
+    code, _, err = score(capsys, fifo)
+    assert code == 2 and "a pipe or device, not a file" in err
+    code, _, err = score(capsys, "-")
+    assert code == 2 and "reading from standard input is not supported" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", "in.csv"]
+
+
+def test_sigterm_during_a_run_leaves_no_partial_file(tmp_path, capsys, monkeypatch):
+    """`kill`, `timeout` and schedulers send SIGTERM: it unwinds like Ctrl-C, so the temporary files
+    are removed, and the exit code is 143."""
+    from model.io import atomic_path
+
+    def stopped_midway(input_path, output, errors, **kwargs):
+        with atomic_path(output) as tmp:
+            tmp.write_text("half")
+            os.kill(os.getpid(), signal.SIGTERM)
+            raise AssertionError("SIGTERM did not stop the run")
+
+    monkeypatch.setattr(batch, "score_file", stopped_midway)
+    src = write(tmp_path / "in.csv", csv_text([row("a")]))
+    before = signal.getsignal(signal.SIGTERM)
+    code, out, err = score(capsys, src, "--out", tmp_path / "o.csv")
+    assert (code, out, err.strip()) == (143, "", "terminated")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+    assert signal.getsignal(signal.SIGTERM) is before  # main puts the old handler back

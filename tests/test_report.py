@@ -662,3 +662,11 @@ def test_answers_beyond_the_training_data_are_named_in_the_report():
     assert _beyond_data({"days_silent": top + 1}, older)["answers"][0]["data_p995"] == top
 
 
+
+
+def test_a_range_starting_under_one_percent_reads_up_to():
+    from model.render import pct_range
+
+    assert pct_range(0.001, 0.012) == "up to 1%"
+    assert pct_range(0.001, 0.004) == "under 1%"
+    assert pct_range(0.05, 0.09) == "5% to 9%"
