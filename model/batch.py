@@ -615,8 +615,8 @@ class _Target:
         if self.kind == "parquet":
             return _ParquetSink(self.out, schema)
         if self.passthrough:
-            return _LinesSink(self.out, schema.names, self.delimiter, self.compressed, info.line_end)
-        return _CsvSink(self.out, schema.names, self.delimiter, self.compressed)
+            return _LinesSink(self.out, schema.names, self.delimiter, self.compressed, info.line_end, info.bom)
+        return _CsvSink(self.out, schema.names, self.delimiter, self.compressed, info.bom)
 
 
 def _run(
@@ -785,15 +785,17 @@ def _coded(col: pa.ChunkedArray | pa.Array, q: Question) -> pd.Categorical | pd.
         if exact.null_count == 0:
             codes = exact.to_numpy(zero_copy_only=False).astype(np.int16, copy=False)
             return pd.Categorical.from_codes(codes, dtype=_text_dtype(q.values), validate=False)
-    coded = pc.dictionary_encode(col)
-    codes = coded.indices.to_numpy(zero_copy_only=False)
+    coded = pc.dictionary_encode(col)  # a null (Parquet) stays null in the indices: code -1, missing
+    indices = coded.indices.fill_null(-1) if coded.indices.null_count else coded.indices
+    codes = indices.to_numpy(zero_copy_only=False)
     texts = coded.dictionary
     if q.is_numeric:
         empty = pc.equal(texts, "")
         if pc.all(pc.or_(empty, pc.match_substring_regex(texts, r"^-?[0-9]{1,15}$"))).as_py():
             table = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), texts), pa.int64())
-            values = table.fill_null(0).to_numpy()[codes]
-            return pd.arrays.IntegerArray(values, empty.to_numpy(zero_copy_only=False)[codes])
+            values = np.append(table.fill_null(0).to_numpy(), 0)[codes]  # (-1, null: the appended 0)
+            missing = empty.to_numpy(zero_copy_only=False)[codes] | (codes < 0)
+            return pd.arrays.IntegerArray(values, missing)
     return pd.Categorical.from_codes(codes, dtype=_text_dtype(tuple(texts.to_pylist())), validate=False)
 
 

@@ -435,6 +435,11 @@ def parse_timestamps(
         days = values.to_numpy().astype("datetime64[D]")
         return days, blank, np.zeros(len(raw), dtype=bool)
     s = text.where(~blank, None)
+    try:
+        stripped = s.str.strip()  # " 3/14/2025 " reads as "3/14/2025"
+    except AttributeError:  # no text at all (datetime objects)
+        stripped = s
+    s = stripped.where(stripped.notna(), s)  # (values that are not text stay as they are)
     days = np.full(len(raw), np.datetime64("NaT"), dtype="datetime64[D]")
     todo = ~blank
     guesses = [fmt] if fmt else ["ISO8601", _guess_format(s[todo], dayfirst)]

@@ -63,6 +63,7 @@ class InputInfo:
     size: int = 0
     warnings: list[str] = field(default_factory=list)
     line_end: bytes = b"\n"  # the header's, which a copy of the file ends its lines with
+    bom: bool = False  # the file starts with a UTF-8 byte-order mark (Excel's "CSV UTF-8"): a copy keeps it
 
 
 _DELIMITERS = (",", ";", "\t")
@@ -110,7 +111,8 @@ def inspect_input(path: str | os.PathLike[str]) -> InputInfo:
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
     _refuse_binary(path, sample)
-    if sample.startswith(b"\xef\xbb\xbf"):
+    bom = sample.startswith(b"\xef\xbb\xbf")
+    if bom:
         sample = sample[3:]
     if not sample.strip():
         raise InputError(f"{path}: the file is empty (no header, no rows)")
@@ -127,7 +129,7 @@ def inspect_input(path: str | os.PathLike[str]) -> InputInfo:
     _check_header(path, header)
     rest = text.lstrip("\r\n")
     line_end = b"\r\n" if "\n" in rest and rest.split("\n", 1)[0].endswith("\r") else b"\n"
-    return InputInfo(path, "csv", header, delimiter, compressed, size, warnings, line_end)
+    return InputInfo(path, "csv", header, delimiter, compressed, size, warnings, line_end, bom)
 
 
 def _inspect_parquet(path: Path, size: int) -> InputInfo:
@@ -180,6 +182,13 @@ def _check_header(path: Path, header: Sequence[str]) -> None:
         raise InputError(
             f"{path}: no header: the first line ({shown!r}) looks like answers, not column names; "
             "add a header line naming the columns"
+        )
+    unnamed = [i + 1 for i, h in enumerate(header) if not h.strip()]
+    if len(unnamed) > 1:  # (one unnamed column is kept and passed through like any other)
+        shown = ", ".join(map(str, unnamed[:-1])) + f" and {unnamed[-1]}"
+        raise InputError(
+            f"{path}: columns {shown} have no name in the header (a spreadsheet's empty columns?); "
+            "name them or delete them"
         )
     seen: dict[str, int] = {}
     for h in header:

@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 ERROR_COLUMNS = list(PROBLEM_COLUMNS)  # the errors file: row, column, value, reason
+BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark: a CSV copy starts with one when its input did
 
 SCORE_COLUMNS = [
     "reversal_odds",
@@ -129,11 +130,11 @@ def check_errors_name(path: Path) -> None:
 class _CsvSink:
     """Appends Arrow tables as CSV text: unquoted where possible, so text stays as it was."""
 
-    def __init__(self, path: Path, names: Sequence[str], delimiter: str, compressed: bool):
+    def __init__(self, path: Path, names: Sequence[str], delimiter: str, compressed: bool, bom: bool = False):
         self._file = pa.OSFile(str(path), "wb")
         self._out = pa.CompressedOutputStream(self._file, "gzip") if compressed else self._file
         self._delimiter = delimiter
-        self._out.write(_csv_lines([list(names)], delimiter).encode("utf-8"))
+        self._out.write(BOM * bom + _csv_lines([list(names)], delimiter).encode("utf-8"))
         self._plain = pacsv.WriteOptions(include_header=False, delimiter=delimiter, quoting_style="none")
         self._quoted = pacsv.WriteOptions(include_header=False, delimiter=delimiter, quoting_style="needed")
 
@@ -223,14 +224,15 @@ class _LinesSink:
     byte for byte (quoting, spacing, line ends), and only the scores are formatted."""
 
     def __init__(
-        self, path: Path, names: Sequence[str], delimiter: str, compressed: bool, line_end: bytes = b"\n"
+        self, path: Path, names: Sequence[str], delimiter: str, compressed: bool, line_end: bytes = b"\n",
+        bom: bool = False,
     ):
         self._file = pa.OSFile(str(path), "wb")
         self._out = pa.CompressedOutputStream(self._file, "gzip") if compressed else self._file
         self._delimiter = delimiter
         self._line_end = line_end  # the header's; ends the last line, whatever the block size
         # each record's bytes start with the line end before it, so the header has none of its own
-        self._out.write(_csv_lines([list(names)], delimiter).rstrip("\n").encode("utf-8"))
+        self._out.write(BOM * bom + _csv_lines([list(names)], delimiter).rstrip("\n").encode("utf-8"))
 
     def write_lines(self, lines: pa.StringArray, scored: pd.DataFrame, line_end: bytes, lead: bool) -> None:
         """``lines``: the accepted records' bytes, each after the line end before it except, when

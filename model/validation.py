@@ -105,6 +105,8 @@ def _show(value: Any) -> str:
         return "(blank)"
     if isinstance(value, np.generic):
         value = value.item()  # 50, not np.int64(50)
+    if isinstance(value, Decimal):
+        return str(value)  # 40.00, not Decimal('40.00') (a SQL export's decimal column)
     return repr(value)
 
 
@@ -229,6 +231,10 @@ def _parse_integer(value: Any, q: Question) -> tuple[float, str | None]:
         if not text:
             return np.nan, None
         number, wrong = _number_text(text)
+        if wrong:
+            return np.nan, f"{wrong}: expected {q.expected()}"
+    elif isinstance(value, Decimal):  # a Parquet decimal column (SQL exports): read exactly, as text is
+        number, wrong = _number_text(str(value))
         if wrong:
             return np.nan, f"{wrong}: expected {q.expected()}"
     elif isinstance(value, (int, float, np.integer, np.floating)):

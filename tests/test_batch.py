@@ -382,6 +382,13 @@ def test_bom_is_not_part_of_the_first_header(tmp_path, capsys, fakes):
     code, out, _ = score(capsys, src)
     assert (code, last_line(out)) == (0, "read 1, scored 1, rejected 0")
     assert read_out(tmp_path / "bom.scored.csv").columns[0] == "days_since_breakup"
+    # the copy keeps the mark, so Excel still reads it as UTF-8 (accents intact); a TSV copy too
+    assert (tmp_path / "bom.scored.csv").read_bytes().startswith(b"\xef\xbb\xbfdays_since_breakup,")
+    assert score(capsys, src, "--out", tmp_path / "bom.tsv")[0] == 0
+    assert (tmp_path / "bom.tsv").read_bytes().startswith(b"\xef\xbb\xbfdays_since_breakup\t")
+    plain = write(tmp_path / "plain.csv", csv_text([row("a")], header=header).encode())
+    assert score(capsys, plain)[0] == 0
+    assert (tmp_path / "plain.scored.csv").read_bytes().startswith(b"days_since_breakup,")
 
 
 def test_latin1_file_is_read_whole_with_a_warning(tmp_path, capsys, fakes):
@@ -963,3 +970,58 @@ def test_sigterm_during_a_run_leaves_no_partial_file(tmp_path, capsys, monkeypat
     assert (code, out, err.strip()) == (143, "", "terminated")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
     assert signal.getsignal(signal.SIGTERM) is before  # main puts the old handler back
+
+
+def test_parquet_decimal_answers_are_read_exactly(tmp_path, capsys, fakes):
+    """A SQL export's decimal columns: 40.00 is 40, 2.50 is not a whole number (shown as written)."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [row("a"), row("b")]
+    table = pa.Table.from_pylist(rows)
+    days = pa.array([Decimal("40.00"), Decimal("40.00")], pa.decimal128(10, 2))
+    ignored = pa.array([Decimal("2.00"), Decimal("2.50")], pa.decimal128(10, 2))
+    table = table.set_column(table.schema.get_field_index("days_since_breakup"), "days_since_breakup", days)
+    table = table.set_column(table.schema.get_field_index("attempts_ignored"), "attempts_ignored", ignored)
+    src = tmp_path / "d.parquet"
+    pq.write_table(table, src)
+    code, out, _ = score(capsys, src, "--out", tmp_path / "o.csv")
+    assert (code, last_line(out)) == (3, "read 2, scored 1, rejected 1")
+    errors = pd.read_csv(tmp_path / "o.errors.csv", dtype=str, keep_default_na=False)
+    assert errors[["row", "column", "value"]].values.tolist() == [["2", "attempts_ignored", "2.50"]]
+    assert errors["reason"].iloc[0].startswith("not a whole number")
+
+
+def test_several_unnamed_columns_are_named_by_position(tmp_path, capsys, fakes):
+    header = ",".join(["respondent", *IDS]) + ",,"
+    src = write(tmp_path / "u.csv", header + "\n" + csv_text([row("a")]).split("\n", 1)[1].rstrip("\n") + ",,\n")
+    code, out, err = score(capsys, src)
+    assert out == ""
+    n = len(IDS) + 1
+    assert code == 2 and f"columns {n + 1} and {n + 2} have no name in the header" in err
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_nulls_in_parquet_text_answers_are_blanks(tmp_path, capsys, fakes):
+    """A null in a Parquet text column is a blank answer: an optional one takes its default, a
+    required one is missing; nothing is read as some other choice (and no cast warning)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [row("a"), row("b"), row("c")]
+    table = pa.Table.from_pylist(rows)
+    nulls = {"safety_concern": [None, "no", None], "days_silent": ["10", None, "10"], "anger": ["none", "none", None]}
+    for name, values in nulls.items():
+        table = table.set_column(table.schema.get_field_index(name), name, pa.array(values, pa.string()))
+    src = tmp_path / "n.parquet"
+    pq.write_table(table, src)
+    code, out, _ = score(capsys, src, "--out", tmp_path / "o.csv")
+    assert (code, last_line(out)) == (3, "read 3, scored 1, rejected 2")
+    errors = pd.read_csv(tmp_path / "o.errors.csv", dtype=str, keep_default_na=False)
+    assert errors[["row", "column", "reason"]].values.tolist() == [
+        ["2", "days_silent", "missing: this answer is required"],
+        ["3", "anger", "missing: this answer is required"],
+    ]
+    assert read_out(tmp_path / "o.csv")["respondent"].tolist() == ["a"]

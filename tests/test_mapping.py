@@ -413,3 +413,9 @@ def test_date_answers_without_a_timestamp_or_as_of_are_named_in_a_warning(capsys
     assert code in (0, 3) and "the date answers (breakup_date) are counted up to today" in err
     code, _, err = run(capsys, "score", src, "--out", tmp_path / "o.csv", "--as-of", "2025-02-01")
     assert "counted up to today" not in err
+
+
+def test_timestamps_with_spaces_around_them_are_read():
+    days, blank, bad = parse_timestamps(pd.Series([" 3/14/2025 10:22:05 ", "3/15/2025 10:22:05"]),
+                                        "%m/%d/%Y %H:%M:%S")
+    assert days.tolist() == [dt.date(2025, 3, 14), dt.date(2025, 3, 15)] and not bad.any() and not blank.any()
