@@ -102,6 +102,25 @@ class Quiz:
         """Every column an answer file may carry: the ids, then the date alternatives."""
         return self.ids + tuple(self.date_columns)
 
+    def numbers(self) -> dict[str, str]:
+        """Question id -> the number it is shown with: 1, 2, ...; a follow-up (``ask_if``) takes its
+        lead's number and a letter, 5a, so skipping it leaves no gap (the web page and the terminal)."""
+        out: dict[str, str] = {}
+        number, sub = 0, 0
+        for q in self.questions:
+            if q.ask_if:
+                sub += 1
+                out[q.id] = f"{number}{chr(ord('a') + sub - 1)}"
+            else:
+                number, sub = number + 1, 0
+                out[q.id] = str(number)
+        return out
+
+    @property
+    def main_count(self) -> int:
+        """Questions that are not follow-ups: the "of N" of the numbering."""
+        return sum(1 for q in self.questions if not q.ask_if)
+
     def __getitem__(self, qid: str) -> Question:
         for q in self.questions:
             if q.id == qid:

@@ -58,7 +58,8 @@ def test_quiz_asks_reasks_skips_and_writes_the_report(monkeypatch, capsys, tmp_p
     for q in QUIZ:
         if q.id != "days_blocked":
             assert q.text[:40] in err
-    assert "Question 6 of" not in err  # days_blocked does not apply
+    assert "Question 5a of" not in err  # days_blocked does not apply
+    assert "Question 6 of 14: Have they told you to stop" in err  # and numbering has no gap without it
     assert err.count("Not accepted:") == 2
     assert "not a number: expected a whole number from 0 to 36500" in err
     assert "not one of the choices: expected one of yes, no" in err
@@ -76,7 +77,7 @@ def test_quiz_asks_days_blocked_when_blocked(monkeypatch, capsys):
     lines[i : i + 1] = ["everywhere", "-3", "12"]  # days_blocked: below the minimum -> re-asked
     code, out, err = run_quiz(monkeypatch, capsys, lines, "--format", "json")
     assert code == 0, err
-    assert "Question 6 of 15: How many days ago did they block you?" in err
+    assert "Question 5a of 14: How many days ago did they block you?" in err  # numbered as on the web page
     assert "below the minimum 0" in err
     report = json.loads(out)  # the report alone on stdout
     assert report["answers"]["days_blocked"] == 12 and report["answers"]["blocked"] == "everywhere"

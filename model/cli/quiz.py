@@ -66,12 +66,12 @@ class TerminalQuiz:
         return line.strip()
 
     # -- one question ----------------------------------------------------------------------------
-    def show(self, q: Question, number: int) -> None:
+    def show(self, q: Question, number: str) -> None:
         from model.report import answer_label, question_view
 
         view = question_view(q)
         self.say()
-        self.say(f"Question {number} of {len(QUIZ)}: {view['text']}")
+        self.say(f"Question {number} of {QUIZ.main_count}: {view['text']}")
         self.say(view["help"], "  ")
         for c in view["choices"]:
             print(f"    {c['number']}) {c['label']}", file=self.err)
@@ -104,7 +104,7 @@ class TerminalQuiz:
             return {}  # the question's default applies
         return {q.id: text}
 
-    def ask(self, q: Question, number: int) -> None:
+    def ask(self, q: Question, number: str) -> None:
         """Ask until the answer passes the question's own rules."""
         from model.report import check_question
 
@@ -127,8 +127,8 @@ class TerminalQuiz:
             self.answers.pop(q.date_alternative, None)
 
     # -- the whole quiz -------------------------------------------------------------------------
-    def number(self, q: Question) -> int:
-        return QUIZ.ids.index(q.id) + 1
+    def number(self, q: Question) -> str:
+        return QUIZ.numbers()[q.id]  # as on the web page: a follow-up is 5a, so no number is skipped
 
     def fill(self) -> None:
         """Ask every question that applies and is unanswered; drop answers that no longer apply."""

@@ -51,17 +51,8 @@ def form_answers(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def numbers() -> dict[str, str]:
-    """Question id -> the number the page shows: 1, 2, ...; a follow-up (ask_if) takes its lead's, 5a."""
-    out: dict[str, str] = {}
-    number, sub = 0, 0
-    for q in QUIZ:
-        if q.ask_if:
-            sub += 1
-            out[q.id] = f"{number}{chr(ord('a') + sub - 1)}"
-        else:
-            number, sub = number + 1, 0
-            out[q.id] = str(number)
-    return out
+    """Question id -> the number the page shows (``Quiz.numbers``: 1, 2, ...; a follow-up 5a)."""
+    return QUIZ.numbers()
 
 
 def _message(p: Problem, date_column: bool, shown: Mapping[str, str]) -> str:
