@@ -551,15 +551,15 @@ def _misfits(values: list[str], fmt: str) -> list[str]:
 def _date_format(values: Iterable[Any], with_time: bool) -> tuple[str | None, bool]:
     """(a strptime format that reads every sample value, whether another format would too).
 
-    For timestamps (``with_time``) a format that reads all but a stray few (at most 1 in 20: a
-    hand-edited cell should not hide the column) will do when none reads them all; the template
-    lists those values, and their rows are rejected when scored. Formats that read more come first,
-    so a value that settles the day/month order is never taken for a stray.
+    A format that reads all but a stray few (at most 1 in 20: a hand-edited cell should not hide the
+    column) will do when none reads them all, for timestamps (``with_time``) and date answers alike;
+    the template lists those values, and their rows are rejected when scored. Formats that read more
+    come first, so a value that settles the day/month order is never taken for a stray.
     """
     vals = sorted({v.strip() for v in values if isinstance(v, str) and v.strip()})
     if not vals:
         return None, False
-    allowed = len(vals) // 20 if with_time else 0
+    allowed = len(vals) // 20
     fits = []
     for suffix in _TIME_SUFFIXES if with_time else ("",):
         for base in _DATE_FORMATS:
@@ -650,6 +650,12 @@ def propose_mapping(
                 if fmt is not None:
                     target = q.date_alternative
                     date_formats[h] = (fmt, ambiguous)
+                    odd = _misfits(sorted({v.strip() for v in vals}), fmt)
+                    if odd:
+                        todo.append(
+                            f"column {h!r} ({target}): {', '.join(map(repr, odd[:10]))} do not read as {fmt!r}; "
+                            "fix them in the export, or their rows are rejected when scored"
+                        )
             if target == qid:
                 odd = sorted({v.strip() for v in vals if not is_whole_number_text(v)})
                 if odd and len(odd) <= max_choices:

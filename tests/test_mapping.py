@@ -419,3 +419,15 @@ def test_timestamps_with_spaces_around_them_are_read():
     days, blank, bad = parse_timestamps(pd.Series([" 3/14/2025 10:22:05 ", "3/15/2025 10:22:05"]),
                                         "%m/%d/%Y %H:%M:%S")
     assert days.tolist() == [dt.date(2025, 3, 14), dt.date(2025, 3, 15)] and not bad.any() and not blank.any()
+
+
+def test_one_odd_value_does_not_hide_a_date_column_from_the_template():
+    """40 breakup dates in one layout and one typed another way: still a date column, the odd value
+    listed (its row is rejected when scored), rather than a number column asking for 40 translations."""
+    dates = [f"2/{d}/2025" for d in range(1, 29)] + [f"1/{d}/2025" for d in range(1, 13)]
+    dates[5] = "2025-02-08"
+    sample = pd.DataFrame({"When did you break up?": dates})
+    proposed = propose_mapping(["When did you break up?"], sample)
+    assert proposed["columns"]["When did you break up?"] == "breakup_date"
+    assert proposed["date_format"] == "%m/%d/%Y"
+    assert any("'2025-02-08' do not read as '%m/%d/%Y'" in t for t in proposed["_todo"])
