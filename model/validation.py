@@ -443,7 +443,8 @@ def validate_frame(
             # An invalid or missing `blocked` is reported itself; guessing that
             # days_blocked applies would add a second, invented problem.
             applies &= np.isin(codes[key], allowed_codes)
-        out.add(missing[q.id] & applies, q.id, raws[q.id], "missing: this answer is required")
+        reason = "missing: this answer is required" + (f" when {q.condition()}" if q.ask_if else "")
+        out.add(missing[q.id] & applies, q.id, raws[q.id], reason)
 
     dates = {q.id: df[q.date_alternative] for q in QUIZ if q.date_alternative and q.date_alternative in df.columns}
     _contradictions(numbers, codes, raws, blocked, out, dates)

@@ -921,7 +921,8 @@ def test_an_export_without_the_conditional_days_blocked_column_rejects_only_bloc
     assert "no column answers days_blocked" in err and "blocked is some or everywhere is rejected" in err
     errors = pd.read_csv(tmp_path / "o.errors.csv", dtype=str, keep_default_na=False)
     assert errors.to_dict("records") == [
-        {"row": "2", "column": "days_blocked", "value": "", "reason": "missing: this answer is required"}
+        {"row": "2", "column": "days_blocked", "value": "",
+         "reason": "missing: this answer is required when blocked is some or everywhere"}
     ]
     assert read_out(tmp_path / "o.csv")["respondent"].tolist() == ["a", "c"]
     assert main(["validate", str(src), "--as-of", AS_OF.isoformat()]) == 1

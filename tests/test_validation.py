@@ -347,7 +347,9 @@ def test_days_blocked_missing_while_blocked(blocked, blank, good_answers):
     if blank != "<absent>":
         answers["days_blocked"] = blank
     p = only_problem(answers)
-    assert (p.column, p.reason) == ("days_blocked", "missing: this answer is required")
+    assert (p.column, p.reason) == (
+        "days_blocked", "missing: this answer is required when blocked is some or everywhere"
+    )
 
 
 @pytest.mark.parametrize("value", [0, 5, "5", 40])
