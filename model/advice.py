@@ -767,10 +767,9 @@ class _Writer:
                 "Don't ask about the relationship, getting back together or meeting up in this message.",
             ]
             self.guidance += [
-                "Make it something they would enjoy reading: a light moment, a shared joke, or a "
-                "topic they know well.",
-                "Give it a real reason to exist beyond catching up, like something that genuinely made you "
-                "think of them, or a question about something they know about.",
+                "Be honest about why you are writing. No made-up errand, question or favour to ask as an "
+                "excuse to get in touch: if you simply want to say hello, say that.",
+                "Keep it light and kind: no recap of the breakup, no blame, no apology tour.",
                 "Make it easy to answer, and fine to leave unanswered: no guilt, no demands, no deadline.",
                 "Keep it to one or two sentences.",
                 "Send it as a text or message, not a call.",

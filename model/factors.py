@@ -74,10 +74,11 @@ def size_words(pts: float, multiplier: float | None = None) -> str:
         amount = f"{n} point" + ("" if n == 1 else "s")
     text = f"{verb} the odds by {amount}"
     if multiplier is not None and size < 1:
+        # the odds are already so low that points hide a strong answer: lead with the ratio
         if multiplier >= 1.5:
-            text += f" (they are about {multiplier:.0f} times what they would otherwise be)"
-        elif 0 < multiplier <= 2 / 3:
-            text += f" (they are about 1/{1 / multiplier:.0f} of what they would otherwise be)"
+            return f"{verb} the odds about {multiplier:.0f}-fold (from a low start, so by {amount})"
+        if 0 < multiplier <= 2 / 3:
+            return f"{verb} the odds about {1 / multiplier:.0f}-fold (from a low start, so by {amount})"
     return text
 
 

@@ -406,7 +406,8 @@ def test_thirty_days_of_no_contact_and_nothing_else_means_one_message_now():
     assert "one or two sentences" in g
     assert "not a call" in g
     assert "hey, what's up" in g and "skip" in g
-    assert "real reason" in g and "easy to answer" in g
+    assert "honest about why you are writing" in g and "no made-up errand" in g and "easy to answer" in g
+    assert "real reason" not in g and "question about something they know" not in g  # the guide's pretext tactic
     assert "one short message" in text(p, "do")
 
 

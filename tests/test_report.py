@@ -225,11 +225,11 @@ def test_points_are_percentage_points_against_the_average_answer():
     assert factors.size_words(5.6) == "raises the odds by 6 points"
     assert factors.size_words(-1.2) == "lowers the odds by 1 point"
     assert factors.size_words(0.2) == "raises the odds by less than 1 point"
-    # near-zero odds: a strong answer moves them by under a point, so the multiplier is added
-    assert factors.size_words(-0.3, 1 / 19) == (
-        "lowers the odds by less than 1 point (they are about 1/19 of what they would otherwise be)"
-    )
-    assert factors.size_words(0.3, 2.0).endswith("(they are about 2 times what they would otherwise be)")
+    # near-zero odds: a strong answer moves them by under a point, so the ratio leads (a request to
+    # stop must not read as trivial because the odds were already low)
+    low = "(from a low start, so by less than 1 point)"
+    assert factors.size_words(-0.3, 1 / 19) == f"lowers the odds about 19-fold {low}"
+    assert factors.size_words(0.3, 2.0) == f"raises the odds about 2-fold {low}"
     assert factors.size_words(-6.0, 0.1) == "lowers the odds by 6 points"
     assert factors.size_words(-0.3, 0.9) == "lowers the odds by less than 1 point"
 
