@@ -643,6 +643,7 @@ class _Writer:
         """The binding wait first, then every other wait that is still running. After a request to
         stop there is no date, so that request is the whole reason (waits would read as a countdown)."""
         a, r = self.a, self.rules
+        shorter: list[str] = []
         if self.reason == "told_to_stop":
             self.because(
                 "They asked you to stop contacting them. That request stands until they lift it, and "
@@ -662,9 +663,23 @@ class _Writer:
                 continue
             if name != self.reason and self.due(name) <= self.today:
                 continue  # a wait that is already over explains nothing
+            if name != self.reason:
+                shorter.append(name)
+                continue
             text = self.wait_text(name, a)
             if text:
                 self.because(text, r.waits[name].source)
+        # the others end before the binding one: named once, without dates that would compete with it
+        if "many_ignored" in (self.reason, *shorter) and "ignored" in shorter:
+            shorter.remove("ignored")  # the same unanswered messages, counted twice
+        if len(shorter) > 1 and "recent_contact" in shorter:
+            shorter.remove("recent_contact")  # the week after any contact says nothing the others don't
+        if shorter:
+            self.because(
+                "Shorter waits also apply, all over before that day: "
+                + "; ".join(WAIT_REASONS[n] for n in shorter) + ".",
+                "; ".join(dict.fromkeys(r.waits[n].source for n in shorter)),
+            )
 
     def wait_text(self, name: str, a: Mapping[str, Any]) -> str:
         due = self.due(name)

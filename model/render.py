@@ -98,13 +98,14 @@ def cap(text: Any) -> str:
 
 def source_short(source: str) -> str:
     """A rule's source as a reader needs it: where it comes from, without re-quoting the guide."""
-    lines = re.findall(r"line (\d+)", source)
+    lines = list(dict.fromkeys(re.findall(r"line (\d+)", source)))  # each line once
     if not lines:
         return source
     where = "the guide, line " + lines[0] if len(lines) == 1 else "the guide, lines " + ", ".join(lines)
     notes = []
     if "our assumption" in source:
-        notes.append("the number is our assumption")
+        notes.append("the numbers are our assumptions" if source.count("our assumption") > 1
+                     else "the number is our assumption")
     if "we go further" in source or "stricter" in source:
         notes.append("we go further than the guide")
     return "; ".join([where, *notes])

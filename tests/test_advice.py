@@ -704,3 +704,15 @@ def test_several_attempts_this_week_with_none_unanswered_do_not_say_zero_are_una
 def test_a_wait_that_ends_today_says_so():
     p = plan(days_silent=7, days_since_breakup=40)  # a week after any contact: due today
     assert "that ends today" in text(p, "reasons") and "that was over on" not in text(p, "reasons")
+
+
+def test_shorter_waits_are_named_once_without_competing_dates():
+    p = plan(blocked="some", days_blocked=2, days_silent=0, days_since_breakup=12, attempts_ignored=7,
+             attempts_last_week=2, anger="angry")
+    assert p.wait_reason == "blocked"
+    reasons = p.reasons
+    assert len(reasons) == 2 and "until" in reasons[0]
+    assert reasons[1].startswith("Shorter waits also apply, all over before that day: ")
+    assert "many of your attempts went unanswered" in reasons[1] and "they are angry with you" in reasons[1]
+    assert "your last attempts went unanswered" not in reasons[1]  # the same messages, not counted twice
+    assert not re.search(r"\d{4}", reasons[1])  # no second date
