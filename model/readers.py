@@ -115,13 +115,18 @@ def inspect_input(path: str | os.PathLike[str]) -> InputInfo:
     if bom:
         sample = sample[3:]
     if not sample.strip():
-        raise InputError(f"{path}: the file is empty (no header, no rows)")
+        raise InputError(f"{path}: the file is empty (no header, no rows{', once decompressed' if compressed else ''})")
     text = sample.decode("utf-8", errors="surrogateescape")
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = _sniff_delimiter(first_line)
     header = _first_record(text, delimiter)
     if header is None or not any(h.strip() for h in header):
         raise InputError(f"{path}: no header: the first line is empty")
+    if len(header) == 1 and "|" in header[0]:  # one column: separated by something we do not read
+        raise InputError(
+            f"{path}: the header looks separated by '|'; exodds reads columns separated by commas, "
+            "semicolons or tabs: save the export as CSV"
+        )
     warnings: list[str] = []
     if any(_SURROGATES.search(h) for h in header):
         header = _fix_record(header)

@@ -1026,3 +1026,9 @@ def test_nulls_in_parquet_text_answers_are_blanks(tmp_path, capsys, fakes):
         ["3", "anger", "missing: this answer is required"],
     ]
     assert read_out(tmp_path / "o.csv")["respondent"].tolist() == ["a"]
+
+
+def test_a_pipe_separated_export_is_named_as_such(tmp_path, capsys, fakes):
+    src = write(tmp_path / "p.csv", "|".join(["respondent", *IDS]) + "\n" + "|".join(row("a").values()) + "\n")
+    code, out, err = score(capsys, src)
+    assert code == 2 and out == "" and "the header looks separated by '|'" in err and "required column" not in err

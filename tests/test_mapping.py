@@ -431,3 +431,9 @@ def test_one_odd_value_does_not_hide_a_date_column_from_the_template():
     assert proposed["columns"]["When did you break up?"] == "breakup_date"
     assert proposed["date_format"] == "%m/%d/%Y"
     assert any("'2025-02-08' do not read as '%m/%d/%Y'" in t for t in proposed["_todo"])
+
+
+def test_mapping_template_samples_at_least_one_row(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["mapping-template", str(EXPORT), "--rows", "0"])
+    assert exc.value.code == 2 and "sample at least 1" in capsys.readouterr().err

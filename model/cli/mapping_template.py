@@ -7,6 +7,16 @@ import json
 import sys
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} rows: sample at least 1")
+    return value
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "mapping-template",
@@ -17,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", help="the export (CSV or Parquet)")
     p.add_argument("--out", help="write the mapping here (default: print it)")
-    p.add_argument("--rows", type=int, default=5000, help="rows to sample for answers (default 5000)")
+    p.add_argument("--rows", type=_positive, default=5000, help="rows to sample for answers (default 5000)")
     p.set_defaults(func=run)
 
 
