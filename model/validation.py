@@ -434,6 +434,14 @@ def validate_frame(
             codes[q.id], missing[q.id] = c, c == MISSING
 
     blocked = codes["blocked"]
+    # a record with no answer at all (",,,,,,", a form's empty submission): one problem, not thirteen
+    present = [c for c in QUIZ.columns if c in df.columns]  # (no quiz column at all: each one is missing)
+    empty = np.full(n, bool(present))
+    for c in present:
+        if not empty.any():
+            break
+        empty &= _blank(df[c])
+    out.add(empty, "(record)", blank, "no answers at all: an empty record")
     for q in QUIZ:
         if not q.required:
             continue
@@ -444,7 +452,7 @@ def validate_frame(
             # days_blocked applies would add a second, invented problem.
             applies &= np.isin(codes[key], allowed_codes)
         reason = "missing: this answer is required" + (f" when {q.condition()}" if q.ask_if else "")
-        out.add(missing[q.id] & applies, q.id, raws[q.id], reason)
+        out.add(missing[q.id] & applies & ~empty, q.id, raws[q.id], reason)
 
     dates = {q.id: df[q.date_alternative] for q in QUIZ if q.date_alternative and q.date_alternative in df.columns}
     _contradictions(numbers, codes, raws, blocked, out, dates)

@@ -810,3 +810,15 @@ def test_a_control_character_beside_a_number_is_not_a_number(good_answers):
     p = only_problem({**roomy(good_answers), "attempts_ignored": "0\x1f"})
     assert (p.column, p.reason) == ("attempts_ignored", f"not a number: expected {QUIZ['attempts_ignored'].expected()}")
     assert problems_of({**roomy(good_answers), "attempts_ignored": " 0 \t"}) == []  # spaces are fine
+
+
+def test_an_empty_record_is_one_problem_not_one_per_question(good_answers):
+    df = pd.DataFrame([dict.fromkeys(good_answers, ""), good_answers], dtype=object)
+    result = validate_frame(df, AS_OF)
+    assert list(result.valid) == [False, True]
+    assert result.problems[["row", "column", "reason"]].values.tolist() == [
+        [0, "(record)", "no answers at all: an empty record"]
+    ]
+    # a table with no quiz column at all is another matter: every question is named as missing
+    none = validate_frame(pd.DataFrame({"email": ["a@b"]}), AS_OF, extra="ignore")
+    assert len(none.problems) > 10 and "(record)" not in set(none.problems["column"])
