@@ -653,7 +653,7 @@ class _Writer:
             if self.s.blocked[0]:
                 where = "everywhere" if a["blocked"] == "everywhere" else "on some apps or your number"
                 self.because(
-                    f"They have also blocked you {where} ({_fmt(_day(self.s.block_day[0]))}).",
+                    f"They have also blocked you {where}, on {_fmt(_day(self.s.block_day[0]))}.",
                     r.waits["blocked"].source,
                 )
             return
@@ -664,7 +664,8 @@ class _Writer:
             if name != self.reason and self.due(name) <= self.today:
                 continue  # a wait that is already over explains nothing
             if name != self.reason:
-                shorter.append(name)
+                if name != "blocked":  # a block is no wait that ends: it is said in the date line and boundaries
+                    shorter.append(name)
                 continue
             text = self.wait_text(name, a)
             if text:
@@ -676,7 +677,7 @@ class _Writer:
             shorter.remove("recent_contact")  # the week after any contact says nothing the others don't
         if shorter:
             self.because(
-                "Shorter waits also apply, all over before that day: "
+                "Shorter waits also apply, which all end before that day: "
                 + "; ".join(WAIT_REASONS[n] for n in shorter) + ".",
                 "; ".join(dict.fromkeys(r.waits[n].source for n in shorter)),
             )
@@ -846,8 +847,9 @@ class _Writer:
         elif s.pressure[0]:
             self.warnings.append("Their wishes come first: give them room, even when they do answer.")
         if s.blocked[0] and s.last_contact[0] > s.block_day[0] and self.plan != "safety":
+            unless = "Unless they got in touch first, reaching" if self.a["ex_reached_out"] == "yes" else "Reaching"
             self.warnings.append(
-                "You have been in touch with them since they blocked you. Reaching them after a block, "
+                f"You have been in touch with them since they blocked you. {unless} them after a block, "
                 "through another app, number, account or person, is getting around it: stop, and leave "
                 "every way of reaching them alone."
             )
@@ -861,7 +863,8 @@ class _Writer:
     def write_common(self) -> None:
         self.dont += [
             "Don't send emotional, late-night or drunk messages.",
-            "Don't check their profiles or ask others how they are doing to decide when to write.",
+            "Don't check their profiles or ask others how they are doing"
+            + (" to decide when to write." if self.earliest is not None else "."),
         ]
         self.boundaries.append(_NO_WAY_AROUND)
         n = int(self.a["emotional_messages"])

@@ -561,7 +561,10 @@ def _next_reader(reader: str, failure: _UseCarefulPath) -> str:
 
 def _check_paths(input_path: Path, out_path: Path, err_path: Path) -> None:
     def same(a: Path, b: Path) -> bool:
-        return a.resolve() == b.resolve()
+        try:
+            return a.resolve() == b.resolve()
+        except (OSError, RuntimeError):  # a loop of links: writing there fails later, with its reason
+            return False
 
     for target in (out_path, err_path):
         if target.is_dir():
@@ -638,7 +641,7 @@ def _run(
     used = resolved.used_headers
     sink = target.sink(info)
     parsed_columns = list(used) if passthrough else list(info.header)
-    errs = _ErrorSink(target.errors)
+    errs = _ErrorSink(target.errors, info.bom)
     bar = Progress(info.size, progress)
     n_read = n_scored = n_rejected = 0
     any_rows = False

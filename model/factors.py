@@ -38,8 +38,9 @@ SIZE_UNIT = "percentage_points"
 SIZE_MEANING = (
     "Percentage points: your odds with this answer minus your odds if this one answer counted like "
     "an average answer in the guide's synthetic data, with every other answer unchanged. For what the "
-    "guide says only ever hurts (unanswered messages, a block, anger, a request to stop, drama, "
-    "emotional messages), the comparison is with none of it, so those answers can only lower the odds."
+    "guide says only ever hurts (unanswered messages, contact this week, a block, anger, a request to "
+    "stop, drama, emotional messages), the comparison is with none of it, so those answers can only "
+    "lower the odds."
 )
 TOP_N = 3  # factors shown on each side
 MIN_LOG_ODDS = 0.05  # smaller effects (under about 5% on the odds) are not worth a line

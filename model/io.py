@@ -112,6 +112,19 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -
         yield fh
 
 
+def _is_stream(path: Path) -> bool:
+    """Whether ``path`` is, or links through, /dev or /proc (a terminal, a pipe, a redirect)."""
+    seen = 0
+    p = Path(os.path.abspath(path))
+    while True:
+        if str(p).startswith(("/dev/", "/proc/")):
+            return True
+        if not p.is_symlink() or seen > 40:
+            return False
+        p = Path(os.path.abspath(p.parent / os.readlink(p)))
+        seen += 1
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """A temporary path beside ``path`` for writers that want a file name (pyarrow, joblib).
@@ -119,7 +132,14 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     A symbolic link is written through (the file it names is replaced, the link stays); a pipe,
     device or socket is refused, since renaming a file over it would replace it.
     """
-    target = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
+    target = Path(path)
+    if _is_stream(target):  # /dev/stdout, /dev/fd/N: whatever they point at now, renaming over it breaks it
+        raise OSError(errno.EINVAL, "not a regular file (a pipe, a device or a stream); name a file to write",
+                      str(path))
+    if target.is_symlink():
+        with contextlib.suppress(FileNotFoundError):  # a link to nothing yet is written through
+            os.stat(path)  # a loop of links raises ELOOP here
+        target = Path(os.path.realpath(path))
     if target.exists() and not target.is_file() and not target.is_dir():
         raise OSError(errno.EINVAL, "not a regular file (a pipe or a device); name a file to write", str(path))
     target.parent.mkdir(parents=True, exist_ok=True)

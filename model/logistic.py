@@ -29,7 +29,8 @@ class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):
     ----------
     signs : array of -1, 0 or +1 per column, or None for no constraint.
     C : inverse L2 strength, as in ``LogisticRegression``.
-    max_rounds : refits allowed while dropping wrong-signed columns.
+    max_rounds : refits that drop one batch of wrong-signed columns each; past them, the rest are
+        dropped the same way until none is left (``n_rounds_`` counts every fit).
     """
 
     def __init__(self, signs: Any = None, C: float = 1.0, max_iter: int = 200, max_rounds: int = 30,
@@ -64,11 +65,13 @@ class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):
             if not wrong.any():
                 break
             active &= ~wrong
-        else:  # out of rounds: the last drop is fitted too, so coef_ and intercept_ belong together
-            lr, coef = self._fit_active(X, y, sample_weight, active)
-            wrong = signs * coef < 0
-            active &= ~wrong
-            coef[wrong] = 0.0
+        else:  # out of rounds: keep dropping and refitting (each drop removes a column, so this ends),
+            # so that coef_ and intercept_ always come from one fit with no wrong sign
+            while wrong.any():
+                lr, coef = self._fit_active(X, y, sample_weight, active)
+                rounds += 1
+                wrong = active & (signs * coef < 0)
+                active &= ~wrong
         self.coef_ = coef[None, :]
         self.intercept_ = lr.intercept_.copy()
         self.active_ = active

@@ -132,8 +132,9 @@ def _valid_answer(quiz_column: str, value: Any) -> bool:
 
 def _readable_format(fmt: str) -> bool:
     """Whether strptime can read back a date written with ``fmt`` (an unknown code like %Q cannot)."""
+    sample = dt.datetime(2001, 2, 3, 4, 5, 6, tzinfo=dt.UTC)  # (aware: %z and %Z write something)
     try:
-        dt.datetime.strptime(dt.datetime(2001, 2, 3, 4, 5, 6).strftime(fmt), fmt)
+        dt.datetime.strptime(sample.strftime(fmt), fmt)
     except ValueError:
         return False
     return True

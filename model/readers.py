@@ -97,10 +97,15 @@ def inspect_input(path: str | os.PathLike[str]) -> InputInfo:
     suffixes = [s.lower() for s in path.suffixes]
     if head[:4] == b"PAR1" or (suffixes and suffixes[-1] in (".parquet", ".pq")):
         return _inspect_parquet(path, size)
-    if suffixes and suffixes[-1] in (".json", ".jsonl", ".ndjson"):
+    if suffixes and suffixes[-1] == ".json":
         raise InputError(
             f"{path}: a JSON file, not CSV or Parquet: `exodds report` and `exodds validate` read JSON "
             "answer files; to score many answer sets, export them as CSV or Parquet"
+        )
+    if suffixes and suffixes[-1] in (".jsonl", ".ndjson"):
+        raise InputError(
+            f"{path}: JSON Lines is not read: put the answer sets in one JSON list (a .json file) for "
+            "`exodds validate` or `exodds report`, or export them as CSV or Parquet to score them"
         )
     if size == 0:
         raise InputError(f"{path}: the file is empty")
@@ -115,7 +120,7 @@ def inspect_input(path: str | os.PathLike[str]) -> InputInfo:
     if bom:
         sample = sample[3:]
     if not sample.strip():
-        raise InputError(f"{path}: the file is empty (no header, no rows{', once decompressed' if compressed else ''})")
+        raise InputError(f"{path}: the file is empty{' once decompressed' if compressed else ''} (no header, no rows)")
     text = sample.decode("utf-8", errors="surrogateescape")
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = _sniff_delimiter(first_line)

@@ -290,8 +290,9 @@ class _ParquetSink:
 
 
 class _ErrorSink:
-    def __init__(self, path: Path):
-        self._fh = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed by close())
+    def __init__(self, path: Path, bom: bool = False):
+        # (with the input's BOM, so Excel shows the values' accents as the input's own file does)
+        self._fh = open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="")  # noqa: SIM115
         self._fh.write(_csv_lines([ERROR_COLUMNS]))
 
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None:

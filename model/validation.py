@@ -471,10 +471,12 @@ def _apply_date(dates, q, values, miss, bad, raw, today, out):
     days = (today - when).astype("timedelta64[D]").astype("float64")
     days[np.isnat(when) | np.isnat(today)] = np.nan
     future = days < 0
-    if future.any():  # name the day it is compared with (the as-of date: today, or the response's)
-        shown = np.datetime_as_string(today.astype("datetime64[D]"), unit="D")
-        out.add(future, col, dates, np.array([f"after the as-of date {d}: a date in the future" for d in shown],
-                                             dtype=object))
+    if future.any():  # name the day it is compared with (today, or the response's date)
+        reasons = np.full(len(future), None, dtype=object)
+        for i in np.flatnonzero(future):
+            day = np.datetime_as_string(today[i], unit="D")
+            reasons[i] = f"in the future: later than {day}, the day the answers were given"
+        out.add(future, col, dates, reasons)
     with np.errstate(invalid="ignore"):
         too_old = days > q.max
     out.add(too_old, col, dates, f"more than {q.max} days before the as-of date: expected at most {q.max}")
@@ -509,15 +511,13 @@ def _contradictions(numbers, codes, raws, blocked, out: _Collector, dates=None) 
         if from_date.any():  # the person typed dates: name the dates, not the days worked out from them
             breakup = dates.get("days_since_breakup")
             typed = np.zeros(len(later), dtype=bool) if breakup is None else ~_blank(breakup)
-            reasons = np.array(
-                [
+            reasons = np.full(len(later), None, dtype=object)
+            for i in np.flatnonzero(from_date):
+                reasons[i] = (
                     f"the last contact is before the breakup ({breakup.iloc[i]!s}, breakup_date): check both dates"
                     if typed[i] else f"the last contact is before the breakup, {int(since[i])} days ago "
                     "(days_since_breakup): check both"
-                    for i in range(len(later))
-                ],
-                dtype=object,
-            )
+                )
             out.add(from_date, QUIZ["days_silent"].date_alternative, dates["days_silent"], reasons)
         not_blocked = blocked == QUIZ["blocked"].values.index("no")
         days_blocked = numbers["days_blocked"]

@@ -173,7 +173,7 @@ for told, color in zip(["no", "yes"], ["#2a7", "#c33"], strict=True):
     c = explore.effect_curve({**base, "told_no_contact": told}, "days_silent", silent_axis, model=model, as_of=AS_OF)
     draw(ax, c, "days_silent", color, f"asked to stop: {told}")
 ax.axvline(table.loc["told_no_contact_respect_days", "value"], color="#999", ls=":",
-           label="the wait a request calls for (told_no_contact_respect_days)")
+           label="where its early harm halves, in the guide (told_no_contact_respect_days)")
 ax.set(title="Odds against days since a request to stop", xlabel="days since the last contact (days)",
        ylabel=ODDS, ylim=(0, None))
 ax.legend(fontsize=7)

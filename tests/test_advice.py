@@ -712,7 +712,7 @@ def test_shorter_waits_are_named_once_without_competing_dates():
     assert p.wait_reason == "blocked"
     reasons = p.reasons
     assert len(reasons) == 2 and "until" in reasons[0]
-    assert reasons[1].startswith("Shorter waits also apply, all over before that day: ")
+    assert reasons[1].startswith("Shorter waits also apply, which all end before that day: ")
     assert "many of your attempts went unanswered" in reasons[1] and "they are angry with you" in reasons[1]
     assert "your last attempts went unanswered" not in reasons[1]  # the same messages, not counted twice
     assert not re.search(r"\d{4}", reasons[1])  # no second date

@@ -258,7 +258,7 @@ def test_score_frame_accepts_one_as_of_per_row():
     as_of = ["2026-01-11", "2025-12-31"]  # the second is before the breakup date
     result = batch.score_frame(df, model=FakeModel(), advice=FakeAdvice, as_of=as_of)
     assert list(result.valid) == [True, False]
-    assert result.problems["reason"].iloc[0] == "after the as-of date 2025-12-31: a date in the future"
+    assert result.problems["reason"].iloc[0] == "in the future: later than 2025-12-31, the day the answers were given"
     assert result.scored["earliest_contact"].iloc[0] == pd.Timestamp("2026-02-10")
 
 
@@ -424,7 +424,8 @@ def test_a_json_answer_file_is_refused_with_where_json_is_read(tmp_path, capsys,
     src = write(tmp_path / name, b'{"days_silent": 3}\n')
     code, out, err = score(capsys, src)
     assert code == 2 and out == ""
-    assert "a JSON file, not CSV or Parquet" in err and "exodds report" in err and "required column" not in err
+    assert ("a JSON file, not CSV or Parquet" in err or "JSON Lines is not read" in err) and "exodds report" in err
+    assert "required column" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
@@ -1035,3 +1036,19 @@ def test_a_pipe_separated_export_is_named_as_such(tmp_path, capsys, fakes):
     src = write(tmp_path / "p.csv", "|".join(["respondent", *IDS]) + "\n" + "|".join(row("a").values()) + "\n")
     code, out, err = score(capsys, src)
     assert code == 2 and out == "" and "the header looks separated by '|'" in err and "required column" not in err
+
+
+def test_a_stream_or_a_loop_of_links_is_refused_as_output(tmp_path, capsys, fakes):
+    src = write(tmp_path / "in.csv", csv_text([row("a")]))
+    code, _, err = score(capsys, src, "--out", "/dev/stdout")  # a terminal, a pipe or a redirect: never renamed over
+    assert code == 2 and "not a regular file (a pipe, a device or a stream)" in err
+    (tmp_path / "l1").symlink_to(tmp_path / "l2")
+    (tmp_path / "l2").symlink_to(tmp_path / "l1")
+    code, _, err = score(capsys, src, "--out", tmp_path / "l1")
+    assert code == 2 and "symbolic links" in err and (tmp_path / "l1").is_symlink()
+
+
+def test_the_errors_file_keeps_the_inputs_bom(tmp_path, capsys, fakes):
+    src = write(tmp_path / "b.csv", b"\xef\xbb\xbf" + csv_text([row("a", anger="livid")]).encode())
+    assert score(capsys, src)[0] == 3
+    assert (tmp_path / "b.scored.errors.csv").read_bytes().startswith(b"\xef\xbb\xbfrow,column,value,reason")

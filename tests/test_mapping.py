@@ -112,7 +112,7 @@ def test_form_export_is_scored_with_each_rows_timestamp(tmp_path, capsys, fakes)
     errors = errors_of(tmp_path / "f.errors.csv")
     assert errors.to_dict("records") == [
         {"row": "4", "column": "When did you break up?", "value": "4/2/2025",
-         "reason": "after the as-of date 2025-03-16: a date in the future"},
+         "reason": "in the future: later than 2025-03-16, the day the answers were given"},
         {"row": "5", "column": "Timestamp", "value": "",
          "reason": "missing: the response timestamp dates the answers"},
         {"row": "6", "column": "Have they told you to stop contacting them?", "value": "Maybe",
@@ -136,7 +136,9 @@ def test_dates_are_read_in_the_mapping_format_and_days_follow_the_timestamp(fake
     # the same answers, judged a day before the breakup date: rejected
     early = df.assign(Timestamp="2/28/2025 23:59:59")
     rejected = batch.score_frame(early, mapping=mapping)
-    assert rejected.problems["reason"].tolist() == ["after the as-of date 2025-02-28: a date in the future"]
+    assert rejected.problems["reason"].tolist() == [
+        "in the future: later than 2025-02-28, the day the answers were given"
+    ]
     assert rejected.problems["column"].tolist()[0] == "When did you break up?"
 
 
@@ -437,3 +439,8 @@ def test_mapping_template_samples_at_least_one_row(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["mapping-template", str(EXPORT), "--rows", "0"])
     assert exc.value.code == 2 and "sample at least 1" in capsys.readouterr().err
+
+
+def test_time_zone_codes_are_valid_mapping_formats():
+    m = mapping_from_dict({"timestamp_format": "%Y-%m-%dT%H:%M:%S%z", "date_format": "%d %b %Y %Z"})
+    assert m.timestamp_format == "%Y-%m-%dT%H:%M:%S%z"

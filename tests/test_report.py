@@ -623,10 +623,14 @@ def test_a_request_to_stop_with_a_block_gives_no_date_however_long_ago():
 def test_contact_after_a_block_is_named_as_getting_around_it():
     answers = {k: v for k, v in json.loads((EXAMPLES / "good.json").read_text()).items() if "date" not in k}
     answers |= {"blocked": "everywhere", "days_blocked": 20, "days_silent": 1, "days_since_breakup": 40,
-                "attempts_last_week": 1}
+                "attempts_last_week": 1, "ex_reached_out": "no"}
     report = build_report(answers, AS_OF, load_model())
     assert "you have been in touch with them since the block" in report["wishes_first"]["why"]
     assert any("since they blocked you" in w and "getting around it" in w for w in report["plan"]["warnings"])
+    # if they got in touch first, answering them may be all it was: the warning says "unless"
+    first = build_report({**answers, "ex_reached_out": "yes"}, AS_OF, load_model())
+    assert any(w.startswith("You have been in touch with them since they blocked you. Unless they got in touch first")
+               for w in first["plan"]["warnings"])
     before = build_report({**answers, "days_silent": 25, "attempts_last_week": 0}, AS_OF, load_model())
     assert not any("since they blocked you" in w for w in before["plan"]["warnings"])
 

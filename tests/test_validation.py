@@ -416,7 +416,7 @@ def test_future_dates_are_rejected(col, ahead, with_number, good_answers):
         del answers[qid]
     p = only_problem(answers)
     assert (p.column, p.value) == (col, iso(-ahead))
-    assert p.reason.startswith("after the as-of date ") and p.reason.endswith(": a date in the future")
+    assert p.reason == f"in the future: later than {AS_OF.isoformat()}, the day the answers were given"
 
 
 def test_a_date_on_the_as_of_day_is_zero_days(good_answers):

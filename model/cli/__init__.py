@@ -53,9 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    previous = None
+    previous, installed = None, False
     with contextlib.suppress(ValueError):  # (only the main thread may set a handler)
         previous = signal.signal(signal.SIGTERM, _terminate)
+        installed = True
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -67,8 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if installed:  # (a handler set outside Python reads as None: the default then)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 if __name__ == "__main__":
