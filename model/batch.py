@@ -468,9 +468,9 @@ def unanswered_warnings(resolved: Resolved, fix: str = "map that header to {qid}
     for q in QUIZ:
         if q.id in answered or (q.date_alternative or "") in answered:
             continue
-        if not q.required:
-            out.append(f"no column answers {q.id} ({q.text!r}), so every row reads {q.default!r}. {q.help} If "
-                       f"the input asks it under another header, {fix.format(qid=q.id)}.")
+        if not q.required:  # (not q.help: that speaks to the person answering, not to an analyst)
+            out.append(f"no column answers {q.id} ({q.text!r}), so every row reads {q.default!r}, which can "
+                       f"change the advice. If the input asks it under another header, {fix.format(qid=q.id)}.")
         elif q.ask_if:  # (a question always asked is a missing column: an error, not a warning)
             out.append(f"no column answers {q.id} ({q.text!r}), so every row where {q.condition()} is rejected "
                        f"as missing it. If the input asks it under another header, {fix.format(qid=q.id)}.")

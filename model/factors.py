@@ -101,7 +101,7 @@ def duration(days: int) -> str:
 
 
 def _n(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+    return f"{n:,} {one if n == 1 else many}"
 
 
 # Each phrase gets the clean answers and the sign of the contribution (+1 raises, -1 lowers).

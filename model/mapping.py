@@ -695,7 +695,7 @@ def propose_mapping(
         else:
             todo.append(
                 f"no column found for {q.id} (optional: {q.text}); without one every row reads "
-                f"{q.default!r}. {q.help} If a column asks it, set that column to {q.id!r}"
+                f"{q.default!r}, which can change the advice. If a column asks it, set that column to {q.id!r}"
             )
 
     out: dict[str, Any] = {"exodds_mapping": MAPPING_VERSION}

@@ -250,6 +250,8 @@ def _parse_integer(value: Any, q: Question) -> tuple[float, str | None]:
 def _number_text(text: str) -> tuple[float, str | None]:
     """A number written as text (trimmed, not blank): (its value, None), or (NaN, what is wrong)."""
     if _NUMBER_TEXT.fullmatch(text) is None:  # not 1_000, "３" or "inf", which float() reads
+        if any(ch.isdigit() and not ch.isascii() for ch in text):
+            return np.nan, "not a number (write it with the digits 0 to 9)"
         return np.nan, "not a number"
     try:
         exact = Decimal(text)  # exact: 2.9999999999999999 is not 3, whatever float() says

@@ -169,7 +169,8 @@ def test_text_that_is_not_a_number_is_rejected(qid, junk, good_answers):
         assume(False)  # a spelling of a number: covered by the range tests
     p = only_problem({**roomy(good_answers), qid: junk})
     assert (p.column, p.value) == (qid, junk)
-    assert p.reason == f"not a number: expected {QUIZ[qid].expected()}"
+    hint = " (write it with the digits 0 to 9)" if any(c.isdigit() and not c.isascii() for c in junk) else ""
+    assert p.reason == f"not a number{hint}: expected {QUIZ[qid].expected()}"
 
 
 @pytest.mark.parametrize("qid", NUMERIC)
@@ -187,7 +188,7 @@ def test_text_that_is_not_a_number_is_rejected(qid, junk, good_answers):
         ("nan", "not a number"),
         ("0x10", "not a number"),
         ("1_000", "not a number"),  # Python's spelling, not a person's
-        ("\uff13", "not a number"),  # a full-width 3
+        ("\uff13", "not a number (write it with the digits 0 to 9)"),  # a full-width 3
         ("inf", "not a number"),
         ("2.9999999999999999", "not a whole number"),  # float() would round it to 3
         ("1e-05", "not a whole number"),
