@@ -134,11 +134,24 @@ def answer_label(qid: str, value: Any) -> str:
         unit = q.unit or ""
         if unit and int(value) == 1:
             unit = unit.rstrip("s")
-        return f"{int(value)} {unit}".strip()
+        return f"{int(value):,} {unit}".strip()
     for c in q.choices:
         if c.value == value:
             return c.label
     return str(value)
+
+
+def _dated_label(q: Question, value: Any, day: dt.date) -> str:
+    """``answer_label``, with the day a count of days goes back to ('40 days, since 17 October 2026'):
+    someone who typed a date sees it again, and anyone can check the count."""
+    label = answer_label(q.id, value)
+    if q.unit != "days" or value is None or int(value) == 0:
+        return label
+    try:
+        since = day - dt.timedelta(days=int(value))
+    except OverflowError:  # (a count reaching before year 1)
+        return label
+    return f"{label}, since {since.day} {since:%B} {since.year}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -371,7 +384,7 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
         "model": info,
         "answers": clean,
         "answers_shown": [
-            {"question": q.id, "text": q.text, "answer": clean[q.id], "label": answer_label(q.id, clean[q.id])}
+            {"question": q.id, "text": q.text, "answer": clean[q.id], "label": _dated_label(q, clean[q.id], day)}
             for q in QUIZ
             if q.applies(clean)
         ],

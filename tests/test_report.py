@@ -674,3 +674,13 @@ def test_a_range_starting_under_one_percent_reads_up_to():
     assert pct_range(0.001, 0.012) == "up to 1%"
     assert pct_range(0.001, 0.004) == "under 1%"
     assert pct_range(0.05, 0.09) == "5% to 9%"
+
+
+def test_day_counts_in_the_answers_say_which_day_they_go_back_to(model):
+    answers = {k: v for k, v in example("good").items() if "date" not in k} | {"days_since_breakup": 40}
+    shown = {a["question"]: a["label"] for a in build_report(answers, AS_OF, model)["answers_shown"]}
+    assert shown["days_since_breakup"] == "40 days, since 17 October 2026"
+    assert shown["attempts_ignored"].endswith(("attempt", "attempts"))  # only days get a date
+    report = build_report({**answers, "days_silent": 0}, AS_OF, model)
+    zero = {a["question"]: a["label"] for a in report["answers_shown"]}
+    assert zero["days_silent"] == "0 days"
