@@ -198,7 +198,8 @@ def load_rules() -> Rules:
 
 
 def bands(p: Any) -> np.ndarray:
-    """Plain-words band for each probability (vectorised); relative to the base rate, never a promise."""
+    """Plain-words band for each probability (vectorised); relative to the base rate, never a promise.
+    A band is that of the whole percentage shown (``render.pct`` rounds the same way)."""
     arr = np.asarray(p, dtype=np.float64)
     bad = ~np.isfinite(arr) | (arr < 0) | (arr > 1)
     if bad.any():
@@ -208,7 +209,9 @@ def bands(p: Any) -> np.ndarray:
         )
     rules = load_rules()
     labels = np.array(rules.band_labels, dtype=object)
-    return labels[np.searchsorted(rules.band_edges, arr, side="right")]
+    # banded as the whole percentage a report shows (38% is one band, whether 0.3798 or 0.3805)
+    shown = np.round(arr * 100)
+    return labels[np.searchsorted(np.round(rules.band_edges * 100), shown, side="right")]
 
 
 def band(p: float) -> str:

@@ -217,8 +217,11 @@ def test_band_ends_must_rise():
     ("p", "label"),
     [
         (0.0, "very low"),
-        (0.0999, "very low"),
+        (0.0949, "very low"),
+        (0.0999, "low"),  # shown as 10%: the band of what is shown
         (0.10, "low"),
+        (0.3749, "about typical"),
+        (0.3751, "better than typical"),  # 38%
         (0.19, "low"),
         (0.29, "about typical"),
         (0.38, "better than typical"),
@@ -716,3 +719,12 @@ def test_shorter_waits_are_named_once_without_competing_dates():
     assert "many of your attempts went unanswered" in reasons[1] and "they are angry with you" in reasons[1]
     assert "your last attempts went unanswered" not in reasons[1]  # the same messages, not counted twice
     assert not re.search(r"\d{4}", reasons[1])  # no second date
+
+
+@settle(60)
+@given(st.floats(0.005, 0.995))
+def test_a_band_is_the_band_of_the_percentage_shown(p):
+    from model.render import pct
+
+    shown = int(pct(p).rstrip("%")) / 100
+    assert band(p) == band(shown)
