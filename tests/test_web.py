@@ -568,3 +568,14 @@ def test_serve_passes_the_names_it_answers_to(monkeypatch):
         args = build_parser().parse_args(argv)
         assert args.func(args) == 0
         assert (None if seen["allowed"] is None else set(seen["allowed"])) == allowed
+
+
+def test_web_messages_name_questions_by_number_not_id(client, good_answers):
+    """A contradiction between two typed dates names them as the page does: question 1's date."""
+    sent = form_of(dict(good_answers, days_since_breakup=None, breakup_date="2026-11-20",
+                        days_silent=None, last_contact_date="2026-11-10"))
+    r = client.post("/report", data=sent)
+    assert r.status_code == 422
+    text = Tree.parse(r.text).text("days_silent-error")
+    assert "the date in question 1" in text and "breakup_date" not in text and "days_since_breakup" not in text
+

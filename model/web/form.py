@@ -57,11 +57,9 @@ def numbers() -> dict[str, str]:
 
 def _message(p: Problem, date_column: bool, shown: Mapping[str, str]) -> str:
     """A problem in the page's words: ids like days_since_breakup become 'question 1'."""
-    reason = re.sub(
-        r"\b[a-z]+(?:_[a-z]+)+\b",
-        lambda m: f"question {shown[m.group(0)]}" if m.group(0) in shown else m.group(0),
-        str(p.reason),
-    )
+    names = {**{k: f"question {v}" for k, v in shown.items()},
+             **{alt: f"the date in question {shown[qid]}" for alt, qid in QUIZ.date_columns.items() if qid in shown}}
+    reason = re.sub(r"\b[a-z]+(?:_[a-z]+)+\b", lambda m: names.get(m.group(0), m.group(0)), str(p.reason))
     if date_column:
         return f"The date: {reason}"
     return reason[:1].upper() + reason[1:]
