@@ -443,6 +443,11 @@ def score_file(
             break
     summary.output, summary.errors, summary.careful = out_path, err_path, careful
     summary.warnings.extend(unanswered_warnings(resolved) + undated_warnings(resolved, as_of))
+    if getattr(model, "card", None):  # (a stand-in model has no card to check)
+        from model.predict import stale_assumptions_warning
+
+        stale = stale_assumptions_warning(model)
+        summary.warnings.extend([stale] if stale else [])
     return summary
 
 

@@ -526,6 +526,26 @@ def _paths(path: str | Path | None) -> tuple[Path, Path]:
     return p, p.with_name(CARD)
 
 
+def stale_assumptions_warning(model: Any) -> str | None:
+    """Why a model's odds may not follow ``model/assumptions.toml`` any more (None when they do, or
+    when the model was not trained on the generator): the file changed after it was trained."""
+    trained = (getattr(model, "card", None) or {}).get("assumptions_sha256")
+    if not trained:
+        return None
+    from model import synthetic
+
+    try:
+        now = synthetic.assumptions_hash({k: a.value for k, a in synthetic.load_assumptions().items()})
+    except (OSError, ValueError, KeyError):  # a broken assumptions file is reported where it is used
+        return None
+    if now == trained:
+        return None
+    return (
+        "model/assumptions.toml has changed since this model was trained, so its odds still follow the "
+        "old assumptions: run `exodds train --default` (then `exodds examples` and `exodds notebooks`)"
+    )
+
+
 def load_model(path: str | Path | None = None) -> OddsModel:
     """The default model (``path=None``) or one written by ``exodds train``.
 

@@ -147,7 +147,7 @@ class Assumption:
             bracket = ("(", ")") if open_ else ("[", "]")
             hi_text = "inf" if math.isinf(hi) else f"{hi:g}"
             raise ValueError(
-                f"assumption {self.name} = {v:g} is impossible for a {self.unit}: expected a value in "
+                f"assumption {self.name} = {v:g} is impossible for its unit ({self.unit}): expected a value in "
                 f"{bracket[0]}{lo:g}, {hi_text}{bracket[1]} (plausible range {self.low:g} to {self.high:g})"
             )
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from model import explore
-from model.predict import load_model
+from model.predict import load_model, stale_assumptions_warning
 from model.quiz import QUIZ
 from model.synthetic import logit_terms
 
@@ -45,6 +45,8 @@ ODDS = explore.odds_axis_label()
 model = load_model()
 table = explore.assumptions_frame()
 print(f"{len(table)} assumptions; model {model.version}, range: {model.card['range']['meaning']}")
+if stale_assumptions_warning(model):  # the curves below would compare the new truth with the old model
+    print(f"WARNING: {stale_assumptions_warning(model)}")
 
 # %% [markdown]
 # ## Every assumption, its value, plausible range and source
@@ -73,7 +75,9 @@ kind = np.select(
     ["the guide (a line of the article)", "published base rates", "our assumption"],
     default="other",
 )
-counts = pd.crosstab(table["group"], kind).reindex(["target", "effects", "shapes", "answers"])
+counts = pd.crosstab(table["group"], pd.Series(kind, index=table.index, name="source kind")).reindex(
+    ["target", "effects", "shapes", "answers"]
+)
 fig, ax = plt.subplots(figsize=(8, 3.2))
 counts.plot.barh(stacked=True, ax=ax, color=["#7a9cc6", "#e0b060", "#c66", "#999"][: counts.shape[1]])
 ax.set(title="Where the assumptions come from", xlabel="assumptions (count)", ylabel="group (name)")
@@ -163,9 +167,11 @@ fig.tight_layout()
 # %% [markdown]
 # ### Days since a request to stop
 #
-# When the ex asked for no contact, reaching out well inside the wait the request calls for hurts
-# strongly (line 122), and the request weighs a little even once respected (line 120). The x axis
-# is days since the last contact, which for a respected request is the time since it was made.
+# In the guide, reaching out soon after the ex asked for no contact hurts strongly (line 122), and
+# the request weighs a little even once respected (line 120). The x axis is days since the last
+# contact, which for a respected request is the time since it was made. This curve is the guide's
+# claim about the odds only: our plan never gives a date after a request to stop (the request is
+# theirs to lift), however far the curve climbs.
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -268,5 +274,5 @@ for (i, j), v in np.ndenumerate(terms.to_numpy()):
         ax.text(j, i, f"{v:+.1f}", ha="center", va="center", fontsize=7,
                 color="white" if abs(v) > 0.6 * lim else "black")
 fig.colorbar(im, ax=ax, label="contribution (log-odds)")
-ax.set(title="Terms of the true log-odds for each example answer set", xlabel="term (name)",
-       ylabel="example answer set (file name)")
+_ = ax.set(title="Terms of the true log-odds for each example answer set (synthetic truth)", xlabel="term (name)",
+           ylabel="example answer set (file name)")

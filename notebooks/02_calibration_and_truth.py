@@ -95,7 +95,7 @@ for ax, name in zip(axes, names, strict=True):
     ax.set(title=f"{name}", xlabel="true probability p_true (0 to 1)", xlim=(0, 1), ylim=(0, 1))
 axes[0].set_ylabel(ODDS)
 fig.colorbar(hb, ax=axes, label="held-out rows (count, log scale)")
-fig.suptitle("Predictions against the generator's truth")
+_ = fig.suptitle("Predictions against the generator's truth (synthetic)")
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))

@@ -15,7 +15,8 @@
 # # 03 · What if the guide is wrong about one thing?
 #
 # Pick one assumption and a new value (the parameters cell below; headless:
-# `exodds notebooks 03 --set ASSUMPTION=block_some_harm --set FACTOR=2.0`). The notebook draws
+# `exodds notebooks 03 --set ASSUMPTION=block_some_harm --set FACTOR=2.0 --out-dir /tmp/whatif`,
+# so the committed page in reports/notebooks/ stays the reviewed one). The notebook draws
 # synthetic data twice with the same seed, once with the reviewed assumptions and once with the
 # change, retrains the model on each (a small sample, so it is quick), and shows how the odds and
 # the report move for the example answer sets. At the end, a sensitivity chart that needs no
@@ -25,9 +26,9 @@
 # change moves odds between people, not the average.
 
 # %% tags=["parameters"]
-ASSUMPTION = "block_some_harm"  # a name from model/assumptions.toml
+ASSUMPTION = "ex_reached_out_boost"  # a name from model/assumptions.toml
 FACTOR = 2.0  # new value = FACTOR x the reviewed value ...
-VALUE = None  # ... unless VALUE is given (a number), which is used as is
+VALUE = 1.5  # ... unless VALUE is given (a number), which is used as is (here: the high end of its range)
 ROWS = 20_000  # synthetic rows each model is trained on
 SEED = 1  # seed of both synthetic samples (same seed: the same people, unless an answers assumption changes)
 MEMBERS = 5  # bootstrap members for each retrained model's range
@@ -57,6 +58,11 @@ print(f"{ASSUMPTION}: {reviewed:g} -> {new_value:g} {row['unit']} "
       f"(plausible range {row['low']:g} to {row['high']:g}; "
       f"{'inside' if row['low'] <= new_value <= row['high'] else 'OUTSIDE'} it)")
 print(f"meaning: {row['meaning']}\nsource:  {row['source']}")
+if row["unit"] == "log-odds" and np.sign(new_value) * np.sign(reviewed) < 0:
+    print("NOTE: this turns the guide's direction around. Where the model keeps the guide's direction as a "
+          "constraint (ignored attempts, contact this week, emotional messages, anger, a block, a request to "
+          "stop, bad blood: model/basis.py), the retrained model cannot follow the reversal and flattens the "
+          "effect to zero; the truth below still shows it.")
 
 # %% [markdown]
 # ## The truth moves first
@@ -127,7 +133,9 @@ pd.DataFrame({k: m.card["held_out_metrics"] for k, m in models.items()}).drop(["
 # ## The example answer sets
 #
 # For each example (`examples/*.json`): the true probability and the retrained model's odds under
-# both, and the report `model.report.build_report` gives with each model. The plan's stage and
+# both, and the report `model.report.build_report` gives with each model. Both models here are
+# retrained on a small sample, so "model reviewed" is close to, but not the same as, the shipped
+# model's odds in reports/examples/. The plan's stage and
 # earliest date come from the advice rules and the answers, not from the odds, so only the band
 # can move with an assumption.
 
@@ -144,6 +152,8 @@ for name, by_model in reports.items():
         "example": name,
         "truth reviewed": truth["reviewed"][i], "truth what if": truth["what if"][i],
         "model reviewed": r0["reversal_odds"], "model what if": r1["reversal_odds"],
+        "truth change (points)": 100 * (truth["what if"][i] - truth["reviewed"][i]),
+        "model change (points)": 100 * (r1["reversal_odds"] - r0["reversal_odds"]),
         "band reviewed": r0["band"], "band what if": r1["band"],
         "stage": r0["stage_name"], "stage what if": r1["stage_name"],
         "earliest contact": r0["earliest_contact"],
@@ -170,8 +180,9 @@ fig.tight_layout()
 # ### The report's "what if I wait" chart, before and after
 #
 # The report's own chart: the odds if nothing at all happens for the next days (no contact, a block
-# stays, no reply arrives). It is not a countdown; where the plan advises no contact, there is no
-# chart.
+# stays, no reply arrives). It is not a countdown. Where there is a safety concern there is no chart;
+# where the plan gives no date (after a request to stop, or when it is time to move on) the chart
+# marks no day.
 
 # %%
 charted = [n for n in reports if reports[n]["reviewed"]["what_if"] and reports[n]["reviewed"]["what_if"]["points"]]

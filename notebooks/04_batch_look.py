@@ -137,7 +137,10 @@ fig.tight_layout()
 # ## When the plan says the next contact could be
 #
 # Days from the as-of date to the earliest next contact the plan allows. Where the plan advises no
-# contact at all (safety first, or stepping back), there is no date.
+# contact at all there is no date: after a request to stop (most of those rows: the request is
+# theirs to lift), for safety first, and when it is time to step back and move on (furious, wronged
+# and blocked everywhere, counted under stage 1 here, named "Step back and start moving on" in a
+# report).
 
 # %%
 earliest = pd.to_datetime(scored["earliest_contact"])

@@ -577,3 +577,21 @@ def test_evaluation_page_is_self_contained_and_says_the_data_are_synthetic(tmp_p
     assert "Model v&lt;1&gt; (calibration: sigmoid)" in page and "<td>0.1000</td>" in page
     assert "not how well anyone" in page and 'src="data:image/png;base64,' in page
     assert (tmp_path / "metrics.json").exists() and not (tmp_path / "truth.png").exists()
+
+
+def test_a_model_trained_before_the_assumptions_changed_is_flagged(model_copy, capsys, tmp_path):
+    from model.predict import stale_assumptions_warning
+
+    assert stale_assumptions_warning(load_model()) is None  # the shipped model follows the file
+    card_path = model_copy / "model_card.json"
+    card = json.loads(card_path.read_text())
+    card["assumptions_sha256"] = "0" * 64  # as if assumptions.toml had changed since
+    card_path.write_text(json.dumps(card))
+    stale = load_model(model_copy)
+    assert "model/assumptions.toml has changed since this model was trained" in stale_assumptions_warning(stale)
+    from model.cli import main
+
+    answers = tmp_path / "a.json"
+    answers.write_text(json.dumps(base_answers()))
+    assert main(["report", str(answers), "--model", str(model_copy), "--as-of", "2026-11-26", "--format", "json"]) == 0
+    assert "warning: model/assumptions.toml has changed" in capsys.readouterr().err

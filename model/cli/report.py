@@ -137,9 +137,13 @@ def emit(report: Mapping[str, Any], fmt: str | None, out: str | None, fallback: 
 
 
 def load(args: argparse.Namespace) -> Any:
-    from model.predict import load_model
+    from model.predict import load_model, stale_assumptions_warning
 
-    return load_model(args.model) if getattr(args, "model", None) else load_model()
+    model = load_model(args.model) if getattr(args, "model", None) else load_model()
+    stale = stale_assumptions_warning(model)
+    if stale:
+        print(f"warning: {stale}", file=sys.stderr)
+    return model
 
 
 def run(args: argparse.Namespace) -> int:
