@@ -7,7 +7,9 @@ scikit-learn's ``LogisticRegression`` as the solver and enforce the signs by
 an active set: fit, drop the columns whose coefficient has the wrong sign
 (their effect is then exactly zero, the boundary of the constraint), refit,
 until no coefficient is on the wrong side. Dropping a ramp merges two
-neighbouring steps, the pool-adjacent idea of isotonic regression.
+neighbouring steps, the pool-adjacent idea of isotonic regression. A column
+dropped early is re-admitted when the loss gradient then pulls it the allowed
+way, so the result meets the constrained problem's optimality conditions.
 """
 
 from __future__ import annotations
@@ -29,16 +31,12 @@ class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):
     ----------
     signs : array of -1, 0 or +1 per column, or None for no constraint.
     C : inverse L2 strength, as in ``LogisticRegression``.
-    max_rounds : refits that drop one batch of wrong-signed columns each; past them, the rest are
-        dropped the same way until none is left (``n_rounds_`` counts every fit).
     """
 
-    def __init__(self, signs: Any = None, C: float = 1.0, max_iter: int = 200, max_rounds: int = 30,
-                 tol: float = 1e-6):
+    def __init__(self, signs: Any = None, C: float = 1.0, max_iter: int = 200, tol: float = 1e-6):
         self.signs = signs
         self.C = C
         self.max_iter = max_iter
-        self.max_rounds = max_rounds
         self.tol = tol
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SignConstrainedLogisticRegression:
@@ -57,21 +55,23 @@ class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):
         active = np.ones(n_cols, dtype=bool)
         # a column that is all zeros in the data carries no information: keep its effect at zero
         active &= np.abs(X).max(axis=0) > 0
-        coef = np.zeros(n_cols)
-        rounds = 0
-        for rounds in range(1, self.max_rounds + 1):  # noqa: B007 (kept for n_rounds_)
-            lr, coef = self._fit_active(X, y, sample_weight, active)
-            wrong = active & (signs * coef < 0)
-            if not wrong.any():
+        usable = active.copy()
+        lr, coef, rounds = self._drop_wrong_signs(X, y, sample_weight, active, signs, 0)
+        # A column dropped early may belong in the model once others are gone: re-admit the one whose
+        # loss gradient most wants it to move the allowed way (one at a time, each at most once, so
+        # this ends), until none does: then the fit meets the optimality conditions of the constraint.
+        readmitted = np.zeros(n_cols, dtype=bool)
+        w = 1.0 if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        kkt_tol = 1e-6 * len(y)
+        while True:
+            p = 1.0 / (1.0 + np.exp(-(X @ coef + lr.intercept_[0])))
+            grad = self.C * (X.T @ (w * (p - (y == self.classes_[1])))) + coef
+            want = usable & ~active & ~readmitted & (signs * grad < -kkt_tol)
+            if not want.any():
                 break
-            active &= ~wrong
-        else:  # out of rounds: keep dropping and refitting (each drop removes a column, so this ends),
-            # so that coef_ and intercept_ always come from one fit with no wrong sign
-            while wrong.any():
-                lr, coef = self._fit_active(X, y, sample_weight, active)
-                rounds += 1
-                wrong = active & (signs * coef < 0)
-                active &= ~wrong
+            j = int(np.argmin(np.where(want, signs * grad, np.inf)))
+            readmitted[j] = active[j] = True
+            lr, coef, rounds = self._drop_wrong_signs(X, y, sample_weight, active, signs, rounds)
         self.coef_ = coef[None, :]
         self.intercept_ = lr.intercept_.copy()
         self.active_ = active
@@ -79,8 +79,21 @@ class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = n_cols
         return self
 
+    def _drop_wrong_signs(
+        self, X: np.ndarray, y: np.ndarray, sample_weight: Any, active: np.ndarray, signs: np.ndarray, rounds: int
+    ) -> tuple[Any, np.ndarray, int]:
+        """Fit on ``active`` (changed in place), dropping wrong-signed columns and refitting until none is
+        left (each round drops one or more, so this ends); coef and intercept come from one fit."""
+        while True:
+            lr, coef = self._fit_active(X, y, sample_weight, active)
+            rounds += 1
+            wrong = active & (signs * coef < 0)
+            if not wrong.any():
+                return lr, coef, rounds
+            active &= ~wrong
+
     def _check_params(self) -> None:
-        for name, low in (("max_rounds", 1), ("max_iter", 1)):
+        for name, low in (("max_iter", 1),):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} = {value!r}: expected a whole number >= {low}")

@@ -185,7 +185,7 @@ def test_constrained_logistic_is_a_sklearn_classifier():
         est.fit(X, np.zeros(2000))
     for params, message in (
         ({"signs": [0.5, 0, 0]}, r"signs\[0\] = 0.5: each sign must be -1, 0 or 1"),
-        ({"max_rounds": 0}, "max_rounds = 0: expected a whole number >= 1"),
+        ({"max_iter": 0}, "max_iter = 0: expected a whole number >= 1"),
         ({"C": 0.0}, "C = 0.0: expected a positive number"),
     ):
         with pytest.raises(ValueError, match=message):
@@ -194,16 +194,35 @@ def test_constrained_logistic_is_a_sklearn_classifier():
         fitted.predict_proba(X[:, :2])
 
 
-def test_out_of_rounds_the_constrained_fit_still_pairs_its_intercept_with_its_coefficients():
-    """When max_rounds runs out, the columns dropped last are fitted without too: coef_ and intercept_
-    are one model's, with no coefficient of the wrong sign."""
-    rng = np.random.default_rng(1)
-    X = rng.random((3000, 4))
-    y = (rng.random(3000) < 1 / (1 + np.exp(-(X @ np.array([2.0, 1.5, 1.0, -1.0]) - 1)))).astype(int)
-    est = SignConstrainedLogisticRegression(signs=[-1, -1, -1, 0], max_rounds=1).fit(X, y)
-    assert np.all(est.coef_[0, :3] <= 0) and est.n_rounds_ == 2  # (the round past max_rounds counts)
-    ref = SignConstrainedLogisticRegression(signs=None).fit(np.column_stack([np.zeros((3000, 3)), X[:, 3]]), y)
-    assert np.allclose(est.intercept_, ref.intercept_) and np.isclose(est.coef_[0, 3], ref.coef_[0, 3])
+def test_the_constrained_fit_is_the_constrained_optimum():
+    """Against a general bounded solver on the same objective (0.5 |w|^2 + C x log loss, intercept
+    free): the active set, with re-admission, reaches the same coefficients."""
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(29)  # a case where dropping every wrong sign at once drops one too many
+    n = 3000
+    base = rng.random((n, 2))
+    X = np.column_stack([base[:, 0], base[:, 0] + 0.3 * rng.random(n), base[:, 1],
+                         0.5 * (base[:, 1] + base[:, 0]), rng.random(n), rng.random(n)])
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ rng.normal(0, 2, 6))))).astype(int)
+    signs = np.array([-1, -1, -1, -1, 0, 0])
+    C = 1.0
+    est = SignConstrainedLogisticRegression(signs=signs, C=C).fit(X, y)
+    assert est.active_[2] and est.coef_[0, 2] < -0.01  # dropped in the first round, then re-admitted
+
+    def objective(theta):
+        w, b = theta[:-1], theta[-1]
+        z = X @ w + b
+        loss = np.logaddexp(0, z) - y * z
+        p = 1 / (1 + np.exp(-z))
+        grad = np.r_[C * X.T @ (p - y) + w, C * np.sum(p - y)]
+        return 0.5 * w @ w + C * loss.sum(), grad
+
+    bounds = [(None, 0) if s < 0 else (0, None) if s > 0 else (None, None) for s in signs] + [(None, None)]
+    ref = minimize(objective, np.zeros(7), jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 20_000})
+    assert np.allclose(est.coef_[0], ref.x[:-1], atol=1e-4) and np.isclose(est.intercept_[0], ref.x[-1], atol=1e-4)
+    assert np.all(signs * est.coef_[0] >= 0)
 
 
 def test_basis_rejects_what_it_cannot_use():
