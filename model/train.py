@@ -24,7 +24,6 @@ import sklearn
 from joblib import Parallel, delayed
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
-from sklearn.metrics import log_loss
 from sklearn.pipeline import Pipeline
 
 from model import __version__
@@ -92,6 +91,33 @@ def _calibration_of(est: Any) -> Calibration:
     if est.method == "sigmoid":  # p = 1 / (1 + exp(a f + b))
         return Calibration("sigmoid", slope=-float(cal.a_), offset=-float(cal.b_))
     return Calibration("isotonic", x=np.asarray(cal.X_thresholds_), y=np.asarray(cal.y_thresholds_))
+
+
+def _choose_calibration(
+    candidates: dict[str, Any], clean: pd.DataFrame, y: np.ndarray
+) -> tuple[str, dict[str, float], dict[str, float]]:
+    """(chosen, mean log loss of each, each map's gain over none in paired standard errors).
+
+    A map wins only by more than two standard errors of the per-row difference: on 20,000 rows a
+    gain of 0.00006 (none against sigmoid for the default model) is noise, and a map chosen by noise
+    would also change the scale of the explanations for nothing.
+    """
+    eps = 1e-15
+    per_row = {}
+    for name, est in candidates.items():
+        p = np.clip(est.predict_proba(clean)[:, 1], eps, 1 - eps)
+        per_row[name] = -(y * np.log(p) + (1 - y) * np.log1p(-p))
+    losses = {name: float(v.mean()) for name, v in per_row.items()}
+    margins, chosen = {}, "none"
+    for name in candidates:
+        if name == "none":
+            continue
+        gain = per_row["none"] - per_row[name]
+        se = float(gain.std(ddof=1) / np.sqrt(len(gain))) or 1e-300
+        margins[name] = float(gain.mean() / se)
+        if margins[name] > 2 and losses[name] < losses[chosen]:
+            chosen = name
+    return chosen, losses, margins
 
 
 def explanation_reference(mean_row: np.ndarray) -> np.ndarray:
@@ -163,11 +189,7 @@ def train_model(
         candidates[method] = CalibratedClassifierCV(FrozenEstimator(pipe), method=method).fit(
             clean.iloc[cal], y[cal]
         )
-    losses = {
-        name: float(log_loss(y[sel], est.predict_proba(clean.iloc[sel])[:, 1], labels=[0, 1]))
-        for name, est in candidates.items()
-    }
-    chosen = min(losses, key=losses.get)
+    chosen, losses, margins = _choose_calibration(candidates, clean.iloc[sel], y[sel])
     say(f"calibration by held-out log loss: {', '.join(f'{k} {v:.5f}' for k, v in losses.items())} -> {chosen}")
 
     lr = pipe.named_steps["logistic"]
@@ -232,7 +254,13 @@ def train_model(
         "sklearn_version": sklearn.__version__,
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
-        "calibration": {"chosen": chosen, "held_out_log_loss": losses},
+        "calibration": {
+            "chosen": chosen,
+            "held_out_log_loss": losses,
+            "gain_over_none_in_standard_errors": margins,
+            "rule": "a calibration map is used only when it lowers the selection slice's log loss below "
+            "none's by more than twice the paired standard error; otherwise the difference is noise",
+        },
         "range": {
             "kind": range_kind,
             "members": config.members,

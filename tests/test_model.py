@@ -614,3 +614,52 @@ def test_a_model_trained_before_the_assumptions_changed_is_flagged(model_copy, c
     answers.write_text(json.dumps(base_answers()))
     assert main(["report", str(answers), "--model", str(model_copy), "--as-of", "2026-11-26", "--format", "json"]) == 0
     assert "warning: model/assumptions.toml has changed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_an_exported_calibration_scores_as_scikit_learn_does(method):
+    """The calibration the model keeps in its weights (``_calibration_of``) gives the probabilities
+    scikit-learn's CalibratedClassifierCV gives, for both methods the training may choose."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    from model.predict import _expit
+    from model.train import _calibration_of, build_pipeline
+
+    data = generate(6_000, seed=11)
+    clean, y, _ = clean_training_data(data)
+    pipe = build_pipeline().fit(clean.iloc[:4000], y[:4000])
+    calibrated = CalibratedClassifierCV(FrozenEstimator(pipe), method=method).fit(clean.iloc[4000:5000], y[4000:5000])
+    exported = _calibration_of(calibrated)
+    assert exported.kind == method
+    held = clean.iloc[5000:]
+    z = pipe.decision_function(held)
+    ours = _expit(exported.logit(z))
+    theirs = calibrated.predict_proba(held)[:, 1]
+    # isotonic is clipped to [1e-6, 1 - 1e-6] before the logit (a probability of 0 has no log-odds)
+    assert np.allclose(ours, np.clip(theirs, 1e-6, 1 - 1e-6), atol=1e-9)
+
+
+def test_a_calibration_map_must_beat_none_by_more_than_noise():
+    """The default model's sigmoid "gain" of 0.00006 log loss is noise: the rule keeps none unless a
+    map wins by more than two paired standard errors, and the card says by how much each did."""
+    from model.train import _choose_calibration
+
+    class Fixed:
+        def __init__(self, p):
+            self.p = p
+
+        def predict_proba(self, clean):
+            return np.column_stack([1 - self.p, self.p])
+
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(0.1, 0.9, 20_000)
+    y = (rng.random(20_000) < truth).astype(int)
+    clean = pd.DataFrame(index=range(20_000))
+    noisy = np.clip(truth + rng.normal(0, 0.002, 20_000), 0.01, 0.99)  # a tiny, random difference
+    chosen, losses, margins = _choose_calibration({"none": Fixed(truth), "sigmoid": Fixed(noisy)}, clean, y)
+    assert chosen == "none" and set(losses) == {"none", "sigmoid"}
+    squashed = 0.5 + 0.5 * (truth - 0.5)  # badly calibrated "none": a real map wins clearly
+    chosen, _, margins = _choose_calibration({"none": Fixed(squashed), "sigmoid": Fixed(truth)}, clean, y)
+    assert chosen == "sigmoid" and margins["sigmoid"] > 2
+    assert "rule" in load_model().card["calibration"]
