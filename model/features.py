@@ -72,9 +72,32 @@ def _is(codes: np.ndarray, question: str, value: str) -> np.ndarray:
     return (codes == QUIZ[question].values.index(value)).astype(np.float64)
 
 
+def _check_clean(clean: pd.DataFrame) -> None:
+    """Raw answers passed where clean ones belong (``FeatureExtractor(validate=False)`` on a raw
+    frame): name the column, rather than fail deep inside with pandas' own error."""
+    missing = [q.id for q in QUIZ if q.id not in clean.columns]
+    if missing:
+        raise ValueError(f"clean answers lack columns: {', '.join(missing)} (pass validate_frame(...).clean)")
+    for q in QUIZ:
+        col = clean[q.id]
+        if q.is_numeric:
+            if not pd.api.types.is_numeric_dtype(col.dtype):
+                raise ValueError(
+                    f"{q.id}: expected validated numbers, got {col.dtype} values such as {col.iloc[0]!r} "
+                    "(pass validate_frame(...).clean, or use FeatureExtractor(validate=True))"
+                )
+        elif not isinstance(col.dtype, pd.CategoricalDtype) or list(col.cat.categories) != list(q.values):
+            shown = col.iloc[0] if len(col) else None
+            raise ValueError(
+                f"{q.id}: expected validated choices ({', '.join(q.values)}), got {col.dtype} values such as "
+                f"{shown!r} (pass validate_frame(...).clean, or use FeatureExtractor(validate=True))"
+            )
+
+
 def features_from_clean(clean: pd.DataFrame) -> pd.DataFrame:
     """Variables for answers that already passed ``validate_frame`` (its ``clean``)."""
     rules = load_rules()  # the derived flags use the plan's own thresholds: one place for each number
+    _check_clean(clean)
     code = {q.id: np.asarray(clean[q.id].cat.codes) for q in QUIZ if not q.is_numeric}
     num = {
         q.id: clean[q.id].to_numpy(dtype=np.float64, na_value=0.0) for q in QUIZ if q.is_numeric

@@ -294,3 +294,11 @@ def test_set_output_pandas_and_default_both_give_a_frame(good_answers):
     for how in ("pandas", "default"):
         out = FeatureExtractor(as_of=AS_OF).set_output(transform=how).fit_transform(df)
         assert isinstance(out, pd.DataFrame) and list(out.columns) == list(FEATURES)
+
+
+def test_raw_answers_where_clean_ones_belong_name_the_column(good_answers):
+    raw = pd.DataFrame([{**good_answers, "days_blocked": None, "safety_concern": "no"}], dtype=object)
+    with pytest.raises(ValueError, match=r"days_since_breakup: expected validated numbers, got object values"):
+        FeatureExtractor(validate=False).fit_transform(raw)
+    with pytest.raises(ValueError, match=r"clean answers lack columns: anger"):
+        features_from_clean(validate_frame(raw, AS_OF).clean.drop(columns=["anger"]))
