@@ -55,7 +55,8 @@ def evaluate(
 
     Without ``data``: the (default) model's own training rows are regenerated
     from its card for the peers, and a fresh synthetic sample is the held-out
-    set. With ``data``: an 80/20 split of it; the model is retrained on the 80%.
+    set. With ``data``: an 80/20 split of it; the model is retrained on the 80% (fitted on 70% of
+    it, the rest calibrates and chooses), and the peers are fitted on those same rows.
     """
     say = log or (lambda msg: None)
     from model import synthetic
@@ -79,6 +80,8 @@ def evaluate(
         say(f"training the model on {len(train_df):,} rows of the file")
         model = train_model(train_df, TrainConfig(seed=seed, members=0), source="evaluation split")
         train_clean, train_y, _ = clean_training_data(train_df)
+        fit = _split(len(train_y), seed)["fit"]  # the peers learn from the rows the model was fitted on
+        train_clean, train_y = train_clean.iloc[fit], train_y[fit]
         test_clean, test_y, test_truth = clean_training_data(test_df)
         setup = {"data": "file", "train_rows": len(train_y), "held_out_rows": len(test_y), "seed": seed}
 

@@ -663,3 +663,17 @@ def test_a_calibration_map_must_beat_none_by_more_than_noise():
     chosen, _, margins = _choose_calibration({"none": Fixed(squashed), "sigmoid": Fixed(truth)}, clean, y)
     assert chosen == "sigmoid" and margins["sigmoid"] > 2
     assert "rule" in load_model().card["calibration"]
+
+
+def test_evaluating_on_a_file_fits_the_peers_on_the_models_own_rows():
+    from model.evaluate import evaluate
+    from model.train import _split
+
+    data = generate(5_000, seed=21)
+    result = evaluate(data, seed=4)
+    train_rows = int(0.8 * len(data))
+    assert result["setup"] == {"data": "file", "train_rows": len(_split(train_rows, 4)["fit"]),
+                               "held_out_rows": len(data) - train_rows, "seed": 4}
+    assert set(result["metrics"]) == {"model", "logistic_raw", "boosting"}
+    for m in result["metrics"].values():
+        assert 0 < m["brier"] < 0.25 and 0.5 < m["auc"] <= 1 and "calibration_gap_to_truth" in m
