@@ -15,7 +15,8 @@ stage, earliest_contact, top_factor_up, top_factor_down, model_version; accepted
 Errors: CSV of row, column, value, reason (row 1 = first record after the header).
 The last line printed is `read N, scored M, rejected K`.
 Exit status: 0 all rows scored, 3 some rows rejected, 2 the input (or mapping) cannot be used or
-the output cannot be written (nothing is written then), 1 the model cannot be loaded.
+the output cannot be written (nothing is written then), 1 the model cannot be loaded,
+130 interrupted (Ctrl-C) and 143 stopped (SIGTERM), leaving no partial file.
 """
 
 
