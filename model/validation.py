@@ -523,18 +523,16 @@ def _contradictions(numbers, codes, raws, blocked, out: _Collector, dates=None) 
             out.add(from_date, QUIZ["days_silent"].date_alternative, dates["days_silent"], reasons)
         not_blocked = blocked == QUIZ["blocked"].values.index("no")
         days_blocked = numbers["days_blocked"]
-        out.add(
-            not_blocked & ~np.isnan(days_blocked),
-            "days_blocked",
-            raws["days_blocked"],
-            "given while blocked is 'no': leave it blank",
-        )
-        out.add(
-            days_blocked > since,
-            "days_blocked",
-            raws["days_blocked"],
-            "more days since the block than since the breakup (days_since_breakup)",
-        )
+        # a problem with a number worked out from a typed date is the date's: name the column typed in
+        by_date = _blank(raws["days_blocked"]) & ("days_blocked" in dates)
+        alt = QUIZ["days_blocked"].date_alternative
+        for mask, reason in (
+            (not_blocked & ~np.isnan(days_blocked), "given while blocked is 'no': leave it blank"),
+            (days_blocked > since, "more days since the block than since the breakup (days_since_breakup)"),
+        ):
+            out.add(mask & ~by_date, "days_blocked", raws["days_blocked"], reason)
+            if alt is not None and "days_blocked" in dates:
+                out.add(mask & by_date, alt, dates["days_blocked"], reason)
         out.add(
             (numbers["attempts_last_week"] > 0) & (silent >= 7),
             "attempts_last_week",

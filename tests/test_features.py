@@ -150,7 +150,11 @@ def test_dates_and_form_spellings_give_the_same_features(answers, as_dates, leni
     raw = dict(answers)
     if as_dates:
         for col, qid in QUIZ.date_columns.items():
-            raw[col] = (AS_OF - dt.timedelta(days=raw.pop(qid))).isoformat()
+            days = raw.pop(qid, None)
+            if isinstance(days, int):  # (days_blocked is blank when not blocked: no date either)
+                raw[col] = (AS_OF - dt.timedelta(days=days)).isoformat()
+            elif days is not None:
+                raw[qid] = days
     if lenient:
         for q in QUIZ:
             if not q.is_numeric and isinstance(raw.get(q.id), str):

@@ -267,3 +267,13 @@ def test_report_reads_a_one_row_table_as_score_reads_one(tmp_path, capsys):
     pd.concat([df, df]).to_csv(tmp_path / "two.csv", index=False)
     assert main(["report", str(tmp_path / "two.csv")]) == 2
     assert "use `exodds score` for many" in capsys.readouterr().err
+
+
+def test_quiz_takes_the_day_of_the_block_as_a_date(monkeypatch, capsys):
+    lines = list(SESSION)
+    i = lines.index("1")  # the blocked answer
+    block_day = (AS_OF - dt.timedelta(days=9)).isoformat()
+    lines[i : i + 1] = ["some", block_day]
+    code, out, err = run_quiz(monkeypatch, capsys, lines, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["answers"]["days_blocked"] == 9

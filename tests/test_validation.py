@@ -823,3 +823,17 @@ def test_an_empty_record_is_one_problem_not_one_per_question(good_answers):
     # a table with no quiz column at all is another matter: every question is named as missing
     none = validate_frame(pd.DataFrame({"email": ["a@b"]}), AS_OF, extra="ignore")
     assert len(none.problems) > 10 and "(record)" not in set(none.problems["column"])
+
+
+def test_the_day_of_a_block_can_be_given_as_a_date(good_answers):
+    """block_date answers days_blocked as breakup_date answers days_since_breakup; a problem with
+    the days it gives is named on the date that was typed."""
+    answers = {**good_answers, "blocked": "some", "block_date": iso(6)}
+    answers.pop("days_blocked", None)
+    assert validate_answers(answers, AS_OF)["days_blocked"] == 6
+    p = only_problem({**answers, "blocked": "no"})
+    assert (p.column, p.value, p.reason) == ("block_date", iso(6), "given while blocked is 'no': leave it blank")
+    p = only_problem({**answers, "block_date": iso(good_answers["days_since_breakup"] + 5)})
+    assert p.column == "block_date" and p.reason.startswith("more days since the block than since the breakup")
+    p = only_problem({**answers, "days_blocked": 3})
+    assert (p.column, p.reason) == ("days_blocked", "contradicts block_date, which gives 6 days")

@@ -579,3 +579,12 @@ def test_web_messages_name_questions_by_number_not_id(client, good_answers):
     text = Tree.parse(r.text).text("days_silent-error")
     assert "the date in question 1" in text and "breakup_date" not in text and "days_since_breakup" not in text
 
+
+
+def test_the_block_question_takes_a_date_too(client, good_answers):
+    page = Tree.parse(client.get("/").text)
+    (a, _), = page.find("input", name="block_date")
+    assert a["type"] == "date"
+    sent = form_of(dict(good_answers, blocked="some", days_blocked=None, block_date="2026-11-20"))
+    r = client.post("/report", data=sent)
+    assert r.status_code == 200 and "6 days, since 20 November 2026" in r.text  # the date became days
