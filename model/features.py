@@ -82,15 +82,16 @@ def _check_clean(clean: pd.DataFrame) -> None:
         col = clean[q.id]
         if q.is_numeric:
             if not pd.api.types.is_numeric_dtype(col.dtype):
+                shown = f" such as {col.iloc[0]!r}" if len(col) else ""
                 raise ValueError(
-                    f"{q.id}: expected validated numbers, got {col.dtype} values such as {col.iloc[0]!r} "
+                    f"{q.id}: expected validated numbers, got {col.dtype} values{shown} "
                     "(pass validate_frame(...).clean, or use FeatureExtractor(validate=True))"
                 )
         elif not isinstance(col.dtype, pd.CategoricalDtype) or list(col.cat.categories) != list(q.values):
-            shown = col.iloc[0] if len(col) else None
+            shown = f" such as {col.iloc[0]!r}" if len(col) else ""
             raise ValueError(
-                f"{q.id}: expected validated choices ({', '.join(q.values)}), got {col.dtype} values such as "
-                f"{shown!r} (pass validate_frame(...).clean, or use FeatureExtractor(validate=True))"
+                f"{q.id}: expected validated choices ({', '.join(q.values)}), got {col.dtype} values{shown} "
+                "(pass validate_frame(...).clean, or use FeatureExtractor(validate=True))"
             )
 
 

@@ -112,12 +112,17 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -
         yield fh
 
 
+_STREAMS = ("/proc/", "/dev/fd/", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/tty")
+
+
 def _is_stream(path: Path) -> bool:
-    """Whether ``path`` is, or links through, /dev or /proc (a terminal, a pipe, a redirect)."""
+    """Whether ``path`` is, or links through, a process's stream (/dev/stdout, /dev/fd/N, /proc/...):
+    whatever it points at now (a terminal, a pipe, a shell's redirect), renaming over it breaks it.
+    (Other names under /dev, such as /dev/shm, are ordinary folders; devices are refused elsewhere.)"""
     seen = 0
     p = Path(os.path.abspath(path))
     while True:
-        if str(p).startswith(("/dev/", "/proc/")):
+        if str(p).startswith(_STREAMS):
             return True
         if not p.is_symlink() or seen > 40:
             return False

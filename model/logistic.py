@@ -9,7 +9,7 @@ an active set: fit, drop the columns whose coefficient has the wrong sign
 until no coefficient is on the wrong side. Dropping a ramp merges two
 neighbouring steps, the pool-adjacent idea of isotonic regression. A column
 dropped early is re-admitted when the loss gradient then pulls it the allowed
-way, so the result meets the constrained problem's optimality conditions.
+way (once each), which in practice reaches the constrained optimum.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
@@ -59,12 +60,13 @@ class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):
         lr, coef, rounds = self._drop_wrong_signs(X, y, sample_weight, active, signs, 0)
         # A column dropped early may belong in the model once others are gone: re-admit the one whose
         # loss gradient most wants it to move the allowed way (one at a time, each at most once, so
-        # this ends), until none does: then the fit meets the optimality conditions of the constraint.
+        # this ends), until none does. On every problem tried (a test, and 70 random ones in review)
+        # this reaches the constrained optimum; the once-each bound means it is not a proof of it.
         readmitted = np.zeros(n_cols, dtype=bool)
-        w = 1.0 if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        kkt_tol = 1e-6 * len(y)
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        kkt_tol = 1e-6 * self.C * float(w.sum())  # (the loss term's scale)
         while True:
-            p = 1.0 / (1.0 + np.exp(-(X @ coef + lr.intercept_[0])))
+            p = expit(X @ coef + lr.intercept_[0])
             grad = self.C * (X.T @ (w * (p - (y == self.classes_[1])))) + coef
             want = usable & ~active & ~readmitted & (signs * grad < -kkt_tol)
             if not want.any():

@@ -113,6 +113,9 @@ def _choose_calibration(
         if name == "none":
             continue
         gain = per_row["none"] - per_row[name]
+        if len(gain) < 2:  # (no spread to judge by: a map never wins)
+            margins[name] = 0.0
+            continue
         se = float(gain.std(ddof=1) / np.sqrt(len(gain))) or 1e-300
         margins[name] = float(gain.mean() / se)
         if margins[name] > 2 and losses[name] < losses[chosen]:

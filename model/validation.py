@@ -418,6 +418,7 @@ def validate_frame(
     codes: dict[str, np.ndarray] = {}
     missing: dict[str, np.ndarray] = {}
     raws: dict[str, pd.Series] = {}
+    unanswered: dict[str, np.ndarray] = {}
     for q in QUIZ:
         raw = df[q.id] if q.id in df.columns else blank
         raws[q.id] = raw
@@ -428,21 +429,26 @@ def validate_frame(
             if q.date_alternative and q.date_alternative in df.columns:
                 values, miss = _apply_date(df[q.date_alternative], q, values, miss, bad, raw, today, out)
             numbers[q.id], missing[q.id] = values, miss
+            unanswered[q.id] = miss  # (a bad or future answer is an answer: not blank)
         else:
             c = _parse_choices(raw, q)
             out.add(c == INVALID, q.id, raw, f"not one of the choices: expected {q.expected()}")
+            unanswered[q.id] = c == MISSING  # (before a default fills it)
             if q.default is not None:
                 c = np.where(c == MISSING, q.values.index(q.default), c)
             codes[q.id], missing[q.id] = c, c == MISSING
 
     blocked = codes["blocked"]
-    # a record with no answer at all (",,,,,,", a form's empty submission): one problem, not thirteen
-    present = [c for c in QUIZ.columns if c in df.columns]  # (no quiz column at all: each one is missing)
-    empty = np.full(n, bool(present))
-    for c in present:
+    # A record of a full table with no answer at all (",,,,,,", a form's empty submission): one
+    # problem, not thirteen. Only where every question always asked has a column: a table without
+    # them misses each one, and a single answer checked on its own (the quiz) is judged as itself.
+    full = all(q.id in df.columns or (q.date_alternative or "") in df.columns
+               for q in QUIZ if q.required and not q.ask_if)
+    empty = np.full(n, full)
+    for q in QUIZ:  # (the masks parsing made: no second pass over the columns)
         if not empty.any():
             break
-        empty &= _blank(df[c])
+        empty &= unanswered[q.id]
     out.add(empty, "(record)", blank, "no answers at all: an empty record")
     for q in QUIZ:
         if not q.required:

@@ -27,8 +27,8 @@
 
 # %% tags=["parameters"]
 ASSUMPTION = "ex_reached_out_boost"  # a name from model/assumptions.toml
-FACTOR = 2.0  # new value = FACTOR x the reviewed value ...
-VALUE = 1.5  # ... unless VALUE is given (a number), which is used as is (here: the high end of its range)
+FACTOR = 1.5  # new value = FACTOR x the reviewed value (here 1.0 -> 1.5: the high end of its range) ...
+VALUE = None  # ... unless VALUE is given (a number), which is used as is
 ROWS = 20_000  # synthetic rows each model is trained on
 SEED = 1  # seed of both synthetic samples (same seed: the same people, unless an answers assumption changes)
 MEMBERS = 5  # bootstrap members for each retrained model's range

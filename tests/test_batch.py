@@ -1052,3 +1052,14 @@ def test_the_errors_file_keeps_the_inputs_bom(tmp_path, capsys, fakes):
     src = write(tmp_path / "b.csv", b"\xef\xbb\xbf" + csv_text([row("a", anger="livid")]).encode())
     assert score(capsys, src)[0] == 3
     assert (tmp_path / "b.scored.errors.csv").read_bytes().startswith(b"\xef\xbb\xbfrow,column,value,reason")
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm")
+def test_an_ordinary_folder_under_dev_is_fine(tmp_path, capsys, fakes):
+    src = write(tmp_path / "in.csv", csv_text([row("a")]))
+    target = Path("/dev/shm") / f"exodds-test-{os.getpid()}.csv"
+    try:
+        assert score(capsys, src, "--out", target)[0] == 0 and target.read_text().startswith("respondent,")
+    finally:
+        target.unlink(missing_ok=True)
+        target.with_name(target.stem + ".errors.csv").unlink(missing_ok=True)

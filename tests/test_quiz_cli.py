@@ -277,3 +277,10 @@ def test_quiz_takes_the_day_of_the_block_as_a_date(monkeypatch, capsys):
     code, out, err = run_quiz(monkeypatch, capsys, lines, "--format", "json")
     assert code == 0, err
     assert json.loads(out)["answers"]["days_blocked"] == 9
+
+
+def test_a_blank_answer_to_a_required_question_is_asked_again(monkeypatch, capsys):
+    lines = ["", *SESSION]  # Enter on question 1, then the usual answers
+    code, _, err = run_quiz(monkeypatch, capsys, lines, "--format", "json")
+    assert code == 0, err
+    assert err.count("Question 1 of 14") == 1 and "Not accepted: missing: this answer is required" in err
