@@ -94,6 +94,13 @@ def _delimiter(path: Path) -> str:
     return best if counts[best] else ","
 
 
+def names_a_file_type(suffix: str) -> bool:
+    """Whether a name's last suffix names a kind of file ('.pdf', '.bz2', '.7z'), rather than being
+    a dotted part of the name such as 'scores.2026-11' (no letter in it). One rule for every
+    command that refuses a name whose type it cannot write."""
+    return any(c.isalpha() for c in suffix)
+
+
 def cannot_write(path: str | os.PathLike[str], exc: OSError) -> str:
     """Why ``path`` could not be written, in words (``File exists`` is what the system says when a
     folder on the way is a file)."""

@@ -15,10 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from html import escape
+from pathlib import PurePath
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
+
+from model.io import names_a_file_type
 
 __all__ = [
     "COMPACT",
@@ -122,8 +125,8 @@ def format_for_path(path: str | None, default: str = "md") -> str:
 def unknown_extension(path: str) -> str | None:
     """The extension of a report name that names another kind of file ('.pdf', '.docx'), or None
     (a known one, none at all, or a dotted name such as 'report.2026-11')."""
-    m = re.search(r"\.[A-Za-z][A-Za-z0-9]*$", str(path))
-    return m.group(0) if m and m.group(0).lower() not in _EXTENSIONS else None
+    suffix = PurePath(str(path)).suffix
+    return suffix if names_a_file_type(suffix) and suffix.lower() not in _EXTENSIONS else None
 
 
 # --------------------------------------------------------------------------------------------

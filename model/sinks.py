@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from model.io import InputError
+from model.io import InputError, names_a_file_type
 from model.validation import PROBLEM_COLUMNS
 
 __all__ = [
@@ -81,7 +81,7 @@ def _output_kind(path: Path, fallback: str, strict: bool = False) -> tuple[str, 
     # a name chosen with another file type's extension (.json, .xlsx): say so, rather than write CSV
     # into it (.bz2 and .7z included: only gzip is written); a dotted name such as scores.2026-11
     # takes the input's format
-    if strict and last not in ("", ".gz") and any(c.isalpha() for c in last):
+    if strict and last != ".gz" and names_a_file_type(last):
         raise InputError(
             f"{path}: cannot write a {last} file; name the output .csv, .tsv, .txt (each may end .gz), "
             ".parquet or .pq"
@@ -122,7 +122,7 @@ def check_errors_name(path: Path) -> None:
     """The errors file is plain CSV: a name the user chose that says otherwise (``.parquet``,
     ``.json``, ``.gz``) is refused rather than filled with CSV text."""
     last = path.suffixes[-1].lower() if path.suffixes else ""
-    if last in ("", ".csv", ".txt") or not last[1:].isalpha():
+    if last in (".csv", ".txt") or not names_a_file_type(last):
         return
     raise InputError(f"{path}: the errors file is plain CSV; name it .csv (or .txt)")
 

@@ -1063,3 +1063,16 @@ def test_an_ordinary_folder_under_dev_is_fine(tmp_path, capsys, fakes):
     finally:
         target.unlink(missing_ok=True)
         target.with_name(target.stem + ".errors.csv").unlink(missing_ok=True)
+
+
+def test_one_rule_for_names_that_say_another_file_type(tmp_path, capsys, fakes):
+    """--out, --errors and a report's --out refuse the same names: '.bz2' is a file type (it has a
+    letter), '.2026-11' is part of a name."""
+    from model.io import names_a_file_type
+    from model.render import unknown_extension
+
+    assert names_a_file_type(".bz2") and names_a_file_type(".7z") and not names_a_file_type(".2026-11")
+    assert unknown_extension("r.bz2") == ".bz2" and unknown_extension("r.2026-11") is None
+    src = write(tmp_path / "in.csv", csv_text([row("a")]))
+    code, _, err = score(capsys, src, "--out", tmp_path / "o.csv", "--errors", tmp_path / "e.bz2")
+    assert code == 2 and "the errors file is plain CSV" in err
