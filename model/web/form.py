@@ -24,7 +24,7 @@ from model.render import long_date
 from model.report import question_view
 from model.validation import Problem
 
-__all__ = ["SCRIPT", "SCRIPT_HASH", "field_views", "form_answers", "numbers", "render_quiz"]
+__all__ = ["SCRIPT", "SCRIPT_HASH", "field_views", "form_answers", "render_quiz"]
 
 #: The page's only script (hides questions that don't apply); allowed by its hash, not 'unsafe-inline'.
 SCRIPT = resources.files("model").joinpath("templates/quiz_ask_if.js").read_text(encoding="utf-8")
@@ -48,11 +48,6 @@ def form_answers(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-
-
-def numbers() -> dict[str, str]:
-    """Question id -> the number the page shows (``Quiz.numbers``: 1, 2, ...; a follow-up 5a)."""
-    return QUIZ.numbers()
 
 
 def _message(p: Problem, date_column: bool, shown: Mapping[str, str]) -> str:
@@ -85,7 +80,7 @@ def _shown(value: Any) -> str:
 def field_views(values: Mapping[str, Any], problems: Iterable[Problem]) -> tuple[list[dict[str, Any]], list[dict]]:
     """Each question's view with the value to show and its messages; and the problems no question owns."""
     owner = {q.id: q.id for q in QUIZ} | QUIZ.date_columns
-    shown = numbers()
+    shown = QUIZ.numbers()  # 1, 2, ...; a follow-up 5a (the terminal quiz numbers them alike)
     errors: dict[str, list[str]] = {}
     loose: list[dict[str, Any]] = []
     for p in problems:
