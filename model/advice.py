@@ -453,6 +453,9 @@ class Plan:
     warnings: list[str]
     message_guidance: list[str]
     support: list[str]
+    # the boundary that says their wishes come first, so a report with its own note on that can
+    # leave it out instead of saying it twice
+    wishes_boundary: str | None = None
     odds: float | None = None
     band: str | None = None
     band_meaning: str | None = None
@@ -526,6 +529,7 @@ def make_plan(answers: Mapping[str, Any], as_of: Any = None, odds: float | None 
         warnings=w.warnings,
         message_guidance=w.guidance,
         support=w.support,
+        wishes_boundary=w.wishes_boundary,
         odds=None if odds is None else float(odds),
         band=label,
         band_meaning=band_meaning(label) if label is not None else None,
@@ -552,6 +556,7 @@ class _Writer:
         self.do: list[str] = []
         self.dont: list[str] = []
         self.boundaries: list[str] = []
+        self.wishes_boundary: str | None = None
         self.warnings: list[str] = []
         self.guidance: list[str] = []
         self.support: list[str] = []
@@ -817,21 +822,22 @@ class _Writer:
         }.get((bool(s.told[0]), bool(s.blocked[0])))
         if self.plan == "move_on":
             pass  # write_move_on already says their wishes come first and there is no date
-        elif self.plan == "safety" and what:
-            self.boundaries.append(f"They {what}. Their wishes come first.")  # no wait to speak of
-        elif what and s.told[0]:
-            self.boundaries += [
-                f"They {what}. Their wishes come first.",
-                "There is no wait to sit out and no date to count down to: the request is theirs to lift, "
-                "and time alone does not lift it.",
-            ]
         elif what:
-            self.boundaries += [
-                f"They {what}. Their wishes come first.",
-                "Waiting is the only move: nothing you do can speed this up, and trying would make it worse.",
-                "If you send one message after the wait and get no reply, that silence is an answer: "
-                "don't send a second.",
-            ]
+            self.wishes_boundary = f"They {what}. Their wishes come first."
+            self.boundaries.append(self.wishes_boundary)
+            if self.plan == "safety":
+                pass  # no wait to speak of
+            elif s.told[0]:
+                self.boundaries.append(
+                    "There is no wait to sit out and no date to count down to: the request is theirs to lift, "
+                    "and time alone does not lift it."
+                )
+            else:
+                self.boundaries += [
+                    "Waiting is the only move: nothing you do can speed this up, and trying would make it worse.",
+                    "If you send one message after the wait and get no reply, that silence is an answer: "
+                    "don't send a second.",
+                ]
         if what and self.plan not in ("move_on", "safety"):
             if s.blocked[0]:
                 self.boundaries.append("No contact of any kind while any block stands.")

@@ -301,8 +301,12 @@ def what_if_table(report: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _md_escape(value: Any) -> Any:
-    """Markdown output: keep raw HTML from ever passing through a Markdown-to-HTML step."""
-    if isinstance(value, str):
+    """Markdown output: keep raw HTML from ever passing through a Markdown-to-HTML step.
+
+    A macro's output (marked ``| safe``) was escaped inside the macro already: escaping it again
+    would show the backslashes.
+    """
+    if isinstance(value, str) and not isinstance(value, Markup):
         return value.replace("\\", "\\\\").replace("<", "\\<").replace(">", "\\>").replace("&", "\\&")
     return value
 

@@ -42,7 +42,8 @@ __all__ = [
 ]
 
 #: Bump the minor part for added fields, the major part for changed or removed ones.
-SCHEMA_VERSION = "1.2"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995)
+SCHEMA_VERSION = "1.3"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995);
+# 1.3: plan.wishes_boundary
 WHAT_IF_DAYS = 90
 BASE_RATE_CAVEAT = (
     "A self-selected online survey of people who wanted an ex back, asked 9 to 36 months after the "

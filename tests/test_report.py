@@ -329,6 +329,20 @@ def test_safety_case_has_no_plan_and_safety_first(reports):
     assert "## Your next step" not in md and "What if you wait" not in md
 
 
+@pytest.mark.parametrize("pressure", [{"told_no_contact": "yes"}, {"blocked": "some", "days_blocked": 3}])
+def test_safety_report_says_their_wishes_come_first_once(model, good_answers, pressure):
+    """The safety layout shows its own wishes note and leaves out the plan's line saying the same."""
+    r = build_report({**good_answers, "safety_concern": "yes", **pressure}, AS_OF, model)
+    validate(r)
+    plan = r["plan"]
+    assert plan["wishes_boundary"] in plan["boundaries"] and r["wishes_first"]["applies"]
+    for text in (render_markdown(r), "".join(Page.parse(render_html(r)).text)):
+        assert text.count("Their wishes come first") == 1, text
+        for item in plan["boundaries"]:
+            if item != plan["wishes_boundary"]:
+                assert item in text
+
+
 def test_told_to_stop_says_their_wishes_come_first(reports):
     r = reports["told_to_stop"]
     assert r["wishes_first"]["applies"]
@@ -502,6 +516,10 @@ def test_html_escapes_every_text(reports):
 def test_markdown_escapes_raw_html(reports):
     md = render_markdown(tampered(reports["cold"]))
     assert "<script>" not in md and "\\<script\\>" in md
+    # escaped once wherever it shows, list items (written by a macro) and the wishes note included
+    once = "\\<script\\>alert(1)\\</script\\>"
+    assert md.count(once) >= 8 and "\\\\" not in md
+    assert f"- {once}" in md and f"> {once}" in md
 
 
 # --------------------------------------------------------------------------------------------
