@@ -504,41 +504,63 @@ def _apply_date(dates, q, values, miss, bad, raw, today, out):
     return values, miss
 
 
+def _breakup_named(mask: np.ndarray, since: np.ndarray, dates: dict, by_date: np.ndarray | bool = False) -> Any:
+    """How a contradiction names the breakup: as the date typed (breakup_date) or as the days.
+
+    ``by_date`` marks rows whose other side was a typed date too: there the reason asks to check
+    both dates. One string when every row reads the same.
+    """
+    breakup = dates.get("days_since_breakup")
+    typed = np.zeros(len(mask), dtype=bool) if breakup is None else ~_blank(breakup)
+    by_date = np.broadcast_to(np.asarray(by_date, dtype=bool), mask.shape)
+    if not (mask & (typed | by_date)).any():
+        return "the breakup (days_since_breakup)"
+    alt = QUIZ["days_since_breakup"].date_alternative
+    reasons = np.full(len(mask), "the breakup (days_since_breakup)", dtype=object)
+    for i in np.flatnonzero(mask & (typed | by_date)):
+        if typed[i]:
+            reasons[i] = f"the breakup ({breakup.iloc[i]!s}, {alt})" + (": check both dates" if by_date[i] else "")
+        else:
+            reasons[i] = f"the breakup, {int(since[i])} days ago (days_since_breakup): check both"
+    return reasons
+
+
 def _contradictions(numbers, codes, raws, blocked, out: _Collector, dates=None) -> None:
     since, silent = numbers["days_since_breakup"], numbers["days_silent"]
     dates = dates or {}
     with np.errstate(invalid="ignore"):
         later = silent > since
         from_date = later & _blank(raws["days_silent"]) & ("days_silent" in dates)
+        typed_days = later & ~from_date
         out.add(
-            later & ~from_date,
+            typed_days,
             "days_silent",
             raws["days_silent"],
-            "more days since last contact than since the breakup (days_since_breakup)",
+            "more days since last contact than since " + _breakup_named(typed_days, since, dates),
         )
         if from_date.any():  # the person typed dates: name the dates, not the days worked out from them
-            breakup = dates.get("days_since_breakup")
-            typed = np.zeros(len(later), dtype=bool) if breakup is None else ~_blank(breakup)
-            reasons = np.full(len(later), None, dtype=object)
-            for i in np.flatnonzero(from_date):
-                reasons[i] = (
-                    f"the last contact is before the breakup ({breakup.iloc[i]!s}, breakup_date): check both dates"
-                    if typed[i] else f"the last contact is before the breakup, {int(since[i])} days ago "
-                    "(days_since_breakup): check both"
-                )
-            out.add(from_date, QUIZ["days_silent"].date_alternative, dates["days_silent"], reasons)
+            out.add(
+                from_date,
+                QUIZ["days_silent"].date_alternative,
+                dates["days_silent"],
+                "the last contact is before " + _breakup_named(from_date, since, dates, by_date=True),
+            )
         not_blocked = blocked == QUIZ["blocked"].values.index("no")
         days_blocked = numbers["days_blocked"]
         # a problem with a number worked out from a typed date is the date's: name the column typed in
         by_date = _blank(raws["days_blocked"]) & ("days_blocked" in dates)
         alt = QUIZ["days_blocked"].date_alternative
-        for mask, reason in (
-            (not_blocked & ~np.isnan(days_blocked), "given while blocked is 'no': leave it blank"),
-            (days_blocked > since, "more days since the block than since the breakup (days_since_breakup)"),
-        ):
-            out.add(mask & ~by_date, "days_blocked", raws["days_blocked"], reason)
-            if alt is not None and "days_blocked" in dates:
-                out.add(mask & by_date, alt, dates["days_blocked"], reason)
+        out.add(not_blocked & ~np.isnan(days_blocked) & ~by_date, "days_blocked", raws["days_blocked"],
+                "given while blocked is 'no': leave it blank")
+        if alt is not None and "days_blocked" in dates:
+            out.add(not_blocked & ~np.isnan(days_blocked) & by_date, alt, dates["days_blocked"],
+                    "given while blocked is 'no': leave it blank")
+        before = days_blocked > since
+        out.add(before & ~by_date, "days_blocked", raws["days_blocked"],
+                "more days since the block than since " + _breakup_named(before & ~by_date, since, dates))
+        if alt is not None and "days_blocked" in dates and (before & by_date).any():
+            out.add(before & by_date, alt, dates["days_blocked"],
+                    "the block is before " + _breakup_named(before & by_date, since, dates, by_date=True))
         out.add(
             (numbers["attempts_last_week"] > 0) & (silent >= 7),
             "attempts_last_week",
