@@ -63,7 +63,8 @@ scored.head(8)
 # back together at some point (`model/advice_rules.toml`). The dotted line is that base rate.
 
 # %%
-edges = [0.0, *rules.band_edges.tolist(), 1.0]
+# (a band starts where the whole percentage shown reaches its edge: half a point below the edge)
+edges = [0.0, *(rules.band_edges - 0.005).tolist(), 1.0]
 fig, ax = plt.subplots(figsize=(9, 4.2))
 shades = plt.cm.Greys(np.linspace(0.08, 0.3, len(rules.band_labels)))
 for (lo, hi), label, shade in zip(pairwise(edges), rules.band_labels, shades, strict=True):
