@@ -49,7 +49,7 @@ MOVE_ON_NAME = "Step back and start moving on"
 
 # wait_reason code -> plain words for a report. The codes are the [waits] tables of the rules
 # file, "told_to_stop" (a request to stop: no date at all, deviations.request_to_stop) and "none"
-# (no wait rule: the safety plan).
+# (no wait rule: the safety plan). "{span}" is the wait's length in words, from the rules file.
 WAIT_REASONS: dict[str, str] = {
     "told_to_stop": "they asked you to stop contacting them",
     "blocked": "they have blocked you",
@@ -58,10 +58,10 @@ WAIT_REASONS: dict[str, str] = {
     "pressing": "several attempts in the past week got no reply",
     "ignored": "your last attempts went unanswered",
     "cold": "their last reply was cold, or they seem annoyed",
-    "no_contact_30": "a full 30 days without contact are complete",
-    "after_positive_reply": "a week's space after a warm reply",
-    "recent_contact": "about a week's space after any contact",
-    "rebuild_spacing": "a few days between messages while you are talking again",
+    "no_contact_30": "a full {span} without contact are complete",
+    "after_positive_reply": "{span} of space after a warm reply",
+    "recent_contact": "about {span} of space after any contact",
+    "rebuild_spacing": "{span} between messages while you are talking again",
     "none": "no wait applies",
 }
 _REASON_CODES: tuple[str, ...] = tuple(WAIT_REASONS)
@@ -156,16 +156,23 @@ def _parse_rules(raw: Mapping[str, Any]) -> Rules:
             )
     thresholds = {k: _rule(k, v, "thresholds") for k, v in raw.get("thresholds", {}).items()}
     if set(thresholds) != set(_THRESHOLD_NAMES):
-        raise ValueError(f"advice rules: thresholds must be exactly {sorted(_THRESHOLD_NAMES)}")
+        raise ValueError(
+            f"advice rules: thresholds must be exactly {sorted(_THRESHOLD_NAMES)}, got {sorted(thresholds)}"
+        )
     base = _rule("base_rate", raw["base_rate"], "")
     stayed = _rule("stayed_together", raw["stayed_together"], "")
     if not stayed.value < base.value <= 1:
         raise ValueError(
-            "advice rules: stayed_together must be below base_rate (staying together is the rarer outcome)"
+            f"advice rules: stayed_together ({stayed.value!r}) must be below base_rate ({base.value!r}), and "
+            "base_rate at most 1 (staying together is the rarer outcome)"
         )
     raw_bands = raw.get("bands", [])
     if len(raw_bands) < 2 or "below" in raw_bands[-1] or any("below" not in b for b in raw_bands[:-1]):
-        raise ValueError("advice rules: bands need an upper end ('below') on every band but the last")
+        labels = [b.get("label") for b in raw_bands]
+        raise ValueError(
+            f"advice rules: bands {labels} need an upper end ('below') on every band but the last, "
+            "and none on the last"
+        )
     edges = np.array([b["below"] for b in raw_bands[:-1]], dtype=np.float64)
     if not (np.all(np.diff(edges) > 0) and edges[0] > 0 and edges[-1] < 1):
         raise ValueError(f"advice rules: band ends {edges.tolist()} must rise strictly inside (0, 1)")
@@ -476,6 +483,18 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
+def _span(days: int) -> str:
+    """A wait's length in words ("a week", "two weeks", "30 days"), so the text says what the rules say."""
+    days = int(days)
+    if days % 7 or days > 70:
+        return _count(days, "day")
+    weeks = days // 7
+    return "a week" if weeks == 1 else f"{_NUMBER_WORDS[weeks]} weeks"
+
+
+_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
 def _fmt(d: dt.date) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
 
@@ -686,7 +705,7 @@ class _Writer:
         if shorter:
             self.because(
                 "Shorter waits also apply, which all end before that day: "
-                + "; ".join(WAIT_REASONS[n] for n in shorter) + ".",
+                + "; ".join(WAIT_REASONS[n].format(span=_span(self.rules.wait(n))) for n in shorter) + ".",
                 "; ".join(dict.fromkeys(r.waits[n].source for n in shorter)),
             )
 
@@ -718,13 +737,13 @@ class _Writer:
                 )
                 return (
                     f"You reached out {n_week} times in the past week{unanswered}. "
-                    f"Give them two weeks from your last attempt: {when}."
+                    f"Give them {_span(w)} from your last attempt: {when}."
                 )
             case "ignored":
-                return f"{n_ign} attempts since their last reply went unanswered. Leave two weeks: {when}."
+                return f"{n_ign} attempts since their last reply went unanswered. Leave {_span(w)}: {when}."
             case "cold":
                 what = "Their last reply was cold" if a["last_reply_tone"] == "cold" else "They seem annoyed"
-                return f"{what}. Give it two weeks: {when}."
+                return f"{what}. Give it {_span(w)}: {when}."
             case "no_contact_30":
                 return (
                     f"You have not been in touch for {int(a['days_silent'])} days, past a full {w} days of "
@@ -732,12 +751,12 @@ class _Writer:
                     "feel like pressure; how it lands is up to them."
                 )
             case "after_positive_reply":
-                return f"Their last reply was warm. Keep about a week between contacts: {when}."
+                return f"Their last reply was warm. Keep about {_span(w)} between contacts: {when}."
             case "recent_contact":
-                return f"Leave about a week after any contact before the next message: {when}."
+                return f"Leave about {_span(w)} after any contact before the next message: {when}."
             case "rebuild_spacing":
                 return (
-                    f"You are talking again and it is going well. Leave a few days between your messages "
+                    f"You are talking again and it is going well. Leave {_span(w)} between your messages "
                     f"({when}), and only write again once they have answered your last one."
                 )
         return ""
@@ -777,12 +796,14 @@ class _Writer:
             self.do += [
                 f"From {_fmt(self.earliest)}, you may send one short message. Then put the phone "
                 "down and get on with your day.",
-                "If they answer warmly, keep your reply brief and leave about a week before "
+                "If they answer warmly, keep your reply brief and leave about "
+                f"{_span(self.rules.wait('after_positive_reply'))} before "
                 "reaching out again.",
                 (
                     "If no reply comes, that is their answer: don't send a second."
                     if self.s.blocked[0] or self.s.pressure[0]
-                    else "If no reply comes, don't chase it. If you ever try again, leave at least a week "
+                    else "If no reply comes, don't chase it. If you ever try again, leave at least "
+                    f"{_span(self.rules.wait('recent_contact'))} "
                     "and say something new; if that goes unanswered too, take it as their answer."
                 ),
             ]
@@ -806,7 +827,8 @@ class _Writer:
                 f"Send your next message no earlier than {_fmt(self.earliest)}, and only once they "
                 "have replied to your last.",
                 "Keep it light and warm, and let them set the pace.",
-                "If they turn distant or stop replying, step back for about a week.",
+                "If they turn distant or stop replying, step back for about "
+                f"{_span(self.rules.wait('recent_contact'))}.",
             ]
             self.dont += [
                 "Don't send a second message before they reply to the first.",

@@ -16,6 +16,7 @@ from conftest import AS_OF, valid_answer_sets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import model.advice as advice_module
 from model.advice import (
     PLANS,
     WAIT_REASONS,
@@ -197,7 +198,7 @@ def test_a_bad_rules_file_is_refused_naming_the_entry(path, change, message):
 def test_stayed_together_must_be_rarer_than_getting_back_together():
     raw = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
     raw["stayed_together"]["value"] = 0.4
-    with pytest.raises(ValueError, match="stayed_together must be below base_rate"):
+    with pytest.raises(ValueError, match=r"stayed_together \(0.4\) must be below base_rate \(0.29\)"):
         _parse_rules(raw)
 
 
@@ -366,6 +367,31 @@ def test_pressing_waits_at_least_14_days_from_the_last_attempt():
     assert p.earliest_contact == ago(1) + dt.timedelta(days=14)
     assert p.wait_reason == "pressing"
     assert "harassment" not in text(p, "warnings")
+
+
+def test_plan_words_follow_the_waits_in_the_rules_file(monkeypatch):
+    """The text says the rules' numbers: with every wait 3 days longer, no plan says "two weeks"."""
+    raw = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
+    for rule in raw["waits"].values():
+        rule["value"] += 3
+    longer = _parse_rules(raw)
+    monkeypatch.setattr(advice_module, "load_rules", lambda: longer)
+    p = plan(attempts_ignored=THRESHOLD("ignored_min"), days_silent=3)
+    assert (p.earliest_contact, p.wait_reason) == (later(14), "ignored")
+    assert "leave 17 days: until" in text(p, "reasons")
+    cases = [
+        {"attempts_ignored": 2, "days_silent": 3},
+        {"attempts_last_week": 2, "attempts_ignored": 2, "days_silent": 1},
+        {"last_reply_tone": "cold", "days_silent": 2},
+        {"last_reply_tone": "positive", "days_silent": 2},
+        {"days_silent": 40},
+        {"ex_reached_out": "yes", "last_reply_tone": "positive", "days_silent": 1},
+        {"anger": "angry", "attempts_ignored": 5, "days_silent": 2, "attempts_last_week": 1},
+    ]
+    fixed = re.compile(r"\b(?<!past )(a|one|two|three|four) weeks?\b|\bfew days\b|\b30 days\b")
+    for case in cases:
+        p = plan(**case)
+        assert not fixed.search(user_text(p)), (case, fixed.search(user_text(p)), user_text(p))
 
 
 def test_ignored_attempts_wait_14_days():
