@@ -32,6 +32,7 @@ __all__ = [
     "band",
     "band_meaning",
     "bands",
+    "is_pressing",
     "load_rules",
     "make_plan",
     "plan_frame",
@@ -333,7 +334,7 @@ def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
 
     harassment = last_week >= t("harassment_last_week")
     many_ignored = ignored >= t("many_ignored")
-    pressing = ((last_week >= t("pressing_last_week")) & (ignored >= t("ignored_min"))) | harassment
+    pressing = is_pressing(last_week, ignored)
     recent = (silent <= t("rebuild_recent_days")) | (reached_out & (silent < rules.wait("no_contact_30")))
     ongoing = positive & (ignored == 0) & recent & calm & ~told & ~blocked & ~harassment
 
@@ -362,9 +363,18 @@ def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
         told=told,
         ongoing=ongoing,
         harassment=harassment,
-        pressure=told | blocked | many_ignored | harassment,
+        pressure=told | blocked | many_ignored | pressing,
         applies=applies,
     )
+
+
+def is_pressing(attempts_last_week: Any, attempts_ignored: Any) -> np.ndarray:
+    """Several attempts in the past week while earlier ones went unanswered, or so many that they
+    become harassment: the pressing wait applies, and it is pressure on the ex (a report says their
+    wishes come first). One definition, for the plan and the report alike."""
+    t = load_rules().threshold
+    week, ignored = np.asarray(attempts_last_week), np.asarray(attempts_ignored)
+    return ((week >= t("pressing_last_week")) & (ignored >= t("ignored_min"))) | (week >= t("harassment_last_week"))
 
 
 def plan_frame(clean: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:

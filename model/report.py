@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from model import factors
-from model.advice import band_meaning, bands, load_rules, make_plan
+from model.advice import band_meaning, bands, is_pressing, load_rules, make_plan
 from model.quiz import QUIZ, Question
 from model.validation import (
     AnswersError,
@@ -163,8 +163,8 @@ def _dated_label(q: Question, value: Any, day: dt.date) -> str:
 def wishes_first(clean: Mapping[str, Any]) -> list[str]:
     """Why the ex's wishes come first, one clause per sign of pressure (empty when there is none).
 
-    Pressure: a request to stop, a block, many unanswered attempts (the rules' ``many_ignored``)
-    or several attempts in the past week (the rules' ``pressing_last_week``).
+    Pressure, as the plan counts it: a request to stop, a block, many unanswered attempts (the
+    rules' ``many_ignored``) or pressing contact in the past week (``advice.is_pressing``).
     """
     t = load_rules().threshold
     why = []
@@ -180,7 +180,7 @@ def wishes_first(clean: Mapping[str, Any]) -> list[str]:
     ignored, week = int(clean["attempts_ignored"]), int(clean["attempts_last_week"])
     if ignored >= t("many_ignored"):
         why.append(f"{ignored} of your messages or calls since their last reply went unanswered")
-    if week >= t("pressing_last_week"):
+    if is_pressing(week, ignored):
         why.append(f"you reached out {week} times in the past 7 days")
     return why
 

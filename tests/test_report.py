@@ -365,6 +365,23 @@ def test_pressure_signs_follow_the_rules_thresholds(good_answers):
     assert len(wishes_first(clean)) == 2
 
 
+@pytest.mark.parametrize(
+    ("week", "ignored", "pressing"),
+    [(2, 0, False), (2, 1, False), (2, 2, True), (1, 2, False), (3, 0, True), (3, 1, True)],
+)
+def test_the_report_and_the_plan_count_contact_this_week_alike(model, good_answers, week, ignored, pressing):
+    """Messages this week are pressure when earlier ones went unanswered, or when they are many: the
+    report's wishes note and the plan agree on it (two answered messages in a conversation are not)."""
+    answers = {**good_answers, "attempts_last_week": week, "attempts_ignored": ignored, "days_silent": 1,
+               "safety_concern": "no"}
+    r = build_report(answers, AS_OF, model)
+    assert any("in the past 7 days" in w for w in r["wishes_first"]["why"]) == pressing
+    plan = r["plan"]
+    said = "their wishes come first" in " ".join(plan["warnings"] + plan["boundaries"]).lower()
+    assert said == pressing
+    assert (plan["wait_reason"] == "pressing") == (pressing and plan["wait_reason"] != "many_ignored")
+
+
 def test_harassment_warning_is_shown(reports):
     r = reports["many_attempts"]
     assert any("6 times in the past 7 days" in w for w in r["wishes_first"]["why"])
