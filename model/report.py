@@ -200,11 +200,11 @@ def _wishes_text(why: list[str], dated: bool = True) -> str | None:
     return f"You told us that {_join(why)}. Give them space. Nothing in this report {rest}"
 
 
-def _outcome_days() -> int | None:
-    from model.synthetic import OUTCOME_COLUMNS
+def _outcome_days(card: Mapping[str, Any]) -> int | None:
+    """The horizon the model's outcome has: the generator's, unless it learned from a file (unknown)."""
+    from model.synthetic import OUTCOME_DAYS
 
-    m = re.search(r"within (\d+) days", OUTCOME_COLUMNS["reconciled"][1])
-    return int(m.group(1)) if m else None
+    return OUTCOME_DAYS if card.get("source", "generator") == "generator" else None
 
 
 def _clean_frame(clean: Mapping[str, Any], day: dt.date) -> pd.DataFrame:
@@ -264,7 +264,7 @@ def _model_info(model: Any) -> dict[str, Any]:
         "version": str(model.version),
         "trained_at": card.get("trained_at"),
         "trained_on": card.get("source"),
-        "outcome_days": _outcome_days(),
+        "outcome_days": _outcome_days(card),
         "range_kind": rng.get("kind"),
         "range_meaning": rng.get("meaning"),
         "range_percentiles": list(rng.get("percentiles", [])) or None,

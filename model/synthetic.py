@@ -35,6 +35,7 @@ from model.quiz import QUIZ
 
 __all__ = [
     "OUTCOME_COLUMNS",
+    "OUTCOME_DAYS",
     "SAMPLE_COMMAND",
     "TERMS",
     "Assumption",
@@ -92,11 +93,15 @@ TERMS: tuple[str, ...] = (
 )
 _KNOWN_TERMS = frozenset(TERMS) | {"answers"}
 
+#: The outcome the generator draws: back together within this many days of answering the quiz (our
+#: definition; assumptions.toml reads the base rate as this share, and a report names the horizon).
+OUTCOME_DAYS = 180
+
 #: Columns after the quiz answers.
 OUTCOME_COLUMNS: dict[str, tuple[str, str, str]] = {
     "reconciled": (
         "int64",
-        "1 if this synthetic person got back together within 180 days (drawn from p_true)",
+        f"1 if this synthetic person got back together within {OUTCOME_DAYS} days (drawn from p_true)",
         "0 or 1",
     ),
     "p_true": (

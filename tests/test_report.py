@@ -703,6 +703,22 @@ def test_answers_beyond_the_training_data_are_named_in_the_report():
 
 
 
+def test_the_outcome_horizon_is_named_only_for_a_model_trained_on_the_generator(model, good_answers):
+    from model.synthetic import OUTCOME_DAYS
+
+    r = build_report(good_answers, AS_OF, model)
+    assert r["model"]["outcome_days"] == OUTCOME_DAYS
+    assert f"back together within {OUTCOME_DAYS} days" in render_markdown(r)
+    from_file = copy.copy(model)
+    from_file.card = dict(model.card, source="answers.csv")  # learned from a file: its horizon is unknown
+    r = build_report(good_answers, AS_OF, from_file)
+    validate(r)
+    assert r["model"]["outcome_days"] is None
+    for text in (render_markdown(r), render_html(r)):
+        assert "The odds of being back together, as one breakup guide" in text
+        assert f"within {OUTCOME_DAYS} days" not in text
+
+
 def test_a_range_starting_under_one_percent_reads_up_to():
     from model.render import pct_range
 
