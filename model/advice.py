@@ -98,6 +98,7 @@ class Rules:
     band_meanings: tuple[str, ...]
     band_sources: tuple[str, ...]
     deviations: dict[str, dict[str, str]]
+    plans: dict[str, dict[str, str]]
 
     def wait(self, name: str) -> int:
         return int(self.waits[name].value)
@@ -167,6 +168,9 @@ def _parse_rules(raw: Mapping[str, Any]) -> Rules:
             f"advice rules: stayed_together ({stayed.value!r}) must be below base_rate ({base.value!r}), and "
             "base_rate at most 1 (staying together is the rarer outcome)"
         )
+    plans = dict(raw.get("plans", {}))
+    if set(plans) != {"move_on"} or any(not _LINE_REF.match(p.get("source", "")) for p in plans.values()):
+        raise ValueError(f"advice rules: plans must be exactly ['move_on'], each with a source, got {sorted(plans)}")
     raw_bands = raw.get("bands", [])
     if len(raw_bands) < 2 or "below" in raw_bands[-1] or any("below" not in b for b in raw_bands[:-1]):
         labels = [b.get("label") for b in raw_bands]
@@ -190,6 +194,7 @@ def _parse_rules(raw: Mapping[str, Any]) -> Rules:
         band_meanings=tuple(b["meaning"] for b in raw_bands),
         band_sources=tuple(b["source"] for b in raw_bands),
         deviations=dict(raw.get("deviations", {})),
+        plans=plans,
     )
 
 
@@ -570,7 +575,6 @@ _NO_WAY_AROUND = (
     "family, no new, borrowed or other accounts, numbers or apps, no turning up where they live, "
     "work or spend time."
 )
-_NO_WAY_AROUND_SOURCE = "our boundary, stricter than the guide (advice_rules.toml: deviations.mutual_friends)"
 
 
 class _Writer:
@@ -651,7 +655,7 @@ class _Writer:
         self.because(
             "They are furious with you, the breakup followed something you did that badly hurt them, "
             "and they have blocked you everywhere. Taken together, that is a clear answer for now.",
-            'line 132: "because you did something awful to them"; line 138: "begin to move on"',
+            self.rules.plans["move_on"]["source"],
         )
         self.because(
             "While they have blocked you there is no contact of any kind, so there is no date for a "

@@ -18,6 +18,9 @@ from model.quiz import QUIZ
 
 __all__ = ["FEATURES", "features_from_clean", "features_markdown"]
 
+_T = load_rules().threshold  # the derived flags use the plan's own numbers: one place for each
+_NO_CONTACT_DAYS = int(load_rules().wait("no_contact_30"))
+
 # name -> (meaning, range). Order is the output column order.
 FEATURES: dict[str, tuple[str, str]] = {
     "days_since_breakup": ("days since the breakup", "0 to 36500"),
@@ -41,17 +44,21 @@ FEATURES: dict[str, tuple[str, str]] = {
         "0, 1",
     ),
     "safety_undisclosed": ("1 if the person preferred not to answer the safety question", "0, 1"),
-    "no_contact_complete": ("1 once 30 days without contact are complete (guide line 54)", "0, 1"),
+    "no_contact_complete": (
+        f"1 once {_NO_CONTACT_DAYS} days without contact are complete (guide line 54)", "0, 1"
+    ),
     "unanswered_last_week": (
         "attempts in the past 7 days that are still unanswered: the smaller of the two counts (guide line 50)",
         "0 to 10000",
     ),
     "pressing_unanswered": (
-        "1 if more than one attempt in the past week and at least 2 unanswered (guide line 50)",
+        f"1 if at least {_T('pressing_last_week'):g} attempts in the past week and at least "
+        f"{_T('ignored_min'):g} unanswered (guide line 50)",
         "0, 1",
     ),
     "request_not_yet_respected": (
-        "1 if told to stop and fewer than 42 days of silence since (guide line 124: 4 to 6 weeks)",
+        f"1 if told to stop and fewer than {_T('told_to_stop_days'):g} days of silence since "
+        "(guide line 124: 4 to 6 weeks)",
         "0, 1",
     ),
     "furious_wronged_blocked": (
@@ -135,7 +142,9 @@ def features_from_clean(clean: pd.DataFrame) -> pd.DataFrame:
         "request_not_yet_respected": (
             (told > 0) & (num["days_silent"] < rules.threshold("told_to_stop_days"))
         ).astype(np.float64),
-        "furious_wronged_blocked": ((anger == 3) & (wronged > 0) & (blocked == 2)).astype(np.float64),
+        "furious_wronged_blocked": (
+            _is(code["anger"], "anger", "furious") * wronged * _is(code["blocked"], "blocked", "everywhere")
+        ),
     }
     matrix = np.zeros((len(clean), len(FEATURES)), dtype=np.float64, order="F")
     for j, name in enumerate(FEATURES):

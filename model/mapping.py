@@ -100,10 +100,6 @@ class Resolved:
     mapping: ColumnMapping | None
 
     @property
-    def source_of(self) -> dict[str, str]:
-        return dict(self.by_quiz)
-
-    @property
     def used_headers(self) -> list[str]:
         cols = list(self.by_quiz.values())
         if self.timestamp is not None and self.timestamp not in cols:
