@@ -339,6 +339,40 @@ def test_the_other_more_hurts_answers_never_raise_odds(default, a, extra):
         assert odds(default, dict(a, attempts_last_week=a["attempts_last_week"] + extra)) <= odds(default, a)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answer_sets(), st.sampled_from(["some", "everywhere"]), st.data())
+def test_a_block_hurts_most_when_fresh(default, a, kind, data):
+    """The README: "A block hurts most when fresh". More days since the block never lowers the odds."""
+    since = a["days_since_breakup"]
+    d1 = data.draw(st.integers(0, since))
+    d2 = data.draw(st.integers(d1, since))
+    fresh, older = dict(a, blocked=kind, days_blocked=d1), dict(a, blocked=kind, days_blocked=d2)
+    assert odds(default, older) >= odds(default, fresh) - 1e-12
+
+
+def _log_odds(p: float) -> float:
+    return float(np.log(p) - np.log1p(-p))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answer_sets(), st.data())
+def test_a_request_to_stop_weighs_most_in_its_first_weeks(default, a, data):
+    """The README: reaching out soon after a request to stop hurts most. Its harm (in log-odds, the
+    same whatever else was answered) never grows as the silence since gets longer."""
+    since = a["days_since_breakup"]
+    s1 = data.draw(st.integers(0, since))
+    s2 = data.draw(st.integers(s1, since))
+
+    def harm(silent: int) -> float:
+        b = dict(a, days_silent=silent, attempts_last_week=a["attempts_last_week"] if silent < 7 else 0)
+        return _log_odds(odds(default, dict(b, told_no_contact="no"))) - _log_odds(
+            odds(default, dict(b, told_no_contact="yes"))
+        )
+
+    assert harm(s2) <= harm(s1) + 1e-9
+    assert harm(s2) > 0  # and it never turns into a plus
+
+
 HARM_ONLY = ("attempts_ignored", "attempts_last_week", "emotional_messages", "anger", "blocked",
              "told_no_contact", "bad_blood")
 
@@ -385,6 +419,13 @@ def test_guide_directions_on_a_plain_case(default):
     assert odds(default, dict(base, emotional_messages=5)) < odds(default, base)
     hopeless = dict(base, anger="furious", wronged_them="yes", blocked="everywhere", days_blocked=10)
     assert odds(default, hopeless) < 0.05
+    # the "more hurts" answers do hurt here (the properties above only say they never help)
+    assert odds(default, dict(base, attempts_ignored=6)) < odds(default, dict(base, attempts_ignored=2))
+    assert odds(default, dict(base, bad_blood="yes")) < odds(default, base)
+    assert odds(default, dict(base, blocked="some", days_blocked=3)) < odds(default, base)
+    assert odds(default, dict(base, anger="angry")) < odds(default, dict(base, anger="annoyed"))
+    recent = dict(base, days_silent=2)
+    assert odds(default, dict(recent, attempts_last_week=4)) < odds(default, recent)
 
 
 # -- loading safely ---------------------------------------------------------------------------------
