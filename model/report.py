@@ -122,7 +122,7 @@ def check_question(qid: str, answers: Mapping[str, Any], as_of: Any = None) -> l
 def involved_questions(problem: Problem) -> list[str]:
     """Question ids a problem is about: its own column (a date answers its question) and any named in it."""
     own = QUIZ.date_columns.get(problem.column, problem.column)
-    named = [qid for qid in QUIZ.ids if re.search(rf"\b{qid}\b", problem.reason)]
+    named = {QUIZ.date_columns.get(m, m) for m in re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", problem.reason)}
     return [qid for qid in QUIZ.ids if qid == own or qid in named]
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "Problem",
     "ValidationResult",
     "check_answers",
+    "choice_value",
     "parse_as_of",
     "validate_answers",
     "validate_frame",
@@ -313,6 +314,13 @@ def _parse_integers(raw: pd.Series, q: Question) -> tuple[np.ndarray, np.ndarray
     reasons = reason_table[codes] if bad_table.any() else None
     values = np.where(bad_table, np.nan, number_table)[codes]
     return values, blank_table[codes], bad, reasons
+
+
+def choice_value(q: Question, value: Any) -> str | None:
+    """The choice an answer names, as its value ("Everywhere", "3", "On some apps or my number" ->
+    "everywhere" ...), or None when it names none: what validation would read it as."""
+    code = _normalise_choice(value, q)
+    return q.values[code] if code >= 0 else None
 
 
 def _normalise_choice(value: Any, q: Question) -> int:

@@ -84,6 +84,32 @@ def test_quiz_asks_days_blocked_when_blocked(monkeypatch, capsys):
     assert report["answers"]["days_blocked"] == 12 and report["answers"]["blocked"] == "everywhere"
 
 
+@pytest.mark.parametrize("typed", ["Everywhere", "SOME", "On some apps or my number"])
+def test_a_choice_typed_as_text_asks_its_follow_up(monkeypatch, capsys, typed):
+    """A choice typed as its value in any case, or as its label, is that choice: 5a follows."""
+    lines = list(SESSION)
+    i = lines.index("1")  # the blocked answer
+    lines[i : i + 1] = [typed, "12"]
+    code, out, err = run_quiz(monkeypatch, capsys, lines, "--format", "json")
+    assert code == 0, err
+    assert "Question 5a of 14" in err
+    assert json.loads(out)["answers"]["days_blocked"] == 12
+
+
+def test_contradicting_dates_are_both_asked_again(monkeypatch, capsys):
+    """"Check both dates": the quiz re-asks both, so a typo in either can be mended."""
+    breakup, contact = (AS_OF - dt.timedelta(days=20)).isoformat(), (AS_OF - dt.timedelta(days=30)).isoformat()
+    good_breakup = (AS_OF - dt.timedelta(days=40)).isoformat()
+    # last contact before the breakup; mend the breakup's date, keep the contact's
+    lines = [breakup, contact, *SESSION[3:], good_breakup, ""]
+    code, out, err = run_quiz(monkeypatch, capsys, lines, "--format", "json")
+    assert code == 0, err
+    assert "the last contact is before the breakup" in err
+    assert "Please answer these again: 1, 2." in err
+    a = json.loads(out)["answers"]
+    assert (a["days_since_breakup"], a["days_silent"]) == (40, 30)
+
+
 def test_quiz_reasks_contradicting_answers_at_the_end(monkeypatch, capsys, tmp_path):
     lines = ["5", "10", *SESSION[3:], "12", ""]  # silence longer than the breakup; fix the breakup, keep silence
     target = tmp_path / "r.md"

@@ -102,6 +102,12 @@ class TerminalQuiz:
             return {q.date_alternative: text}
         if not text and not q.required:
             return {}  # the question's default applies
+        if q.choices:
+            from model.validation import choice_value
+
+            # "Everywhere" or a choice's label is that choice: store its value, so the follow-up
+            # questions that depend on it (5a after 5) are asked
+            return {q.id: choice_value(q, text) or text}
         return {q.id: text}
 
     def ask(self, q: Question, number: str) -> None:
