@@ -294,9 +294,15 @@ class _Situation:
     applies: dict[str, np.ndarray] = field(default_factory=dict)
 
     def due(self, name: str) -> np.ndarray:
-        """The day the wait ``name`` ends, for every row (whether or not it applies)."""
+        """The day the wait ``name`` ends, for every row (whether or not it applies).
+
+        A wait from the block starts again at a contact after the block: getting around a block
+        must not shorten the wait it asks for.
+        """
         rule = load_rules().waits[name]
-        return (self.block_day if rule.counted_from == "block" else self.last_contact) + int(rule.value)
+        if rule.counted_from == "block":
+            return np.fmax(self.block_day, self.last_contact) + int(rule.value)
+        return self.last_contact + int(rule.value)
 
 
 def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
@@ -735,6 +741,13 @@ class _Writer:
             case "blocked":
                 where = "everywhere" if a["blocked"] == "everywhere" else "on some apps or your number"
                 since = _day(self.s.block_day[0])
+                if self.s.last_contact[0] > self.s.block_day[0]:
+                    return (
+                        f"They blocked you {where} on {_fmt(since)}, and you were in touch with them after that, "
+                        f"on {_fmt(_day(self.s.last_contact[0]))}. Some people lift a block on their own after a "
+                        f"while; allow {w} days from that last contact ({when}). This date counts only if they "
+                        "have unblocked you by then."
+                    )
                 return (
                     f"They blocked you {where} on {_fmt(since)}. Some people lift a block on their own after "
                     f"a while; allow {w} days for that ({when}). This date counts only if they have "

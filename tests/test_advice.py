@@ -309,10 +309,21 @@ def test_a_block_that_stands_past_30_days_keeps_the_plan_at_giving_space():
 
 
 def test_the_longest_wait_binds_when_several_apply():
-    p = plan(anger="angry", blocked="some", days_blocked=2, days_silent=1)
-    assert (p.earliest_contact, p.wait_reason) == (ago(2) + dt.timedelta(days=30), "blocked")  # after 1 + 21
-    q = plan(anger="angry", blocked="some", days_blocked=20, days_silent=1)
-    assert (q.earliest_contact, q.wait_reason) == (ago(1) + dt.timedelta(days=21), "angry")
+    p = plan(anger="angry", blocked="some", days_blocked=2, days_silent=3)
+    assert (p.earliest_contact, p.wait_reason) == (ago(2) + dt.timedelta(days=30), "blocked")  # after 3 + 21
+    q = plan(anger="angry", blocked="some", days_blocked=40, days_silent=41)
+    assert (q.earliest_contact, q.wait_reason) == (AS_OF, "blocked")  # both over: the block listed first
+
+
+def test_contact_after_a_block_starts_its_wait_again():
+    """Getting around a block must not shorten its wait: the 30 days count from the last contact."""
+    p = plan(blocked="some", days_blocked=30, days_silent=2, attempts_ignored=1)
+    assert (p.earliest_contact, p.wait_reason) == (ago(2) + dt.timedelta(days=30), "blocked")
+    assert "you were in touch with them after that" in text(p, "reasons")
+    assert "getting around it" in text(p, "warnings")
+    fresh = plan(blocked="some", days_blocked=2, days_silent=30, days_since_breakup=60)
+    assert fresh.earliest_contact == ago(2) + dt.timedelta(days=30)  # contact before the block: from the block
+    assert "after that" not in text(fresh, "reasons")
 
 
 def test_safety_concern_gives_no_reconciliation_plan_but_support():
@@ -690,7 +701,9 @@ def plain_reading(a: dict[str, Any], as_of: dt.date) -> tuple[int, str, dt.date 
     ends = []
     for rank, (name, rule) in enumerate(RULES.waits.items()):
         if applies[name]:
-            start = as_of - dt.timedelta(days=a["days_blocked"]) if rule.counted_from == "block" else last
+            start = last
+            if rule.counted_from == "block":  # from the block, or from a contact after it
+                start = max(as_of - dt.timedelta(days=a["days_blocked"]), last)
             ends.append((start + dt.timedelta(days=rule.value), -rank, name))
     end, _, reason = max(ends)  # the latest end; on a tie, the rule listed first
     earliest = max(end, as_of)
