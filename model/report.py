@@ -43,7 +43,7 @@ __all__ = [
 
 #: Bump the minor part for added fields, the major part for changed or removed ones.
 SCHEMA_VERSION = "1.3"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995);
-# 1.3: plan.wishes_boundary
+# 1.3: plan.wishes_boundary, and odds_display_note after a request to stop
 WHAT_IF_DAYS = 90
 BASE_RATE_CAVEAT = (
     "A self-selected online survey of people who wanted an ex back, asked 9 to 36 months after the "
@@ -57,6 +57,12 @@ WHAT_IF_ASSUMPTION = (
 )
 WHAT_IF_NOTE = "This is not a countdown: waiting gives no right to an answer."
 WHAT_IF_NO_DATE = " The plan gives no date for contact, and a higher number later is not a reason to make one."
+# Beside the odds after a request to stop, however high they are (a band such as "well above
+# typical" must not read as a reason to get in touch).
+TOLD_ODDS_NOTE = (
+    "They asked you to stop contacting them. Whatever these odds say, they are no reason to get in "
+    "touch: the request stands until they lift it."
+)
 SAFETY_ODDS_NOTE = (
     "This number leaves out your answer about violence, threats or control: the model never uses it, "
     "so it says nothing about your safety or about whether getting back together would be good for "
@@ -396,7 +402,9 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
         "band_meaning": band_meaning(label),
         "range_text": range_words,
         "odds_display": "deemphasised" if safety else "full",
-        "odds_display_note": SAFETY_ODDS_NOTE if safety else None,
+        "odds_display_note": (
+            SAFETY_ODDS_NOTE if safety else TOLD_ODDS_NOTE if plan.wait_reason == "told_to_stop" else None
+        ),
         "beyond_data": _beyond_data(clean, getattr(model, "card", {}) or {}),
         "safety_first": safety,
         "stage": plan.stage,

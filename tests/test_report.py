@@ -353,6 +353,24 @@ def test_told_to_stop_says_their_wishes_come_first(reports):
     assert "Their wishes come first" not in render_html(reports["good"])
 
 
+def test_after_a_request_to_stop_the_odds_say_they_are_no_reason_to_get_in_touch(model, reports):
+    """However high the odds (a warm reply, they reached out, long silence), beside them the report
+    says the request stands: a band such as "well above typical" must not read as permission."""
+    answers = {**example("told_to_stop"), "days_since_breakup": 120, "days_silent": 90, "bad_blood": "no",
+               "last_reply_tone": "positive", "ex_reached_out": "yes", "attempts_ignored": 0, "anger": "none"}
+    for typed in ("breakup_date", "last_contact_date"):
+        answers.pop(typed)
+    r = build_report(answers, AS_OF, model)
+    assert r["reversal_odds"] > 0.38 and r["odds_display"] == "full"  # above typical, shown in full
+    note = r["odds_display_note"]
+    assert note and "no reason to get in touch" in note
+    md, html = render_markdown(r), render_html(r)
+    odds_md = md[md.index("## Your odds"):md.index("## Your next step")]
+    assert note in odds_md
+    assert html.index(note) < html.index('id="plan-h"')
+    assert reports["good"]["odds_display_note"] is None
+
+
 def test_pressure_signs_follow_the_rules_thresholds(good_answers):
     clean = dict(good_answers, days_blocked=None, safety_concern="no")
     assert wishes_first(clean) == []
