@@ -425,6 +425,8 @@ def score_file(
     model = default_model() if model is None else model
     advice = default_advice() if advice is None else advice
     kind, compressed = _output_kind(out_path, info.kind, strict=output is not None)
+    if kind == "csv":
+        _check_csv_can_hold(_input_schema(info), out_path)
     delimiter = "\t" if out_path.name.lower().endswith((".tsv", ".tsv.gz")) else info.delimiter
 
     scoring = _Scoring(resolved, mapping, as_of, model, advice)
@@ -449,6 +451,18 @@ def score_file(
         stale = stale_assumptions_warning(model)
         summary.warnings.extend([stale] if stale else [])
     return summary
+
+
+def _check_csv_can_hold(schema: pa.Schema, out_path: Path) -> None:
+    """Columns of lists or records (from Parquet) have no CSV text: say which, before anything is
+    written, and where they fit (a Parquet output keeps them as they are)."""
+    nested = [f"{f.name!r} ({f.type})" for f in schema if pa.types.is_nested(f.type)]
+    if nested:
+        stem = out_path.name.split(".")[0] or "scored"
+        raise InputError(
+            f"column(s) {', '.join(nested)} hold lists or records, which a CSV file cannot hold: "
+            f"write the scores as Parquet instead (--out {stem}.parquet), which keeps every column as it is"
+        )
 
 
 def undated_warnings(resolved: Resolved, as_of: Any) -> list[str]:

@@ -176,6 +176,22 @@ def test_validate_parquet(tmp_path, capsys, good_answers):
     assert code == 2 and err.startswith(f"error: {path}: not a readable Parquet file") and "Traceback" not in err
 
 
+def test_a_parquet_list_column_is_named_when_a_csv_cannot_hold_it(tmp_path, capsys, good_answers):
+    """Lists have no CSV text: the command says which column and that a Parquet output keeps it."""
+    df = pd.DataFrame([good_answers, good_answers])
+    df.insert(0, "tags", [[1, 2], [3]])
+    path = tmp_path / "answers.parquet"
+    df.to_parquet(path)
+    code, out, err = run(capsys, "score", str(path), "--out", str(tmp_path / "s.csv"), *ASOF, "--quiet")
+    assert code == 2 and "Traceback" not in err
+    assert "'tags' (list<element: int64>)" in err and "--out s.parquet" in err
+    assert not (tmp_path / "s.csv").exists() and not list(tmp_path.glob("*.errors.csv"))
+    code, out, err = run(capsys, "score", str(path), "--out", str(tmp_path / "s.parquet"), *ASOF, "--quiet")
+    assert code == 0 and out.strip().endswith("read 2, scored 2, rejected 0"), err
+    scored = pd.read_parquet(tmp_path / "s.parquet")
+    assert [list(t) for t in scored["tags"]] == [[1, 2], [3]]
+
+
 def test_validate_single_column_csv_reads_the_column(tmp_path, capsys):
     path = tmp_path / "one.csv"
     path.write_text("days_since_breakup\n5\n", encoding="utf-8")
