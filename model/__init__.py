@@ -19,6 +19,8 @@ __all__ = [
     "Problem",
     "load_model",
     "load_quiz",
+    "score_file",
+    "score_frame",
     "validate_answers",
     "validate_frame",
 ]
@@ -26,7 +28,13 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-_LAZY = {"load_model": "model.predict", "FeatureExtractor": "model.estimators", "FEATURES": "model.features"}
+_LAZY = {
+    "load_model": "model.predict",
+    "FeatureExtractor": "model.estimators",
+    "FEATURES": "model.features",
+    "score_frame": "model.batch",
+    "score_file": "model.batch",
+}
 
 
 def __getattr__(name: str) -> Any:

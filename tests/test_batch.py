@@ -1076,3 +1076,13 @@ def test_one_rule_for_names_that_say_another_file_type(tmp_path, capsys, fakes):
     src = write(tmp_path / "in.csv", csv_text([row("a")]))
     code, _, err = score(capsys, src, "--out", tmp_path / "o.csv", "--errors", tmp_path / "e.bz2")
     assert code == 2 and "the errors file is plain CSV" in err
+
+
+def test_the_package_offers_the_scoring_functions_the_readme_names():
+    """`from model import score_frame` (the README's Python line) works without importing model.batch first."""
+    import subprocess
+    import sys
+
+    code = "import model; from model import score_frame, score_file; print(score_frame.__module__, score_file.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["model.batch", "score_file"]
