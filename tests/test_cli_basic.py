@@ -391,3 +391,16 @@ def test_a_report_name_with_another_files_extension_is_refused(tmp_path, capsys,
     assert run(capsys, "report", str(answers), *ASOF, "--out", str(tmp_path / "r.pdf"), "--format", "html")[0] == 0
     assert (tmp_path / "r.pdf").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert run(capsys, "report", str(answers), *ASOF, "--out", str(tmp_path / "r.2026-11"))[0] == 0
+
+
+def test_an_unknown_option_shows_the_commands_own_usage(capsys):
+    """`exodds score x.csv -q`: the error comes with `score`'s usage, where --quiet is listed."""
+    with pytest.raises(SystemExit) as exc:
+        main(["score", "x.csv", "-q"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert "usage: exodds score" in err and "--quiet" in err
+    assert "exodds score: error: unrecognized arguments: -q" in err
+    with pytest.raises(SystemExit):
+        main(["--bogus"])
+    assert "usage: exodds [-h]" in capsys.readouterr().err

@@ -38,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_parser(parser: argparse.ArgumentParser, command: str | None) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return action.choices[command]
+    return parser
+
+
 class Terminated(BaseException):
     """SIGTERM (``kill``, ``timeout``, a scheduler stopping a job), raised like Ctrl-C's
     KeyboardInterrupt so that temporary files are removed and no output is left half-written."""
@@ -49,7 +56,11 @@ def _terminate(signum: int, frame: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # say so with the command's own usage, which lists the options it does take
+        _command_parser(parser, getattr(args, "command", None)).error(
+            "unrecognized arguments: " + " ".join(extras)
+        )
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
