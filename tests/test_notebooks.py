@@ -233,3 +233,19 @@ def test_export_is_one_self_contained_page_with_the_title_escaped(tmp_path):
     assert "default-src 'none'; img-src data:; style-src 'unsafe-inline'" in page  # nothing loads from outside
     assert "<title>exodds notebook: what &lt;if&gt;</title>" in page
     assert "<b>moved</b>" in page and ".highlight" in page  # the notebook's own HTML, and code colours
+
+
+def test_a_failing_notebook_is_one_plain_error_line_without_kernel_noise(tmp_path):
+    """A bad --set value: one line naming the error (no colour codes, no kernel warnings), exit 1;
+    --traceback shows the rest."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "model", "notebooks", "03", "--set", "ASSUMPTION=nonexistent_thing", "--no-html"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 1
+    assert "failed: ValueError: unknown assumption 'nonexistent_thing'" in proc.stderr
+    assert "\x1b[" not in proc.stderr and "IPKernelApp" not in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run([*cmd, "--traceback"], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 1 and "\x1b[" not in proc.stderr and "nonexistent_thing" in proc.stderr
+    assert "---" in proc.stderr or "Traceback" in proc.stderr  # the cell and its traceback

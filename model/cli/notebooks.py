@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import re
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -144,7 +145,8 @@ def _kernel_manager() -> Any:
     class _ThisPython(KernelSpecManager):
         def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
             return KernelSpec(
-                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                # (errors only: the kernel's warnings about its local connection are noise here)
+                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--log-level=ERROR"],
                 display_name=f"exodds ({sys.executable})",
                 language="python",
                 env=dict(KERNEL_ENV),
@@ -240,7 +242,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="override a parameter (a Python literal, else a string); applies to notebooks that have it",
     )
+    p.add_argument("--traceback", action="store_true", help="on a failing cell, show it and the full traceback")
     p.set_defaults(func=run)
+
+
+def _plain(text: str) -> str:
+    """A kernel's traceback without its terminal colour codes."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 def _parse_params(items: Sequence[str]) -> dict[str, Any]:
@@ -286,7 +294,11 @@ def run(args: argparse.Namespace) -> int:
         try:
             done = run_notebook(nb, mine)
         except CellExecutionError as exc:
-            print(f"error: {path} failed:\n{exc}", file=sys.stderr)
+            if args.traceback:
+                print(f"error: {path} failed:\n{_plain(str(exc))}", file=sys.stderr)
+            else:
+                print(f"error: {path} failed: {exc.ename}: {_plain(exc.evalue)}", file=sys.stderr)
+                print("(--traceback shows the cell and the full traceback)", file=sys.stderr)
             return 1
         took = time.perf_counter() - t0
         wrote = []
