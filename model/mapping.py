@@ -545,18 +545,19 @@ def _misfits(values: list[str], fmt: str) -> list[str]:
     return out
 
 
-def _date_format(values: Iterable[Any], with_time: bool) -> tuple[str | None, bool]:
+def _date_format(values: Iterable[Any], with_time: bool, most: bool = False) -> tuple[str | None, bool]:
     """(a strptime format that reads every sample value, whether another format would too).
 
     A format that reads all but a stray few (at most 1 in 20: a hand-edited cell should not hide the
     column) will do when none reads them all, for timestamps (``with_time``) and date answers alike;
     the template lists those values, and their rows are rejected when scored. Formats that read more
-    come first, so a value that settles the day/month order is never taken for a stray.
+    come first, so a value that settles the day/month order is never taken for a stray. With
+    ``most``, a format that reads more than half will do (a date answer typed in two ways).
     """
     vals = sorted({v.strip() for v in values if isinstance(v, str) and v.strip()})
     if not vals:
         return None, False
-    allowed = len(vals) // 20
+    allowed = (len(vals) - 1) // 2 if most else len(vals) // 20
     fits = []
     for suffix in _TIME_SUFFIXES if with_time else ("",):
         for base in _DATE_FORMATS:
@@ -643,7 +644,10 @@ def propose_mapping(
         target = qid
         if q.is_numeric:
             if q.date_alternative and vals and _looks_integer(vals) < 0.5:
+                # mostly dates: the date column, whose odd values are listed (not a day count for each)
                 fmt, ambiguous = _date_format(vals, with_time=False)
+                if fmt is None:
+                    fmt, ambiguous = _date_format(vals, with_time=False, most=True)
                 if fmt is not None:
                     target = q.date_alternative
                     date_formats[h] = (fmt, ambiguous)

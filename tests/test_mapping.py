@@ -444,3 +444,19 @@ def test_mapping_template_samples_at_least_one_row(capsys):
 def test_time_zone_codes_are_valid_mapping_formats():
     m = mapping_from_dict({"timestamp_format": "%Y-%m-%dT%H:%M:%S%z", "date_format": "%d %b %Y %Z"})
     assert m.timestamp_format == "%Y-%m-%dT%H:%M:%S%z"
+
+
+def test_a_short_export_with_dates_typed_two_ways_is_still_a_date_column():
+    """4 rows, one date in another layout (more than 1 in 20): the date column with that value
+    listed, not a day count asked for each date."""
+    dates = ["01/08/2026", "2026/08/01", "2026/09/01", "2026/10/01"]
+    sample = pd.DataFrame({"What date did you two break up?": dates})
+    proposed = propose_mapping(["What date did you two break up?"], sample)
+    assert proposed["columns"]["What date did you two break up?"] == "breakup_date"
+    assert proposed["date_format"] == "%Y/%m/%d"
+    assert any("'01/08/2026' do not read as '%Y/%m/%d'" in t for t in proposed["_todo"])
+    assert not any("give the number of days" in t for t in proposed["_todo"])
+    # a column of whole numbers, or of text that is mostly not dates, is left alone
+    words = pd.DataFrame({"What date did you two break up?": ["last spring", "2026/08/01", "ages ago", "june"]})
+    assert propose_mapping(["What date did you two break up?"], words)["columns"][
+        "What date did you two break up?"] == "days_since_breakup"
