@@ -7,6 +7,7 @@ reads the questions from here, so the list is written exactly once.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -115,6 +116,15 @@ class Quiz:
                 number, sub = number + 1, 0
                 out[q.id] = str(number)
         return out
+
+    def in_words(self, text: str) -> str:
+        """A message with its column names as a person sees the quiz: days_since_breakup becomes
+        'question 1', breakup_date 'the date in question 1' (the web page and the terminal alike).
+        Only names with an underscore are replaced: one-word ids (blocked, anger) are words too."""
+        numbers = self.numbers()
+        names = {qid: f"question {n}" for qid, n in numbers.items()}
+        names |= {alt: f"the date in question {numbers[qid]}" for alt, qid in self.date_columns.items()}
+        return re.sub(r"\b[a-z]+(?:_[a-z]+)+\b", lambda m: names.get(m.group(0), m.group(0)), text)
 
     @property
     def main_count(self) -> int:

@@ -104,7 +104,8 @@ def test_contradicting_dates_are_both_asked_again(monkeypatch, capsys):
     lines = [breakup, contact, *SESSION[3:], good_breakup, ""]
     code, out, err = run_quiz(monkeypatch, capsys, lines, "--format", "json")
     assert code == 0, err
-    assert "the last contact is before the breakup" in err
+    assert (f"- question 2 (the date {contact}): the last contact is before the breakup ({breakup}, "
+            "the date in question 1): check both dates") in err
     assert "Please answer these again: 1, 2." in err
     a = json.loads(out)["answers"]
     assert (a["days_since_breakup"], a["days_silent"]) == (40, 30)
@@ -116,7 +117,9 @@ def test_quiz_reasks_contradicting_answers_at_the_end(monkeypatch, capsys, tmp_p
     code, _, err = run_quiz(monkeypatch, capsys, lines, "--out", str(target))
     assert code == 0, err
     assert "Some answers don't fit together" in err
-    assert "more days since last contact than since the breakup" in err
+    # in the quiz's own words: question numbers, not column ids
+    assert "- question 2 (10): more days since last contact than since the breakup (question 1)" in err
+    assert "days_since_breakup" not in err and "days_silent" not in err
     assert "Please answer these again: 1, 2." in err
     assert "you answered 10: press Enter to keep it" in err
     md = target.read_text()

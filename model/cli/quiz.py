@@ -164,7 +164,9 @@ class TerminalQuiz:
             self.say("Some answers don't fit together:")
             for p in problems:
                 qid = QUIZ.date_columns.get(p.column, p.column)
-                self.say(f"- question {self.number(QUIZ[qid])}, {p}", "  ")
+                blank = p.value is None or not str(p.value).strip()
+                given = "no answer" if blank else f"the date {p.value}" if p.column != qid else f"{p.value}"
+                self.say(f"- question {self.number(QUIZ[qid])} ({given}): {QUIZ.in_words(p.reason)}", "  ")
             involved = sorted({qid for p in problems for qid in involved_questions(p)}, key=QUIZ.ids.index)
             self.say("Please answer these again: " + ", ".join(str(self.number(QUIZ[i])) for i in involved) + ".")
             for qid in involved:

@@ -50,11 +50,9 @@ def form_answers(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _message(p: Problem, date_column: bool, shown: Mapping[str, str]) -> str:
+def _message(p: Problem, date_column: bool) -> str:
     """A problem in the page's words: ids like days_since_breakup become 'question 1'."""
-    names = {**{k: f"question {v}" for k, v in shown.items()},
-             **{alt: f"the date in question {shown[qid]}" for alt, qid in QUIZ.date_columns.items() if qid in shown}}
-    reason = re.sub(r"\b[a-z]+(?:_[a-z]+)+\b", lambda m: names.get(m.group(0), m.group(0)), str(p.reason))
+    reason = QUIZ.in_words(str(p.reason))
     if date_column:
         return f"The date: {reason}"
     return reason[:1].upper() + reason[1:]
@@ -88,7 +86,7 @@ def field_views(values: Mapping[str, Any], problems: Iterable[Problem]) -> tuple
         if qid is None:
             loose.append({"column": str(p.column), "reason": str(p.reason)})
         else:
-            errors.setdefault(qid, []).append(_message(p, p.column != qid, shown))
+            errors.setdefault(qid, []).append(_message(p, p.column != qid))
     views = []
     for q in QUIZ:
         v = {"unit": None, "date_alternative": None, **question_view(q)}
