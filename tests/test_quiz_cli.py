@@ -313,3 +313,9 @@ def test_a_blank_answer_to_a_required_question_is_asked_again(monkeypatch, capsy
     code, _, err = run_quiz(monkeypatch, capsys, lines, "--format", "json")
     assert code == 0, err
     assert err.count("Question 1 of 14") == 1 and "Not accepted: missing: this answer is required" in err
+
+
+def test_a_report_name_the_quiz_cannot_write_is_refused_before_the_first_question(monkeypatch, capsys, tmp_path):
+    code, _, err = run_quiz(monkeypatch, capsys, [], "--out", str(tmp_path / "report.pdf"))
+    assert code == 2 and "cannot write a .pdf report" in err
+    assert "Question 1" not in err and not (tmp_path / "report.pdf").exists()

@@ -187,6 +187,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: --as-of: {exc}", file=sys.stderr)
         return 2
+    from model.render import unknown_extension
+
+    odd = unknown_extension(args.out) if args.out and not args.format else None
+    if odd:  # before the questions, like the model: say so while nothing has been typed
+        print(f"error: {args.out}: cannot write a {odd} report; name it .html, .md or .json, or give --format",
+              file=sys.stderr)
+        return 2
     try:
         model = load(args)  # before the questions: never make someone answer for nothing
     except ModelLoadError as exc:
