@@ -415,6 +415,10 @@ def test_date_answers_without_a_timestamp_or_as_of_are_named_in_a_warning(capsys
     assert code in (0, 3) and "the date answers (breakup_date) are counted up to today" in err
     code, _, err = run(capsys, "score", src, "--out", tmp_path / "o.csv", "--as-of", "2025-02-01")
     assert "counted up to today" not in err
+    code, _, err = run(capsys, "validate", src)  # validate warns alike
+    assert "the date answers (breakup_date) are counted up to today" in err
+    code, _, err = run(capsys, "validate", src, "--as-of", "2025-02-01")
+    assert "counted up to today" not in err
 
 
 def test_timestamps_with_spaces_around_them_are_read():

@@ -655,6 +655,31 @@ def test_a_model_trained_before_the_assumptions_changed_is_flagged(model_copy, c
     answers.write_text(json.dumps(base_answers()))
     assert main(["report", str(answers), "--model", str(model_copy), "--as-of", "2026-11-26", "--format", "json"]) == 0
     assert "warning: model/assumptions.toml has changed" in capsys.readouterr().err
+    # batch scoring says so too
+    from model import batch
+
+    table = tmp_path / "a.csv"
+    pd.DataFrame([base_answers()]).to_csv(table, index=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(batch, "default_model", lambda: stale)
+        assert main(["score", str(table), "--out", str(tmp_path / "s.csv"), "--as-of", "2026-11-26"]) == 0
+    assert "warning: model/assumptions.toml has changed" in capsys.readouterr().err
+
+
+def test_score_exits_1_naming_the_reason_when_the_model_cannot_load(monkeypatch, capsys, tmp_path):
+    from model import batch
+    from model.cli import main
+
+    def broken() -> None:
+        raise ModelLoadError("model/artifacts/model.joblib is damaged, truncated or not a model")
+
+    monkeypatch.setattr(batch, "default_model", broken)
+    table = tmp_path / "a.csv"
+    pd.DataFrame([base_answers()]).to_csv(table, index=False)
+    code = main(["score", str(table), "--out", str(tmp_path / "s.csv"), "--as-of", "2026-11-26", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "error: model/artifacts/model.joblib is damaged" in err
+    assert not (tmp_path / "s.csv").exists()
 
 
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])

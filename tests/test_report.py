@@ -478,10 +478,28 @@ def test_html_has_every_section_and_landmark(reports):
     for section in page.find("section"):
         assert section.get("aria-labelledby") in page.ids
     text = " ".join(page.text)
-    assert "9%" in text or pct(reports["cold"]["reversal_odds"]) in text
     assert "Stage 1 of 4" in text and "Tuesday 8 December 2026" in text
     assert "29%" in text and "15%" in text and "base-rates.md" in text
     assert "synthetic" in text and "not measured" in text
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.json")))
+def test_every_format_shows_the_models_own_odds(model, reports, name):
+    """The big number in HTML and the bold one in Markdown are the model's odds for these answers,
+    computed here without the report."""
+    p = float(model.predict(pd.DataFrame([example(name)], dtype=object), AS_OF)["reversal_odds"].iloc[0])
+    r = reports[name]
+    assert r["reversal_odds"] == pytest.approx(p, abs=5e-5)
+    shown = pct(p)
+    html, md = render_html(r), render_markdown(r)
+    if r["safety_first"]:
+        assert f"model puts the odds of being back together within 180 days at {shown} " in md
+        assert f"at {shown} (plausible range" in html
+    else:
+        assert f'<span class="big">{shown}</span>' in html
+        odds_md = md[md.index("## Your odds"):md.index("## Your next step")]
+        assert odds_md.count(f"**{shown}**") == 1
+    assert json.loads(render_json(r))["reversal_odds"] == r["reversal_odds"]
 
 
 def test_html_head_forbids_external_loads(reports):
