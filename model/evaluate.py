@@ -25,10 +25,10 @@ from model.io import atomic_path, atomic_write
 from model.metrics import reliability_table, score_predictions
 from model.predict import OddsModel, load_model
 from model.train import TrainConfig, _split, clean_training_data, train_model
+from model.train_settings import HELD_OUT_ROWS
 
 __all__ = ["evaluate", "peers"]
 
-HELD_OUT_ROWS = 100_000
 
 
 def peers(seed: int) -> dict[str, Pipeline]:

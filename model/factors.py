@@ -36,7 +36,7 @@ __all__ = [
 
 SIZE_UNIT = "percentage_points"
 SIZE_MEANING = (
-    "Percentage points: your odds with this answer minus your odds if this one answer counted like "
+    "Factor sizes are in percentage points: your odds with this answer minus your odds if this one answer counted like "
     "an average answer in the guide's synthetic data, with every other answer unchanged. For what the "
     "guide says only ever hurts (unanswered messages, contact this week, a block, anger, a request to "
     "stop, drama, emotional messages), the comparison is with none of it, so those answers can only "

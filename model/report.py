@@ -280,7 +280,9 @@ def _model_info(model: Any) -> dict[str, Any]:
 
 def _range_words(info: Mapping[str, Any]) -> str:
     kind = info.get("range_kind")
-    pct = info.get("range_percentiles") or [10, 90]
+    from model.predict import PERCENTILES
+
+    pct = info.get("range_percentiles") or list(PERCENTILES)
     if kind == "assumptions":
         return (
             f"the {pct[0]}th to {pct[1]}th percentile of the odds across models trained with the guide's "
@@ -307,11 +309,7 @@ def _how_to_read(info: Mapping[str, Any], range_words: str, with_factors: bool =
         "The model knows nothing about you or your ex beyond the answers here: not why you broke up, "
         "who they are now, or what they want.",
         f"The range is {range_words}. It is not a promise that the true chance lies inside it.",
-        *(
-            ["Factor sizes are in percentage points: " + factors.SIZE_MEANING[len("Percentage points: ") :]]
-            if with_factors
-            else []
-        ),
+        *([factors.SIZE_MEANING] if with_factors else []),
         "If they asked you to stop or blocked you, their wishes come first. No number in this report "
         "is a reason to contact them sooner, or in another way.",
     ]

@@ -39,18 +39,6 @@ __all__ = [
 ERROR_COLUMNS = list(PROBLEM_COLUMNS)  # the errors file: row, column, value, reason
 BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark: a CSV copy starts with one when its input did
 
-SCORE_COLUMNS = [
-    "reversal_odds",
-    "odds_low",
-    "odds_high",
-    "band",
-    "stage",
-    "earliest_contact",
-    "top_factor_up",
-    "top_factor_down",
-    "model_version",
-]
-
 SCORE_SCHEMA = pa.schema(
     [
         ("reversal_odds", pa.float64()),
@@ -64,6 +52,7 @@ SCORE_SCHEMA = pa.schema(
         ("model_version", pa.string()),
     ]
 )
+SCORE_COLUMNS = list(SCORE_SCHEMA.names)  # what batch scoring adds to every accepted row, in order
 
 
 def _output_kind(path: Path, fallback: str, strict: bool = False) -> tuple[str, bool]:

@@ -33,15 +33,23 @@ from model.features import features_from_clean
 from model.io import atomic_path, atomic_write
 from model.logistic import SignConstrainedLogisticRegression
 from model.metrics import score_predictions
-from model.predict import ARTIFACT, CARD, WEIGHTS, Calibration, OddsModel, model_weights, sha256_file
+from model.predict import (
+    ARTIFACT,
+    CARD,
+    PERCENTILES,
+    WEIGHTS,
+    Calibration,
+    OddsModel,
+    model_weights,
+    sha256_file,
+)
 from model.quiz import QUIZ
-from model.train_settings import TrainConfig
+from model.train_settings import HELD_OUT_ROWS, TrainConfig
 from model.validation import validate_frame
 
 __all__ = ["TrainConfig", "build_pipeline", "clean_training_data", "save_model", "train_model"]
 
 OUTCOME = "reconciled"
-HELD_OUT_ROWS = 100_000
 TRUTH = "p_true"
 
 
@@ -267,7 +275,7 @@ def train_model(
         "range": {
             "kind": range_kind,
             "members": config.members,
-            "percentiles": [10, 90],
+            "percentiles": list(PERCENTILES),
             "meaning": (
                 "no ensemble was trained: the range is the odds themselves"
                 if config.members == 0

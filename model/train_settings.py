@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["TrainConfig"]
+__all__ = ["HELD_OUT_ROWS", "TrainConfig"]
+
+#: Fresh generated rows a model is judged on (training's card and `exodds evaluate` alike).
+HELD_OUT_ROWS = 100_000
 
 
 @dataclass(frozen=True)

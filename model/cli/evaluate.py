@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from model.train_settings import HELD_OUT_ROWS
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="evaluate the model against peers (and the truth, on synthetic data)",
@@ -13,7 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "default: fresh synthetic held-out data for the default model")
     p.add_argument("--model", help="model directory written by `exodds train` (default: the built-in model)")
     p.add_argument("--out", default="reports/evaluation", help="output directory (%(default)s)")
-    p.add_argument("--held-out-rows", type=int, default=100_000, help="fresh synthetic rows to score (%(default)s)")
+    p.add_argument("--held-out-rows", type=int, default=HELD_OUT_ROWS,
+                   help="fresh synthetic rows to score (%(default)s)")
     p.set_defaults(func=run)
 
 
