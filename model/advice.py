@@ -32,6 +32,7 @@ __all__ = [
     "band",
     "band_meaning",
     "bands",
+    "block_where",
     "is_pressing",
     "load_rules",
     "make_plan",
@@ -516,6 +517,11 @@ def _span(days: int) -> str:
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
+def block_where(blocked: str) -> str:
+    """Where they blocked you, as the plan and the report say it ("everywhere", "on some apps or ...")."""
+    return "everywhere" if blocked == "everywhere" else "on some apps or your number"
+
+
 def _fmt(d: dt.date) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
 
@@ -698,7 +704,7 @@ class _Writer:
                 r.deviations["request_to_stop"]["source"] + " (we go further: see deviations)",
             )
             if self.s.blocked[0]:
-                where = "everywhere" if a["blocked"] == "everywhere" else "on some apps or your number"
+                where = block_where(a["blocked"])
                 self.because(
                     f"They have also blocked you {where}, on {_fmt(_day(self.s.block_day[0]))}.",
                     r.waits["blocked"].source,
@@ -739,7 +745,7 @@ class _Writer:
         w = self.rules.wait(name)
         match name:
             case "blocked":
-                where = "everywhere" if a["blocked"] == "everywhere" else "on some apps or your number"
+                where = block_where(a["blocked"])
                 since = _day(self.s.block_day[0])
                 if self.s.last_contact[0] > self.s.block_day[0]:
                     return (

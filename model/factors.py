@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from model.advice import block_where
 from model.quiz import QUIZ
 
 __all__ = [
@@ -142,8 +143,7 @@ def _blocked(a: Mapping[str, Any], sign: int) -> str:
         return "they have not blocked you"
     d = a.get("days_blocked")
     when = "" if d is None else (" today" if int(d) == 0 else f" {duration(int(d))} ago")
-    place = "everywhere" if where == "everywhere" else "on some apps or your number"
-    return f"they blocked you {place}{when}"
+    return f"they blocked you {block_where(where)}{when}"
 
 
 def _told(a: Mapping[str, Any], sign: int) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from model import factors
-from model.advice import band_meaning, bands, is_pressing, load_rules, make_plan
+from model.advice import band_meaning, bands, block_where, is_pressing, load_rules, make_plan
 from model.quiz import QUIZ, Question
 from model.validation import (
     AnswersError,
@@ -177,7 +177,7 @@ def wishes_first(clean: Mapping[str, Any]) -> list[str]:
     if clean["told_no_contact"] == "yes":
         why.append("they asked you to stop contacting them")
     if clean["blocked"] != "no":
-        where = "everywhere" if clean["blocked"] == "everywhere" else "on some apps or your number"
+        where = block_where(clean["blocked"])
         why.append(f"they blocked you {where}")
         since = clean.get("days_blocked")
         if since is not None and not pd.isna(since) and int(clean["days_silent"]) < int(since):
