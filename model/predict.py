@@ -690,7 +690,8 @@ def model_from_weights(arrays: dict[str, np.ndarray]) -> OddsModel:
         if a.dtype != np.float64 or a.shape != shape:
             raise ValueError(f"{key}: expected float64 of shape {shape}, got {a.dtype} of shape {a.shape}")
         if not np.isfinite(a).all():
-            raise ValueError(f"{key}: holds values that are not finite")
+            where = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+            raise ValueError(f"{key}: holds values that are not finite, such as {float(a[where])!r} at index {where}")
         return a
 
     def texts(key: str, shape: tuple[int, ...], allowed: set[str]) -> list[str]:

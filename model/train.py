@@ -75,8 +75,9 @@ def clean_training_data(df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.
     y_raw = pd.to_numeric(df[OUTCOME], errors="coerce")
     bad_y = ~y_raw.isin([0, 1])
     if bad_y.any():
-        rows = df.index[bad_y.to_numpy()][:10].tolist()
-        raise ValueError(f"'{OUTCOME}' must be 0 or 1; bad values in rows {rows}")
+        bad = df.loc[bad_y.to_numpy(), OUTCOME].head(10)
+        shown = ", ".join(f"row {i}: {v!r}" for i, v in bad.items())
+        raise ValueError(f"'{OUTCOME}' must be 0 or 1; {int(bad_y.sum())} row(s) are not, for example {shown}")
     truth = pd.to_numeric(df[TRUTH], errors="coerce").to_numpy(float) if TRUTH in df.columns else None
     answers = df.drop(columns=[c for c in (OUTCOME, TRUTH) if c in df.columns])
     result = validate_frame(answers, extra="ignore")

@@ -544,7 +544,7 @@ def test_the_pipeline_unpickled_later_is_the_one_the_model_was_loaded_with(model
         (lambda a: a.update(calibration_kind=np.array("none")), "calibration_kind: expected text"),
         (lambda a: a["calibration_kind"].__setitem__(0, "oops"), "oops is not one of"),
         (lambda a: a.update(coef=a["coef"].astype(np.int64)), "coef: expected float64"),
-        (lambda a: a["coef"].__setitem__(0, np.nan), "coef: holds values that are not finite"),
+        (lambda a: a["coef"].__setitem__(0, np.nan), "not finite, such as nan at index (0,)"),
         (lambda a: a.pop("reference"), "missing array"),
         (lambda a: a.update(extra=np.zeros(2)), "unknown array"),
     ],
@@ -614,7 +614,7 @@ def test_training_refuses_bad_rows():
         train_model(data, TrainConfig(members=0, n_jobs=1))
     data = generate(200, seed=1)
     data.loc[3, "reconciled"] = 2
-    with pytest.raises(ValueError, match="must be 0 or 1"):
+    with pytest.raises(ValueError, match=r"must be 0 or 1; 1 row\(s\) are not, for example row 3: 2"):
         clean_training_data(data)
 
 
