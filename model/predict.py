@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import threading
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -366,6 +367,14 @@ class OddsModel:
                 fast = _lookup_sum(lookups, _lookup_indices(lookups, sample))
                 if not np.allclose(fast, exact, rtol=0, atol=1e-10):
                     lookups = None
+            if lookups is None:  # same odds, several times slower: say so, where to mend it
+                warnings.warn(
+                    "the scoring tables (LOOKUP_GROUPS in model/predict.py) no longer describe the "
+                    "model's basis (model/basis.py: a term or a knot past a group's cap changed): scoring "
+                    "gives the same odds through the basis, several times slower, until they are updated",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
             self.__dict__["_lookup"] = lookups
         return self.__dict__["_lookup"]
 

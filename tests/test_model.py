@@ -293,6 +293,25 @@ def test_batch_scoring_falls_back_without_lookup_tables(default):
     pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
 
 
+def test_scoring_tables_that_no_longer_fit_the_basis_are_said_and_not_used(default, monkeypatch):
+    """A cap below a knot (as after moving a knot in model/basis.py): a warning naming the place,
+    and the same odds through the basis."""
+    import copy
+
+    from model import predict
+
+    groups = list(predict.LOOKUP_GROUPS)
+    caps, terms = groups[1]
+    groups[1] = ({q: 100 for q in caps}, terms)  # days_since_breakup has knots up to 1500
+    monkeypatch.setattr(predict, "LOOKUP_GROUPS", tuple(groups))
+    model = copy.copy(default)
+    model.__dict__ = {k: v for k, v in default.__dict__.items() if k not in ("_batch", "_lookup")}
+    with pytest.warns(RuntimeWarning, match=r"LOOKUP_GROUPS in model/predict\.py"):
+        assert model._lookups() is None
+    clean, _, _ = clean_training_data(generate(300, seed=16))
+    pd.testing.assert_frame_equal(model.score_batch(clean), default.score_batch(clean), check_exact=False, rtol=1e-12)
+
+
 def test_bootstrap_range_for_a_given_file(small_model):
     assert small_model.range_kind == "bootstrap"
     assert small_model.card["range"]["kind"] == "bootstrap"
