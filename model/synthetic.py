@@ -111,7 +111,8 @@ OUTCOME_COLUMNS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
-SAMPLE_COMMAND = "exodds synth --rows 10000 --seed 2026 --out data/synthetic/sample.csv"
+SAMPLE_ROWS, SAMPLE_SEED = 10_000, 2026  # the committed data/synthetic/sample.csv
+SAMPLE_COMMAND = f"exodds synth --rows {SAMPLE_ROWS} --seed {SAMPLE_SEED} --out data/synthetic/sample.csv"
 
 # The intercept is solved on a fixed reference population, so it never depends on the seed or size
 # of a generated set. These are numerical settings, not assumptions about people.
@@ -805,7 +806,7 @@ def assumptions_table() -> str:
 
 def render_readme() -> str:
     """The text of ``data/synthetic/README.md``: how the sample was made and what each column means."""
-    sample = generate(10_000, seed=2026)
+    sample = generate(SAMPLE_ROWS, seed=SAMPLE_SEED)
     table = load_assumptions()
     return "\n".join([
         "# Synthetic quiz responses",
@@ -840,7 +841,7 @@ def render_readme() -> str:
         SAMPLE_COMMAND,
         "```",
         "",
-        f"{len(sample):,} rows, seed 2026, every assumption at its reviewed value",
+        f"{len(sample):,} rows, seed {SAMPLE_SEED}, every assumption at its reviewed value",
         f"(assumptions hash `{assumptions_hash(table.defaults())[:16]}`).",
         f"Reconciled rate in the sample {sample['reconciled'].mean():.3f}, mean `p_true`"
         f" {sample['p_true'].mean():.3f}; the target overall rate is",
