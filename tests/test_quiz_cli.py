@@ -325,3 +325,19 @@ def test_a_report_name_the_quiz_cannot_write_is_refused_before_the_first_questio
     code, _, err = run_quiz(monkeypatch, capsys, [], "--out", str(tmp_path / "report.pdf"))
     assert code == 2 and "cannot write a .pdf report" in err
     assert "Question 1" not in err and not (tmp_path / "report.pdf").exists()
+
+
+def test_back_changes_an_earlier_answer_and_its_follow_up(monkeypatch, capsys):
+    """'back' goes to the previous question (Enter keeps its answer); a changed answer drops a
+    follow-up that no longer applies. At the first question there is nothing to go back to."""
+    lines = list(SESSION)
+    i = lines.index("1")  # the blocked answer: No
+    # answer "some" and 5a, then at question 6 go back twice (to 5a, then 5), change 5 to "no"
+    lines[i : i + 1] = ["some", "4", "back", "back", "no"]
+    lines.insert(0, "back")  # at question 1: nothing before it
+    code, out, err = run_quiz(monkeypatch, capsys, lines, "--format", "json")
+    assert code == 0, err
+    assert "There is no question before this one to go back to." in err
+    assert "you answered 4: press Enter to keep it" in err and "you answered some: press Enter" in err
+    a = json.loads(out)["answers"]
+    assert a["blocked"] == "no" and a["days_blocked"] is None and a["told_no_contact"] == "no"

@@ -26,6 +26,13 @@ class QuizAborted(Exception):
     """The input ended before the quiz was complete."""
 
 
+class _Back(Exception):
+    """'back' typed at a question: go to the one before."""
+
+
+BACK = ("back", "<")  # typed at any question: the previous question again
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "quiz",
@@ -110,14 +117,20 @@ class TerminalQuiz:
             return {q.id: choice_value(q, text) or text}
         return {q.id: text}
 
-    def ask(self, q: Question, number: str) -> None:
-        """Ask until the answer passes the question's own rules."""
+    def ask(self, q: Question, number: str, can_go_back: bool = False) -> None:
+        """Ask until the answer passes the question's own rules (``_Back`` when 'back' is typed and
+        ``can_go_back``)."""
         from model.report import check_question
 
         self.show(q, number)
         kept = {k: self.answers[k] for k in (q.id, q.date_alternative) if k and k in self.answers}
         while True:
             text = self.read()
+            if text.lower() in BACK:
+                if can_go_back:
+                    raise _Back()
+                self.say("There is no question before this one to go back to.", "  ")
+                continue
             fields = kept if not text and kept else self.interpret(q, text)
             self.forget(q)
             self.answers.update(fields)
@@ -137,13 +150,24 @@ class TerminalQuiz:
         return QUIZ.numbers()[q.id]  # as on the web page: a follow-up is 5a, so no number is skipped
 
     def fill(self) -> None:
-        """Ask every question that applies and is unanswered; drop answers that no longer apply."""
-        for q in QUIZ:
+        """Ask every question that applies and is unanswered; drop answers that no longer apply.
+        'back' asks the previous question again (its answer kept with Enter)."""
+        questions, done = list(QUIZ), []
+        i, again = 0, False
+        while i < len(questions):
+            q = questions[i]
             if not q.applies(self.answers):
                 self.forget(q)
-            elif self.current(q) is None and (q.required or q.id not in self.asked):
-                self.asked.add(q.id)  # an optional question left blank is asked once
-                self.ask(q, self.number(q))
+            else:
+                if again or (self.current(q) is None and (q.required or q.id not in self.asked)):
+                    self.asked.add(q.id)  # an optional question left blank is asked once
+                    try:
+                        self.ask(q, self.number(q), can_go_back=bool(done))
+                    except _Back:
+                        i, again = questions.index(done.pop()), True
+                        continue
+                done.append(q)  # (answered before, too: 'back' walks through every question shown)
+            i, again = i + 1, False
 
     def run(self) -> dict[str, Any]:
         """Ask everything, settle contradictions, and return the raw answers (valid together)."""
@@ -153,7 +177,7 @@ class TerminalQuiz:
         self.say("The exodds quiz. Answer each question and press Enter.")
         self.say(
             "Your answers stay on this computer. The odds at the end express one breakup guide's "
-            "assumptions, not a measured chance."
+            "assumptions, not a measured chance. Type 'back' to change your previous answer."
         )
         self.fill()
         for _ in range(MAX_ROUNDS):
