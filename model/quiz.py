@@ -120,11 +120,13 @@ class Quiz:
     def in_words(self, text: str) -> str:
         """A message with its column names as a person sees the quiz: days_since_breakup becomes
         'question 1', breakup_date 'the date in question 1' (the web page and the terminal alike).
-        Only names with an underscore are replaced: one-word ids (blocked, anger) are words too."""
+        One-word ids (blocked, anger) are words too: they are replaced only where a message gives
+        their answer ("blocked is 'no'", "when blocked is some")."""
         numbers = self.numbers()
         names = {qid: f"question {n}" for qid, n in numbers.items()}
         names |= {alt: f"the date in question {numbers[qid]}" for alt, qid in self.date_columns.items()}
-        return re.sub(r"\b[a-z]+(?:_[a-z]+)+\b", lambda m: names.get(m.group(0), m.group(0)), text)
+        text = re.sub(r"\b[a-z]+(?:_[a-z]+)+\b", lambda m: names.get(m.group(0), m.group(0)), text)
+        return re.sub(r"\b[a-z]+\b(?= is )", lambda m: names.get(m.group(0), m.group(0)), text)
 
     @property
     def main_count(self) -> int:

@@ -176,3 +176,19 @@ def test_questions_markdown_table_lists_every_id_once(capsys):
         assert cells[1] == q.text
         assert cells[-1] == (str(q.source_line) if q.source_line else "ours")
         assert len(cells) == 4, line  # no stray pipe inside a cell
+
+
+def test_messages_in_the_quizs_own_words():
+    """Ids become the numbers people see; one-word ids only where a message gives their answer."""
+    n = QUIZ.numbers()
+    assert QUIZ.in_words("more days since last contact than since the breakup (days_since_breakup)") == (
+        f"more days since last contact than since the breakup (question {n['days_since_breakup']})"
+    )
+    assert QUIZ.in_words("before the breakup (2026-10-01, breakup_date)") == (
+        f"before the breakup (2026-10-01, the date in question {n['days_since_breakup']})"
+    )
+    assert QUIZ.in_words("given while blocked is 'no': leave it blank") == (
+        f"given while question {n['blocked']} is 'no': leave it blank"
+    )
+    plain = "they blocked you; anger fades; not_an_id stays"
+    assert QUIZ.in_words(plain) == plain

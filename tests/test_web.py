@@ -253,7 +253,8 @@ def test_invalid_form_comes_back_with_messages_beside_the_questions(client, good
         ((_, around),) = [(a, x) for t, a, x in page.elements if a.get("id") == f"{qid}-error"]
         assert f"q-{qid}" in around  # inside the question's own box
         # the validator's reason, with question ids in the page's words
-        reason = p.reason.replace("(days_since_breakup)", f"(question {number['days_since_breakup']})")
+        reason = p.reason.replace("(days_since_breakup)", f"(question {number['days_since_breakup']})").replace(
+            "when blocked is", f"when question {number['blocked']} is")
         assert reason.lower() in page.text(f"{qid}-error").lower()
         assert not re.search(r"[a-z]_[a-z]", page.text(f"{qid}-error"))
         (inp, _), = page.find("input", name=qid)
