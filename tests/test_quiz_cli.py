@@ -112,7 +112,8 @@ def test_contradicting_dates_are_both_asked_again(monkeypatch, capsys):
 
 
 def test_quiz_reasks_contradicting_answers_at_the_end(monkeypatch, capsys, tmp_path):
-    lines = ["5", "10", *SESSION[3:], "12", ""]  # silence longer than the breakup; fix the breakup, keep silence
+    # silence longer than the breakup; fix the breakup ('back' cannot leave it), keep silence
+    lines = ["5", "10", *SESSION[3:], "back", "12", ""]
     target = tmp_path / "r.md"
     code, _, err = run_quiz(monkeypatch, capsys, lines, "--out", str(target))
     assert code == 0, err
@@ -122,6 +123,7 @@ def test_quiz_reasks_contradicting_answers_at_the_end(monkeypatch, capsys, tmp_p
     assert "days_since_breakup" not in err and "days_silent" not in err
     assert "Please answer these again: 1, 2." in err
     assert "you answered 10: press Enter to keep it" in err
+    assert "Here you can only answer this question again (Enter keeps your answer)." in err
     md = target.read_text()
     assert md.startswith("# Your odds and your next step")
     since = AS_OF - dt.timedelta(days=12)

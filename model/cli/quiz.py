@@ -129,7 +129,10 @@ class TerminalQuiz:
             if text.lower() in BACK:
                 if can_go_back:
                     raise _Back()
-                self.say("There is no question before this one to go back to.", "  ")
+                if kept:  # re-asked at the end, to settle a contradiction
+                    self.say("Here you can only answer this question again (Enter keeps your answer).", "  ")
+                else:
+                    self.say("There is no question before this one to go back to.", "  ")
                 continue
             fields = kept if not text and kept else self.interpret(q, text)
             self.forget(q)
