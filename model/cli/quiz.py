@@ -117,9 +117,9 @@ class TerminalQuiz:
             return {q.id: choice_value(q, text) or text}
         return {q.id: text}
 
-    def ask(self, q: Question, number: str, can_go_back: bool = False) -> None:
+    def ask(self, q: Question, number: str, can_go_back: bool = False, settling: bool = False) -> None:
         """Ask until the answer passes the question's own rules (``_Back`` when 'back' is typed and
-        ``can_go_back``)."""
+        ``can_go_back``; ``settling``: re-asked at the end to settle a contradiction)."""
         from model.report import check_question
 
         self.show(q, number)
@@ -129,7 +129,7 @@ class TerminalQuiz:
             if text.lower() in BACK:
                 if can_go_back:
                     raise _Back()
-                if kept:  # re-asked at the end, to settle a contradiction
+                if settling:
                     self.say("Here you can only answer this question again (Enter keeps your answer).", "  ")
                 else:
                     self.say("There is no question before this one to go back to.", "  ")
@@ -199,7 +199,7 @@ class TerminalQuiz:
             for qid in involved:
                 q = QUIZ[qid]
                 if q.applies(self.answers):
-                    self.ask(q, self.number(q))
+                    self.ask(q, self.number(q), settling=True)
             self.fill()
         raise QuizAborted("the answers still contradict each other; no report written")
 
