@@ -748,11 +748,13 @@ class _Writer:
                 where = block_where(a["blocked"])
                 since = _day(self.s.block_day[0])
                 if self.s.last_contact[0] > self.s.block_day[0]:
+                    first = (" Even if they got in touch first, the block still stands where they set it."
+                             if a["ex_reached_out"] == "yes" else "")
                     return (
                         f"They blocked you {where} on {_fmt(since)}, and you were in touch with them after that, "
-                        f"on {_fmt(_day(self.s.last_contact[0]))}. Some people lift a block on their own after a "
-                        f"while; allow {w} days from that last contact ({when}). This date counts only if they "
-                        "have unblocked you by then."
+                        f"on {_fmt(_day(self.s.last_contact[0]))}.{first} Some people lift a block on their own "
+                        f"after a while; allow {w} days from that last contact ({when}). This date counts only if "
+                        "they have unblocked you by then."
                     )
                 return (
                     f"They blocked you {where} on {_fmt(since)}. Some people lift a block on their own after "

@@ -128,7 +128,9 @@ def check_question(qid: str, answers: Mapping[str, Any], as_of: Any = None) -> l
 def involved_questions(problem: Problem) -> list[str]:
     """Question ids a problem is about: its own column (a date answers its question) and any named in it."""
     own = QUIZ.date_columns.get(problem.column, problem.column)
-    named = {QUIZ.date_columns.get(m, m) for m in re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", problem.reason)}
+    words = re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", problem.reason)
+    words += re.findall(r"\b[a-z]+\b(?= is )", problem.reason)  # one-word ids where an answer is given
+    named = {QUIZ.date_columns.get(m, m) for m in words}
     return [qid for qid in QUIZ.ids if qid == own or qid in named]
 
 
@@ -401,7 +403,7 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
         "range_text": range_words,
         "odds_display": "deemphasised" if safety else "full",
         "odds_display_note": (
-            SAFETY_ODDS_NOTE if safety else TOLD_ODDS_NOTE if plan.wait_reason == "told_to_stop" else None
+            SAFETY_ODDS_NOTE if safety else TOLD_ODDS_NOTE if clean["told_no_contact"] == "yes" else None
         ),
         "beyond_data": _beyond_data(clean, getattr(model, "card", {}) or {}),
         "safety_first": safety,

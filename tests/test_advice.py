@@ -321,6 +321,9 @@ def test_contact_after_a_block_starts_its_wait_again():
     assert (p.earliest_contact, p.wait_reason) == (ago(2) + dt.timedelta(days=30), "blocked")
     assert "you were in touch with them after that" in text(p, "reasons")
     assert "getting around it" in text(p, "warnings")
+    theirs = plan(blocked="some", days_blocked=30, days_silent=2, ex_reached_out="yes")
+    assert theirs.earliest_contact == p.earliest_contact  # whoever started it, the block stands
+    assert "even if they got in touch first, the block still stands" in text(theirs, "reasons")
     fresh = plan(blocked="some", days_blocked=2, days_silent=30, days_since_breakup=60)
     assert fresh.earliest_contact == ago(2) + dt.timedelta(days=30)  # contact before the block: from the block
     assert "after that" not in text(fresh, "reasons")

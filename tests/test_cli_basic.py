@@ -411,3 +411,7 @@ def test_an_unknown_option_shows_the_commands_own_usage(capsys):
     with pytest.raises(SystemExit):
         main(["--bogus"])
     assert "usage: exodds [-h]" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # before the command: the top-level usage, not the command's
+        main(["--quiet", "score", "x.csv"])
+    err = capsys.readouterr().err
+    assert "usage: exodds [-h]" in err and "exodds: error: unrecognized arguments: --quiet" in err

@@ -343,3 +343,21 @@ def test_back_changes_an_earlier_answer_and_its_follow_up(monkeypatch, capsys):
     assert "you answered 4: press Enter to keep it" in err and "you answered some: press Enter" in err
     a = json.loads(out)["answers"]
     assert a["blocked"] == "no" and a["days_blocked"] is None and a["told_no_contact"] == "no"
+
+
+def test_back_at_the_last_question_still_asks_it_on_the_way_forward(monkeypatch, capsys):
+    """The optional safety question, left with 'back': asked again after the previous one."""
+    lines = [*SESSION[:-1], "back", "", "1"]  # at 14: back to 13 (Enter keeps it), then 14: "1" (yes)
+    code, out, err = run_quiz(monkeypatch, capsys, lines, "--format", "json")
+    assert code == 0, err
+    assert err.count("Question 14 of 14") == 2
+    assert json.loads(out)["answers"]["safety_concern"] == "yes"
+
+
+def test_a_rejected_answer_is_explained_in_the_quizs_words(monkeypatch, capsys):
+    lines = list(SESSION)
+    i = lines.index("1")  # blocked
+    lines[i : i + 1] = ["some", "", "5"]  # Enter at 5a: required
+    code, _, err = run_quiz(monkeypatch, capsys, lines, "--format", "json")
+    assert code == 0, err
+    assert "Not accepted: missing: this answer is required when question 5 is some or everywhere" in err

@@ -369,6 +369,10 @@ def test_after_a_request_to_stop_the_odds_say_they_are_no_reason_to_get_in_touch
     assert note in odds_md
     assert html.index(note) < html.index('id="plan-h"')
     assert reports["good"]["odds_display_note"] is None
+    # a request to stop on the move-on plan too (its wait reason is the block)
+    hopeless = {**answers, "anger": "furious", "wronged_them": "yes", "blocked": "everywhere", "days_blocked": 20}
+    r = build_report(hopeless, AS_OF, model)
+    assert r["plan"]["plan"] == "move_on" and r["odds_display_note"] == note
 
 
 def test_pressure_signs_follow_the_rules_thresholds(good_answers):
@@ -653,6 +657,12 @@ def test_check_question_uses_the_quiz_rules():
 def test_involved_questions_name_both_sides_of_a_contradiction(good_answers):
     good_answers["days_silent"] = good_answers["days_since_breakup"] + 1
     _, problems = check_answers(good_answers, AS_OF)
+    assert [involved_questions(p) for p in problems] == [["days_since_breakup", "days_silent"]]
+    # a one-word id where the message gives its answer, and a typed date named by its column
+    _, problems = check_answers({**good_answers, "days_silent": 2, "blocked": "no", "days_blocked": 3}, AS_OF)
+    assert [involved_questions(p) for p in problems] == [["blocked", "days_blocked"]]
+    dated = {k: v for k, v in good_answers.items() if k not in ("days_since_breakup", "days_silent")}
+    _, problems = check_answers({**dated, "breakup_date": "2026-11-01", "last_contact_date": "2026-10-01"}, AS_OF)
     assert [involved_questions(p) for p in problems] == [["days_since_breakup", "days_silent"]]
 
 

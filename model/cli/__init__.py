@@ -57,10 +57,12 @@ def _terminate(signum: int, frame: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
-    if extras:  # say so with the command's own usage, which lists the options it does take
-        _command_parser(parser, getattr(args, "command", None)).error(
-            "unrecognized arguments: " + " ".join(extras)
-        )
+    if extras:  # say so with the command's own usage (which lists the options it does take) when
+        # they came after the command; with the top-level usage when they came before it
+        words = list(sys.argv[1:] if argv is None else argv)
+        command = getattr(args, "command", None)
+        after = command in words and all(e in words[words.index(command) + 1 :] for e in extras)
+        (_command_parser(parser, command) if after else parser).error("unrecognized arguments: " + " ".join(extras))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -141,7 +141,7 @@ class TerminalQuiz:
             if not problems:
                 return
             for p in problems:
-                self.say(f"Not accepted: {p.reason}. Please try again.", "  ")
+                self.say(f"Not accepted: {QUIZ.in_words(p.reason)}. Please try again.", "  ")
 
     def forget(self, q: Question) -> None:
         self.answers.pop(q.id, None)
@@ -167,6 +167,7 @@ class TerminalQuiz:
                     try:
                         self.ask(q, self.number(q), can_go_back=bool(done))
                     except _Back:
+                        self.asked.discard(q.id)  # not answered: ask it again on the way forward
                         i, again = questions.index(done.pop()), True
                         continue
                 done.append(q)  # (answered before, too: 'back' walks through every question shown)
