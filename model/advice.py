@@ -43,7 +43,7 @@ PLANS: tuple[str, ...] = ("safety", "move_on", "wait", "reopen", "rebuild")
 STAGE_NAMES: dict[int, str] = {
     0: "No reconciliation plan: safety first",
     1: "Back off and give them space",
-    2: "Plan a different way to re-open contact",
+    2: "Think about what to say differently",
     3: "Send one short message, then wait",
     4: "Rebuild slowly",
 }
@@ -57,7 +57,7 @@ WAIT_REASONS: dict[str, str] = {
     "blocked": "they have blocked you",
     "many_ignored": "many of your attempts went unanswered",
     "angry": "they are angry with you",
-    "pressing": "several attempts in the past week got no reply",
+    "pressing": "you reached out several times in the past week",
     "ignored": "your last attempts went unanswered",
     "cold": "their last reply was cold, or they seem annoyed",
     "no_contact_30": "a full {span} without contact are complete",
@@ -502,7 +502,7 @@ def _day(days: int) -> dt.date:
 
 
 def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def _span(days: int) -> str:
@@ -730,7 +730,7 @@ class _Writer:
             shorter.remove("recent_contact")  # the week after any contact says nothing the others don't
         if shorter:
             self.because(
-                "Shorter waits also apply, which all end before that day: "
+                "Other waits also apply, none of them ending later: "
                 + "; ".join(WAIT_REASONS[n].format(span=_span(self.rules.wait(n))) for n in shorter) + ".",
                 "; ".join(dict.fromkeys(r.waits[n].source for n in shorter)),
             )
@@ -756,13 +756,19 @@ class _Writer:
                         f"after a while; allow {w} days from that last contact ({when}). This date counts only if "
                         "they have unblocked you by then."
                     )
+                if self.due(name) <= self.today:  # the days are over and the block still stands
+                    return (
+                        f"They blocked you {where} on {_fmt(since)}, more than {w} days ago, and the block "
+                        f"still stands. Some people lift a block on their own after a while; the {w} days the "
+                        "guide allows for that have passed, so while it stands, it is their answer."
+                    )
                 return (
                     f"They blocked you {where} on {_fmt(since)}. Some people lift a block on their own after "
                     f"a while; allow {w} days for that ({when}). This date counts only if they have "
                     "unblocked you by then."
                 )
             case "many_ignored":
-                return f"{n_ign} attempts in a row went unanswered. That calls for a longer pause: {when}."
+                return f"{n_ign:,} attempts in a row went unanswered. That calls for a longer pause: {when}."
             case "angry":
                 return f"They are {a['anger']} with you. Anger needs more time to cool: {when}."
             case "pressing":
@@ -771,19 +777,20 @@ class _Writer:
                     else ""
                 )
                 return (
-                    f"You reached out {n_week} times in the past week{unanswered}. "
+                    f"You reached out {n_week:,} times in the past week{unanswered}. "
                     f"Give them {_span(w)} from your last attempt: {when}."
                 )
             case "ignored":
-                return f"{n_ign} attempts since their last reply went unanswered. Leave {_span(w)}: {when}."
+                return f"{n_ign:,} attempts since their last reply went unanswered. Leave {_span(w)}: {when}."
             case "cold":
                 what = "Their last reply was cold" if a["last_reply_tone"] == "cold" else "They seem annoyed"
                 return f"{what}. Give it {_span(w)}: {when}."
             case "no_contact_30":
+                silent = int(a["days_silent"])
+                done = f"a full {w} days of no contact" if silent == w else f"past a full {w} days of no contact"
                 return (
-                    f"You have not been in touch for {int(a['days_silent'])} days, past a full {w} days of "
-                    "no contact. The guide's view is that after that, one short message is less likely to "
-                    "feel like pressure; how it lands is up to them."
+                    f"You have not been in touch for {silent:,} days, {done}. The guide's view is that after "
+                    "that, one short message is less likely to feel like pressure; how it lands is up to them."
                 )
             case "after_positive_reply":
                 return f"Their last reply was warm. Keep about {_span(w)} between contacts: {when}."
@@ -813,6 +820,8 @@ class _Writer:
                 self.do.append(
                     f"If they unblock you, the earliest day for one short message is {until}; take the quiz "
                     "again then."
+                    if self.earliest is not None and self.earliest > self.today
+                    else "If they unblock you, one short message becomes possible; take the quiz again then."
                 )
             else:
                 self.do.append(f"Go quiet until {until}: no messages, calls, likes, comments or visits.")
@@ -905,6 +914,11 @@ class _Writer:
                 )
         elif what or self.plan == "move_on":
             pass  # said above
+        elif s.pressure[0] and int(self.a["attempts_ignored"]) > 0 and self.stage == 3:
+            self.warnings.append(  # the wait is over: one message, and silence after it is the answer
+                "Their wishes come first. Unanswered messages are an answer too: if the one message you "
+                "may send goes unanswered as well, take that as their answer."
+            )
         elif s.pressure[0] and int(self.a["attempts_ignored"]) > 0:
             self.warnings.append(
                 "Their wishes come first. Unanswered messages are an answer too: give them the space their "
@@ -913,16 +927,16 @@ class _Writer:
         elif s.pressure[0]:
             self.warnings.append("Their wishes come first: give them room, even when they do answer.")
         if s.blocked[0] and s.last_contact[0] > s.block_day[0] and self.plan != "safety":
-            unless = "Unless they got in touch first, reaching" if self.a["ex_reached_out"] == "yes" else "Reaching"
+            first = "Even if they got in touch first, reaching" if self.a["ex_reached_out"] == "yes" else "Reaching"
             self.warnings.append(
-                f"You have been in touch with them since they blocked you. {unless} them after a block, "
+                f"You have been in touch with them since they blocked you. {first} them while a block stands, "
                 "through another app, number, account or person, is getting around it: stop, and leave "
-                "every way of reaching them alone."
+                "every way of reaching them alone. Any contact is theirs to start."
             )
         if s.harassment[0]:
             n = int(self.a["attempts_last_week"])
             self.warnings.append(
-                f"You reached out {n} times in the past week. Repeated contact that someone does not want "
+                f"You reached out {n:,} times in the past week. Repeated contact that someone does not want "
                 "can become harassment, and in many places that is against the law. Stop now."
             )
 

@@ -183,13 +183,12 @@ def wishes_first(clean: Mapping[str, Any]) -> list[str]:
         why.append(f"they blocked you {where}")
         since = clean.get("days_blocked")
         if since is not None and not pd.isna(since) and int(clean["days_silent"]) < int(since):
-            why.append("you have been in touch with them since the block"
-                       + (" (unless they got in touch first)" if clean.get("ex_reached_out") == "yes" else ""))
+            why.append("you have been in touch with them since the block")
     ignored, week = int(clean["attempts_ignored"]), int(clean["attempts_last_week"])
     if ignored >= t("many_ignored"):
-        why.append(f"{ignored} of your messages or calls since their last reply went unanswered")
+        why.append(f"{ignored:,} of your messages or calls since their last reply went unanswered")
     if is_pressing(week, ignored):
-        why.append(f"you reached out {week} times in the past 7 days")
+        why.append(f"you reached out {week:,} times in the past 7 days")
     return why
 
 

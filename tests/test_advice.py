@@ -757,7 +757,7 @@ def test_shorter_waits_are_named_once_without_competing_dates():
     assert p.wait_reason == "blocked"
     reasons = p.reasons
     assert len(reasons) == 2 and "until" in reasons[0]
-    assert reasons[1].startswith("Shorter waits also apply, which all end before that day: ")
+    assert reasons[1].startswith("Other waits also apply, none of them ending later: ")
     assert "many of your attempts went unanswered" in reasons[1] and "they are angry with you" in reasons[1]
     assert "your last attempts went unanswered" not in reasons[1]  # the same messages, not counted twice
     assert not re.search(r"\d{4}", reasons[1])  # no second date
@@ -770,3 +770,30 @@ def test_a_band_is_the_band_of_the_percentage_shown(p):
 
     shown = int(pct(p).rstrip("%")) / 100
     assert band(p) == band(shown)
+
+
+def test_plan_words_agree_with_themselves_audit_cases():
+    """Cases an audit of thousands of generated reports found contradicting themselves."""
+    # the wait after many unanswered messages is over: one message, and silence after it is the answer
+    p = plan(attempts_ignored=5, days_silent=25)
+    assert p.stage == 3
+    assert "give them the space their silence asks for" not in text(p, "warnings")
+    assert "if the one message you may send goes unanswered as well, take that as their answer" in text(p, "warnings")
+    # contact this week that was answered is not called unanswered
+    p = plan(days_silent=2, attempts_last_week=3, anger="angry")
+    assert "got no reply" not in user_text(p)
+    # waits ending the same day are not called shorter
+    p = plan(days_silent=3, attempts_ignored=5, anger="angry")
+    assert "shorter" not in text(p, "reasons")
+    # stage 2 is about what to say, never another way to reach them
+    assert "different way" not in plan(attempts_ignored=2).stage_name.lower()
+    # a block whose days are over but which still stands: no date 'to come', no 'by then'
+    p = plan(blocked="some", days_blocked=50, days_silent=50)
+    assert p.earliest_contact == AS_OF
+    assert "the block still stands" in text(p, "reasons") and "that was over on" not in text(p, "reasons")
+    assert "take the quiz again then" in text(p, "do") and "earliest day for one short message is" not in text(p, "do")
+    # numbers are written as the rest of the report writes them
+    p = plan(days_silent=0, attempts_last_week=10000, emotional_messages=10000, days_since_breakup=36500)
+    assert "10,000" in user_text(p) and "10000" not in user_text(p)
+    p = plan(days_silent=30, days_since_breakup=60)
+    assert "for 30 days, a full 30 days of no contact" in text(p, "reasons")

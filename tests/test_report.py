@@ -708,10 +708,14 @@ def test_contact_after_a_block_is_named_as_getting_around_it():
     report = build_report(answers, AS_OF, load_model())
     assert "you have been in touch with them since the block" in report["wishes_first"]["why"]
     assert any("since they blocked you" in w and "getting around it" in w for w in report["plan"]["warnings"])
-    # if they got in touch first, answering them may be all it was: the warning says "unless"
+    # even if they got in touch first: no carve-out for reaching them around the block
     first = build_report({**answers, "ex_reached_out": "yes"}, AS_OF, load_model())
-    assert any(w.startswith("You have been in touch with them since they blocked you. Unless they got in touch first")
-               for w in first["plan"]["warnings"])
+    warning = [w for w in first["plan"]["warnings"] if "since they blocked you" in w]
+    assert warning and warning[0].startswith(
+        "You have been in touch with them since they blocked you. Even if they got in touch first, reaching them "
+        "while a block stands")
+    assert "Any contact is theirs to start." in warning[0]
+    assert not any("unless" in w.lower() for w in first["plan"]["warnings"] + first["wishes_first"]["why"])
     before = build_report({**answers, "days_silent": 25, "attempts_last_week": 0}, AS_OF, load_model())
     assert not any("since they blocked you" in w for w in before["plan"]["warnings"])
 
@@ -781,3 +785,14 @@ def test_day_counts_in_the_answers_say_which_day_they_go_back_to(model):
     report = build_report({**answers, "days_silent": 0}, AS_OF, model)
     zero = {a["question"]: a["label"] for a in report["answers_shown"]}
     assert zero["days_silent"] == "0 days"
+
+
+def test_a_blocked_earliest_day_is_marked_if_unblocked_everywhere(model, good_answers):
+    answers = {**good_answers, "blocked": "some", "days_blocked": 10, "days_silent": 3, "safety_concern": "no"}
+    r = build_report(answers, AS_OF, model)
+    assert "| (earliest next message, if unblocked) |" in render_markdown(r).replace(
+        f"| {r['what_if']['earliest_contact_day']} (", "| (")
+    assert "(earliest next message, if unblocked)" in render_html(r)
+    over = build_report({**answers, "days_blocked": 50, "days_silent": 50, "days_since_breakup": 60}, AS_OF, model)
+    md = render_markdown(over)
+    assert "(today), and only once they have unblocked you." in md and "by then" not in md.split("### Why")[0]
