@@ -745,27 +745,24 @@ class _Writer:
         w = self.rules.wait(name)
         match name:
             case "blocked":
-                where = block_where(a["blocked"])
-                since = _day(self.s.block_day[0])
-                if self.s.last_contact[0] > self.s.block_day[0]:
-                    first = (" Even if they got in touch first, the block still stands where they set it."
-                             if a["ex_reached_out"] == "yes" else "")
+                text = f"They blocked you {block_where(a['blocked'])} on {_fmt(_day(self.s.block_day[0]))}"
+                start = "from the block"
+                if self.s.last_contact[0] > self.s.block_day[0]:  # the days count from that contact
+                    text += f", and you were in touch with them after that, on {_fmt(_day(self.s.last_contact[0]))}."
+                    if a["ex_reached_out"] == "yes":
+                        text += " Even if they got in touch first, the block still stands where they set it."
+                    start = "from that last contact"
+                else:
+                    text += "."
+                if self.due(name) <= self.today:  # the days are over, and the answers say it still stands
                     return (
-                        f"They blocked you {where} on {_fmt(since)}, and you were in touch with them after that, "
-                        f"on {_fmt(_day(self.s.last_contact[0]))}.{first} Some people lift a block on their own "
-                        f"after a while; allow {w} days from that last contact ({when}). This date counts only if "
-                        "they have unblocked you by then."
-                    )
-                if self.due(name) <= self.today:  # the days are over and the block still stands
-                    return (
-                        f"They blocked you {where} on {_fmt(since)}, more than {w} days ago, and the block "
-                        f"still stands. Some people lift a block on their own after a while; the {w} days the "
-                        "guide allows for that have passed, so while it stands, it is their answer."
+                        f"{text} Some people lift a block on their own after a while; the {w} days the guide "
+                        f"allows for that ({start}) are over and the block still stands: while it does, it is "
+                        "their answer."
                     )
                 return (
-                    f"They blocked you {where} on {_fmt(since)}. Some people lift a block on their own after "
-                    f"a while; allow {w} days for that ({when}). This date counts only if they have "
-                    "unblocked you by then."
+                    f"{text} Some people lift a block on their own after a while; allow {w} days {start} "
+                    f"({when}). This date counts only if they have unblocked you by then."
                 )
             case "many_ignored":
                 return f"{n_ign:,} attempts in a row went unanswered. That calls for a longer pause: {when}."
@@ -787,10 +784,12 @@ class _Writer:
                 return f"{what}. Give it {_span(w)}: {when}."
             case "no_contact_30":
                 silent = int(a["days_silent"])
-                done = f"a full {w} days of no contact" if silent == w else f"past a full {w} days of no contact"
+                done = (f"You have not been in touch for {w} days: the full {w} days of no contact are complete."
+                        if silent == w else
+                        f"You have not been in touch for {silent:,} days, past a full {w} days of no contact.")
                 return (
-                    f"You have not been in touch for {silent:,} days, {done}. The guide's view is that after "
-                    "that, one short message is less likely to feel like pressure; how it lands is up to them."
+                    f"{done} The guide's view is that after that, one short message is less likely to feel like "
+                    "pressure; how it lands is up to them."
                 )
             case "after_positive_reply":
                 return f"Their last reply was warm. Keep about {_span(w)} between contacts: {when}."
@@ -807,12 +806,15 @@ class _Writer:
         until = _fmt(self.earliest) if self.earliest else ""
         if self.stage in (1, 2):
             if self.s.told[0]:
-                self.do += [
+                self.do.append(
                     "Go quiet: no messages, calls, likes, comments or visits. Their request stands until "
-                    "they lift it.",
-                    "If they get in touch with you on their own, you can answer briefly and kindly, and "
-                    "let them lead.",
-                ]
+                    "they lift it."
+                )
+                if not self.s.blocked[0]:  # (while a block stands there is no contact of any kind)
+                    self.do.append(
+                        "If they get in touch with you on their own, you can answer briefly and kindly, and "
+                        "let them lead."
+                    )
             elif self.s.blocked[0]:
                 self.do.append(
                     "Go quiet: no messages, calls, likes, comments or visits while any block stands."

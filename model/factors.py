@@ -89,7 +89,7 @@ def duration(days: int) -> str:
     days = int(days)
     if days == 0:
         return "0 days"
-    base = f"{days} day" + ("" if days == 1 else "s")
+    base = f"{days:,} day" + ("" if days == 1 else "s")
     if days < 14:
         return base
     if days < 60:

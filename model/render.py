@@ -186,7 +186,10 @@ def chart_description(report: Mapping[str, Any]) -> str:
     if mark is not None:
         when = long_date(pts[mark]["date"])
         desc += f" A vertical line marks the earliest day for a next message, day {mark} ({when})"
-        desc += ", if they have unblocked you by then." if blocked else "."
+        if blocked:
+            desc += ", once they have unblocked you." if mark == 0 else ", if they have unblocked you by then."
+        else:
+            desc += "."
     else:
         desc += " The plan gives no date for contact, so none is marked."
     return desc

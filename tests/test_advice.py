@@ -796,4 +796,13 @@ def test_plan_words_agree_with_themselves_audit_cases():
     p = plan(days_silent=0, attempts_last_week=10000, emotional_messages=10000, days_since_breakup=36500)
     assert "10,000" in user_text(p) and "10000" not in user_text(p)
     p = plan(days_silent=30, days_since_breakup=60)
-    assert "for 30 days, a full 30 days of no contact" in text(p, "reasons")
+    assert "for 30 days: the full 30 days of no contact are complete" in text(p, "reasons")
+    # a block whose days (counted from a later contact) are over: no "by then", whether 30 or more days
+    for days_blocked, silent in ((50, 40), (31, 30), (30, 30)):
+        p = plan(blocked="some", days_blocked=days_blocked, days_silent=silent, days_since_breakup=60)
+        why = text(p, "reasons")
+        assert "are over and the block still stands" in why and "by then" not in why and "more than" not in why
+    # told to stop and blocked: no "you can answer", since no contact of any kind while a block stands
+    p = plan(blocked="some", days_blocked=10, days_silent=3, told_no_contact="yes", ex_reached_out="yes")
+    assert "you can answer" not in text(p, "do") and "no contact of any kind" in text(p, "boundaries")
+    assert "you can answer briefly" in text(plan(told_no_contact="yes"), "do")  # told, not blocked

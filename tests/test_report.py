@@ -794,5 +794,8 @@ def test_a_blocked_earliest_day_is_marked_if_unblocked_everywhere(model, good_an
         f"| {r['what_if']['earliest_contact_day']} (", "| (")
     assert "(earliest next message, if unblocked)" in render_html(r)
     over = build_report({**answers, "days_blocked": 50, "days_silent": 50, "days_since_breakup": 60}, AS_OF, model)
-    md = render_markdown(over)
-    assert "(today), and only once they have unblocked you." in md and "by then" not in md.split("### Why")[0]
+    md, html = render_markdown(over), render_html(over)
+    assert "(today), and only once they have unblocked you." in md and "by then" not in md
+    assert "once they have unblocked you" in html and "by then" not in html  # headline, caption, chart
+    far = build_report({**answers, "days_since_breakup": 6000, "days_silent": 5000}, AS_OF, model)
+    assert "5,000 days" in render_markdown(far) and "5000 days" not in render_markdown(far)
