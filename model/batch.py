@@ -109,7 +109,7 @@ class OddsModel(Protocol):
 
 
 class Advice(Protocol):
-    """What scoring needs from the advice rules (the ``model.advice`` module)."""
+    """What scoring needs from the advice: the plan (``model.advice``) and the bands (``model.rules``)."""
 
     def plan_frame(self, clean: pd.DataFrame, as_of: Any) -> pd.DataFrame: ...
 
@@ -124,10 +124,12 @@ def default_model() -> OddsModel:
 
 
 def default_advice() -> Advice:
-    """The advice rules module (``model.advice``)."""
-    import model.advice as advice
+    """The shipped plan and bands (``model.advice.plan_frame``, ``model.rules.bands``)."""
+    from types import SimpleNamespace
 
-    return advice
+    from model import advice, rules
+
+    return SimpleNamespace(plan_frame=advice.plan_frame, bands=rules.bands)
 
 
 # --------------------------------------------------------------------------- the pure core

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.advice import load_rules
 from model.quiz import QUIZ
+from model.rules import load_rules
 
 __all__ = ["FEATURES", "features_from_clean", "features_markdown"]
 

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from model import factors
-from model.advice import band_meaning, bands, block_where, is_pressing, load_rules, make_plan
+from model.advice import block_where, is_pressing, make_plan
 from model.quiz import QUIZ, Question
+from model.rules import band_meaning, bands, load_rules
 from model.validation import (
     AnswersError,
     Problem,

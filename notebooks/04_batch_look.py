@@ -37,9 +37,10 @@ import numpy as np
 import pandas as pd
 
 from model import explore
-from model.advice import STAGE_NAMES, load_rules
+from model.advice import STAGE_NAMES
 from model.batch import score_frame
 from model.io import read_answer_file
+from model.rules import load_rules
 
 ODDS = explore.odds_axis_label()
 rules = load_rules()

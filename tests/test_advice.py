@@ -17,19 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import model.advice as advice_module
-from model.advice import (
-    PLANS,
-    WAIT_REASONS,
-    Plan,
-    _parse_rules,
-    band,
-    band_meaning,
-    bands,
-    load_rules,
-    make_plan,
-    plan_frame,
-)
+from model.advice import PLANS, Plan, make_plan, plan_frame
 from model.quiz import QUIZ
+from model.rules import WAIT_REASONS, _parse_rules, band, band_meaning, bands, load_rules
 from model.validation import AnswersError, clean_record, validate_answers, validate_frame
 
 REPO = Path(__file__).resolve().parents[1]

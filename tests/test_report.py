@@ -19,7 +19,7 @@ from conftest import AS_OF, valid_answer_sets
 from hypothesis import HealthCheck, given, settings
 
 from model import factors
-from model.advice import PLANS, WAIT_REASONS, load_rules
+from model.advice import PLANS
 from model.predict import load_model
 from model.quiz import QUIZ
 from model.render import (
@@ -46,6 +46,7 @@ from model.report import (
     quiz_view,
     wishes_first,
 )
+from model.rules import WAIT_REASONS, load_rules
 from model.validation import check_answers
 
 REPO = Path(__file__).resolve().parents[1]
@@ -150,7 +151,7 @@ def test_invalid_answers_raise_with_every_problem(good_answers):
 
 
 def test_odds_match_the_model_and_the_band(reports, model):
-    from model.advice import band
+    from model.rules import band
 
     for name, report in reports.items():
         odds = model.predict(pd.DataFrame([example(name)], dtype=object), AS_OF).iloc[0]
