@@ -44,7 +44,7 @@ __all__ = [
 
 #: Bump the minor part for added fields, the major part for changed or removed ones.
 SCHEMA_VERSION = "1.3"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995);
-# 1.3: plan.wishes_boundary, and odds_display_note after a request to stop
+# 1.3: plan.wishes_boundary, odds_display_note after a request to stop, earliest_contact_only_if_unblocked
 WHAT_IF_DAYS = 90
 BASE_RATE_CAVEAT = (
     "A self-selected online survey of people who wanted an ex back, asked 9 to 36 months after the "
@@ -411,6 +411,8 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
         "stage_name": plan.stage_name,
         "earliest_contact": plan.earliest_contact.isoformat() if plan.earliest_contact else None,
         "no_contact_advised": plan.earliest_contact is None,
+        # a block stands: the date counts only once they have unblocked you (the report says so)
+        "earliest_contact_only_if_unblocked": plan.earliest_contact is not None and clean["blocked"] != "no",
         "wishes_first": {
             "applies": bool(why),
             "why": why,

@@ -38,6 +38,7 @@ PROBLEM_COLUMNS = ["row", "column", "value", "reason"]
 _TRUE = {"yes", "y", "true", "t", "1", "1.0"}
 _FALSE = {"no", "n", "false", "f", "0", "0.0"}
 _SEP = re.compile(r"[\s\-]+")
+_ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MISSING = -1  # choice code for a blank answer
 INVALID = -2  # choice code for an answer outside the list
 
@@ -483,7 +484,13 @@ def _apply_date(dates, q, values, miss, bad, raw, today, out):
     """Fill ``q`` from its date alternative; flag bad, future and conflicting dates."""
     col = q.date_alternative
     when, unparsable = _parse_dates(dates)
-    out.add(unparsable, col, dates, "not an ISO date: expected YYYY-MM-DD")
+    reason: Any = "not an ISO date: expected YYYY-MM-DD"
+    if unparsable.any():  # right shape, but no such day (2026-02-30): say that, not "not ISO"
+        shaped = dates.astype(object).map(lambda v: isinstance(v, str) and bool(_ISO_SHAPE.match(v.strip())))
+        no_day = unparsable & shaped.to_numpy(dtype=bool)
+        if no_day.any():
+            reason = np.where(no_day, "no such day in the calendar (the form YYYY-MM-DD is right)", reason)
+    out.add(unparsable, col, dates, reason)
     days = (today - when).astype("timedelta64[D]").astype("float64")
     days[np.isnat(when) | np.isnat(today)] = np.nan
     future = days < 0
@@ -495,7 +502,8 @@ def _apply_date(dates, q, values, miss, bad, raw, today, out):
         out.add(future, col, dates, reasons)
     with np.errstate(invalid="ignore"):
         too_old = days > q.max
-    out.add(too_old, col, dates, f"more than {q.max} days before the as-of date: expected at most {q.max}")
+    out.add(too_old, col, dates, f"more than {q.max:,} days (about {round(q.max / 365.25)} years) before the day "
+            f"the answers were given: expected at most {q.max:,}")
     future |= too_old
     ok_date = ~np.isnan(days) & ~future
     both = ok_date & ~miss & ~bad

@@ -537,7 +537,7 @@ def test_a_quiz_on_loopback_answers_only_its_own_names(host, status):
     r = c.get("/api/questions", headers={"host": host})
     assert r.status_code == status
     if status == 421:
-        assert "answers requests for" in r.text and "questions" not in r.text
+        assert "answers requests for" in r.json()["detail"] and "questions" not in r.text  # JSON on the API
         assert "content-security-policy" in r.headers  # every response carries the headers
         posted = c.post("/api/score", json={"days_since_breakup": 3}, headers={"host": host})
         assert posted.status_code == 421  # refused before the body is read or scored
@@ -589,3 +589,38 @@ def test_the_block_question_takes_a_date_too(client, good_answers):
     sent = form_of(dict(good_answers, blocked="some", days_blocked=None, block_date="2026-11-20"))
     r = client.post("/report", data=sent)
     assert r.status_code == 200 and "6 days, since 20 November 2026" in r.text  # the date became days
+
+
+def test_odd_json_bodies_get_a_400_that_says_why(client):
+    deep = "[" * 5000 + "]" * 5000  # under the size limit, deeper than the parser goes
+    r = client.post("/api/score", content=deep, headers=JSON)
+    assert r.status_code == 400 and "nests arrays or objects too deeply" in r.json()["detail"]
+    huge = '{"days_silent": ' + "9" * 5000 + "}"
+    r = client.post("/api/score", content=huge, headers=JSON)
+    assert r.status_code == 400 and "thousands of digits" in r.json()["detail"]
+
+
+def test_head_requests_are_answered(client):
+    for path in ("/", "/api/questions"):
+        r = client.head(path)
+        assert r.status_code == 200 and r.content == b""
+    paths = client.get("/openapi.json").json()["paths"]
+    assert list(paths["/api/questions"]) == ["get"]  # HEAD is not a second operation in the document
+
+
+def test_a_blocked_earliest_day_says_so_in_the_json(client, good_answers):
+    blocked = dict(good_answers, blocked="everywhere", days_blocked=40, days_silent=40, days_since_breakup=60)
+    r = client.post("/api/score", json=blocked).json()
+    assert r["earliest_contact"] is not None and r["earliest_contact_only_if_unblocked"] is True
+    assert client.post("/api/score", json=good_answers).json()["earliest_contact_only_if_unblocked"] is False
+
+
+def test_the_request_schema_takes_a_block_date_for_the_days_since_the_block(good_answers):
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(answers_schema())
+    base = {k: v for k, v in good_answers.items() if k != "days_blocked"}
+    assert validator.is_valid({**base, "blocked": "some", "block_date": "2026-11-20"})
+    assert validator.is_valid({**base, "blocked": "some", "days_blocked": 3})
+    assert not validator.is_valid({**base, "blocked": "some"})
+    assert not validator.is_valid({**base, "blocked": "no", "block_date": "2026-11-20"})

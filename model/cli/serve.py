@@ -89,5 +89,6 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,  # uvicorn's would print query strings; exodds.web logs method, path, status only
         server_header=False,
         log_level="info",
+        timeout_graceful_shutdown=10,  # a stalled upload cannot hold a stop (Ctrl-C, SIGTERM) longer than this
     )
     return 0

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from model import __version__
 from model.quiz import QUIZ
@@ -104,7 +105,7 @@ def create_app(
 
     # ---------------------------------------------------------------- pages
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def quiz_page() -> HTMLResponse:
         return HTMLResponse(render_quiz(as_of=day(), csp=_META_CSP))
 
@@ -120,12 +121,12 @@ def create_app(
         finally:
             await form.close()
         when = day()
-        try:
-            report = build_report(answers, as_of=when, model=model)
+        try:  # (scoring in a worker thread: the server keeps answering other requests meanwhile)
+            report = await run_in_threadpool(build_report, answers, as_of=when, model=model)
         except AnswersError as exc:
             page = render_quiz(answers, exc.problems, as_of=when, csp=_META_CSP)
             return HTMLResponse(page, status_code=422)
-        return HTMLResponse(render_html(report))
+        return HTMLResponse(await run_in_threadpool(render_html, report))
 
     # ---------------------------------------------------------------- API
 
@@ -133,6 +134,8 @@ def create_app(
     def questions() -> JSONResponse:
         """The quiz definition: every question with its help line, type, range or choices, and source."""
         return JSONResponse(QUIZ.to_dict())
+
+    app.add_api_route("/api/questions", questions, methods=["HEAD"], include_in_schema=False)
 
     @app.post(
         "/api/score",
@@ -154,7 +157,11 @@ def create_app(
         raw = await request.body()
         try:
             answers = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except RecursionError:
+            return _error(400, "the body nests arrays or objects too deeply: expected one JSON object of answers")
         except (UnicodeDecodeError, ValueError) as exc:
+            if "Exceeds the limit" in str(exc):  # (Python's guard against huge integers)
+                return _error(400, "the body holds a number with thousands of digits, far beyond any answer's range")
             return _error(400, f"the body is not valid UTF-8 JSON: {exc}")
         if not isinstance(answers, dict):
             reason = f"expected a JSON object of question id to answer, got {type(answers).__name__}"
@@ -164,7 +171,7 @@ def create_app(
         except ValueError as exc:
             return _invalid([Problem(None, "as_of", as_of, str(exc))])
         try:
-            report = build_report(answers, as_of=when, model=model)
+            report = await run_in_threadpool(build_report, answers, as_of=when, model=model)
         except AnswersError as exc:
             return _invalid(exc.problems, exc.total)
         return Response(render_json(report), media_type="application/json")

@@ -150,7 +150,8 @@ class HostCheck:
         host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
         if host_name(host) not in self.allowed:
             shown = ", ".join(sorted(self.allowed))
-            await _plain(send, 421, f"this quiz answers requests for {shown} only, not {host!r}\n")
+            api = str(scope.get("path", "")).startswith("/api/")  # the API answers in JSON, even here
+            await _plain(send, 421, f"this quiz answers requests for {shown} only, not {host!r}\n", as_json=api)
             return
         await self.app(scope, receive, send)
 

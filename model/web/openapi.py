@@ -33,9 +33,10 @@ def _property(q: Question) -> dict[str, Any]:
 def answers_schema() -> dict[str, Any]:
     """JSON Schema (2020-12, as OpenAPI 3.1 uses) of one answer set, from ``QUIZ``.
 
-    A numeric answer may also be given as text ("12"), and a date alternative
-    (``breakup_date``) may stand in for its question; the server's checks are the reference,
-    and contradictions between answers are reported as 422.
+    A date alternative (``breakup_date``) may stand in for its question. The server is more
+    lenient than this schema (a number as text, "12"; a choice by its label or in any case, "No";
+    true/false for yes/no); its checks are the reference, and contradictions between answers are
+    reported as 422.
     """
     props: dict[str, Any] = {}
     rules: list[dict[str, Any]] = []
@@ -50,14 +51,15 @@ def answers_schema() -> dict[str, Any]:
         if not q.required:
             continue
         if q.ask_if:
+            given = [q.id, *([q.date_alternative] if q.date_alternative else [])]  # either answers it
             rules.append(
                 {
                     "if": {
                         "properties": {k: {"enum": list(v)} for k, v in q.ask_if.items()},
                         "required": list(q.ask_if),
                     },
-                    "then": {"required": [q.id]},
-                    "else": {"not": {"required": [q.id]}},
+                    "then": {"anyOf": [{"required": [k]} for k in given]},
+                    "else": {"not": {"anyOf": [{"required": [k]} for k in given]}},
                 }
             )
         elif q.date_alternative:
@@ -66,7 +68,11 @@ def answers_schema() -> dict[str, Any]:
     schema: dict[str, Any] = {
         "type": "object",
         "title": "Answers",
-        "description": "One answer set: question ids (see GET /api/questions) to answers.",
+        "description": (
+            "One answer set: question ids (see GET /api/questions) to answers. The server also accepts "
+            'a number as text ("12"), a choice by its label or in any case ("No"), and true/false for '
+            "yes/no; its checks are the reference."
+        ),
         "properties": props,
         "required": required,
         "additionalProperties": False,
@@ -125,12 +131,19 @@ _REPORT = {
         "earliest_contact": {
             "type": ["string", "null"],
             "format": "date",
-            "description": "Earliest day for a next message; null where the plan advises no contact at all.",
+            "description": (
+                "Earliest day for a next message; null where the plan advises no contact at all. When "
+                "earliest_contact_only_if_unblocked is true, it counts only once they have unblocked you."
+            ),
         },
+        "earliest_contact_only_if_unblocked": {"type": "boolean"},
         "factors": {"type": "object"},
         "plan": {"type": "object"},
     },
-    "required": ["schema_version", "reversal_odds", "odds_low", "odds_high", "band", "earliest_contact", "plan"],
+    "required": [
+        "schema_version", "reversal_odds", "odds_low", "odds_high", "band", "earliest_contact",
+        "earliest_contact_only_if_unblocked", "plan",
+    ],
 }
 
 
