@@ -618,7 +618,13 @@ def check_answers(
         raise TypeError(f"an answer set is a mapping of question id to answer, got {type(answers).__name__}")
     row = {k: [_scalar(v)] for k, v in answers.items()}
     result = validate_frame(pd.DataFrame(row, index=[0], dtype=object), as_of)
-    problems = [Problem(None, p.column, p.value, p.reason) for p in result.problem_list()]
+    # several answers to one question (a form field sent twice, a JSON list): say that, not "not a number"
+    several = {k: v for k, v in answers.items() if isinstance(v, (list, tuple)) and len(v) > 1}
+    problems = [
+        Problem(None, p.column, p.value, f"more than one answer ({', '.join(map(str, several[p.column]))}): give one")
+        if p.column in several else Problem(None, p.column, p.value, p.reason)
+        for p in result.problem_list()
+    ]
     if problems:
         return None, problems
     return clean_record(result.clean.iloc[0]), []

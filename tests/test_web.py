@@ -624,3 +624,16 @@ def test_the_request_schema_takes_a_block_date_for_the_days_since_the_block(good
     assert validator.is_valid({**base, "blocked": "some", "days_blocked": 3})
     assert not validator.is_valid({**base, "blocked": "some"})
     assert not validator.is_valid({**base, "blocked": "no", "block_date": "2026-11-20"})
+
+
+def test_an_answer_given_twice_is_named_as_such(client, good_answers):
+    """A form field sent twice, or a JSON key given twice: 'more than one answer', not 'not a number'."""
+    body = "&".join(f"{k}={v}" for k, v in good_answers.items() if k != "days_silent")
+    r = client.post("/report", content=body + "&days_silent=20&days_silent=30",
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 422 and "More than one answer (20, 30): give one" in r.text
+    pairs = ", ".join(f'"{k}": {json.dumps(v)}' for k, v in good_answers.items())
+    r = client.post("/api/score", content="{" + pairs + ', "days_silent": 3}', headers=JSON)
+    assert r.status_code == 422
+    first = good_answers["days_silent"]
+    assert [e["reason"] for e in r.json()["errors"]] == [f"more than one answer ({first}, 3): give one"]

@@ -67,6 +67,23 @@ def _error(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
+def _keep_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice keeps both values (as a list), which validation reports, as for a form field
+    sent twice; json.loads would silently keep the last."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            prev = out[key]
+            out[key] = [*prev, value] if isinstance(prev, _Repeated) else _Repeated([prev, value])
+        else:
+            out[key] = value
+    return out
+
+
+class _Repeated(list):
+    """The values of a key given more than once."""
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -156,7 +173,7 @@ def create_app(
             return _error(415, "expected Content-Type: application/json")
         raw = await request.body()
         try:
-            answers = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            answers = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, object_pairs_hook=_keep_repeats)
         except RecursionError:
             return _error(400, "the body nests arrays or objects too deeply: expected one JSON object of answers")
         except (UnicodeDecodeError, ValueError) as exc:
