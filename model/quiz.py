@@ -16,6 +16,11 @@ from typing import Any
 __all__ = ["QUIZ", "Choice", "Question", "Quiz", "load_quiz"]
 
 
+# A column name in a message: any name with an underscore, or a one-word name where the message
+# gives its answer ("blocked is 'no'"); one-word ids are ordinary words elsewhere.
+_NAMED = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b[a-z]+\b(?= is )")
+
+
 @dataclass(frozen=True)
 class Choice:
     value: str
@@ -125,8 +130,11 @@ class Quiz:
         numbers = self.numbers()
         names = {qid: f"question {n}" for qid, n in numbers.items()}
         names |= {alt: f"the date in question {numbers[qid]}" for alt, qid in self.date_columns.items()}
-        text = re.sub(r"\b[a-z]+(?:_[a-z]+)+\b", lambda m: names.get(m.group(0), m.group(0)), text)
-        return re.sub(r"\b[a-z]+\b(?= is )", lambda m: names.get(m.group(0), m.group(0)), text)
+        return _NAMED.sub(lambda m: names.get(m.group(0), m.group(0)), text)
+
+    def named_in(self, text: str) -> set[str]:
+        """Question ids a message names (a date column names its question), by ``in_words``'s rule."""
+        return {self.date_columns.get(m, m) for m in _NAMED.findall(text)} & set(self.ids)
 
     @property
     def main_count(self) -> int:

@@ -9,7 +9,6 @@ nothing here decides advice.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -129,9 +128,7 @@ def check_question(qid: str, answers: Mapping[str, Any], as_of: Any = None) -> l
 def involved_questions(problem: Problem) -> list[str]:
     """Question ids a problem is about: its own column (a date answers its question) and any named in it."""
     own = QUIZ.date_columns.get(problem.column, problem.column)
-    words = re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", problem.reason)
-    words += re.findall(r"\b[a-z]+\b(?= is )", problem.reason)  # one-word ids where an answer is given
-    named = {QUIZ.date_columns.get(m, m) for m in words}
+    named = QUIZ.named_in(problem.reason)
     return [qid for qid in QUIZ.ids if qid == own or qid in named]
 
 
