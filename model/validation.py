@@ -38,7 +38,7 @@ PROBLEM_COLUMNS = ["row", "column", "value", "reason"]
 _TRUE = {"yes", "y", "true", "t", "1", "1.0"}
 _FALSE = {"no", "n", "false", "f", "0", "0.0"}
 _SEP = re.compile(r"[\s\-]+")
-_ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # a date as typed, whether or not the day exists
 MISSING = -1  # choice code for a blank answer
 INVALID = -2  # choice code for an answer outside the list
 
@@ -486,7 +486,7 @@ def _apply_date(dates, q, values, miss, bad, raw, today, out):
     when, unparsable = _parse_dates(dates)
     reason: Any = "not an ISO date: expected YYYY-MM-DD"
     if unparsable.any():  # right shape, but no such day (2026-02-30): say that, not "not ISO"
-        shaped = dates.astype(object).map(lambda v: isinstance(v, str) and bool(_ISO_SHAPE.match(v.strip())))
+        shaped = dates.astype(object).map(lambda v: isinstance(v, str) and bool(ISO_DATE_SHAPE.match(v.strip())))
         no_day = unparsable & shaped.to_numpy(dtype=bool)
         if no_day.any():
             reason = np.where(no_day, "no such day in the calendar (the form YYYY-MM-DD is right)", reason)

@@ -9,16 +9,14 @@ only the report (``exodds quiz > report.md`` works).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import textwrap
 from typing import Any, TextIO
 
 from model.cli.report import add_output_arguments, emit, load
 from model.quiz import QUIZ, Question
-from model.validation import parse_as_of
+from model.validation import ISO_DATE_SHAPE, parse_as_of
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_ROUNDS = 20  # rounds of fixing contradictions before giving up (a person fixes one per round)
 
 
@@ -105,7 +103,7 @@ class TerminalQuiz:
         """The typed text as raw answer fields: a choice number becomes its value; a date its column."""
         if q.choices and text.isdigit() and 1 <= int(text) <= len(q.choices):
             return {q.id: q.choices[int(text) - 1].value}
-        if q.date_alternative and _DATE.match(text):
+        if q.date_alternative and ISO_DATE_SHAPE.match(text):
             return {q.date_alternative: text}
         if not text and not q.required:
             return {}  # the question's default applies
