@@ -22,7 +22,7 @@ from model.render import render_html, render_json
 from model.report import build_report
 from model.validation import AnswersError, Problem, parse_as_of
 from model.web import openapi
-from model.web.form import SCRIPT_HASH, form_answers, render_quiz
+from model.web.form import SCRIPT_HASH, form_answers, keep_repeats, render_quiz
 from model.web.guard import MAX_BODY_BYTES, AccessLog, BodyLimit, HostCheck, SecurityHeaders, csp
 
 __all__ = ["CSP", "create_app"]
@@ -65,23 +65,6 @@ def _invalid(problems: list[Problem], total: int | None = None) -> JSONResponse:
 
 def _error(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
-
-
-def _keep_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A key given twice keeps both values (as a list), which validation reports, as for a form field
-    sent twice; json.loads would silently keep the last."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            prev = out[key]
-            out[key] = [*prev, value] if isinstance(prev, _Repeated) else _Repeated([prev, value])
-        else:
-            out[key] = value
-    return out
-
-
-class _Repeated(list):
-    """The values of a key given more than once."""
 
 
 def _reject_constant(name: str) -> Any:
@@ -173,7 +156,7 @@ def create_app(
             return _error(415, "expected Content-Type: application/json")
         raw = await request.body()
         try:
-            answers = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, object_pairs_hook=_keep_repeats)
+            answers = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, object_pairs_hook=keep_repeats)
         except RecursionError:
             return _error(400, "the body nests arrays or objects too deeply: expected one JSON object of answers")
         except (UnicodeDecodeError, ValueError) as exc:

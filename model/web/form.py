@@ -37,14 +37,19 @@ def form_answers(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     Blank fields are left out (a blank answer is the same as none); a field sent twice is kept
     as a list, which validation reports instead of picking one.
     """
+    return keep_repeats((key, str(value)) for key, value in items if str(value).strip())
+
+
+def keep_repeats(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Pairs as a mapping, a key given more than once keeping all its values (as a list), which
+    validation reports as more than one answer instead of picking one (form fields, JSON keys)."""
     out: dict[str, Any] = {}
-    for key, value in items:
-        value = str(value)
-        if not value.strip():
-            continue
-        if key in out:
-            prev = out[key]
-            out[key] = [*prev, value] if isinstance(prev, list) else [prev, value]
+    repeated: set[str] = set()
+    for key, value in pairs:
+        if key in repeated:
+            out[key].append(value)
+        elif key in out:
+            out[key], repeated = [out[key], value], repeated | {key}
         else:
             out[key] = value
     return out
