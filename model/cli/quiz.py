@@ -2,8 +2,9 @@
 
 Questions, choices and rules all come from the quiz definition and its validation: an invalid
 answer is re-asked with the reason, questions that don't apply are skipped, and answers that
-contradict each other are re-asked together at the end. Prompts go to stderr, so stdout carries
-only the report (``exodds quiz > report.md`` works).
+contradict each other are re-asked together at the end. Type ``back`` at a question to change the
+previous answer. Prompts go to stderr, so stdout carries only the report (``exodds quiz > report.md``
+works).
 """
 
 from __future__ import annotations
