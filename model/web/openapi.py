@@ -132,17 +132,17 @@ _REPORT = {
             "type": ["string", "null"],
             "format": "date",
             "description": (
-                "Earliest day for a next message; null where the plan advises no contact at all. When "
-                "earliest_contact_only_if_unblocked is true, it counts only once they have unblocked you."
+                "Earliest day for a next message; null where the plan advises no contact at all (a request "
+                "to stop, a block, heavy pursuit, a safety concern)."
             ),
         },
-        "earliest_contact_only_if_unblocked": {"type": "boolean"},
+        "odds_display": {"enum": ["full", "muted", "hidden"]},
         "factors": {"type": "object"},
         "plan": {"type": "object"},
     },
     "required": [
-        "schema_version", "reversal_odds", "odds_low", "odds_high", "band", "earliest_contact",
-        "earliest_contact_only_if_unblocked", "plan",
+        "schema_version", "reversal_odds", "odds_low", "odds_high", "band", "earliest_contact", "odds_display",
+        "plan",
     ],
 }
 
