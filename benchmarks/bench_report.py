@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.predict import load_model  # noqa: E402
-from model.render import render_html, render_json, render_markdown  # noqa: E402
-from model.report import build_report  # noqa: E402
+from model.odds.artifacts import load_model  # noqa: E402
+from model.report.build import build_report  # noqa: E402
+from model.report.render import render_html, render_json, render_markdown  # noqa: E402
 
 AS_OF = "2026-11-26"
 BUDGET_MS = 300.0

@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.quiz import QUIZ  # noqa: E402
+from model.quiz.definition import QUIZ  # noqa: E402
 
 AS_OF = "2025-06-01"
 
@@ -67,7 +67,7 @@ def simple_answers(rows: int, seed: int) -> pd.DataFrame:
 
 def answers(rows: int, seed: int) -> pd.DataFrame:
     try:
-        from model.synthetic import generate
+        from model.truth.generator import generate
     except ImportError:
         return simple_answers(rows, seed)
     return generate(rows, seed=seed)[list(QUIZ.ids)]
@@ -108,7 +108,7 @@ def time_baseline(input_path: Path, output_path: Path, scratch: Path) -> tuple[f
 
 def use_fakes() -> None:
     """Score with a cheap stand-in model and advice (to see the pipeline's own overhead)."""
-    from model import batch
+    from model.batch import pipeline as batch
 
     class FakeModel:
         version = "fake"
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.fake:
             use_fakes()
         else:
-            from model.predict import load_model
+            from model.odds.artifacts import load_model
 
             load_model()  # load once, as a warm process would
         ours = min((time_exodds(input_path, output_path) for _ in range(args.repeat)), key=lambda t: t[0])

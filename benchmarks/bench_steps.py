@@ -22,10 +22,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_score import write_input  # noqa: E402
 
-from model import batch  # noqa: E402
-from model.predict import load_model  # noqa: E402
-from model.readers import _fast_chunks, chunk_records, inspect_input  # noqa: E402
-from model.sinks import _LinesSink  # noqa: E402
+from model.batch import coding  # noqa: E402
+from model.batch import pipeline as batch  # noqa: E402
+from model.batch.readers import chunk_records, fast_chunks, inspect_input  # noqa: E402
+from model.batch.sinks import LinesSink  # noqa: E402
+from model.odds.artifacts import load_model  # noqa: E402
 
 
 def main() -> None:
@@ -41,19 +42,19 @@ def main() -> None:
         info = inspect_input(path)
         resolved = batch._resolve(info, None)
         used = list(resolved.used_headers)
-        sink = _LinesSink(Path(tmp) / "out.csv", [*info.header, *batch.SCORE_COLUMNS], info.delimiter, False)
+        sink = LinesSink(Path(tmp) / "out.csv", [*info.header, *batch.SCORE_COLUMNS], info.delimiter, False)
         names = ["cutting blocks", "parsing", "coding answers", "score_frame", "formatting and writing"]
         steps = dict.fromkeys(names, 0.0)
         cpu = time.process_time()
         t = time.perf_counter()
-        chunks = list(_fast_chunks(info, batch.blocks.BLOCK_BYTES))
+        chunks = list(fast_chunks(info, batch.blocks.BLOCK_BYTES))
         steps["cutting blocks"] = time.perf_counter() - t
         rows = 0
         for chunk in chunks:
             t = time.perf_counter()
             table, lines, numbers = chunk_records(chunk, info, used, lines=True)
             t1 = time.perf_counter()
-            df = batch._frame(table, used, numbers, resolved)
+            df = coding.arrow_frame(table, used, numbers, resolved)
             t2 = time.perf_counter()
             result = batch.score_frame(df, model=model, as_of=dt.date(2025, 6, 1), advice=advice)
             t3 = time.perf_counter()

@@ -13,9 +13,9 @@ import argparse
 import statistics
 import time
 
-from model.features import features_from_clean
-from model.synthetic import generate
-from model.validation import validate_frame
+from model.odds.features import features_from_clean
+from model.quiz.validation import validate_frame
+from model.truth.generator import generate
 
 
 def timed(fn, repeat: int) -> float:

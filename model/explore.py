@@ -3,7 +3,7 @@
 Effect curves (one answer varied, everything else held), the sensitivity of the
 true odds to each assumption, the example answer sets, and a check that every
 figure says what it shows (title, labelled axes, units). Nothing here decides
-odds or advice: it only calls ``model.synthetic``, the model and the rules.
+odds or advice: it only calls ``model.truth.generator``, the model and the rules.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from typing import Any
 
 import pandas as pd
 
-from model.quiz import QUIZ
-from model.synthetic import SAMPLED_GROUPS, load_assumptions, true_probability
-from model.validation import AnswersError, validate_frame
+from model.errors import AnswersError
+from model.quiz.definition import QUIZ
+from model.quiz.validation import validate_frame
+from model.truth.assumptions import SAMPLED_GROUPS, load_assumptions
+from model.truth.generator import true_probability
 
 __all__ = [
     "answers_frame",
@@ -84,7 +86,7 @@ def typical_answers(rows: int = 20_000, seed: int = 0) -> dict[str, Any]:
     derived from the generator, so it follows the assumptions file; answers
     asked only in some cases (``days_blocked``) are left blank when they do not apply.
     """
-    from model.synthetic import generate
+    from model.truth.generator import generate
 
     data = generate(rows, seed=seed)
     typical: dict[str, Any] = {}
@@ -115,7 +117,7 @@ def example_answers(directory: str | Path | None = None, *, fallback_rows: int =
         out[path.stem] = data
     if out:
         return out
-    from model.synthetic import generate
+    from model.truth.generator import generate
 
     sample = generate(fallback_rows, seed=0)[list(QUIZ.ids)].astype(object)
     sample = sample.where(sample.notna(), None)

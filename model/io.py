@@ -1,6 +1,6 @@
 """Small-file I/O shared by the commands: answer files in, atomic files out.
 
-Batch scoring streams large files itself (``model.batch``); this module is for
+Batch scoring streams large files itself (``model.batch.pipeline``); this module is for
 one answer set or a modest table, read whole.
 """
 
@@ -20,8 +20,7 @@ import pandas as pd
 __all__ = ["InputError", "atomic_write", "read_answer_file"]
 
 
-class InputError(ValueError):
-    """An input file that cannot be used at all (unreadable, wrong shape)."""
+from model.errors import InputError  # (defined with the others; importable from here as before)
 
 
 def _public(tmp: str | os.PathLike[str]) -> None:
@@ -67,7 +66,7 @@ def read_answer_file(path: str | os.PathLike[str]) -> pd.DataFrame:
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     """A whole CSV (optionally gzipped) or Parquet table with typed columns, read by pyarrow.
 
-    For training and evaluation files; scoring exports uses ``model.batch``,
+    For training and evaluation files; scoring exports uses ``model.batch.pipeline``,
     which streams and keeps every cell as text.
     """
     path = Path(path)

@@ -15,7 +15,7 @@
 # # 01 · The assumptions behind the odds
 #
 # exodds has no measured outcomes. Its model learns from synthetic quiz answers drawn by
-# `model/synthetic.py`, whose every number is a named assumption in `model/assumptions.toml`:
+# `model/truth/generator.py`, whose every number is a named assumption in `model/truth/assumptions.toml`:
 # a value, a plausible range and a source (a line of the guide, `base-rates.md`, or "our
 # assumption"). This notebook lists them all and draws what they imply: the **true probability**
 # the generator assumes (`p_true`) as one answer moves with everything else held, next to what the
@@ -35,9 +35,10 @@ import numpy as np
 import pandas as pd
 
 from model import explore
-from model.predict import load_model, stale_assumptions_warning
-from model.quiz import QUIZ
-from model.synthetic import logit_terms
+from model.odds.artifacts import load_model
+from model.quiz.definition import QUIZ
+from model.truth.assumptions import stale_assumptions_warning
+from model.truth.generator import logit_terms
 
 pd.set_option("display.max_colwidth", 200)
 pd.set_option("display.max_rows", 200)
@@ -257,7 +258,7 @@ flags.round(3)
 # %% [markdown]
 # ## Where each example's true odds come from
 #
-# The true log-odds is a sum of named terms (`model.synthetic.logit_terms`). For the example answer
+# The true log-odds is a sum of named terms (`model.truth.generator.logit_terms`). For the example answer
 # sets (`examples/*.json`), each cell is one term's contribution; red lowers the odds, blue raises
 # them. The intercept is left out (it is the same for everyone).
 

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # 02 · Calibration and truth
 #
-# How well does the shipped model recover the generator's assumptions? `model.evaluate.evaluate`
+# How well does the shipped model recover the generator's assumptions? `model.training.evaluate.evaluate`
 # fits two peers on the model's own training rows (plain logistic regression on the raw
 # variables, and gradient boosting, which knows nothing of the guide) and scores all three on the
 # same fresh held-out rows. Because the rows are synthetic, each carries its true probability
@@ -32,11 +32,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from model import synthetic
-from model.evaluate import evaluate
-from model.metrics import reliability_table
-from model.predict import load_model
-from model.train import clean_training_data
+from model.odds.artifacts import load_model
+from model.training.evaluate import evaluate
+from model.training.metrics import reliability_table
+from model.training.train import clean_training_data
+from model.truth import generator as synthetic
 
 ODDS = "predicted probability (0 to 1)"
 model = load_model()

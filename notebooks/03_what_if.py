@@ -26,7 +26,7 @@
 # change moves odds between people, not the average.
 
 # %% tags=["parameters"]
-ASSUMPTION = "ex_reached_out_boost"  # a name from model/assumptions.toml
+ASSUMPTION = "ex_reached_out_boost"  # a name from model/truth/assumptions.toml
 FACTOR = 1.5  # new value = FACTOR x the reviewed value (here 1.0 -> 1.5: the high end of its range) ...
 VALUE = None  # ... unless VALUE is given (a number), which is used as is
 ROWS = 20_000  # synthetic rows each model is trained on
@@ -40,10 +40,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from model import explore, synthetic
-from model.quiz import QUIZ
-from model.report import build_report
-from model.train import TrainConfig, train_model
+from model import explore
+from model.quiz.definition import QUIZ
+from model.report.build import build_report
+from model.training.train import TrainConfig, train_model
+from model.truth import generator as synthetic
 
 ODDS = explore.odds_axis_label()
 table = explore.assumptions_frame()
@@ -136,7 +137,7 @@ pd.DataFrame({k: m.card["held_out_metrics"] for k, m in models.items()}).drop(["
 # ## The example answer sets
 #
 # For each example (`examples/*.json`): the true probability and the retrained model's odds under
-# both, and the report `model.report.build_report` gives with each model. Both models here are
+# both, and the report `model.report.build.build_report` gives with each model. Both models here are
 # retrained on a small sample, so "model reviewed" is close to, but not the same as, the shipped
 # model's odds in reports/examples/. The plan's stage and
 # earliest date come from the advice rules and the answers, not from the odds, so only the band

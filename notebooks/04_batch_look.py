@@ -16,7 +16,7 @@
 #
 # An analyst's first look at a scored file: the committed sample `data/synthetic/sample.csv`
 # (10,000 synthetic respondents) is read as a form export would be (every value as text) and
-# scored by `model.batch.score_frame`, the same core `exodds score` streams files through:
+# scored by `model.batch.pipeline.score_frame`, the same core `exodds score` streams files through:
 # validation, odds with their range, the plain-words band, the plan's stage and earliest next
 # contact, and the answers that raise and lower each person's odds the most.
 #
@@ -37,10 +37,10 @@ import numpy as np
 import pandas as pd
 
 from model import explore
-from model.advice import STAGE_NAMES
-from model.batch import score_frame
+from model.batch.core import score_frame
 from model.io import read_answer_file
-from model.rules import load_rules
+from model.plan.decide import STAGE_NAMES
+from model.plan.rules import load_rules
 
 ODDS = explore.odds_axis_label()
 rules = load_rules()
@@ -61,7 +61,7 @@ scored.head(8)
 # ## The spread of the odds
 #
 # Shaded: the bands the report puts into words, relative to the base rate of about 3 in 10 who get
-# back together at some point (`model/advice_rules.toml`). The dotted line is that base rate.
+# back together at some point (`model/plan/advice_rules.toml`). The dotted line is that base rate.
 
 # %%
 # (a band starts where the whole percentage shown reaches its edge: half a point below the edge)

@@ -1,6 +1,6 @@
 """A second, independent generator with other plausible shapes of the guide's claims.
 
-The model must learn the truth from data, not restate ``model.synthetic``. This
+The model must learn the truth from data, not restate ``model.truth.generator``. This
 generator shares only the answer columns: its answer distributions and its
 effect shapes (exponential fades, logistic steps, a saturating count effect)
 are written differently on purpose. Tests train the same pipeline on it and

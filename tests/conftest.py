@@ -9,7 +9,7 @@ import pytest
 from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
-from model.quiz import QUIZ
+from model.quiz.definition import QUIZ
 
 # pytest -n 2 already uses both cores; BLAS threads on top of that only fight each other
 threadpool_limits(1)

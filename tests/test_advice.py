@@ -16,14 +16,26 @@ from conftest import AS_OF, make_consistent, valid_answer_sets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import model.advice as advice_module
-from model.advice import PLANS, Plan, make_plan, plan_frame
-from model.quiz import QUIZ
-from model.rules import NO_DATE_REASONS, WAIT_REASONS, _parse_rules, band, band_meaning, bands, load_rules, source_parts
-from model.validation import AnswersError, clean_record, validate_answers, validate_frame
+import model.plan.decide as advice_module
+import model.plan.words as words_module
+from model.errors import AnswersError
+from model.plan.decide import PLANS, plan_frame
+from model.plan.rules import (
+    NO_DATE_REASONS,
+    WAIT_REASONS,
+    _parse_rules,
+    band,
+    band_meaning,
+    bands,
+    load_rules,
+    source_parts,
+)
+from model.plan.words import Plan, make_plan
+from model.quiz.definition import QUIZ
+from model.quiz.validation import clean_record, validate_answers, validate_frame
 
 REPO = Path(__file__).resolve().parents[1]
-RULES_FILE = REPO / "model" / "advice_rules.toml"
+RULES_FILE = REPO / "model" / "plan" / "advice_rules.toml"
 RULES = load_rules()
 WAIT = RULES.wait
 THRESHOLD = RULES.threshold
@@ -429,7 +441,8 @@ def test_plan_words_follow_the_waits_in_the_rules_file(monkeypatch):
     for rule in raw["waits"].values():
         rule["value"] += 3
     longer = _parse_rules(raw)
-    monkeypatch.setattr(advice_module, "load_rules", lambda: longer)
+    for module in (advice_module, words_module):  # the decision and the words read the same file
+        monkeypatch.setattr(module, "load_rules", lambda: longer)
     p = plan(attempts_ignored=THRESHOLD("ignored_min"), days_silent=3)
     assert (p.earliest_contact, p.wait_reason) == (later(14), "ignored")
     assert "leave 17 days: until" in text(p, "reasons")
@@ -810,7 +823,7 @@ def test_shorter_waits_are_named_once_without_competing_dates():
 @settle(60)
 @given(st.floats(0.005, 0.995))
 def test_a_band_is_the_band_of_the_percentage_shown(p):
-    from model.render import pct
+    from model.report.render import pct
 
     shown = int(pct(p).rstrip("%")) / 100
     assert band(p) == band(shown)

@@ -27,10 +27,11 @@ from conftest import AS_OF, valid_answer_sets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import batch, sinks
+from model.batch import coding, core, sinks
+from model.batch import pipeline as batch
 from model.cli import main
-from model.mapping import MissingColumnsError
-from model.quiz import QUIZ
+from model.errors import MissingColumnsError
+from model.quiz.definition import QUIZ
 
 DATA = Path(__file__).parent / "data"
 IDS = list(QUIZ.ids)
@@ -611,7 +612,7 @@ def test_chunks_number_records_across_chunk_boundaries(tmp_path, monkeypatch, ca
     rows = many_rows(500)
     src = write(tmp_path / "big.csv", csv_text(rows))
     if careful:
-        monkeypatch.setattr(batch, "_fast_chunks", _refuse_fast_path)
+        monkeypatch.setattr(batch, "fast_chunks", _refuse_fast_path)
     s = batch.score_file(src, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF, block_size=4096, chunk_rows=37)
     assert s.careful is careful
     bad = [i + 1 for i in range(500) if i % 7 == 3]
@@ -621,7 +622,7 @@ def test_chunks_number_records_across_chunk_boundaries(tmp_path, monkeypatch, ca
 
 
 def _refuse_fast_path(*args, **kwargs):
-    raise batch._UseCarefulPath("test")
+    raise batch.UseCarefulPath("test")
     yield  # pragma: no cover
 
 
@@ -630,7 +631,7 @@ def test_fast_and_careful_paths_write_the_same_bytes(tmp_path, monkeypatch):
     src = write(tmp_path / "same.csv", csv_text(rows))
     fast = batch.score_file(src, tmp_path / "fast.csv", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF,
                             block_size=2048)
-    monkeypatch.setattr(batch, "_fast_chunks", _refuse_fast_path)
+    monkeypatch.setattr(batch, "fast_chunks", _refuse_fast_path)
     slow = batch.score_file(src, tmp_path / "slow.csv", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF,
                             chunk_rows=50)
     assert (fast.careful, slow.careful) == (False, True)
@@ -708,13 +709,13 @@ def test_fast_hand_over_to_validation_decides_like_plain_text(values):
     numbers = np.arange(1, len(rows) + 1)
     resolved = batch.resolve_columns(table.column_names)
     used = resolved.used_headers
-    plain = batch._frame(table, used, numbers)
-    fast = batch._frame(table, used, numbers, resolved)
+    plain = coding.arrow_frame(table, used, numbers)
+    fast = coding.arrow_frame(table, used, numbers, resolved)
     one = batch.score_frame(plain, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
     two = batch.score_frame(fast, model=FakeModel(), advice=FakeAdvice, as_of=AS_OF)
     assert one.valid.tolist() == two.valid.tolist()
     pd.testing.assert_frame_equal(one.scored, two.scored)
-    rows = [batch._problem_rows(r.problems, [], table, numbers) for r in (one, two)]
+    rows = [coding.problem_rows(r.problems, [], table, numbers) for r in (one, two)]
     assert rows[0] == rows[1]
 
 
@@ -775,8 +776,8 @@ def test_every_record_is_scored_or_rejected(tmp_path_factory, data, delimiter):
 
 @pytest.fixture(scope="module")
 def real():
-    """The shipped model (``model.predict``); the advice rules come from ``model.advice``."""
-    from model.predict import load_model
+    """The shipped model (``model.odds.runtime``); the advice rules come from ``model.plan.decide``."""
+    from model.odds.artifacts import load_model
 
     return load_model()
 
@@ -842,10 +843,10 @@ def test_an_output_that_is_a_directory_is_refused_before_anything_is_written(tmp
 def test_many_distinct_texts_per_chunk_are_not_kept_between_chunks():
     """Categories for a chunk's texts are cached only when few: numbers written as decimals give
     thousands per chunk, and keeping those would grow memory with the file."""
-    batch._small_text_dtype.cache_clear()
-    batch._text_dtype(tuple(f"{i}.0" for i in range(5000)))
-    batch._text_dtype(("no", "yes"))
-    assert batch._small_text_dtype.cache_info().currsize == 1
+    core.small_text_dtype.cache_clear()
+    core.text_dtype(tuple(f"{i}.0" for i in range(5000)))
+    core.text_dtype(("no", "yes"))
+    assert core.small_text_dtype.cache_info().currsize == 1
 
 
 def test_a_header_only_crlf_file_gives_a_crlf_copy(tmp_path):
@@ -1070,7 +1071,7 @@ def test_one_rule_for_names_that_say_another_file_type(tmp_path, capsys, fakes):
     """--out, --errors and a report's --out refuse the same names: '.bz2' is a file type (it has a
     letter), '.2026-11' is part of a name."""
     from model.io import names_a_file_type
-    from model.render import unknown_extension
+    from model.report.render import unknown_extension
 
     assert names_a_file_type(".bz2") and names_a_file_type(".7z") and not names_a_file_type(".2026-11")
     assert unknown_extension("r.bz2") == ".bz2" and unknown_extension("r.2026-11") is None
@@ -1080,10 +1081,10 @@ def test_one_rule_for_names_that_say_another_file_type(tmp_path, capsys, fakes):
 
 
 def test_the_package_offers_the_scoring_functions_the_readme_names():
-    """`from model import score_frame` (the README's Python line) works without importing model.batch first."""
+    """`from model import score_frame` (the README's Python line) works without importing model.batch.pipeline first."""
     import subprocess
     import sys
 
     code = "import model; from model import score_frame, score_file; print(score_frame.__module__, score_file.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["model.batch", "score_file"]
+    assert out.split() == ["model.batch.core", "score_file"]

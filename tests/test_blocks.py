@@ -1,4 +1,4 @@
-"""The block reader (``model.blocks``) and the scored copy built on it (``batch.score_file`` passthrough).
+"""The block reader (``model.batch.blocks``) and the scored copy built on it (``batch.score_file`` passthrough).
 
 Why these tests exist: the fast CSV path cuts a file into blocks by counting
 quote characters, never parsing it, and copies each accepted record to the
@@ -25,8 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_batch import GOOD, IDS, FakeAdvice, FakeModel, _refuse_fast_path, read_errors, read_out, row, write
 
-from model import batch, blocks, readers
-from model.blocks import NotPlain, Splitter, parse_block
+from model.batch import blocks, readers
+from model.batch import pipeline as batch
+from model.batch.blocks import NotPlain, Splitter, parse_block
 
 BOM = b"\xef\xbb\xbf"
 QUOTING = {"minimal": csv.QUOTE_MINIMAL, "all": csv.QUOTE_ALL}
@@ -89,7 +90,7 @@ def fast_and_careful(folder: Path, data: bytes, block_bytes: int) -> tuple[batch
     """``data`` scored into ``folder`` by the block reader (fast.csv) and by the careful reader alone (slow.csv)."""
     src = write(folder / "in.csv", data)
     fast = score(src, folder / "fast.csv", block_size=block_bytes)
-    with mock.patch.object(batch, "_fast_chunks", _refuse_fast_path):
+    with mock.patch.object(batch, "fast_chunks", _refuse_fast_path):
         slow = score(src, folder / "slow.csv", chunk_rows=7)
     assert (fast.careful, slow.careful) == (False, True)
     return fast, slow
@@ -580,7 +581,7 @@ def test_ragged_records_are_taken_out_of_their_block_not_read_record_by_record(t
     data = (",".join(header) + "\n" + "".join(r + "\n" for r in records)).encode()
     with mock.patch.object(readers, "_careful_block", side_effect=AssertionError("read record by record")):
         fast = score(write(tmp_path / "in.csv", data), tmp_path / "fast.csv", block_size=256)
-    with mock.patch.object(batch, "_fast_chunks", _refuse_fast_path):
+    with mock.patch.object(batch, "fast_chunks", _refuse_fast_path):
         slow = score(tmp_path / "in.csv", tmp_path / "slow.csv")
     counts = (fast.n_read, fast.n_scored, fast.n_rejected)
     assert counts == (80, 60, 20) == (slow.n_read, slow.n_scored, slow.n_rejected)

@@ -22,9 +22,9 @@ import uvicorn
 from conftest import AS_OF
 from playwright.sync_api import sync_playwright
 
-from model.quiz import QUIZ
-from model.render import pct
-from model.report import build_report
+from model.quiz.definition import QUIZ
+from model.report.build import build_report
+from model.report.render import pct
 from model.web import create_app
 
 CHROMIUM = os.environ.get("EXODDS_CHROMIUM", "/usr/bin/chromium")

@@ -13,8 +13,9 @@ import pytest
 from conftest import AS_OF, assert_runs_without_scikit_learn
 
 from model.cli import main
-from model.io import InputError, read_answer_file
-from model.quiz import QUIZ
+from model.errors import InputError
+from model.io import read_answer_file
+from model.quiz.definition import QUIZ
 
 ASOF = ["--as-of", AS_OF.isoformat()]
 
@@ -349,7 +350,8 @@ def test_validate_lists_each_problem_once_when_a_reader_starts_over(tmp_path, ca
         lines.append(record.replace("annoyed", "livid") if i % 500 == 1 else record)
     path = tmp_path / "notes.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    from model import batch, blocks
+    from model.batch import blocks
+    from model.batch import pipeline as batch
 
     old, switch = blocks.BLOCK_BYTES, batch._next_reader
     readers = []

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.cli.questions import markdown_table
-from model.features import features_markdown
-from model.quiz import QUIZ
+from model.quiz.definition import QUIZ
+from model.training.variables import features_markdown
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -17,9 +17,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 import model
-from model.features import FEATURES, FeatureExtractor, features_from_clean
-from model.quiz import QUIZ
-from model.validation import AnswersError, validate_answers, validate_frame
+from model.errors import AnswersError
+from model.odds.features import VARIABLES, features_from_clean
+from model.quiz.definition import QUIZ
+from model.quiz.validation import validate_answers, validate_frame
+from model.training.estimators import FeatureExtractor
+from model.training.variables import FEATURES, variables_from_clean
 
 HYP = settings(
     max_examples=30,
@@ -141,7 +144,9 @@ def test_validated_clean_frame_with_validate_false_agrees(sets):
     pd.testing.assert_frame_equal(
         FeatureExtractor(validate=False).fit_transform(clean), fit_transform(sets), check_exact=True
     )
-    pd.testing.assert_frame_equal(features_from_clean(clean), fit_transform(sets), check_exact=True)
+    pd.testing.assert_frame_equal(variables_from_clean(clean), fit_transform(sets), check_exact=True)
+    # the odds model's own variables are those columns, computed without the plan's rules
+    pd.testing.assert_frame_equal(features_from_clean(clean), fit_transform(sets)[list(VARIABLES)], check_exact=True)
 
 
 @HYP

@@ -13,19 +13,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model import batch
-from model.cli import main
-from model.mapping import (
+from model.batch import pipeline as batch
+from model.batch.mapping import (
     ColumnMapping,
-    MappingError,
-    MissingColumnsError,
     _translate,
     load_mapping,
     mapping_from_dict,
     parse_timestamps,
     propose_mapping,
 )
-from model.quiz import QUIZ
+from model.cli import main
+from model.errors import MappingError, MissingColumnsError
+from model.quiz.definition import QUIZ
 
 DATA = Path(__file__).parent / "data"
 EXPORT = DATA / "form_export.csv"

@@ -19,21 +19,17 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from model import load_model
-from model.basis import GuideBasis, column_owners, column_signs
-from model.evaluate import peers
-from model.logistic import SignConstrainedLogisticRegression
-from model.metrics import expected_calibration_error, score_predictions
-from model.predict import (
-    Calibration,
-    ModelLoadError,
-    _unpickle,
-    default_model_dir,
-    model_from_weights,
-    model_weights,
-)
-from model.quiz import QUIZ
-from model.synthetic import generate
-from model.train import TrainConfig, build_pipeline, clean_training_data, save_model, train_model
+from model.errors import ModelLoadError
+from model.odds.artifacts import default_model_dir, model_from_weights, model_weights
+from model.odds.artifacts import unpickle as unpickle
+from model.odds.basis import GuideBasis, column_owners, column_signs
+from model.odds.calibration import Calibration
+from model.quiz.definition import QUIZ
+from model.training.evaluate import peers
+from model.training.logistic import SignConstrainedLogisticRegression
+from model.training.metrics import expected_calibration_error, score_predictions
+from model.training.train import TrainConfig, build_pipeline, clean_training_data, save_model, train_model
+from model.truth.generator import generate
 from tests.alt_generator import alt_generate
 
 AS_OF = "2026-11-26"
@@ -261,12 +257,13 @@ def test_explanations_sum_to_log_odds_and_range_brackets(default, rows):
 def test_batch_scoring_matches_the_explanation_path_exactly(which, request):
     """score_batch (what `exodds score` uses) gives score_clean's odds and the top factors of
     explain_clean, to the last bit, on generated answers and on answers beyond every table cap."""
-    from model.predict import _random_clean, top_factors
+    from model.odds.explain import top_factors
+    from model.odds.lookup import random_clean as random_clean
 
     model = request.getfixturevalue(which)
     assert model._batch_tables() is not None  # the fast tables describe this model
     clean, _, _ = clean_training_data(generate(5000, seed=13))
-    for frame in (clean, _random_clean(5000, np.random.default_rng(14))):
+    for frame in (clean, random_clean(5000, np.random.default_rng(14))):
         fast = model.score_batch(frame)
         odds, contrib = model.score_clean(frame, explain=True)
         for col in ("reversal_odds", "odds_low", "odds_high"):
@@ -298,15 +295,15 @@ def test_scoring_tables_that_no_longer_fit_the_basis_are_said_and_not_used(defau
     and the same odds through the basis."""
     import copy
 
-    from model import predict
+    from model.odds import lookup
 
-    groups = list(predict.LOOKUP_GROUPS)
+    groups = list(lookup.LOOKUP_GROUPS)
     caps, terms = groups[1]
     groups[1] = ({q: 100 for q in caps}, terms)  # days_since_breakup has knots up to 1500
-    monkeypatch.setattr(predict, "LOOKUP_GROUPS", tuple(groups))
+    monkeypatch.setattr(lookup, "LOOKUP_GROUPS", tuple(groups))
     model = copy.copy(default)
     model.__dict__ = {k: v for k, v in default.__dict__.items() if k not in ("_batch", "_lookup")}
-    with pytest.warns(RuntimeWarning, match=r"LOOKUP_GROUPS in model/predict\.py"):
+    with pytest.warns(RuntimeWarning, match=r"LOOKUP_GROUPS in model/odds/lookup\.py"):
         assert model._lookups() is None
     clean, _, _ = clean_training_data(generate(300, seed=16))
     pd.testing.assert_frame_equal(model.score_batch(clean), default.score_batch(clean), check_exact=False, rtol=1e-12)
@@ -419,7 +416,7 @@ def test_after_a_long_silence_a_request_to_stop_still_lowers_the_odds(default):
     (with knots out to 1825 days it was fitted at 0, and the report called the request a plus)."""
     long = dict(base_answers(), days_since_breakup=1000, days_silent=800)
     assert odds(default, dict(long, told_no_contact="yes")) < odds(default, long) - 0.03
-    from model.report import build_report
+    from model.report.build import build_report
 
     report = build_report(dict(long, told_no_contact="yes"), AS_OF, default)
     assert "told_no_contact" in [f["question"] for f in report["factors"]["lowering"]]
@@ -530,7 +527,7 @@ def test_weights_load_without_scikit_learn_and_score_as_the_pickle_does(model_co
     model's odds, ranges and explanations bit for bit, and unpickles its pipeline only when asked."""
     loaded = load_model(model_copy)
     assert "pipeline" not in loaded.__dict__
-    full = _unpickle(model_copy / "model.joblib", json.loads((model_copy / "model_card.json").read_text()))
+    full = unpickle(model_copy / "model.joblib", json.loads((model_copy / "model_card.json").read_text()))
     clean, _, _ = clean_training_data(generate(3000, seed=21))
     for a, b in zip(loaded.score_clean(clean), full.score_clean(clean), strict=True):
         pd.testing.assert_frame_equal(a, b, check_exact=True)
@@ -542,8 +539,8 @@ def test_weights_load_without_scikit_learn_and_score_as_the_pickle_does(model_co
 
 def test_loading_and_scoring_never_import_scikit_learn(model_copy):
     assert_runs_without_scikit_learn(
-        "import numpy as np; from model.predict import load_model, _random_clean; "
-        f"m = load_model({str(model_copy)!r}); m.score_batch(_random_clean(100, np.random.default_rng(0)))"
+        "import numpy as np; from model.odds.artifacts import load_model; from model.odds.lookup import random_clean; "
+        f"m = load_model({str(model_copy)!r}); m.score_batch(random_clean(100, np.random.default_rng(0)))"
     )
 
 
@@ -642,7 +639,7 @@ def test_training_refuses_bad_rows():
 
 
 def test_evaluation_page_is_self_contained_and_says_the_data_are_synthetic(tmp_path):
-    from model.evaluate import write_report
+    from model.training.evaluate import write_report
 
     y = np.array([0, 1, 0, 1, 1, 0])
     p = np.array([0.2, 0.7, 0.4, 0.6, 0.9, 0.1])
@@ -663,7 +660,7 @@ def test_evaluation_page_is_self_contained_and_says_the_data_are_synthetic(tmp_p
 
 
 def test_a_model_trained_before_the_assumptions_changed_is_flagged(model_copy, capsys, tmp_path):
-    from model.predict import stale_assumptions_warning
+    from model.truth.assumptions import stale_assumptions_warning
 
     assert stale_assumptions_warning(load_model()) is None  # the shipped model follows the file
     card_path = model_copy / "model_card.json"
@@ -671,26 +668,26 @@ def test_a_model_trained_before_the_assumptions_changed_is_flagged(model_copy, c
     card["assumptions_sha256"] = "0" * 64  # as if assumptions.toml had changed since
     card_path.write_text(json.dumps(card))
     stale = load_model(model_copy)
-    assert "model/assumptions.toml has changed since this model was trained" in stale_assumptions_warning(stale)
+    assert "model/truth/assumptions.toml has changed since this model was trained" in stale_assumptions_warning(stale)
     from model.cli import main
 
     answers = tmp_path / "a.json"
     answers.write_text(json.dumps(base_answers()))
     assert main(["report", str(answers), "--model", str(model_copy), "--as-of", "2026-11-26", "--format", "json"]) == 0
-    assert "warning: model/assumptions.toml has changed" in capsys.readouterr().err
+    assert "warning: model/truth/assumptions.toml has changed" in capsys.readouterr().err
     # batch scoring says so too
-    from model import batch
+    from model.batch import pipeline as batch
 
     table = tmp_path / "a.csv"
     pd.DataFrame([base_answers()]).to_csv(table, index=False)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(batch, "default_model", lambda: stale)
         assert main(["score", str(table), "--out", str(tmp_path / "s.csv"), "--as-of", "2026-11-26"]) == 0
-    assert "warning: model/assumptions.toml has changed" in capsys.readouterr().err
+    assert "warning: model/truth/assumptions.toml has changed" in capsys.readouterr().err
 
 
 def test_score_exits_1_naming_the_reason_when_the_model_cannot_load(monkeypatch, capsys, tmp_path):
-    from model import batch
+    from model.batch import pipeline as batch
     from model.cli import main
 
     def broken() -> None:
@@ -712,8 +709,8 @@ def test_an_exported_calibration_scores_as_scikit_learn_does(method):
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
 
-    from model.predict import _expit
-    from model.train import _calibration_of, build_pipeline
+    from model.odds.calibration import expit as expit
+    from model.training.train import _calibration_of, build_pipeline
 
     data = generate(6_000, seed=11)
     clean, y, _ = clean_training_data(data)
@@ -723,7 +720,7 @@ def test_an_exported_calibration_scores_as_scikit_learn_does(method):
     assert exported.kind == method
     held = clean.iloc[5000:]
     z = pipe.decision_function(held)
-    ours = _expit(exported.logit(z))
+    ours = expit(exported.logit(z))
     theirs = calibrated.predict_proba(held)[:, 1]
     # isotonic is clipped to [1e-6, 1 - 1e-6] before the logit (a probability of 0 has no log-odds)
     assert np.allclose(ours, np.clip(theirs, 1e-6, 1 - 1e-6), atol=1e-9)
@@ -732,7 +729,7 @@ def test_an_exported_calibration_scores_as_scikit_learn_does(method):
 def test_a_calibration_map_must_beat_none_by_more_than_noise():
     """The default model's sigmoid "gain" of 0.00006 log loss is noise: the rule keeps none unless a
     map wins by more than two paired standard errors, and the card says by how much each did."""
-    from model.train import _choose_calibration
+    from model.training.train import _choose_calibration
 
     class Fixed:
         def __init__(self, p):
@@ -755,13 +752,13 @@ def test_a_calibration_map_must_beat_none_by_more_than_noise():
 
 
 def test_evaluating_on_a_file_fits_the_peers_on_the_models_own_rows():
-    from model.evaluate import evaluate
-    from model.train import _split
+    from model.training.evaluate import evaluate
+    from model.training.train import split_rows
 
     data = generate(5_000, seed=21)
     result = evaluate(data, seed=4)
     train_rows = int(0.8 * len(data))
-    assert result["setup"] == {"data": "file", "train_rows": len(_split(train_rows, 4)["fit"]),
+    assert result["setup"] == {"data": "file", "train_rows": len(split_rows(train_rows, 4)["fit"]),
                                "held_out_rows": len(data) - train_rows, "seed": 4}
     assert set(result["metrics"]) == {"model", "logistic_raw", "boosting"}
     for m in result["metrics"].values():

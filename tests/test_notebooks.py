@@ -21,11 +21,14 @@ import pandas as pd
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from model import explore, synthetic
+from model import explore
 from model.cli import main
 from model.cli.notebooks import inject_parameters, notebook_paths, parameter_values, read_notebook, run_notebook
-from model.quiz import QUIZ
-from model.validation import AnswersError, validate_frame
+from model.errors import AnswersError
+from model.quiz.definition import QUIZ
+from model.quiz.validation import validate_frame
+from model.truth import assumptions
+from model.truth import generator as synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = notebook_paths(ROOT / "notebooks")
@@ -175,8 +178,8 @@ def test_sensitivity_reports_low_value_and_high_for_each_answer_set(typical):
 def test_sensitivity_defaults_to_the_assumptions_behind_the_odds(typical):
     clean = validate_frame(pd.DataFrame([typical], dtype=object)).clean
     names = set(explore.sensitivity(clean)["assumption"])
-    table = synthetic.load_assumptions()
-    assert names == {n for n, a in table.items() if a.group in synthetic.SAMPLED_GROUPS}
+    table = assumptions.load_assumptions()
+    assert names == {n for n, a in table.items() if a.group in assumptions.SAMPLED_GROUPS}
 
 
 def test_example_answers_fall_back_to_generated_rows(tmp_path):
@@ -191,7 +194,7 @@ def test_example_answers_fall_back_to_generated_rows(tmp_path):
 
 def test_assumptions_frame_lists_every_assumption_with_its_source():
     frame = explore.assumptions_frame()
-    assert list(frame.index) == list(synthetic.load_assumptions())
+    assert list(frame.index) == list(assumptions.load_assumptions())
     assert frame["source"].str.len().min() > 0
     assert ((frame["low"] <= frame["value"]) & (frame["value"] <= frame["high"])).all()
 

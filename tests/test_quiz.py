@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from model.cli import main
-from model.quiz import QUIZ, Question, load_quiz
+from model.quiz.definition import QUIZ, Question, load_quiz
 
 REPO = Path(__file__).resolve().parents[1]
 

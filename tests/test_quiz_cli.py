@@ -15,8 +15,8 @@ import pytest
 from conftest import AS_OF
 
 from model.cli import main
-from model.quiz import QUIZ
-from model.report import build_report
+from model.quiz.definition import QUIZ
+from model.report.build import build_report
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

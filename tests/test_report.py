@@ -19,11 +19,15 @@ import pytest
 from conftest import AS_OF, valid_answer_sets
 from hypothesis import HealthCheck, given, settings
 
-from model import factors
-from model.advice import PLANS
-from model.predict import load_model
-from model.quiz import QUIZ
-from model.render import (
+from model.errors import AnswersError
+from model.odds.artifacts import load_model
+from model.plan.decide import PLANS
+from model.plan.rules import WAIT_REASONS, load_rules
+from model.quiz.definition import QUIZ
+from model.quiz.presentation import answer_label, check_question, involved_questions, question_view, quiz_view
+from model.quiz.validation import check_answers
+from model.report.build import SCHEMA_VERSION, WHAT_IF_DAYS, build_report, factors, wishes_first
+from model.report.render import (
     CSP,
     chart_description,
     cite,
@@ -35,20 +39,6 @@ from model.render import (
     render_markdown,
     what_if_svg,
 )
-from model.report import (
-    SCHEMA_VERSION,
-    WHAT_IF_DAYS,
-    AnswersError,
-    answer_label,
-    build_report,
-    check_question,
-    involved_questions,
-    question_view,
-    quiz_view,
-    wishes_first,
-)
-from model.rules import WAIT_REASONS, load_rules
-from model.validation import check_answers
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -152,7 +142,7 @@ def test_invalid_answers_raise_with_every_problem(good_answers):
 
 
 def test_odds_match_the_model_and_the_band(reports, model):
-    from model.rules import band
+    from model.plan.rules import band
 
     for name, report in reports.items():
         odds = model.predict(pd.DataFrame([example(name)], dtype=object), AS_OF).iloc[0]
@@ -728,7 +718,7 @@ def test_report_numbers_are_plain_floats(reports):
 def test_batch_top_factors_name_what_the_report_lists_first():
     """`exodds score`'s top_factor_up/down are the first raising/lowering factor of the row's report,
     or empty where the report lists none (nothing reaches ``factors.MIN_LOG_ODDS``, or safety first)."""
-    from model.batch import score_frame
+    from model.batch.core import score_frame
 
     rows = pd.read_csv(REPO / "data" / "synthetic" / "sample.csv", dtype=str, keep_default_na=False).head(300)
     rows = rows[list(QUIZ.ids)]
@@ -798,7 +788,7 @@ def test_answers_beyond_the_training_data_are_named_in_the_report():
     assert "Beyond the data" not in render_markdown(inside)
     # a card from before data_p995 (only a maximum) still works, warning past the maximum
     older = dict(model.card, answer_ranges={"days_silent": {"max": top}})
-    from model.report import _beyond_data
+    from model.report.build import _beyond_data
 
     assert not _beyond_data({"days_silent": p995 + 1}, older)["applies"]
     assert _beyond_data({"days_silent": top + 1}, older)["answers"][0]["data_p995"] == top
@@ -807,7 +797,7 @@ def test_answers_beyond_the_training_data_are_named_in_the_report():
 
 
 def test_the_outcome_horizon_is_named_only_for_a_model_trained_on_the_generator(model, good_answers):
-    from model.synthetic import OUTCOME_DAYS
+    from model.truth.generator import OUTCOME_DAYS
 
     r = build_report(good_answers, AS_OF, model)
     assert r["model"]["outcome_days"] == OUTCOME_DAYS
@@ -823,7 +813,7 @@ def test_the_outcome_horizon_is_named_only_for_a_model_trained_on_the_generator(
 
 
 def test_a_range_starting_under_one_percent_reads_up_to():
-    from model.render import pct_range
+    from model.report.render import pct_range
 
     assert pct_range(0.001, 0.012) == "up to 1%"
     assert pct_range(0.001, 0.004) == "under 1%"

@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from model.cli import main
-from model.quiz import QUIZ
-from model.synthetic import (
+from model.quiz.definition import QUIZ
+from model.quiz.validation import validate_frame
+from model.truth.generator import (
     OUTCOME_COLUMNS,
     SAMPLE_COMMAND,
     TERMS,
@@ -36,7 +37,6 @@ from model.synthetic import (
     true_probability,
     write_synthetic,
 )
-from model.validation import validate_frame
 
 REPO = Path(__file__).resolve().parents[1]
 A = load_assumptions()
@@ -162,7 +162,7 @@ def test_assumptions_are_read_only_and_name_their_mistakes():
 
 
 def test_a_broken_assumptions_file_is_refused(tmp_path):
-    good = (REPO / "model" / "assumptions.toml").read_text(encoding="utf-8")
+    good = (REPO / "model" / "truth" / "assumptions.toml").read_text(encoding="utf-8")
     bad = good.replace("value = 0.29\nlow = 0.20", "value = 0.19\nlow = 0.20", 1)
     path = tmp_path / "a.toml"
     path.write_text(bad, encoding="utf-8")
@@ -171,7 +171,7 @@ def test_a_broken_assumptions_file_is_refused(tmp_path):
     path.write_text(good.replace('unit = "days"', 'unit = "weeks"', 1), encoding="utf-8")
     with pytest.raises(ValueError, match="unit 'weeks'"):
         load_assumptions(path)
-    assert load_assumptions(REPO / "model" / "assumptions.toml").defaults() == P
+    assert load_assumptions(REPO / "model" / "truth" / "assumptions.toml").defaults() == P
 
 
 def test_overrides_are_checked_by_name_and_unit_but_may_leave_the_plausible_range():

@@ -15,15 +15,9 @@ from conftest import AS_OF, valid_answer_sets
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from model.quiz import QUIZ
-from model.validation import (
-    AnswersError,
-    Problem,
-    check_answers,
-    parse_as_of,
-    validate_answers,
-    validate_frame,
-)
+from model.errors import AnswersError
+from model.quiz.definition import QUIZ
+from model.quiz.validation import Problem, check_answers, parse_as_of, validate_answers, validate_frame
 
 NUMERIC = [q.id for q in QUIZ if q.is_numeric]
 CHOICE = [q.id for q in QUIZ if not q.is_numeric]

@@ -16,10 +16,10 @@ from conftest import AS_OF, valid_answer_sets
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
-from model.quiz import QUIZ
-from model.render import pct, render_html, render_json
-from model.report import build_report
-from model.validation import check_answers
+from model.quiz.definition import QUIZ
+from model.quiz.validation import check_answers
+from model.report.build import build_report
+from model.report.render import pct, render_html, render_json
 from model.web import CSP, create_app
 from model.web.form import SCRIPT, form_answers, render_quiz
 from model.web.guard import MAX_BODY_BYTES

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from model.train_settings import HELD_OUT_ROWS
+from model.training.settings import HELD_OUT_ROWS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,9 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.evaluate import evaluate, write_report
-    from model.io import InputError
-    from model.predict import ModelLoadError, load_model
+    from model.errors import InputError, ModelLoadError
+    from model.odds.artifacts import load_model
+    from model.training.evaluate import evaluate, write_report
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr)

@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 from model.cli.report import load, print_problems, read_answers
-from model.io import InputError, atomic_write, cannot_write
-from model.validation import parse_as_of
+from model.errors import InputError
+from model.io import atomic_write, cannot_write
+from model.quiz.validation import parse_as_of
 
 AS_OF = "2026-11-26"
 
@@ -27,9 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.render import FORMATS, render
-    from model.report import build_report
-    from model.validation import AnswersError
+    from model.errors import AnswersError
+    from model.report.build import build_report
+    from model.report.render import FORMATS, render
 
     try:
         as_of = parse_as_of(args.as_of)

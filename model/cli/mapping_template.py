@@ -32,9 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.batch import sample_input
-    from model.io import InputError, atomic_write, cannot_write
-    from model.mapping import propose_mapping
+    from model.batch.mapping import propose_mapping
+    from model.batch.pipeline import sample_input
+    from model.errors import InputError
+    from model.io import atomic_write, cannot_write
 
     try:
         header, sample = sample_input(args.input, args.rows)

@@ -204,7 +204,7 @@ def export_html(nb: Any, target: str | Path, title: str | None = None) -> Path:
     from pygments.formatters import HtmlFormatter
 
     from model.io import atomic_write
-    from model.render import static_page
+    from model.report.render import static_page
 
     body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
     target = Path(target)

@@ -7,7 +7,7 @@ import json
 import shutil
 import textwrap
 
-from model.quiz import QUIZ, Quiz
+from model.quiz.definition import QUIZ, Quiz
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -15,8 +15,8 @@ import textwrap
 from typing import Any, TextIO
 
 from model.cli.report import add_output_arguments, emit, load
-from model.quiz import QUIZ, Question
-from model.validation import ISO_DATE_SHAPE, parse_as_of
+from model.quiz.definition import QUIZ, Question
+from model.quiz.validation import ISO_DATE_SHAPE, parse_as_of
 
 MAX_ROUNDS = 20  # rounds of fixing contradictions before giving up (a person fixes one per round)
 
@@ -73,7 +73,7 @@ class TerminalQuiz:
 
     # -- one question ----------------------------------------------------------------------------
     def show(self, q: Question, number: str) -> None:
-        from model.report import answer_label, question_view
+        from model.quiz.presentation import answer_label, question_view
 
         view = question_view(q)
         self.say()
@@ -109,7 +109,7 @@ class TerminalQuiz:
         if not text and not q.required:
             return {}  # the question's default applies
         if q.choices:
-            from model.validation import choice_value
+            from model.quiz.validation import choice_value
 
             # "Everywhere" or a choice's label is that choice: store its value, so the follow-up
             # questions that depend on it (5a after 5) are asked
@@ -119,7 +119,7 @@ class TerminalQuiz:
     def ask(self, q: Question, number: str, can_go_back: bool = False, settling: bool = False) -> None:
         """Ask until the answer passes the question's own rules (``_Back`` when 'back' is typed and
         ``can_go_back``; ``settling``: re-asked at the end to settle a contradiction)."""
-        from model.report import check_question
+        from model.quiz.presentation import check_question
 
         self.show(q, number)
         kept = {k: self.answers[k] for k in (q.id, q.date_alternative) if k and k in self.answers}
@@ -174,8 +174,8 @@ class TerminalQuiz:
 
     def run(self) -> dict[str, Any]:
         """Ask everything, settle contradictions, and return the raw answers (valid together)."""
-        from model.report import involved_questions
-        from model.validation import check_answers
+        from model.quiz.presentation import involved_questions
+        from model.quiz.validation import check_answers
 
         self.say("The exodds quiz. Answer each question and press Enter.")
         self.say(
@@ -205,16 +205,15 @@ class TerminalQuiz:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.predict import ModelLoadError
-    from model.report import build_report
-    from model.validation import AnswersError
+    from model.errors import AnswersError, ModelLoadError
+    from model.report.build import build_report
 
     try:
         as_of = parse_as_of(args.as_of)
     except ValueError as exc:
         print(f"error: --as-of: {exc}", file=sys.stderr)
         return 2
-    from model.render import unknown_extension
+    from model.report.render import unknown_extension
 
     odd = unknown_extension(args.out) if args.out and not args.format else None
     if odd:  # before the questions, like the model: say so while nothing has been typed

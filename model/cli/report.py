@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from model.io import InputError, atomic_write, cannot_write
-from model.validation import AnswersError, parse_as_of
+from model.errors import AnswersError, InputError
+from model.io import atomic_write, cannot_write
+from model.quiz.validation import parse_as_of
 
 EPILOG = """\
 Format: --format, else the extension of --out (.md, .json, .html), else Markdown.
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def add_output_arguments(p: argparse.ArgumentParser) -> None:
     """--as-of, --format, --out, --model: shared by `report` and `quiz`."""
-    from model.render import FORMATS
+    from model.report.render import FORMATS
 
     p.add_argument("--as-of", help="the day the answers were given (YYYY-MM-DD); default today")
     p.add_argument("--format", choices=FORMATS, help="md, json or html (default: by --out extension, else md)")
@@ -63,9 +64,9 @@ def read_answers(path: str) -> dict[str, Any]:
         return data
     # A table is read as `exodds score` reads one (gzip, BOM, separators, Latin-1), and like it keeps
     # only the quiz's columns: an export's other columns (an email, a timestamp) are not answers.
-    from model.batch import unanswered_warnings
-    from model.mapping import resolve_columns
-    from model.readers import sample_input
+    from model.batch.mapping import resolve_columns
+    from model.batch.pipeline import unanswered_warnings
+    from model.batch.readers import sample_input
 
     header, sample = sample_input(p, 2)
     if len(sample) != 1:
@@ -104,7 +105,7 @@ def emit(report: Mapping[str, Any], fmt: str | None, out: str | None, fallback: 
     """Render ``report`` and write it to ``out`` atomically (or to stdout); the exit code. When
     ``out`` cannot be written, say why (exit 2) and, with ``fallback``, print the report instead, so
     that answers typed in are not lost."""
-    from model.render import format_for_path, render, unknown_extension
+    from model.report.render import format_for_path, render, unknown_extension
 
     odd = unknown_extension(out) if out and not fmt else None
     if odd:  # say so rather than write Markdown into report.pdf
@@ -137,7 +138,8 @@ def emit(report: Mapping[str, Any], fmt: str | None, out: str | None, fallback: 
 
 
 def load(args: argparse.Namespace) -> Any:
-    from model.predict import load_model, stale_assumptions_warning
+    from model.odds.artifacts import load_model
+    from model.truth.assumptions import stale_assumptions_warning
 
     model = load_model(args.model) if getattr(args, "model", None) else load_model()
     stale = stale_assumptions_warning(model)
@@ -147,8 +149,8 @@ def load(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.predict import ModelLoadError
-    from model.report import build_report
+    from model.errors import ModelLoadError
+    from model.report.build import build_report
 
     try:
         as_of = parse_as_of(args.as_of)

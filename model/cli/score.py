@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.io import InputError, cannot_write
-from model.mapping import MappingError, MissingColumnsError, load_mapping
+from model.batch.mapping import load_mapping
+from model.errors import InputError, MappingError, MissingColumnsError
+from model.io import cannot_write
 
 EPILOG = """\
 Output: every input column as read, in order, plus reversal_odds, odds_low, odds_high, band,
@@ -41,12 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model import batch
+    from model.batch import pipeline as batch
 
     try:
         mapping = load_mapping(args.mapping) if args.mapping else None
         if args.as_of:
-            from model.validation import parse_as_of
+            from model.quiz.validation import parse_as_of
 
             parse_as_of(args.as_of)
         summary = batch.score_file(
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a bad --as-of
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except RuntimeError as exc:  # the model cannot be loaded (model.predict.ModelLoadError)
+    except RuntimeError as exc:  # the model cannot be loaded (model.odds.runtime.ModelLoadError)
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # the output cannot be written (no space, no permission)
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 def _write_failure(args: argparse.Namespace, exc: OSError) -> str:
     """Which of the two files could not be written, and why in words (the failing name may be a
     folder on the way or the temporary file beside the target)."""
-    from model.sinks import default_errors_path, default_output_path
+    from model.batch.sinks import default_errors_path, default_output_path
 
     out = Path(args.out) if args.out else default_output_path(args.input)
     targets = [out, Path(args.errors) if args.errors else default_errors_path(out)]

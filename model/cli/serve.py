@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
     shown = f"[{args.host}]" if ":" in args.host else args.host
     where = f"http://{shown}:{args.port}/" if args.port else f"http://{shown}:PORT/ (the port uvicorn reports below)"
     print(f"exodds quiz at {where}; API: /api/questions, /api/score, /openapi.json", file=sys.stderr)
-    from model.predict import load_model, stale_assumptions_warning
+    from model.odds.artifacts import load_model
+    from model.truth.assumptions import stale_assumptions_warning
 
     stale = stale_assumptions_warning(load_model())  # (the one create_app loaded: cached)
     if stale:

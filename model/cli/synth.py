@@ -5,15 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from model.synthetic import (
-    SAMPLE_COMMAND,
-    assumption_values,
-    assumptions_hash,
-    generate,
-    load_assumptions,
-    render_readme,
-    write_synthetic,
-)
+from model.truth.assumptions import assumption_values, assumptions_hash, load_assumptions
+from model.truth.generator import SAMPLE_COMMAND, generate, render_readme, write_synthetic
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from model.train_settings import TrainConfig
+from model.training.settings import TrainConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,9 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.io import InputError
-    from model.predict import default_model_dir
-    from model.train import save_model, train_model
+    from model.errors import InputError
+    from model.odds.artifacts import default_model_dir
+    from model.training.train import save_model, train_model
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr)

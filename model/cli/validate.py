@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from model.io import InputError, read_answer_file
-from model.mapping import MappingError, MissingColumnsError, load_mapping
-from model.quiz import QUIZ
-from model.validation import Problem, validate_frame
+from model.batch.mapping import load_mapping
+from model.errors import InputError, MappingError, MissingColumnsError
+from model.io import read_answer_file
+from model.quiz.definition import QUIZ
+from model.quiz.validation import Problem, validate_frame
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if str(args.file).lower().endswith(".json"):
         return _run_json(args)
-    from model import batch
+    from model.batch import pipeline as batch
 
     def show(rows: list[tuple]) -> None:
         for row, column, value, reason in rows:

@@ -17,10 +17,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from model import __version__
-from model.quiz import QUIZ
-from model.render import render_html, render_json
-from model.report import build_report
-from model.validation import AnswersError, Problem, parse_as_of
+from model.errors import AnswersError
+from model.quiz.definition import QUIZ
+from model.quiz.validation import Problem, parse_as_of
+from model.report.build import build_report
+from model.report.render import render_html, render_json
 from model.web import openapi
 from model.web.form import SCRIPT_HASH, form_answers, keep_repeats, render_quiz
 from model.web.guard import MAX_BODY_BYTES, AccessLog, BodyLimit, HostCheck, SecurityHeaders, csp
@@ -85,7 +86,7 @@ def create_app(
     answers any.
     """
     if model is None:
-        from model.predict import load_model
+        from model.odds.artifacts import load_model
 
         model = load_model()
     fixed = parse_as_of(as_of) if as_of not in (None, "") else None

@@ -19,15 +19,15 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from model.quiz import QUIZ
-from model.render import long_date
-from model.report import question_view
-from model.validation import Problem
+from model.quiz.definition import QUIZ
+from model.quiz.presentation import question_view
+from model.quiz.validation import Problem
+from model.report.render import long_date
 
 __all__ = ["SCRIPT", "SCRIPT_HASH", "field_views", "form_answers", "render_quiz"]
 
 #: The page's only script (hides questions that don't apply); allowed by its hash, not 'unsafe-inline'.
-SCRIPT = resources.files("model").joinpath("templates/quiz_ask_if.js").read_text(encoding="utf-8")
+SCRIPT = resources.files("model.report").joinpath("templates/quiz_ask_if.js").read_text(encoding="utf-8")
 SCRIPT_HASH = "sha256-" + b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
 
 
@@ -128,7 +128,7 @@ def _ask_if_words(ask_if: Mapping[str, tuple[str, ...]]) -> str:
 @cache
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("model", "templates"),
+        loader=jinja2.PackageLoader("model.report", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,

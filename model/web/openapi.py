@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.quiz import QUIZ, Question
+from model.quiz.definition import QUIZ, Question
 
 __all__ = ["DESCRIPTION", "QUESTIONS_RESPONSES", "SCORE_REQUEST", "SCORE_RESPONSES", "answers_schema"]
 

@@ -2,7 +2,7 @@
 
 The guide only ever says that more ignored attempts, a block, more anger or a
 request to stop *lower* the odds. With a basis of rising ramps (see
-``model.basis``) that claim is a sign constraint on coefficients. We keep
+``model.odds.basis``) that claim is a sign constraint on coefficients. We keep
 scikit-learn's ``LogisticRegression`` as the solver and enforce the signs by
 an active set: fit, drop the columns whose coefficient has the wrong sign
 (their effect is then exactly zero, the boundary of the constraint), refit,

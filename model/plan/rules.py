@@ -270,7 +270,7 @@ def _parse_rules(raw: Mapping[str, Any]) -> Rules:
 @cache
 def load_rules() -> Rules:
     """The rules file, parsed and checked once per process."""
-    text = resources.files("model").joinpath("advice_rules.toml").read_text(encoding="utf-8")
+    text = resources.files("model.plan").joinpath("advice_rules.toml").read_text(encoding="utf-8")
     return _parse_rules(tomllib.loads(text))
 
 

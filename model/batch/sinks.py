@@ -2,7 +2,7 @@
 
 Why a module of its own: writing is where most of a large run's bytes go, and the fastest way to
 write them depends on the output. A CSV copy of a CSV repeats each accepted record's own bytes
-(``model.blocks``) and formats only the scores; other outputs write the values through Arrow's
+(``model.batch.blocks``) and formats only the scores; other outputs write the values through Arrow's
 CSV or Parquet writers. Score text is built from lookup tables, never one value at a time.
 """
 
@@ -24,8 +24,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from model.io import InputError, names_a_file_type
-from model.validation import PROBLEM_COLUMNS
+from model.errors import InputError
+from model.io import names_a_file_type
+from model.quiz.validation import PROBLEM_COLUMNS
 
 __all__ = [
     "ERROR_COLUMNS",
@@ -55,7 +56,7 @@ SCORE_SCHEMA = pa.schema(
 SCORE_COLUMNS = list(SCORE_SCHEMA.names)  # what batch scoring adds to every accepted row, in order
 
 
-def _output_kind(path: Path, fallback: str, strict: bool = False) -> tuple[str, bool]:
+def output_kind(path: Path, fallback: str, strict: bool = False) -> tuple[str, bool]:
     """(csv or parquet, gzip) by the name's extension; ``fallback`` (the input's kind) when it names
     none, or with ``strict`` (a name the user chose) only when it has no other extension."""
     suffixes = [s.lower() for s in path.suffixes]
@@ -116,7 +117,7 @@ def check_errors_name(path: Path) -> None:
     raise InputError(f"{path}: the errors file is plain CSV; name it .csv (or .txt)")
 
 
-class _CsvSink:
+class CsvSink:
     """Appends Arrow tables as CSV text: unquoted where possible, so text stays as it was."""
 
     def __init__(self, path: Path, names: Sequence[str], delimiter: str, compressed: bool, bom: bool = False):
@@ -208,7 +209,7 @@ def _as_text_list(col: pa.ChunkedArray) -> list[str]:
     return ["" if v is None else v for v in col.to_pylist()]
 
 
-class _LinesSink:
+class LinesSink:
     """Writes each accepted record's own bytes followed by its scores: the input passes through
     byte for byte (quoting, spacing, line ends), and only the scores are formatted."""
 
@@ -258,7 +259,7 @@ def _needs_quotes(text: str, delimiter: str) -> bool:
     return any(ch in text for ch in (delimiter, '"', "\n", "\r"))
 
 
-class _ParquetSink:
+class ParquetSink:
     def __init__(self, path: Path, schema: pa.Schema):
         self._schema = schema
         self._writer = pq.ParquetWriter(str(path), schema)
@@ -278,7 +279,7 @@ class _ParquetSink:
         self._writer.close()
 
 
-class _ErrorSink:
+class ErrorSink:
     def __init__(self, path: Path, bom: bool = False):
         # (with the input's BOM, so Excel shows the values' accents as the input's own file does)
         self._fh = open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="")  # noqa: SIM115

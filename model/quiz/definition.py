@@ -183,7 +183,7 @@ def _question(raw: dict[str, Any]) -> Question:
 
 @cache
 def load_quiz() -> Quiz:
-    text = resources.files("model").joinpath("quiz.json").read_text(encoding="utf-8")
+    text = resources.files("model.quiz").joinpath("quiz.json").read_text(encoding="utf-8")
     raw = json.loads(text)
     return Quiz(
         version=raw["version"],

@@ -1,6 +1,6 @@
 """The scikit-learn faces of the features and the basis, for training and sklearn-minded users.
 
-Kept apart from ``model.features`` and ``model.basis`` so that scoring, which
+Kept apart from ``model.odds.features`` and ``model.odds.basis`` so that scoring, which
 reads a model's weights and computes the same things with NumPy, starts
 without importing scikit-learn (most of a second and about 80 MB).
 """
@@ -14,9 +14,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from model.basis import basis_matrix, column_names
-from model.features import FEATURES, features_from_clean
-from model.validation import AnswersError, Problem, validate_frame
+from model.errors import AnswersError
+from model.odds.basis import basis_matrix, column_names
+from model.odds.features import VARIABLES
+from model.quiz.validation import Problem, validate_frame
+from model.training.variables import FEATURES, variables_from_clean
 
 __all__ = ["FeatureExtractor", "GuideBasis"]
 
@@ -49,7 +51,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
                 first = result.problems.head(50).itertuples(index=False, name=None)
                 raise AnswersError([Problem(*t) for t in first], total=len(result.problems))
             clean = result.clean
-        return features_from_clean(clean)
+        return variables_from_clean(clean)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.array(list(FEATURES), dtype=object)
@@ -88,6 +90,6 @@ class GuideBasis(TransformerMixin, BaseEstimator):
     def _check(X: Any) -> None:
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"GuideBasis expects the FeatureExtractor's DataFrame, got {type(X).__name__}")
-        missing = [c for c in FEATURES if c not in X.columns]
+        missing = [c for c in VARIABLES if c not in X.columns]
         if missing:
             raise ValueError(f"GuideBasis input lacks variables: {', '.join(missing)}")

@@ -1,4 +1,4 @@
-"""Render a report dict (``model.report.build_report``) as self-contained HTML, Markdown or JSON.
+"""Render a report dict (``model.report.build.build_report``) as self-contained HTML, Markdown or JSON.
 
 Why separate from the builder: a web app can store or fetch the JSON and render it later with
 the same functions. HTML comes from a jinja2 template with autoescaping on, so every string
@@ -21,9 +21,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from model.advice import DATED_PLANS
 from model.io import names_a_file_type
-from model.rules import source_parts
+from model.plan.decide import DATED_PLANS
+from model.plan.rules import source_parts
 
 __all__ = [
     "COMPACT",
@@ -323,10 +323,10 @@ def _filters(env: jinja2.Environment) -> None:
 
 @cache
 def static_page(name: str) -> jinja2.Template:
-    """A self-contained page (evaluation, exported notebook) from ``model/templates``: one head, one
+    """A self-contained page (evaluation, exported notebook) from ``model/report/templates``: one head, one
     Content-Security-Policy that lets in nothing but inline styles and embedded images."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("model", "templates"),
+        loader=jinja2.PackageLoader("model.report", "templates"),
         autoescape=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
@@ -336,7 +336,7 @@ def static_page(name: str) -> jinja2.Template:
 
 @cache
 def _env(kind: str) -> jinja2.Environment:
-    loader = jinja2.PackageLoader("model", "templates")
+    loader = jinja2.PackageLoader("model.report", "templates")
     if kind == "html":
         env = jinja2.Environment(
             loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined

@@ -20,17 +20,20 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from model.quiz import QUIZ, Question
+from model.errors import AnswersError
+from model.quiz.definition import QUIZ, Question
 
 __all__ = [
     "AnswersError",
     "Problem",
     "ValidationResult",
     "check_answers",
+    "check_one",
     "choice_value",
     "parse_as_of",
     "validate_answers",
     "validate_frame",
+    "validate_one",
 ]
 
 PROBLEM_COLUMNS = ["row", "column", "value", "reason"]
@@ -55,25 +58,6 @@ class Problem:
     def __str__(self) -> str:
         where = f"row {self.row}: " if self.row is not None else ""
         return f"{where}{self.column} = {_show(self.value)}: {self.reason}"
-
-
-class AnswersError(ValueError):
-    """Raised for invalid answers; carries every problem, not just the first.
-
-    ``total`` is the number of problems when ``problems`` is only the first few
-    of a large frame; the message then says how many were left out.
-    """
-
-    def __init__(self, problems: list[Problem], total: int | None = None):
-        self.problems = list(problems)
-        self.total = len(self.problems) if total is None else int(total)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        if self.total > len(self.problems):
-            lines += f"\n  ... and {self.total - len(self.problems)} more"
-        super().__init__(f"{self.total} invalid answer(s):\n{lines}")
-
-    def __reduce__(self):  # survive pickling (joblib workers) with the problems intact
-        return (type(self), (self.problems, self.total))
 
 
 @dataclass
@@ -632,6 +616,16 @@ def check_answers(
     answers: Mapping[str, Any], as_of: Any = None
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Validate one answer set: (clean answers, []) or (None, problems)."""
+    frame, problems = check_one(answers, as_of)
+    if problems:
+        return None, problems
+    assert frame is not None
+    return clean_record(frame.iloc[0]), []
+
+
+def check_one(answers: Mapping[str, Any], as_of: Any = None) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """``check_answers`` keeping the one-row clean frame (what scoring and the plan read), so a report
+    validates its answers once."""
     if not isinstance(answers, Mapping):
         raise TypeError(f"an answer set is a mapping of question id to answer, got {type(answers).__name__}")
     row = {k: [_scalar(v)] for k, v in answers.items()}
@@ -645,7 +639,7 @@ def check_answers(
     ]
     if problems:
         return None, problems
-    return clean_record(result.clean.iloc[0]), []
+    return result.clean, []
 
 
 def _scalar(v: Any) -> Any:
@@ -665,8 +659,13 @@ def clean_record(row: pd.Series) -> dict[str, Any]:
 
 def validate_answers(answers: Mapping[str, Any], as_of: Any = None) -> dict[str, Any]:
     """Clean answers for one answer set, or ``AnswersError`` listing every problem."""
-    clean, problems = check_answers(answers, as_of)
+    return clean_record(validate_one(answers, as_of).iloc[0])
+
+
+def validate_one(answers: Mapping[str, Any], as_of: Any = None) -> pd.DataFrame:
+    """``validate_answers`` as the one-row clean frame, or ``AnswersError`` listing every problem."""
+    frame, problems = check_one(answers, as_of)
     if problems:
         raise AnswersError(problems)
-    assert clean is not None
-    return clean
+    assert frame is not None
+    return frame

@@ -17,7 +17,7 @@ Two column kinds:
   4 to 6 weeks of silence, and still weighs after".
 
 Sign constraints (``sign`` -1) are enforced by
-``model.logistic.SignConstrainedLogisticRegression``; each term also names the
+``model.training.logistic.SignConstrainedLogisticRegression``; each term also names the
 quiz question it is explained under (``owner``).
 """
 
@@ -182,10 +182,10 @@ def column_owners() -> np.ndarray:
 
 
 def __getattr__(name: str) -> Any:
-    # The scikit-learn transformer lives in model.estimators, so that scoring never imports
+    # The scikit-learn transformer lives in model.training.estimators, so that scoring never imports
     # scikit-learn; it is still found here (and by pickles that name it here).
     if name == "GuideBasis":
-        from model.estimators import GuideBasis
+        from model.training.estimators import GuideBasis
 
         return GuideBasis
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

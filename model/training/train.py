@@ -27,25 +27,18 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
 from model import __version__
-from model.basis import basis_matrix, basis_signature, column_owners, column_signs
-from model.estimators import FeatureExtractor, GuideBasis
-from model.features import features_from_clean
 from model.io import atomic_path, atomic_write
-from model.logistic import SignConstrainedLogisticRegression
-from model.metrics import score_predictions
-from model.predict import (
-    ARTIFACT,
-    CARD,
-    PERCENTILES,
-    WEIGHTS,
-    Calibration,
-    OddsModel,
-    model_weights,
-    sha256_file,
-)
-from model.quiz import QUIZ
-from model.train_settings import HELD_OUT_ROWS, TrainConfig
-from model.validation import validate_frame
+from model.odds.artifacts import ARTIFACT, CARD, WEIGHTS, model_weights, sha256_file
+from model.odds.basis import basis_matrix, basis_signature, column_owners, column_signs
+from model.odds.calibration import PERCENTILES, Calibration
+from model.odds.features import features_from_clean
+from model.odds.runtime import OddsModel
+from model.quiz.definition import QUIZ
+from model.quiz.validation import validate_frame
+from model.training.estimators import FeatureExtractor, GuideBasis
+from model.training.logistic import SignConstrainedLogisticRegression
+from model.training.metrics import score_predictions
+from model.training.settings import HELD_OUT_ROWS, TrainConfig
 
 __all__ = ["TrainConfig", "build_pipeline", "clean_training_data", "save_model", "train_model"]
 
@@ -87,7 +80,7 @@ def clean_training_data(df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.
     return result.clean, y_raw.to_numpy(int), truth
 
 
-def _split(n: int, seed: int) -> dict[str, np.ndarray]:
+def split_rows(n: int, seed: int) -> dict[str, np.ndarray]:
     order = np.random.default_rng(seed).permutation(n)
     a, b, c = int(0.7 * n), int(0.8 * n), int(0.9 * n)
     return {"fit": order[:a], "calibrate": order[a:b], "select": order[b:c], "test": order[c:]}
@@ -155,7 +148,8 @@ def _fit_member(clean: pd.DataFrame, y: np.ndarray, C: float) -> tuple[np.ndarra
 
 
 def _assumption_member(i: int, seed: int, rows: int, C: float) -> tuple[np.ndarray, float, dict[str, float]]:
-    from model.synthetic import generate, sample_assumptions
+    from model.truth.assumptions import sample_assumptions
+    from model.truth.generator import generate
 
     rng = np.random.default_rng([seed, 7919, i])
     drawn = sample_assumptions(rng)
@@ -182,7 +176,7 @@ def train_model(
     say = log or (lambda msg: None)
     t0 = time.perf_counter()
     if data is None:
-        from model import synthetic
+        from model.truth import generator as synthetic
 
         say(f"generating {config.rows:,} synthetic rows (seed {config.seed})")
         data = synthetic.generate(config.rows, seed=config.seed)
@@ -191,7 +185,7 @@ def train_model(
         range_kind, source = "bootstrap", source or "dataframe"
     data_hash = _frame_hash(data)
     clean, y, truth = clean_training_data(data)
-    parts = _split(len(y), config.seed)
+    parts = split_rows(len(y), config.seed)
     fit, cal, sel, test = (parts[k] for k in ("fit", "calibrate", "select", "test"))
 
     say(f"fitting the pipeline on {len(fit):,} rows")
@@ -313,9 +307,9 @@ def _answer_ranges(clean: pd.DataFrame) -> dict[str, dict[str, int]]:
 
 
 def _assumptions_hash() -> str:
-    from model import synthetic
+    from model.truth.assumptions import assumptions_hash, load_assumptions
 
-    return synthetic.assumptions_hash({k: a.value for k, a in synthetic.load_assumptions().items()})
+    return assumptions_hash({k: a.value for k, a in load_assumptions().items()})
 
 
 def _frame_hash(df: pd.DataFrame) -> str:

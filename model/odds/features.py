@@ -1,28 +1,22 @@
-"""Turn clean quiz answers into the model's numeric variables.
+"""Turn clean quiz answers into the variables the odds model reads.
 
-The variables are the answers themselves in numbers (so the model and a
-reader see the same things), plus a few derived flags the guide names
-explicitly. ``FEATURES`` documents each one; the README table is generated
-from it.
+The variables are the answers themselves in numbers (so the model and a reader see the same
+things), plus two derived ones that need no rule of the plan. ``VARIABLES`` documents each; the
+guide's own flags, which use the plan's thresholds, live with the plan (``model.plan.flags``), and
+``model.training.variables`` puts both together for ``FeatureExtractor`` and the README.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-from model.quiz import QUIZ
-from model.rules import load_rules
+from model.quiz.definition import QUIZ
 
-__all__ = ["FEATURES", "features_from_clean", "features_markdown"]
-
-_T = load_rules().threshold  # the derived flags use the plan's own numbers: one place for each
-_NO_CONTACT_DAYS = int(load_rules().wait("no_contact_30"))
+__all__ = ["VARIABLES", "check_clean", "features_from_clean", "is_choice"]
 
 # name -> (meaning, range). Order is the output column order.
-FEATURES: dict[str, tuple[str, str]] = {
+VARIABLES: dict[str, tuple[str, str]] = {
     "days_since_breakup": ("days since the breakup", "0 to 36500"),
     "days_silent": ("days since the person last contacted the ex", "0 to 36500"),
     "attempts_ignored": ("unanswered attempts since the ex's last reply", "0 to 10000"),
@@ -44,22 +38,9 @@ FEATURES: dict[str, tuple[str, str]] = {
         "0, 1",
     ),
     "safety_undisclosed": ("1 if the person preferred not to answer the safety question", "0, 1"),
-    "no_contact_complete": (
-        f"1 once {_NO_CONTACT_DAYS} days without contact are complete (guide line 54)", "0, 1"
-    ),
     "unanswered_last_week": (
         "attempts in the past 7 days that are still unanswered: the smaller of the two counts (guide line 50)",
         "0 to 10000",
-    ),
-    "pressing_unanswered": (
-        f"1 if at least {_T('pressing_last_week'):g} attempts in the past week and at least "
-        f"{_T('ignored_min'):g} unanswered (guide line 50)",
-        "0, 1",
-    ),
-    "request_not_yet_respected": (
-        f"1 if told to stop and fewer than {_T('told_to_stop_days'):g} days of silence since "
-        "(guide line 124: 4 to 6 weeks)",
-        "0, 1",
     ),
     "furious_wronged_blocked": (
         "1 if furious, wronged and blocked everywhere: the guide's 'pretty unlikely' case (line 138)",
@@ -68,18 +49,11 @@ FEATURES: dict[str, tuple[str, str]] = {
 }
 
 
-def features_markdown() -> str:
-    """The variables table for the README, from ``FEATURES`` (a test keeps them equal)."""
-    rows = ["| variable | meaning | range |", "|---|---|---|"]
-    rows += [f"| `{name}` | {meaning} | {span} |" for name, (meaning, span) in FEATURES.items()]
-    return "\n".join(rows)
-
-
-def _is(codes: np.ndarray, question: str, value: str) -> np.ndarray:
+def is_choice(codes: np.ndarray, question: str, value: str) -> np.ndarray:
     return (codes == QUIZ[question].values.index(value)).astype(np.float64)
 
 
-def _check_clean(clean: pd.DataFrame) -> None:
+def check_clean(clean: pd.DataFrame) -> None:
     """Raw answers passed where clean ones belong (``FeatureExtractor(validate=False)`` on a raw
     frame): name the column, rather than fail deep inside with pandas' own error."""
     missing = [q.id for q in QUIZ if q.id not in clean.columns]
@@ -104,16 +78,15 @@ def _check_clean(clean: pd.DataFrame) -> None:
 
 def features_from_clean(clean: pd.DataFrame) -> pd.DataFrame:
     """Variables for answers that already passed ``validate_frame`` (its ``clean``)."""
-    rules = load_rules()  # the derived flags use the plan's own thresholds: one place for each number
-    _check_clean(clean)
+    check_clean(clean)
     code = {q.id: np.asarray(clean[q.id].cat.codes) for q in QUIZ if not q.is_numeric}
     num = {
         q.id: clean[q.id].to_numpy(dtype=np.float64, na_value=0.0) for q in QUIZ if q.is_numeric
     }
     blocked = code["blocked"].astype(np.float64)  # choices are ordered no, some, everywhere
     anger = code["anger"].astype(np.float64)  # none, annoyed, angry, furious
-    told = _is(code["told_no_contact"], "told_no_contact", "yes")
-    wronged = _is(code["wronged_them"], "wronged_them", "yes")
+    told = is_choice(code["told_no_contact"], "told_no_contact", "yes")
+    wronged = is_choice(code["wronged_them"], "wronged_them", "yes")
     out = {
         "days_since_breakup": num["days_since_breakup"],
         "days_silent": num["days_silent"],
@@ -124,39 +97,21 @@ def features_from_clean(clean: pd.DataFrame) -> pd.DataFrame:
         "told_no_contact": told,
         "anger": anger,
         "wronged_them": wronged,
-        "apologized": _is(code["apologized"], "apologized", "yes"),
-        "bad_blood": _is(code["bad_blood"], "bad_blood", "yes"),
-        "reply_positive": _is(code["last_reply_tone"], "last_reply_tone", "positive"),
-        "reply_cold": _is(code["last_reply_tone"], "last_reply_tone", "cold"),
-        "never_replied": _is(code["last_reply_tone"], "last_reply_tone", "never_replied"),
-        "ex_reached_out": _is(code["ex_reached_out"], "ex_reached_out", "yes"),
+        "apologized": is_choice(code["apologized"], "apologized", "yes"),
+        "bad_blood": is_choice(code["bad_blood"], "bad_blood", "yes"),
+        "reply_positive": is_choice(code["last_reply_tone"], "last_reply_tone", "positive"),
+        "reply_cold": is_choice(code["last_reply_tone"], "last_reply_tone", "cold"),
+        "never_replied": is_choice(code["last_reply_tone"], "last_reply_tone", "never_replied"),
+        "ex_reached_out": is_choice(code["ex_reached_out"], "ex_reached_out", "yes"),
         "emotional_messages": num["emotional_messages"],
-        "safety_concern": _is(code["safety_concern"], "safety_concern", "yes"),
-        "safety_undisclosed": _is(code["safety_concern"], "safety_concern", "prefer_not_to_say"),
-        "no_contact_complete": (num["days_silent"] >= rules.wait("no_contact_30")).astype(np.float64),
+        "safety_concern": is_choice(code["safety_concern"], "safety_concern", "yes"),
+        "safety_undisclosed": is_choice(code["safety_concern"], "safety_concern", "prefer_not_to_say"),
         "unanswered_last_week": np.minimum(num["attempts_last_week"], num["attempts_ignored"]),
-        "pressing_unanswered": (
-            (num["attempts_last_week"] >= rules.threshold("pressing_last_week"))
-            & (num["attempts_ignored"] >= rules.threshold("ignored_min"))
-        ).astype(np.float64),
-        "request_not_yet_respected": (
-            (told > 0) & (num["days_silent"] < rules.threshold("told_to_stop_days"))
-        ).astype(np.float64),
         "furious_wronged_blocked": (
-            _is(code["anger"], "anger", "furious") * wronged * _is(code["blocked"], "blocked", "everywhere")
+            is_choice(code["anger"], "anger", "furious") * wronged * is_choice(code["blocked"], "blocked", "everywhere")
         ),
     }
-    matrix = np.zeros((len(clean), len(FEATURES)), dtype=np.float64, order="F")
-    for j, name in enumerate(FEATURES):
+    matrix = np.zeros((len(clean), len(VARIABLES)), dtype=np.float64, order="F")
+    for j, name in enumerate(VARIABLES):
         matrix[:, j] = out[name]
-    return pd.DataFrame(matrix, index=clean.index, columns=list(FEATURES), copy=False)
-
-
-def __getattr__(name: str) -> Any:
-    # The scikit-learn transformer lives in model.estimators, so that scoring never imports
-    # scikit-learn; it is still found here (and by pickles that name it here).
-    if name == "FeatureExtractor":
-        from model.estimators import FeatureExtractor
-
-        return FeatureExtractor
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return pd.DataFrame(matrix, index=clean.index, columns=list(VARIABLES), copy=False)

@@ -20,12 +20,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from model.estimators import FeatureExtractor
 from model.io import atomic_path, atomic_write
-from model.metrics import reliability_table, score_predictions
-from model.predict import OddsModel, load_model
-from model.train import TrainConfig, _split, clean_training_data, train_model
-from model.train_settings import HELD_OUT_ROWS
+from model.odds.artifacts import load_model
+from model.odds.runtime import OddsModel
+from model.training.estimators import FeatureExtractor
+from model.training.metrics import reliability_table, score_predictions
+from model.training.settings import HELD_OUT_ROWS
+from model.training.train import TrainConfig, clean_training_data, split_rows, train_model
 
 __all__ = ["evaluate", "peers"]
 
@@ -59,7 +60,7 @@ def evaluate(
     it, the rest calibrates and chooses), and the peers are fitted on those same rows.
     """
     say = log or (lambda msg: None)
-    from model import synthetic
+    from model.truth import generator as synthetic
 
     if data is None:
         model = model or load_model()
@@ -67,7 +68,7 @@ def evaluate(
         rows, train_seed = int(card["rows"]), int(card["seed"])
         say(f"regenerating the model's {rows:,} training rows (seed {train_seed}) for the peers")
         train_clean, train_y, _ = clean_training_data(synthetic.generate(rows, seed=train_seed))
-        fit = _split(rows, train_seed)["fit"]
+        fit = split_rows(rows, train_seed)["fit"]
         train_clean, train_y = train_clean.iloc[fit], train_y[fit]
         say(f"generating {held_out_rows:,} fresh held-out rows (seed {train_seed + 1})")
         test_clean, test_y, test_truth = clean_training_data(synthetic.generate(held_out_rows, seed=train_seed + 1))
@@ -80,7 +81,7 @@ def evaluate(
         say(f"training the model on {len(train_df):,} rows of the file")
         model = train_model(train_df, TrainConfig(seed=seed, members=0), source="evaluation split")
         train_clean, train_y, _ = clean_training_data(train_df)
-        fit = _split(len(train_y), seed)["fit"]  # the peers learn from the rows the model was fitted on
+        fit = split_rows(len(train_y), seed)["fit"]  # the peers learn from the rows the model was fitted on
         train_clean, train_y = train_clean.iloc[fit], train_y[fit]
         test_clean, test_y, test_truth = clean_training_data(test_df)
         setup = {"data": "file", "train_rows": len(train_y), "held_out_rows": len(test_y), "seed": seed}
@@ -139,7 +140,7 @@ def write_report(result: dict[str, Any], out_dir: str | Path) -> Path:
     """metrics.json, reliability.png, truth.png (when known) and index.html, each written atomically."""
     import matplotlib.pyplot as plt
 
-    from model.render import static_page
+    from model.report.render import static_page
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

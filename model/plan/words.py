@@ -1,9 +1,8 @@
-"""The guide's plan as rules: clean answers + an as-of date -> stage, earliest next contact, words.
+"""The plan for one answer set in words: reasons with their sources, do and don't, boundaries, support.
 
-Why two layers: ``plan_frame`` decides stage, plan and earliest date for a million rows with
-numpy alone; ``make_plan`` runs the same function on a one-row frame and only adds the words, so
-one answer set and a batch can never disagree. Every number comes from ``advice_rules.toml``.
-We go further than the guide where it would pressure the ex (see ``[deviations]`` there).
+Why apart from the decision: ``plan_frame`` decides (stage, plan, earliest day) for any number of
+rows; this module only writes what one decided row means, in our words (nothing copied from the
+guide), and never decides anything the batch output would not show.
 """
 
 from __future__ import annotations
@@ -16,258 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.quiz import QUIZ
-from model.rules import WAIT_REASONS, band, band_meaning, load_rules
-from model.validation import AnswersError, as_of_days, parse_as_of, validate_frame
+from model.plan.decide import MOVE_ON_NAME, NO_CONTACT_NAME, STAGE_NAMES, decide, situation
+from model.plan.rules import WAIT_REASONS, band, band_meaning, load_rules
+from model.quiz.definition import QUIZ
+from model.quiz.presentation import long_date
+from model.quiz.validation import parse_as_of, validate_one
 
-__all__ = [
-    "PLANS",
-    "STAGE_NAMES",
-    "Plan",
-    "block_where",
-    "is_pressing",
-    "make_plan",
-    "plan_frame",
-]
-
-#: safety: no reconciliation plan; move_on: the guide's hopeless case or heavy pursuit; no_contact:
-#: a request to stop or a block that stands; then the dated plans.
-PLANS: tuple[str, ...] = ("safety", "move_on", "no_contact", "wait", "reopen", "rebuild")
-DATED_PLANS: tuple[str, ...] = ("wait", "reopen", "rebuild")
-STAGE_NAMES: dict[int, str] = {
-    0: "No reconciliation plan: safety first",
-    1: "Back off and give them space",
-    2: "Think about what to say differently",
-    3: "Send one short message, then wait",
-    4: "Rebuild slowly",
-}
-MOVE_ON_NAME = "Step back and start moving on"
-NO_CONTACT_NAME = "Give them space: no contact"
-_REASON_CODES: tuple[str, ...] = tuple(WAIT_REASONS)  # wait_reason codes, in the order batch output codes them
-
-# --------------------------------------------------------------------------------------------
-# The vectorised core
-# --------------------------------------------------------------------------------------------
-
-
-def _codes(clean: pd.DataFrame, qid: str) -> np.ndarray:
-    """Choice codes in quiz order; accepts validate_frame's categoricals or plain values."""
-    values = list(QUIZ[qid].values)
-    col = clean[qid]
-    if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == values:
-        codes = np.asarray(col.cat.codes)
-    else:
-        codes = pd.Index(values).get_indexer(col.astype(object))  # -1 where not a choice
-    if (codes < 0).any():
-        i = int(np.flatnonzero(codes < 0)[0])
-        raise ValueError(
-            f"plan_frame: {qid} = {col.iloc[i]!r} in row {clean.index[i]!r}: "
-            f"expected one of {', '.join(values)}"
-            " (pass validate_frame(...).clean)"
-        )
-    return codes
-
-
-def _numbers(clean: pd.DataFrame, qid: str, optional: bool = False) -> np.ndarray:
-    col = clean[qid]
-    if not optional and col.isna().any():
-        i = int(np.flatnonzero(col.isna().to_numpy())[0])
-        raise ValueError(
-            f"plan_frame: {qid} is blank in row {clean.index[i]!r}: pass validate_frame(...).clean"
-        )
-    return col.to_numpy(dtype=np.int32, na_value=0)
-
-
-def _as_of_days(as_of: Any, n: int) -> np.ndarray:
-    """As-of date(s) as int days since 1970 (``as_of_days`` from validation, as integers)."""
-    return as_of_days(as_of, n).astype(np.int32)
-
-
-@dataclass
-class _Situation:
-    """Per-row facts shared by plan_frame and make_plan; days are int days since 1970."""
-
-    as_of: np.ndarray
-    last_contact: np.ndarray
-    block_day: np.ndarray  # meaningless where not blocked
-    safety: np.ndarray
-    hopeless: np.ndarray  # the guide's own move-on case: furious, wronged, blocked everywhere
-    heavy: np.ndarray  # heavy pursuit: thresholds.heavy_pursuit unanswered since their last reply
-    blocked: np.ndarray
-    blocked_everywhere: np.ndarray
-    told: np.ndarray
-    ongoing: np.ndarray
-    harassment: np.ndarray
-    pressure: np.ndarray
-    applies: dict[str, np.ndarray] = field(default_factory=dict)
-
-    @property
-    def move_on(self) -> np.ndarray:
-        return ~self.safety & (self.hopeless | self.heavy)
-
-    @property
-    def said_no(self) -> np.ndarray:
-        """A "no" that no wait lifts: heavy pursuit, a request to stop, a block that stands. No date,
-        no countdown, whatever the days since."""
-        return self.heavy | self.told | self.blocked
-
-    def due(self, name: str) -> np.ndarray:
-        """The day the wait ``name`` ends (the last contact + its days), for every row."""
-        return self.last_contact + load_rules().wait(name)
-
-
-def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
-    """Which rules apply to each row, and the day each one ends. Pure numpy, no row loop."""
-    missing = [q.id for q in QUIZ if q.id not in clean.columns]
-    if missing:
-        raise ValueError(
-            f"plan_frame: missing column(s) {', '.join(missing)}: pass validate_frame(...).clean"
-        )
-    rules = load_rules()
-    t = rules.threshold
-    n = len(clean)
-    today = _as_of_days(as_of, n)
-    silent = _numbers(clean, "days_silent")
-    ignored = _numbers(clean, "attempts_ignored")
-    last_week = _numbers(clean, "attempts_last_week")
-    days_blocked = _numbers(clean, "days_blocked", optional=True)
-
-    codes = {q.id: _codes(clean, q.id) for q in QUIZ if not q.is_numeric}
-
-    def is_(qid: str, *values: str) -> np.ndarray:
-        first, *rest = (QUIZ[qid].values.index(v) for v in values)
-        mask = codes[qid] == first  # plain comparisons beat np.isin and fancy indexing here
-        for k in rest:
-            mask |= codes[qid] == k
-        return mask
-
-    blocked = ~is_("blocked", "no")
-    blocked_everywhere = is_("blocked", "everywhere")
-    told = is_("told_no_contact", "yes")
-    angry = is_("anger", "angry", "furious")
-    furious = is_("anger", "furious")
-    annoyed = is_("anger", "annoyed")
-    calm = is_("anger", "none")
-    wronged = is_("wronged_them", "yes")
-    positive = is_("last_reply_tone", "positive")
-    cold = is_("last_reply_tone", "cold")
-    reached_out = is_("ex_reached_out", "yes")
-    safety = is_("safety_concern", "yes")
-
-    harassment = last_week >= t("harassment_last_week")
-    many_ignored = ignored >= t("many_ignored")
-    pressing = is_pressing(last_week, ignored)
-    recent = (silent <= t("rebuild_recent_days")) | (reached_out & (silent < rules.wait("no_contact_30")))
-    ongoing = positive & (ignored == 0) & recent & calm & ~told & ~blocked & ~harassment
-
-    applies = {
-        "many_ignored": many_ignored,
-        "angry": angry,
-        "pressing": pressing,
-        "ignored": ignored >= t("ignored_min"),
-        "cold": cold | annoyed,
-        "no_contact_30": silent >= rules.wait("no_contact_30"),
-        "after_positive_reply": positive & ~ongoing,
-        "recent_contact": ~ongoing,
-        "rebuild_spacing": ongoing,
-    }
-    last_contact = today - silent
-    block_day = today - days_blocked
-    return _Situation(
-        as_of=today,
-        last_contact=last_contact,
-        block_day=block_day,
-        safety=safety,
-        hopeless=furious & wronged & blocked_everywhere,
-        heavy=is_heavy_pursuit(ignored),
-        blocked=blocked,
-        blocked_everywhere=blocked_everywhere,
-        told=told,
-        ongoing=ongoing,
-        harassment=harassment,
-        pressure=told | blocked | many_ignored | pressing,
-        applies=applies,
-    )
-
-
-def is_heavy_pursuit(attempts_ignored: Any) -> np.ndarray:
-    """So many attempts unanswered since their last reply that their silence is the answer: the
-    move-on plan, no date ever (``thresholds.heavy_pursuit`` says why the count alone decides)."""
-    return np.asarray(attempts_ignored) >= load_rules().threshold("heavy_pursuit")
-
-
-def is_pressing(attempts_last_week: Any, attempts_ignored: Any) -> np.ndarray:
-    """Several attempts in the past week while earlier ones went unanswered, or so many that they
-    become harassment: the pressing wait applies, and it is pressure on the ex (a report says their
-    wishes come first). One definition, for the plan and the report alike."""
-    t = load_rules().threshold
-    week, ignored = np.asarray(attempts_last_week), np.asarray(attempts_ignored)
-    return ((week >= t("pressing_last_week")) & (ignored >= t("ignored_min"))) | (week >= t("harassment_last_week"))
-
-
-def plan_frame(clean: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
-    """Stage, plan, earliest next contact and binding rule for every row of ``validate_frame(...).clean``.
-
-    ``as_of`` is one date for all rows or one per row, in row order (default today). The earliest day is the
-    latest end among the waits that apply, never before as-of; NaT where the plan advises no
-    contact at all (safety, move on, a request to stop). Vectorised: a loop over the ~10 rules, never over rows.
-    """
-    if not isinstance(clean, pd.DataFrame):
-        raise TypeError(f"plan_frame expects a pandas DataFrame, got {type(clean).__name__}")
-    s = _situation(clean, as_of)
-    rules = load_rules()
-    n = len(clean)
-    # The binding wait is the one ending last; every wait counts from the last contact, so the one
-    # with the most days binds, and on a tie the rule listed first in the file wins. One small integer
-    # carries both: key = days * K + (K - 1 - rank), so a plain maximum picks the rule without branches.
-    order = list(rules.waits)
-    k = len(order) + 1
-    rank_code = np.full(k, _REASON_CODES.index("none"), dtype=np.int8)  # key % k -> reason code
-    best = np.zeros(n, dtype=np.int16)  # 0: no rule (every row has at least recent_contact/rebuild)
-    for rank, name in enumerate(order):
-        rank_code[k - 1 - rank] = _REASON_CODES.index(name)
-        key = np.int16(rules.wait(name) * k + (k - 1 - rank))
-        best = np.maximum(best, s.applies[name] * key)
-    days, tie = np.divmod(best, np.int16(k))
-    reason = rank_code[tie.astype(np.intp)]
-    earliest = np.maximum(s.last_contact + days, s.as_of)
-    remaining = earliest - s.as_of
-
-    # After a "no" (or for safety, or the guide's hopeless case) there is no date and nothing to count down.
-    no_date = s.safety | s.move_on | s.said_no
-    ignored_before = _numbers(clean, "attempts_ignored") > 0
-    reopen = (remaining > 0) & (remaining <= rules.threshold("reopen_window")) & ignored_before
-    # Stages by arithmetic: 3 (send one), 1 while waiting, 2 near the end of a wait after ignored
-    # attempts, 4 for an ongoing exchange; 1 whenever there is no date; 0 for safety.
-    stage = np.where(remaining > 0, 1 + reopen.astype(np.int8), 3).astype(np.int8)
-    stage = np.where(s.ongoing, 4, stage).astype(np.int8)
-    stage = np.where(no_date, 1, stage).astype(np.int8)
-    stage *= ~s.safety
-    dated_plan = np.array([PLANS.index(p) for p in ("safety", "wait", "reopen", "reopen", "rebuild")], dtype=np.int8)
-    plan = np.select(
-        [s.safety, s.move_on, s.said_no],
-        [np.int8(PLANS.index("safety")), np.int8(PLANS.index("move_on")), np.int8(PLANS.index("no_contact"))],
-        dated_plan[stage],
-    ).astype(np.int8)
-    code = _REASON_CODES.index
-    reason = np.select(
-        [s.safety, s.heavy, s.hopeless, s.told, s.blocked],
-        [code("none"), code("heavy_pursuit"), code("blocked"), code("told_to_stop"), code("blocked")],
-        reason,
-    ).astype(np.int8)
-    # pandas has no day unit: build datetime64[s] at midnight directly, which it keeps without a copy
-    seconds = np.where(no_date, np.iinfo(np.int64).min, earliest.astype(np.int64) * 86_400)
-    earliest_days = seconds.view("datetime64[s]")
-
-    return pd.DataFrame(
-        {
-            "stage": stage,
-            "plan": pd.Categorical.from_codes(plan.astype(np.int8), categories=list(PLANS)),
-            "earliest_contact": earliest_days,
-            "wait_reason": pd.Categorical.from_codes(reason, categories=list(_REASON_CODES)),
-        },
-        index=clean.index,
-    )
+__all__ = ["Plan", "block_where", "make_plan", "plan_for"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,16 +91,6 @@ def block_where(blocked: str) -> str:
     return "everywhere" if blocked == "everywhere" else "on some apps or your number"
 
 
-def _fmt(d: dt.date) -> str:
-    return f"{d:%A} {d.day} {d:%B %Y}"
-
-
-def _one_row(answers: Mapping[str, Any], as_of: dt.date) -> pd.DataFrame:
-    row = {k: [repr(v) if isinstance(v, (list, dict, tuple, set)) else v] for k, v in answers.items()}
-    result = validate_frame(pd.DataFrame(row, index=[0], dtype=object), as_of)
-    if result.n_rejected:
-        raise AnswersError(result.problem_list())
-    return result.clean
 
 
 def _stage_name(plan: str, stage: int) -> str:
@@ -362,9 +106,14 @@ def make_plan(answers: Mapping[str, Any], as_of: Any = None, odds: float | None 
     if not isinstance(answers, Mapping):
         raise TypeError(f"make_plan expects a mapping of question id to answer, got {type(answers).__name__}")
     day = parse_as_of(as_of.astype("datetime64[D]").item() if isinstance(as_of, np.datetime64) else as_of)
-    clean = _one_row(answers, day)
-    decided = plan_frame(clean, day).iloc[0]
-    s = _situation(clean, day)
+    return plan_for(validate_one(answers, day), day, odds)
+
+
+def plan_for(clean: pd.DataFrame, day: dt.date, odds: float | None = None) -> Plan:
+    """``make_plan`` for a one-row frame of clean answers (``validate_one``): one situation, one
+    decision (``decide``, the very code ``plan_frame`` runs for a batch), then the words."""
+    s = situation(clean, day)
+    decided = decide(s, clean.index).iloc[0]
     a = {q.id: clean[q.id].iloc[0] for q in QUIZ}
     earliest = None if pd.isna(decided["earliest_contact"]) else decided["earliest_contact"].date()
     w = _Writer(
@@ -512,9 +261,9 @@ class _Writer:
                 d["request_to_stop"]["source"],
             )
         if self.flag("blocked") and not (self.plan == "move_on" and self.flag("hopeless")):
-            text = f"They blocked you {block_where(a['blocked'])} on {_fmt(_day(self.s.block_day[0]))}."
+            text = f"They blocked you {block_where(a['blocked'])} on {long_date(_day(self.s.block_day[0]))}."
             if self.s.last_contact[0] > self.s.block_day[0]:
-                text += f" You were in touch with them after that, on {_fmt(self.last)}."
+                text += f" You were in touch with them after that, on {long_date(self.last)}."
             self.because(
                 f"{text} A block is a clear answer, so this plan gives no day for a message.",
                 d["block_stands"]["source"],
@@ -615,8 +364,8 @@ class _Writer:
     def wait_text(self, name: str, a: Mapping[str, Any]) -> str:
         due = self.due(name)
         when = (
-            f"until {_fmt(due)}" if due > self.today else "that ends today" if due == self.today
-            else f"that was over on {_fmt(due)}"
+            f"until {long_date(due)}" if due > self.today else "that ends today" if due == self.today
+            else f"that was over on {long_date(due)}"
         )
         n_ign, n_week = int(a["attempts_ignored"]), int(a["attempts_last_week"])
         w = self.rules.wait(name)
@@ -660,7 +409,7 @@ class _Writer:
         raise ValueError(f"no words for the wait {name!r}")
 
     def write_stage(self) -> None:
-        until = _fmt(self.earliest) if self.earliest else ""
+        until = long_date(self.earliest) if self.earliest else ""
         if self.stage in (1, 2):
             self.do += [
                 f"Go quiet until {until}: no messages, calls, likes, comments or visits.",
@@ -676,7 +425,7 @@ class _Writer:
             )
         if self.stage == 3:
             self.do += [
-                f"From {_fmt(self.earliest)}, you may send one short message. Then put the phone "
+                f"From {long_date(self.earliest)}, you may send one short message. Then put the phone "
                 "down and get on with your day.",
                 "If they answer warmly, keep your reply brief and leave about "
                 f"{_span(self.rules.wait('after_positive_reply'))} before "
@@ -706,7 +455,7 @@ class _Writer:
             ]
         if self.stage == 4:
             self.do += [
-                f"Send your next message no earlier than {_fmt(self.earliest)}, and only once they "
+                f"Send your next message no earlier than {long_date(self.earliest)}, and only once they "
                 "have replied to your last.",
                 "Keep it light and warm, and let them set the pace.",
                 "If they turn distant or stop replying, step back for about "
@@ -729,6 +478,8 @@ class _Writer:
                 self.wishes_boundary = f"They {what}. Their wishes come first."
             elif self.flag("heavy"):
                 self.wishes_boundary = "Their wishes come first: their silence is their answer."
+            elif s.pressure[0]:  # (the safety plan after much contact this week)
+                self.wishes_boundary = "Their wishes come first: give them room, even when they do answer."
             if self.wishes_boundary:
                 self.boundaries.append(self.wishes_boundary)
             if self.plan != "safety" and (what or self.flag("heavy")):

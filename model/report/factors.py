@@ -5,7 +5,7 @@ Why a module of its own: the words depend on the answer *and* on the direction o
 odds when most people's is shorter); keeping that logic here keeps the report builder small.
 Questions where the guide only says that more hurts (ignored attempts, a block, anger, a request to
 stop, bad blood, emotional messages) are measured from their harmless answer instead
-(``model.train.explanation_reference``): such an answer only ever lowers the odds.
+(``model.training.train.explanation_reference``): such an answer only ever lowers the odds.
 
 Size unit: percentage points. For a question with contribution ``c`` (log-odds, from
 ``OddsModel.explain``), ``points = 100 * (p - expit(logit(p) - c))``: the odds with this answer
@@ -20,8 +20,10 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from model.advice import block_where
-from model.quiz import QUIZ
+from model.odds.calibration import expit
+from model.odds.explain import MIN_LOG_ODDS
+from model.plan.words import block_where
+from model.quiz.definition import QUIZ
 
 __all__ = [
     "MIN_LOG_ODDS",
@@ -44,7 +46,6 @@ SIZE_MEANING = (
     "lower the odds."
 )
 TOP_N = 3  # factors shown on each side
-MIN_LOG_ODDS = 0.05  # smaller effects (under about 5% on the odds) are not worth a line
 
 
 def _logit(p: float) -> float:
@@ -52,13 +53,9 @@ def _logit(p: float) -> float:
     return math.log(p) - math.log1p(-p)
 
 
-def _expit(z: float) -> float:
-    return 0.5 * (1.0 + math.tanh(0.5 * z))
-
-
 def points(p: float, contribution: float) -> float:
     """Percentage points this answer adds to (or takes from) the odds ``p`` (see module docstring)."""
-    return 100.0 * (p - _expit(_logit(p) - contribution))
+    return 100.0 * (p - float(expit(_logit(p) - contribution)))
 
 
 def size_words(pts: float, multiplier: float | None = None) -> str:

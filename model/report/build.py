@@ -1,4 +1,4 @@
-"""One answer set -> the results report as a versioned, JSON-ready dict (rendering lives in model.render).
+"""One answer set -> the results report as a versioned, JSON-ready dict (rendering lives in model.report.render).
 
 Why a plain dict: the command line, the example reports and a future web app all render the
 same data, and ``docs/report-schema.json`` documents it. Every figure comes from the model
@@ -15,31 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import factors
-from model.advice import DATED_PLANS, block_where, is_pressing, make_plan
-from model.quiz import QUIZ, Question
-from model.rules import band_meaning, bands, load_rules
-from model.validation import (
-    AnswersError,
-    Problem,
-    check_answers,
-    parse_as_of,
-    validate_answers,
-    validate_frame,
-)
+from model.plan.decide import DATED_PLANS, is_pressing
+from model.plan.rules import band_meaning, bands, load_rules
+from model.plan.words import block_where, plan_for
+from model.quiz.definition import QUIZ
+from model.quiz.presentation import dated_label
+from model.quiz.validation import clean_record, parse_as_of, validate_one
+from model.report import factors
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "WHAT_IF_DAYS",
-    "AnswersError",
-    "answer_label",
-    "build_report",
-    "check_question",
-    "involved_questions",
-    "question_view",
-    "quiz_view",
-    "wishes_first",
-]
+__all__ = ["SCHEMA_VERSION", "WHAT_IF_DAYS", "build_report", "wishes_first"]
 
 #: Bump the minor part for added fields, the major part for changed or removed ones.
 SCHEMA_VERSION = "2.0"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995);
@@ -78,96 +62,6 @@ ODDS_MACHINE_NOTE = (
     "reversal_odds, odds_low, odds_high and band are kept for machines only: do not show them to the person "
     "who answered (a safety concern)."
 )
-
-
-# --------------------------------------------------------------------------------------------
-# Quiz presentation, shared by the terminal quiz, the report and a web form
-# --------------------------------------------------------------------------------------------
-
-
-def question_view(q: Question | str) -> dict[str, Any]:
-    """One question's labels for display: text, help, numbered choices, range, date alternative.
-
-    A web form or a terminal prompt renders from this; the quiz definition stays the one source.
-    """
-    if isinstance(q, str):
-        q = QUIZ[q]
-    view: dict[str, Any] = {
-        "id": q.id,
-        "text": q.text,
-        "help": q.help,
-        "type": q.type,
-        "required": q.required,
-        "expected": q.expected(),
-        "choices": [
-            {"number": i, "value": c.value, "label": c.label} for i, c in enumerate(q.choices, 1)
-        ],
-    }
-    if q.is_numeric:
-        view.update(min=q.min, max=q.max, unit=q.unit)
-    if q.default is not None:
-        view["default"] = q.default
-        view["default_label"] = answer_label(q.id, q.default)
-    if q.date_alternative:
-        view["date_alternative"] = q.date_alternative
-    if q.ask_if:
-        view["ask_if"] = {k: list(v) for k, v in q.ask_if.items()}
-    return view
-
-
-def quiz_view(answers: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Every question's view, in quiz order; with ``answers``, only the questions that apply."""
-    return [question_view(q) for q in QUIZ if answers is None or q.applies(dict(answers))]
-
-
-def check_question(qid: str, answers: Mapping[str, Any], as_of: Any = None) -> list[Problem]:
-    """Problems with one question's answer alone, by the quiz's own validation rules.
-
-    Only ``qid``, its date alternative and the answers it depends on (``ask_if``) are taken from
-    ``answers``; contradictions with other questions are left to a final ``check_answers``.
-    Used by the terminal quiz to re-ask at once; a web form can use it per field.
-    """
-    q = QUIZ[qid]
-    own = {q.id, *([q.date_alternative] if q.date_alternative else [])}
-    partial = {k: v for k, v in answers.items() if k in own or k in q.ask_if}
-    _, problems = check_answers(partial, as_of)
-    return [p for p in problems if p.column in own]
-
-
-def involved_questions(problem: Problem) -> list[str]:
-    """Question ids a problem is about: its own column (a date answers its question) and any named in it."""
-    own = QUIZ.date_columns.get(problem.column, problem.column)
-    named = QUIZ.named_in(problem.reason)
-    return [qid for qid in QUIZ.ids if qid == own or qid in named]
-
-
-def answer_label(qid: str, value: Any) -> str:
-    """A clean answer as a person reads it: the choice label, or the number with its unit."""
-    q = QUIZ[qid]
-    if value is None:
-        return "not asked"
-    if q.is_numeric:
-        unit = q.unit or ""
-        if unit and int(value) == 1:
-            unit = unit.rstrip("s")
-        return f"{int(value):,} {unit}".strip()
-    for c in q.choices:
-        if c.value == value:
-            return c.label
-    return str(value)
-
-
-def _dated_label(q: Question, value: Any, day: dt.date) -> str:
-    """``answer_label``, with the day a count of days goes back to ('40 days, since 17 October 2026'):
-    someone who typed a date sees it again, and anyone can check the count."""
-    label = answer_label(q.id, value)
-    if q.unit != "days" or value is None or int(value) == 0:
-        return label
-    try:
-        since = day - dt.timedelta(days=int(value))
-    except OverflowError:  # (a count reaching before year 1)
-        return label
-    return f"{label}, since {since.day} {since:%B} {since.year}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,16 +110,9 @@ def _wishes_text(why: list[str], dated: bool = True) -> str | None:
 
 def _outcome_days(card: Mapping[str, Any]) -> int | None:
     """The horizon the model's outcome has: the generator's, unless it learned from a file (unknown)."""
-    from model.synthetic import OUTCOME_DAYS
+    from model.truth.generator import OUTCOME_DAYS
 
     return OUTCOME_DAYS if card.get("source", "generator") == "generator" else None
-
-
-def _clean_frame(clean: Mapping[str, Any], day: dt.date) -> pd.DataFrame:
-    result = validate_frame(pd.DataFrame([dict(clean)], dtype=object), day)
-    if result.n_rejected:  # cannot happen for validate_answers' output; never pass silently
-        raise AnswersError(result.problem_list())
-    return result.clean
 
 
 def _what_if(model: Any, frame: pd.DataFrame, day: dt.date, earliest: dt.date) -> dict[str, Any]:
@@ -283,7 +170,7 @@ def _model_info(model: Any) -> dict[str, Any]:
 
 def _range_words(info: Mapping[str, Any]) -> str:
     kind = info.get("range_kind")
-    from model.predict import PERCENTILES
+    from model.odds.calibration import PERCENTILES
 
     pct = info.get("range_percentiles") or list(PERCENTILES)
     if kind == "assumptions":
@@ -372,16 +259,16 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
     if not isinstance(answers, Mapping):
         raise TypeError(f"build_report expects a mapping of question id to answer, got {type(answers).__name__}")
     day = parse_as_of(as_of)
-    clean = validate_answers(answers, day)
+    frame = validate_one(answers, day)  # the one validation of these answers: the frame scoring reads
+    clean = clean_record(frame.iloc[0])
     if model is None:
-        from model.predict import load_model
+        from model.odds.artifacts import load_model
 
         model = load_model()
-    frame = _clean_frame(clean, day)
     odds, contrib = model.score_clean(frame, explain=True)
     p = float(odds["reversal_odds"].iloc[0])
     lo, hi = float(odds["odds_low"].iloc[0]), float(odds["odds_high"].iloc[0])
-    plan = make_plan(clean, day, odds=p)
+    plan = plan_for(frame, day, odds=p)  # the one decision of its plan
     label = str(bands(np.array([p]))[0])
     safety = plan.plan == "safety"
     info = _model_info(model)
@@ -405,7 +292,7 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
         "model": info,
         "answers": clean,
         "answers_shown": [
-            {"question": q.id, "text": q.text, "answer": clean[q.id], "label": _dated_label(q, clean[q.id], day)}
+            {"question": q.id, "text": q.text, "answer": clean[q.id], "label": dated_label(q, clean[q.id], day)}
             for q in QUIZ
             if q.applies(clean)
         ],

@@ -42,8 +42,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.quiz import QUIZ
-from model.validation import is_whole_number_text
+from model.errors import MappingError, MissingColumnsError
+from model.quiz.definition import QUIZ
+from model.quiz.validation import is_whole_number_text
 
 __all__ = [
     "ColumnMapping",
@@ -61,16 +62,6 @@ MAPPING_VERSION = 1
 _KEYS = {"exodds_mapping", "timestamp", "timestamp_format", "date_format", "dayfirst", "columns", "answers"}
 
 
-class MappingError(ValueError):
-    """A mapping file that cannot be used (bad JSON, unknown ids, invalid answers)."""
-
-
-class MissingColumnsError(ValueError):
-    """Required quiz columns absent from the input; ``missing`` names every one."""
-
-    def __init__(self, missing: list[str], message: str):
-        self.missing = list(missing)
-        super().__init__(message)
 
 
 @dataclass(frozen=True)

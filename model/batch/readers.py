@@ -1,7 +1,7 @@
 """Read response exports: find out what an input is, then hand its records over in chunks.
 
 Why a module of its own: a file is read by one of three readers, and each must account for every
-record. CSV goes first to the block reader (``model.blocks``: blocks of whole records, parsed by
+record. CSV goes first to the block reader (``model.batch.blocks``: blocks of whole records, parsed by
 Arrow), which hands its blocks over unparsed so the pipeline parses them in its own thread. When
 that reader meets something it cannot read exactly in a block, the block is mended (records that
 are not UTF-8 re-read, ragged ones taken out) and parsed again, or read by the careful reader
@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from model.blocks import (
+from model.batch.blocks import (
     END_OF_INPUT,
     Block,
     NotPlain,
@@ -43,9 +43,9 @@ from model.blocks import (
     quote_left_open,
     record_ends,
 )
-from model.io import InputError
-from model.quiz import QUIZ
-from model.sinks import SCORE_COLUMNS
+from model.batch.sinks import SCORE_COLUMNS
+from model.errors import InputError
+from model.quiz.definition import QUIZ
 
 __all__ = ["RECORD", "Chunk", "InputInfo", "inspect_input", "sample_input"]
 
@@ -257,7 +257,7 @@ class Chunk:
     checked: bool = False  # ``raw`` was cut where the csv module ends a record (never a wrong cut)
 
 
-class _UseCarefulPath(Exception):
+class UseCarefulPath(Exception):
     """The fast reader met something it cannot read exactly; start over with the careful one
     (or, when only a block's cut was wrong, with the fast reader checking its cuts)."""
 
@@ -266,8 +266,8 @@ class _UseCarefulPath(Exception):
         self.wrong_cut = wrong_cut
 
 
-def _fast_chunks(info: InputInfo, block_bytes: int, check_cuts: bool = False) -> Iterator[Chunk]:
-    """Blocks of whole records as bytes, cut without parsing (``model.blocks``); the batch pipeline's
+def fast_chunks(info: InputInfo, block_bytes: int, check_cuts: bool = False) -> Iterator[Chunk]:
+    """Blocks of whole records as bytes, cut without parsing (``model.batch.blocks``); the batch pipeline's
     parsing thread parses them."""
     raw = pa.OSFile(str(info.path), "rb")
     try:
@@ -280,7 +280,7 @@ def _fast_chunks(info: InputInfo, block_bytes: int, check_cuts: bool = False) ->
                     line_end=splitter.lead_line_end, first_line=splitter.lines_before, checked=check_cuts,
                 )
         except NotPlain as exc:
-            raise _UseCarefulPath(str(exc), exc.wrong_cut) from None
+            raise UseCarefulPath(str(exc), exc.wrong_cut) from None
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{info.path}: cannot read the whole file (cut short?): {exc}") from None
     finally:
@@ -296,7 +296,7 @@ def chunk_records(
     A block Arrow cannot read exactly (a ragged record, bytes that are not UTF-8) is mended
     (``_mended_block``) or, failing that, read record by record (``_careful_block``); its
     unreadable records go to ``chunk.rejected``, its recoded ones to ``chunk.recoded``. A block
-    that may have been cut in the wrong place raises ``_UseCarefulPath`` (with ``wrong_cut``),
+    that may have been cut in the wrong place raises ``UseCarefulPath`` (with ``wrong_cut``),
     unless the csv module placed its cuts (``chunk.checked``).
     """
     if not chunk.block:
@@ -306,7 +306,7 @@ def chunk_records(
         block = parse_block(chunk.raw, info.header, columns, info.delimiter, lines=lines)
     except NotPlain as exc:
         if exc.wrong_cut and not chunk.checked:
-            raise _UseCarefulPath(str(exc), wrong_cut=True) from None
+            raise UseCarefulPath(str(exc), wrong_cut=True) from None
         mended = _mended_block(chunk, info, columns, lines)
         if mended is None:
             table, records, numbers = _careful_block(chunk, info, columns, lines)
@@ -445,7 +445,7 @@ def _careful_block(
             good.append(values)
             numbers.append(number)
         elif problem[3].endswith(_OPEN_QUOTE):  # cannot happen after a cut parity reads; be sure
-            raise _UseCarefulPath("a quoted value is never closed in this block", wrong_cut=True)
+            raise UseCarefulPath("a quoted value is never closed in this block", wrong_cut=True)
         else:
             chunk.rejected.append(problem)
     index = {name: k for k, name in enumerate(info.header)}
@@ -471,7 +471,7 @@ _NO_NUMBERS = np.empty(0, dtype=np.int64)
 _NO_BATCH = pa.table({})
 
 
-def _careful_chunks(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
+def careful_chunks(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
     """Every record accounted for: ragged or unreadable ones rejected, non-UTF-8 ones recoded."""
     try:
         yield from _careful_records(info, chunk_rows)
@@ -584,7 +584,7 @@ def _careful_chunk(info, rows, numbers, rejected, recoded, raw) -> Chunk:
     return Chunk(np.array(numbers, dtype=np.int64), batch, list(rejected), position, list(recoded))
 
 
-def _parquet_chunks(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
+def parquet_chunks(info: InputInfo, chunk_rows: int) -> Iterator[Chunk]:
     pf = pq.ParquetFile(info.path)
     total = max(pf.metadata.num_rows, 1)
     start = 1
@@ -603,14 +603,14 @@ def sample_input(path: str | os.PathLike[str], rows: int = 5000) -> tuple[list[s
     info = inspect_input(path)
     batches, got = [], 0
     chunks = (
-        _parquet_chunks(info, min(rows, 65536)) if info.kind == "parquet" else _careful_chunks(info, rows)
+        parquet_chunks(info, min(rows, 65536)) if info.kind == "parquet" else careful_chunks(info, rows)
     )
     for chunk in chunks:
         batches.append(chunk.batch.slice(0, rows - got))
         got += batches[-1].num_rows
         if got >= rows:
             break
-    table = pa.Table.from_batches(batches) if batches else _input_schema(info).empty_table()
+    table = pa.Table.from_batches(batches) if batches else input_schema(info).empty_table()
     columns = {}
     for name, col in zip(table.column_names, table.columns, strict=True):
         try:  # Parquet dates, times and numbers as text, as a CSV export would have them
@@ -626,7 +626,7 @@ def _looks_like_data(header: Sequence[str]) -> bool:
     return hits >= max(2, len(header) // 2)
 
 
-def _input_schema(info: InputInfo) -> pa.Schema:
+def input_schema(info: InputInfo) -> pa.Schema:
     if info.kind == "parquet":
         return pq.ParquetFile(info.path).schema_arrow
     return pa.schema([(h, pa.string()) for h in info.header])

@@ -8,8 +8,8 @@ every input column as read, writes rejected rows to an errors file, and
 renames its outputs into place only when the whole input is done.
 ``check_file`` reads a file the same way and only validates (``exodds validate``).
 
-Reading is ``model.readers`` (with ``model.blocks`` for CSV), writing is
-``model.sinks``; this module runs them, in threads, around validation and
+Reading is ``model.batch.readers`` (with ``model.batch.blocks`` for CSV), writing is
+``model.batch.sinks``; this module runs them, in threads, around validation and
 scoring, and starts a file over with a slower reader when a faster one
 cannot read it exactly.
 """
@@ -18,60 +18,62 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import itertools
 import os
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from model import blocks
-from model.io import InputError, atomic_path
-from model.mapping import (
-    ColumnMapping,
-    MissingColumnsError,
-    Resolved,
-    apply_mapping,
-    resolve_columns,
+from model.batch import blocks
+from model.batch.coding import arrow_frame, problem_rows
+from model.batch.core import (
+    Advice,
+    OddsModel,
+    ScoreResult,
+    default_advice,
+    default_model,
+    judge,
+    score_frame,
 )
-from model.quiz import QUIZ, Question
-from model.readers import (
+from model.batch.mapping import ColumnMapping, Resolved, resolve_columns
+from model.batch.readers import (
     Chunk,
     InputInfo,
-    _careful_chunks,
-    _fast_chunks,
-    _input_schema,
-    _parquet_chunks,
-    _UseCarefulPath,
+    UseCarefulPath,
+    careful_chunks,
     chunk_records,
+    fast_chunks,
+    input_schema,
     inspect_input,
+    parquet_chunks,
     sample_input,
 )
-from model.sinks import (
+from model.batch.sinks import (
     ERROR_COLUMNS,
     SCORE_COLUMNS,
     SCORE_SCHEMA,
-    _CsvSink,
-    _ErrorSink,
-    _LinesSink,
-    _output_kind,
-    _ParquetSink,
+    CsvSink,
+    ErrorSink,
+    LinesSink,
+    ParquetSink,
     check_errors_name,
     default_errors_path,
     default_output_path,
+    output_kind,
 )
-from model.validation import PROBLEM_COLUMNS, parse_as_of, validate_frame
-from model.validation import as_of_days as validation_as_of_days
+from model.errors import InputError, MissingColumnsError
+from model.io import atomic_path
+from model.quiz.definition import QUIZ
+from model.quiz.validation import parse_as_of
 
 __all__ = [
     "ERROR_COLUMNS",
@@ -93,245 +95,31 @@ __all__ = [
 
 
 
-class OddsModel(Protocol):
-    """What scoring needs from a model (``model.predict.OddsModel``).
-
-    A model may also offer ``score_batch(clean)`` (odds and top factors in one pass) or
-    ``score_clean(clean, explain=True)`` (odds and explanations in one pass); scoring uses the
-    first it finds, and these two methods otherwise.
-    """
-
-    version: str
-
-    def predict_clean(self, clean: pd.DataFrame) -> pd.DataFrame: ...
-
-    def explain_clean(self, clean: pd.DataFrame) -> pd.DataFrame: ...
 
 
-class Advice(Protocol):
-    """What scoring needs from the advice: the plan (``model.advice``) and the bands (``model.rules``)."""
-
-    def plan_frame(self, clean: pd.DataFrame, as_of: Any) -> pd.DataFrame: ...
-
-    def bands(self, p: np.ndarray) -> np.ndarray: ...
 
 
-def default_model() -> OddsModel:
-    """The shipped model, loaded once (``model.predict.load_model``)."""
-    from model.predict import load_model
-
-    return load_model()
 
 
-def default_advice() -> Advice:
-    """The shipped plan and bands (``model.advice.plan_frame``, ``model.rules.bands``)."""
-    from types import SimpleNamespace
-
-    from model import advice, rules
-
-    return SimpleNamespace(plan_frame=advice.plan_frame, bands=rules.bands)
 
 
 # --------------------------------------------------------------------------- the pure core
 
 
-@dataclass
-class ScoreResult:
-    """Scores for the valid rows and problems for the others, for one frame."""
-
-    scored: pd.DataFrame  # index: labels of the accepted rows; columns SCORE_COLUMNS
-    problems: pd.DataFrame  # row (input index label), column, value, reason
-    valid: np.ndarray  # one bool per input row
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.valid.size)
-
-    @property
-    def n_scored(self) -> int:
-        return int(self.valid.sum())
-
-    @property
-    def n_rejected(self) -> int:
-        return self.n_rows - self.n_scored
 
 
-def score_frame(
-    df: pd.DataFrame,
-    *,
-    model: OddsModel | None = None,
-    as_of: Any = None,
-    mapping: ColumnMapping | None = None,
-    advice: Advice | None = None,
-) -> ScoreResult:
-    """Score raw answers: no I/O, ``df`` is never modified, same input gives the same output.
-
-    ``as_of`` is a date or one date per row (default: the mapping's timestamp
-    column if it names one, else today); an explicit ``as_of`` wins over the
-    timestamps. Columns that are not quiz questions are ignored. Raises
-    ``MissingColumnsError`` (naming all) when required columns are absent.
-    """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"score_frame expects a pandas DataFrame, got {type(df).__name__}")
-    model = default_model() if model is None else model
-    advice = default_advice() if advice is None else advice
-    resolved = resolve_columns([str(c) for c in df.columns], mapping)
-    problems, valid, clean, as_of_days = _judge(df, resolved, as_of)
-    scored = _score_clean(clean, as_of_days[valid], model, advice)
-    return ScoreResult(scored=scored, problems=problems, valid=valid)
 
 
-def _judge(
-    df: pd.DataFrame, resolved: Resolved, as_of: Any
-) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray]:
-    """Map and validate raw answers: (problems, valid per row, clean answers of the valid rows
-    indexed like ``df``, the as-of date of every row)."""
-    quiz_df, row_as_of, map_problems, date_failed = apply_mapping(df, resolved, use_timestamp=as_of is None)
-    n = len(df)
-    if as_of is not None:
-        as_of_days = validation_as_of_days(as_of, n)
-    elif row_as_of is not None:
-        as_of_days = row_as_of
-    else:
-        as_of_days = np.full(n, np.datetime64(parse_as_of(None), "D"))
-    # Rows without a usable as-of date are rejected by the mapping; give validation a stand-in.
-    judged_as_of = np.where(np.isnat(as_of_days), np.datetime64(parse_as_of(None), "D"), as_of_days)
-    # Validation sees row positions (any index, even with repeated labels, maps back exactly).
-    result = validate_frame(quiz_df.set_axis(pd.RangeIndex(n), axis=0), judged_as_of, extra="ignore")
-
-    problems = _merge_problems(df, resolved, result.problems, map_problems, date_failed)
-    bad_map = np.zeros(n, dtype=bool)
-    bad_map[map_problems["pos"].to_numpy(dtype=np.int64)] = True
-    valid = result.valid & ~bad_map
-    clean = result.clean[~bad_map[result.valid]] if bad_map.any() else result.clean
-    clean = clean.set_axis(df.index[np.flatnonzero(valid)], axis=0)
-    return problems, valid, clean, as_of_days
 
 
-def _merge_problems(
-    df: pd.DataFrame,
-    resolved: Resolved,
-    found: pd.DataFrame,
-    map_problems: pd.DataFrame,
-    date_failed: dict[str, np.ndarray],
-) -> pd.DataFrame:
-    """Validation and mapping problems in row order, naming the input's own columns and values."""
-    if not len(found) and not len(map_problems):
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
-    index = df.index
-    vp = pd.DataFrame(
-        {
-            "pos": found["row"].to_numpy(dtype=np.int64),  # validation ran on positions
-            "column": found["column"].to_numpy(dtype=object),
-            "value": found["value"].to_numpy(dtype=object),
-            "reason": found["reason"].to_numpy(dtype=object),
-        }
-    )
-    if date_failed and len(vp):  # "missing" only because its date could not be read: said already
-        drop = np.zeros(len(vp), dtype=bool)
-        for qid, failed in date_failed.items():
-            drop |= (
-                (vp["column"] == qid).to_numpy()
-                & failed[vp["pos"].to_numpy()]
-                & vp["reason"].str.startswith("missing").to_numpy(dtype=bool)
-            )
-        vp = vp[~drop]
-    if len(vp):
-        source = resolved.by_quiz
-        headers = vp["column"].map(lambda c: source.get(c, c))
-        vp = vp.assign(column=headers.to_numpy(dtype=object))
-        vp = _raw_values(df, vp)
-    parts = [p for p in (map_problems, vp) if len(p)]
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
-    out = pd.concat(parts, ignore_index=True).sort_values("pos", kind="stable")
-    rows = index[out["pos"].to_numpy(dtype=np.int64)]
-    return pd.DataFrame(
-        {
-            "row": np.asarray(rows, dtype=object),
-            "column": out["column"].to_numpy(dtype=object),
-            "value": out["value"].to_numpy(dtype=object),
-            "reason": out["reason"].to_numpy(dtype=object),
-        }
-    )
 
 
-def _raw_values(df: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
-    """Show each problem's value as it is in the input (not as translated for validation)."""
-    values = problems["value"].to_numpy(dtype=object).copy()
-    for column, idx in problems.groupby("column", sort=False).indices.items():
-        if column in df.columns and not isinstance(df[column], pd.DataFrame):
-            raw = df[column].to_numpy(dtype=object)[problems["pos"].to_numpy()[idx]]
-            values[idx] = np.where(_blank_values(raw), values[idx], raw)
-    return problems.assign(value=values)
 
 
-def _blank_values(values: np.ndarray) -> np.ndarray:
-    """Missing or only white space: there the value validation shows (say, from a date) is kept."""
-    return np.array(
-        [v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
-         for v in values],
-        dtype=bool,
-    )
 
 
-def _score_clean(clean: pd.DataFrame, as_of: np.ndarray, model: OddsModel, advice: Advice) -> pd.DataFrame:
-    """The score columns for validated rows (vectorised; index kept)."""
-    if len(clean) == 0:
-        return pd.DataFrame(
-            {
-                "reversal_odds": pd.Series(dtype=np.float64),
-                "odds_low": pd.Series(dtype=np.float64),
-                "odds_high": pd.Series(dtype=np.float64),
-                "band": pd.Series(dtype=object),
-                "stage": pd.Series(dtype=np.int64),
-                "earliest_contact": pd.Series(dtype="datetime64[s]"),
-                "top_factor_up": pd.Series(dtype=object),
-                "top_factor_down": pd.Series(dtype=object),
-                "model_version": pd.Series(dtype=object),
-            },
-            index=clean.index,
-        )
-    fast = getattr(model, "score_batch", None)  # odds and top factors in one pass, when offered
-    if fast is not None:
-        odds = fast(clean)
-        up, down = odds["top_factor_up"].array, odds["top_factor_down"].array
-    else:
-        from model.predict import top_factors  # (not at import: `exodds validate` never loads the model)
-
-        both = getattr(model, "score_clean", None)  # one pass for odds and explanations
-        if both is not None:
-            odds, contrib = both(clean, explain=True)
-        else:
-            odds, contrib = model.predict_clean(clean), model.explain_clean(clean)
-        up, down = top_factors(contrib)
-    p = odds["reversal_odds"].to_numpy(dtype=np.float64)
-    plan = advice.plan_frame(clean, as_of)
-    safety = np.asarray(plan["stage"].to_numpy()) == 0  # stage 0: safety first, and a report lists no factors
-    if safety.any():
-        up, down = pd.Categorical(up, copy=True), pd.Categorical(down, copy=True)
-        up[safety], down[safety] = "", ""
-    return pd.DataFrame(
-        {
-            "reversal_odds": p,
-            "odds_low": odds["odds_low"].to_numpy(dtype=np.float64),
-            "odds_high": odds["odds_high"].to_numpy(dtype=np.float64),
-            "band": _categorical(advice.bands(p)),
-            "stage": plan["stage"].to_numpy(),
-            "earliest_contact": np.asarray(plan["earliest_contact"].to_numpy()).astype("datetime64[s]"),
-            "top_factor_up": up,
-            "top_factor_down": down,
-            "model_version": pd.Categorical.from_codes(
-                np.zeros(len(clean), np.int8), dtype=_text_dtype((str(model.version),)), validate=False
-            ),
-        },
-        index=clean.index,
-    )
 
 
-def _categorical(values: Any) -> pd.Categorical:
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    return pd.Categorical.from_codes(codes, [str(u) for u in uniques])
 
 
 # --------------------------------------------------------------------------- progress
@@ -426,9 +214,9 @@ def score_file(
         as_of = parse_as_of(as_of)
     model = default_model() if model is None else model
     advice = default_advice() if advice is None else advice
-    kind, compressed = _output_kind(out_path, info.kind, strict=output is not None)
+    kind, compressed = output_kind(out_path, info.kind, strict=output is not None)
     if kind == "csv":
-        _check_csv_can_hold(_input_schema(info), out_path)
+        _check_csv_can_hold(input_schema(info), out_path)
     delimiter = "\t" if out_path.name.lower().endswith((".tsv", ".tsv.gz")) else info.delimiter
 
     scoring = _Scoring(resolved, mapping, as_of, model, advice)
@@ -441,14 +229,14 @@ def score_file(
             target = _Target(tmp_out, tmp_err, kind, compressed, delimiter, passthrough)
             try:
                 summary = _run(info, chunks, scoring, target, progress, on_chunk, threads)
-            except _UseCarefulPath as exc:
+            except UseCarefulPath as exc:
                 reader = _next_reader(reader, exc)
                 continue
             break
     summary.output, summary.errors, summary.careful = out_path, err_path, careful
     summary.warnings.extend(unanswered_warnings(resolved) + undated_warnings(resolved, as_of))
     if getattr(model, "card", None):  # (a stand-in model has no card to check)
-        from model.predict import stale_assumptions_warning
+        from model.truth.assumptions import stale_assumptions_warning
 
         stale = stale_assumptions_warning(model)
         summary.warnings.extend([stale] if stale else [])
@@ -537,9 +325,9 @@ def check_file(
         try:
             for chunk in chunks:
                 batch, _, numbers = chunk_records(chunk, info, used)
-                problems, valid, _, _ = _judge(_frame(batch, used, numbers, resolved), resolved, as_of)
+                problems, valid, _, _ = judge(arrow_frame(batch, used, numbers, resolved), resolved, as_of)
                 offset = n_read if chunk.block else 0  # a block numbers its records from 1
-                rows = _problem_rows(problems, chunk.rejected, batch, numbers, offset, as_text=False)
+                rows = problem_rows(problems, chunk.rejected, batch, numbers, offset, as_text=False)
                 rows = [r for r in rows if r[0] > shown]  # a second pass repeats what was read already
                 if rows and on_problems is not None:
                     on_problems(rows)
@@ -548,7 +336,7 @@ def check_file(
                 n_rejected += int((~valid).sum()) + len(chunk.rejected)
                 recoded.extend(r + offset for r in chunk.recoded)
                 shown = max(shown, n_read)
-        except _UseCarefulPath as exc:
+        except UseCarefulPath as exc:
             reader = _next_reader(reader, exc)
             continue
         break
@@ -565,13 +353,13 @@ def _chunks(info: InputInfo, reader: str, chunk_rows: int, block_size: int | Non
     """The input's records: Parquet batches, or CSV blocks ("fast"; "checked" also checks each cut),
     or the careful reader's records ("careful")."""
     if info.kind == "parquet":
-        return _parquet_chunks(info, chunk_rows)
+        return parquet_chunks(info, chunk_rows)
     if reader == "careful":
-        return _careful_chunks(info, chunk_rows)
-    return _fast_chunks(info, block_size or blocks.BLOCK_BYTES, check_cuts=reader == "checked")
+        return careful_chunks(info, chunk_rows)
+    return fast_chunks(info, block_size or blocks.BLOCK_BYTES, check_cuts=reader == "checked")
 
 
-def _next_reader(reader: str, failure: _UseCarefulPath) -> str:
+def _next_reader(reader: str, failure: UseCarefulPath) -> str:
     """After ``reader`` failed: the fast reader checking its cuts if only a cut was wrong, else careful."""
     if reader == "fast" and failure.wrong_cut:
         return "checked"
@@ -634,13 +422,13 @@ class _Target:
     delimiter: str
     passthrough: bool
 
-    def sink(self, info: InputInfo) -> _CsvSink | _LinesSink | _ParquetSink:
-        schema = _output_schema(_input_schema(info))
+    def sink(self, info: InputInfo) -> CsvSink | LinesSink | ParquetSink:
+        schema = _output_schema(input_schema(info))
         if self.kind == "parquet":
-            return _ParquetSink(self.out, schema)
+            return ParquetSink(self.out, schema)
         if self.passthrough:
-            return _LinesSink(self.out, schema.names, self.delimiter, self.compressed, info.line_end, info.bom)
-        return _CsvSink(self.out, schema.names, self.delimiter, self.compressed, info.bom)
+            return LinesSink(self.out, schema.names, self.delimiter, self.compressed, info.line_end, info.bom)
+        return CsvSink(self.out, schema.names, self.delimiter, self.compressed, info.bom)
 
 
 def _run(
@@ -662,7 +450,7 @@ def _run(
     used = resolved.used_headers
     sink = target.sink(info)
     parsed_columns = list(used) if passthrough else list(info.header)
-    errs = _ErrorSink(target.errors, info.bom)
+    errs = ErrorSink(target.errors, info.bom)
     bar = Progress(info.size, progress)
     n_read = n_scored = n_rejected = 0
     any_rows = False
@@ -674,7 +462,7 @@ def _run(
     def prepare(chunk: Chunk) -> tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray, pd.DataFrame]:
         """Parse a block (its records numbered from 1; the writer shifts them) and code its answers."""
         batch, lines, numbers = chunk_records(chunk, info, parsed_columns, lines=passthrough)
-        return batch, lines, numbers, _frame(batch, used, numbers, resolved)
+        return batch, lines, numbers, arrow_frame(batch, used, numbers, resolved)
 
     def score(prepared: Future) -> tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray, ScoreResult]:
         batch, lines, numbers, df = prepared.result()
@@ -698,7 +486,7 @@ def _run(
                 keep = result.valid
                 if pending is not None:
                     pending.result()  # one write in flight at a time
-                if isinstance(sink, _LinesSink):
+                if isinstance(sink, LinesSink):
                     assert lines is not None
                     accepted_lines = lines if keep.all() else lines.filter(pa.array(keep, type=pa.bool_()))
                     # a block's first record has no line end before it in its bytes
@@ -709,7 +497,7 @@ def _run(
                     pending = io_pool.submit(sink.write, accepted, result.scored)
                 any_rows = any_rows or bool(keep.any())
                 offset = n_read if done.block else 0
-                problems = _problem_rows(result.problems, done.rejected, batch, numbers, offset)
+                problems = problem_rows(result.problems, done.rejected, batch, numbers, offset)
                 if problems:
                     errs.write(problems)
                 n_read += batch.num_rows + len(done.rejected)
@@ -771,113 +559,19 @@ def _output_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema(list(schema) + list(SCORE_SCHEMA))
 
 
-def _frame(
-    batch: pa.RecordBatch | pa.Table, used: Sequence[str], numbers: np.ndarray, resolved: Resolved | None = None
-) -> pd.DataFrame:
-    """The columns scoring reads, as pandas, indexed by record number.
-
-    With ``resolved``, answer columns read as text are handed over in the
-    form validation reads fastest, without changing what it decides: whole
-    numbers (plain digits only, blanks as missing) as numbers, choices
-    dictionary-coded. Problems still show the text as read (``_problem_rows``).
-    """
-    quiz_of = {h: q for q, h in resolved.by_quiz.items()} if resolved is not None else {}
-    mapping = resolved.mapping if resolved is not None else None
-    plain = [h for h in used if h not in quiz_of or not _codable(batch.column(h), quiz_of[h], mapping)]
-    df = batch.select(plain).to_pandas() if plain else pd.DataFrame(index=pd.RangeIndex(batch.num_rows))
-    columns = {}
-    for h in used:
-        if h in plain:
-            columns[h] = df[h].array
-        else:
-            columns[h] = _coded(batch.column(h), QUIZ[quiz_of[h]])
-    return pd.DataFrame(columns, index=pd.Index(numbers, name="row"), copy=False)
 
 
-def _codable(col: pa.ChunkedArray | pa.Array, qid: str, mapping: ColumnMapping | None) -> bool:
-    return qid in QUIZ.ids and pa.types.is_string(col.type) and not (mapping and mapping.answer_table(qid))
 
 
-def _coded(col: pa.ChunkedArray | pa.Array, q: Question) -> pd.Categorical | pd.arrays.IntegerArray:
-    """Text answers as a Categorical; for a number question whose every distinct text is a plain
-    whole number (or empty), those numbers (nullable Int64, empty as missing). Only the few
-    distinct texts are looked at; nothing validation decides changes."""
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    if not q.is_numeric:  # usually every answer is spelled exactly as a choice: codes in one pass
-        exact = pc.index_in(col, value_set=_choice_texts(q.id))
-        if exact.null_count == 0:
-            codes = exact.to_numpy(zero_copy_only=False).astype(np.int16, copy=False)
-            return pd.Categorical.from_codes(codes, dtype=_text_dtype(q.values), validate=False)
-    coded = pc.dictionary_encode(col)  # a null (Parquet) stays null in the indices: code -1, missing
-    indices = coded.indices.fill_null(-1) if coded.indices.null_count else coded.indices
-    codes = indices.to_numpy(zero_copy_only=False)
-    texts = coded.dictionary
-    if q.is_numeric:
-        empty = pc.equal(texts, "")
-        if pc.all(pc.or_(empty, pc.match_substring_regex(texts, r"^-?[0-9]{1,15}$"))).as_py():
-            table = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), texts), pa.int64())
-            values = np.append(table.fill_null(0).to_numpy(), 0)[codes]  # (-1, null: the appended 0)
-            missing = empty.to_numpy(zero_copy_only=False)[codes] | (codes < 0)
-            return pd.arrays.IntegerArray(values, missing)
-    return pd.Categorical.from_codes(codes, dtype=_text_dtype(tuple(texts.to_pylist())), validate=False)
 
 
-@functools.cache
-def _choice_texts(qid: str) -> pa.Array:
-    return pa.array(list(QUIZ[qid].values), pa.string())
 
 
-def _text_dtype(texts: tuple[str, ...]) -> pd.CategoricalDtype:
-    """Categories for a chunk's distinct texts: chunks mostly repeat a few (choices, versions), and
-    building them is not free; many texts (numbers written as decimals) are built anew, never kept."""
-    return _small_text_dtype(texts) if len(texts) <= 64 else pd.CategoricalDtype(list(texts))
 
 
-@functools.lru_cache(maxsize=1024)
-def _small_text_dtype(texts: tuple[str, ...]) -> pd.CategoricalDtype:
-    return pd.CategoricalDtype(list(texts))
 
 
-def _as_value(value: Any) -> Any:
-    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else value
 
 
-def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return ""
-    return str(value)
 
 
-def _problem_rows(
-    problems: pd.DataFrame,
-    rejected: list[tuple[int, str, str, str]],
-    batch: pa.Table | pa.RecordBatch | None = None,
-    numbers: np.ndarray | None = None,
-    offset: int = 0,
-    as_text: bool = True,
-) -> list[tuple]:
-    """Errors-file lines in record order; values as read from the file where ``batch`` has them.
-
-    ``numbers`` are the record numbers of ``batch``'s rows as ``problems`` gives them; ``offset``
-    is added to every one (a block numbers its records from 1). ``as_text=False`` keeps values
-    as they are (a number, None for a blank) instead of their errors-file text.
-    """
-    values = problems["value"].to_numpy(dtype=object)
-    if batch is not None and numbers is not None and len(problems):
-        values = values.copy()
-        pos = np.searchsorted(numbers, problems["row"].to_numpy(dtype=np.int64))
-        names = set(batch.schema.names)
-        for column, idx in problems.groupby("column", sort=False).indices.items():
-            if column in names:
-                raw = np.asarray(batch.column(column).take(pa.array(pos[idx])).to_pylist(), dtype=object)
-                values[idx] = np.where(_blank_values(raw), values[idx], raw)
-    show = _text if as_text else _as_value
-    rows = [
-        (int(r) + offset, _text(c), show(v), _text(why))
-        for (r, c, _, why), v in zip(problems.itertuples(index=False, name=None), values, strict=True)
-    ]
-    if rejected:
-        rows.extend((r + offset, c, v, why) for r, c, v, why in rejected)
-        rows.sort(key=lambda t: t[0])
-    return rows

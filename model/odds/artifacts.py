@@ -1,0 +1,255 @@
+"""A model on disk: where the shipped one lives, checking every file against its card, reading the
+weights without running any code, and writing them.
+
+Why a module of its own: loading is where trust is decided. The card names each file's SHA-256,
+the basis it was trained on and its format version; nothing is read as a model before those
+checks pass, and the weights (``weights.npz``) are plain arrays. The pickled pipeline
+(``model.joblib``, which runs code when loaded) is unpickled only when ``model.pipeline`` is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.errors import ModelLoadError
+from model.odds.basis import N_COLUMNS, basis_signature
+from model.odds.calibration import Calibration
+from model.odds.runtime import OddsModel
+
+__all__ = [
+    "ARTIFACT",
+    "CARD",
+    "FORMAT_VERSION",
+    "REBUILD_COMMAND",
+    "WEIGHTS",
+    "default_model_dir",
+    "load_model",
+    "model_from_weights",
+    "model_weights",
+    "sha256_file",
+    "unpickle",
+]
+
+ARTIFACT = "model.joblib"
+CARD = "model_card.json"
+WEIGHTS = "weights.npz"  # the numbers scoring reads, so loading needs neither joblib nor scikit-learn
+REBUILD_COMMAND = "exodds train --default"
+#: The layout of a model directory (the card's ``format_version``): 1 for cards written before the
+#: field existed (weights.npz beside model.joblib), 2 from the package's subpackages on (the same
+#: files; the pickle names the new module paths). A newer version than this is refused.
+FORMAT_VERSION = 2
+
+
+def default_model_dir() -> Path:
+    return Path(str(resources.files("model").joinpath("artifacts")))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _paths(path: str | Path | None) -> tuple[Path, Path]:
+    p = default_model_dir() if path is None else Path(path)
+    if p.is_dir() or p.suffix != ".joblib":
+        return p / ARTIFACT, p / CARD
+    return p, p.with_name(CARD)
+
+
+def load_model(path: str | Path | None = None) -> OddsModel:
+    """The default model (``path=None``) or one written by ``exodds train``.
+
+    ``path`` is the directory ``exodds train --out`` wrote, or its ``model.joblib``.
+    """
+    if path is None:
+        return _load_default()
+    return _load(*_paths(path))
+
+
+@lru_cache(maxsize=1)
+def _load_default() -> OddsModel:
+    return _load(*_paths(None))
+
+
+def _load(artifact: Path, card_path: Path) -> OddsModel:
+    """Check the model's files against its card, then read its weights (``weights.npz``: plain
+    arrays, nothing runs) or, for a model saved without them, unpickle ``model.joblib``."""
+    if not artifact.exists():
+        raise ModelLoadError(f"no model file at {artifact}; build one with `{REBUILD_COMMAND}`")
+    if not card_path.exists():
+        raise ModelLoadError(f"{artifact}: its model card {card_path.name} is missing; refusing to load")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise ModelLoadError(f"{card_path}: not a readable model card ({exc})") from None
+    if not isinstance(card, dict):
+        raise ModelLoadError(f"{card_path}: not a readable model card (not a JSON object)")
+    version = card.get("format_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
+        raise ModelLoadError(
+            f"{card_path}: format_version {version!r}; this exodds reads model directories of format 1 to "
+            f"{FORMAT_VERSION}. Use the exodds that wrote it, or rebuild with `{REBUILD_COMMAND}`."
+        )
+    if card.get("basis_signature") != basis_signature():
+        raise ModelLoadError(
+            f"{artifact} was trained on another version of the model's basis (model/odds/basis.py changed "
+            f"since); refusing to use its weights. Rebuild it with `{REBUILD_COMMAND}`."
+        )
+    if "weights_sha256" not in card:  # saved before weights.npz existed
+        model = unpickle(artifact, card)
+    else:
+        _check_bytes(artifact, _read(artifact), card.get("artifact_sha256"), " (loading runs code)")
+        weights = artifact.with_name(WEIGHTS)
+        if not weights.exists():
+            raise ModelLoadError(f"{artifact}: its weights file {WEIGHTS} is missing; refusing to load")
+        data = _read(weights)
+        _check_bytes(weights, data, card["weights_sha256"], "")
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+                model = model_from_weights(dict(arrays))
+        except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+            raise ModelLoadError(f"{weights}: not a model's weights ({type(exc).__name__}: {exc})") from None
+        del model.__dict__["pipeline"]  # ``__getattr__`` unpickles it when first asked for
+        model.__dict__["_pipeline_from"] = lambda: unpickle(artifact, card)
+    model.card = card
+    return model
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ModelLoadError(f"{path}: cannot read it ({exc.strerror or exc}); refusing to load") from None
+
+
+def _check_bytes(path: Path, data: bytes, expected: Any, why: str) -> None:
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise ModelLoadError(
+            f"{path}: SHA-256 {actual[:16]}… does not match its model card ({str(expected)[:16]}…). "
+            f"The file is damaged, truncated or was changed; refusing to load it{why}. "
+            f"Rebuild with `{REBUILD_COMMAND}`."
+        )
+
+
+def _sklearn_version() -> str | None:
+    """The installed scikit-learn's version, read without importing it (that takes most of a second)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:  # pragma: no cover (a dependency)
+        return None
+
+
+def unpickle(artifact: Path, card: dict[str, Any]) -> OddsModel:
+    """The whole model, scikit-learn pipeline included, from ``model.joblib``: the bytes hashed are
+    the bytes loaded, and they must be those ``card`` (read when the model was loaded) names, with
+    the scikit-learn version that wrote them (unpickling runs code)."""
+    built_with, installed = card.get("sklearn_version"), _sklearn_version()
+    if built_with != installed:
+        raise ModelLoadError(
+            f"{artifact} was built with scikit-learn {built_with}, this environment has "
+            f"{installed or 'none installed'}; refusing to unpickle it. Rebuild it with `{REBUILD_COMMAND}` "
+            "(or for your own model, rerun the `exodds train` command recorded in its card)."
+        )
+    data = _read(artifact)
+    _check_bytes(artifact, data, card.get("artifact_sha256"), " (loading runs code)")
+    import joblib
+
+    try:
+        model = joblib.load(io.BytesIO(data))
+    except Exception as exc:  # a file that matched its hash but still fails: say so plainly
+        raise ModelLoadError(f"{artifact}: could not be loaded ({type(exc).__name__}: {exc})") from None
+    if not isinstance(model, OddsModel):
+        raise ModelLoadError(f"{artifact}: holds a {type(model).__name__}, not an exodds model")
+    return model
+
+
+def model_weights(model: OddsModel) -> dict[str, np.ndarray]:
+    """Every number scoring reads, as plain arrays (``weights.npz``; ``model_from_weights`` reverses it)."""
+    cals = [model.calibration, *model.member_calibration]
+    arrays: dict[str, np.ndarray] = {
+        "coef": np.asarray(model.coef, dtype=np.float64),
+        "intercept": np.asarray(model.intercept, dtype=np.float64),
+        "member_coef": np.asarray(model.member_coef, dtype=np.float64),
+        "member_intercept": np.asarray(model.member_intercept, dtype=np.float64),
+        "reference": np.asarray(model.reference, dtype=np.float64),
+        "range_kind": np.asarray(model.range_kind),
+        # calibration 0 is the model's, 1.. its members'
+        "calibration_kind": np.asarray([c.kind for c in cals]),
+        "calibration_slope": np.asarray([c.slope for c in cals], dtype=np.float64),
+        "calibration_offset": np.asarray([c.offset for c in cals], dtype=np.float64),
+    }
+    for i, c in enumerate(cals):
+        if c.x is not None:
+            arrays[f"calibration_{i}_x"] = np.asarray(c.x, dtype=np.float64)
+            arrays[f"calibration_{i}_y"] = np.asarray(c.y, dtype=np.float64)
+    return arrays
+
+
+def model_from_weights(arrays: dict[str, np.ndarray]) -> OddsModel:
+    """The model ``model_weights`` describes; its scikit-learn pipeline is None (``load_model``
+    unpickles it from ``model.joblib`` on first use). Raises ``ValueError`` naming the first array
+    that is not what a model of this basis holds."""
+    k = (np.shape(arrays.get("member_intercept", ()))[:1] or (0,))[0]  # members
+    known = {"coef", "intercept", "member_coef", "member_intercept", "reference", "range_kind",
+             "calibration_kind", "calibration_slope", "calibration_offset"}
+    curves = {f"calibration_{i}_{xy}" for i in range(k + 1) for xy in "xy"}
+    if missing := sorted(known - set(arrays)):
+        raise ValueError(f"missing array(s): {', '.join(missing)}")
+    if unknown := sorted(set(arrays) - known - curves):
+        raise ValueError(f"unknown array(s): {', '.join(unknown)}")
+
+    def numbers(key: str, shape: tuple[int, ...]) -> np.ndarray:
+        a = arrays[key]
+        if a.dtype != np.float64 or a.shape != shape:
+            raise ValueError(f"{key}: expected float64 of shape {shape}, got {a.dtype} of shape {a.shape}")
+        if not np.isfinite(a).all():
+            where = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+            raise ValueError(f"{key}: holds values that are not finite, such as {float(a[where])!r} at index {where}")
+        return a
+
+    def texts(key: str, shape: tuple[int, ...], allowed: set[str]) -> list[str]:
+        a = arrays[key]
+        if a.dtype.kind != "U" or a.shape != shape:
+            raise ValueError(f"{key}: expected text of shape {shape}, got {a.dtype} of shape {a.shape}")
+        if bad := sorted({str(v) for v in a.ravel()} - allowed):
+            raise ValueError(f"{key}: {', '.join(bad)} is not one of {', '.join(sorted(allowed))}")
+        return [str(v) for v in a.ravel()]
+
+    kinds = texts("calibration_kind", (k + 1,), {"none", "sigmoid", "isotonic"})
+    slope, offset = numbers("calibration_slope", (k + 1,)), numbers("calibration_offset", (k + 1,))
+    cals = []
+    for i, kind in enumerate(kinds):
+        x = y = None
+        if kind == "isotonic":
+            if f"calibration_{i}_x" not in arrays or f"calibration_{i}_y" not in arrays:
+                raise ValueError(f"calibration {i} is isotonic but its calibration_{i}_x/_y are missing")
+            n = arrays[f"calibration_{i}_x"].shape[:1] or (0,)
+            x, y = numbers(f"calibration_{i}_x", n), numbers(f"calibration_{i}_y", n)
+        elif f"calibration_{i}_x" in arrays or f"calibration_{i}_y" in arrays:
+            raise ValueError(f"calibration {i} is {kind} but has an isotonic curve")
+        cals.append(Calibration(kind, float(slope[i]), float(offset[i]), x, y))
+    return OddsModel(
+        pipeline=None,
+        coef=numbers("coef", (N_COLUMNS,)),
+        intercept=float(numbers("intercept", ())),
+        calibration=cals[0],
+        member_coef=numbers("member_coef", (k, N_COLUMNS)),
+        member_intercept=numbers("member_intercept", (k,)),
+        member_calibration=cals[1:],
+        range_kind=texts("range_kind", (), {"assumptions", "bootstrap"})[0],
+        reference=numbers("reference", (N_COLUMNS,)),
+    )

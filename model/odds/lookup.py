@@ -1,0 +1,128 @@
+"""The model as a sum of small tables indexed by the answers: scoring gathers a few table rows per
+respondent instead of building ~130 basis columns.
+
+Why it is exact: every basis term reads the answers of a few questions only, so the product of the
+basis with the weights is a sum, over groups of questions, of a table over the group's answers.
+Numbers are clipped at a group's ``cap`` (every term of the group is flat beyond it). A loaded
+model checks its tables against the basis on random answers and falls back to the basis if they
+differ (``OddsModel.lookups``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.odds.basis import TERMS, basis_matrix
+from model.odds.features import features_from_clean
+from model.quiz.definition import QUIZ
+
+__all__ = ["LOOKUP_GROUPS", "Lookup", "build_lookups", "grid_clean", "lookup_indices", "lookup_sum", "random_clean"]
+
+# Every basis term reads the answers of a few questions only, so the product of the basis with the
+# weights is a sum, over these groups, of a small table indexed by the group's answers: scoring
+# gathers a few table rows per respondent instead of building ~130 basis columns. Numbers are
+# clipped at ``cap`` (every term of the group is flat beyond it). ``_lookups`` checks the tables
+# against the basis on random answers and the model falls back to the basis if they differ.
+LOOKUP_GROUPS: tuple[tuple[dict[str, int | None], tuple[str, ...]], ...] = (
+    ({"days_silent": 1825, "told_no_contact": None}, ("days_silent", "days_silent_tail", "told_no_contact")),
+    ({"days_since_breakup": 1500}, ("days_since_breakup",)),
+    (
+        {"attempts_ignored": 80, "attempts_last_week": 80},
+        ("attempts_ignored", "attempts_last_week", "unanswered_last_week"),
+    ),
+    ({"emotional_messages": 80}, ("emotional_messages",)),
+    ({"blocked": None, "days_blocked": 365}, ("blocked", "blocked_everywhere")),
+    (
+        {q: None for q in ("anger", "wronged_them", "blocked", "bad_blood", "apologized", "last_reply_tone",
+                           "ex_reached_out")},
+        ("anger", "anger|wronged", "blocked|bad_blood", "furious_wronged_blocked", "bad_blood", "wronged_them",
+         "apologized", "apologized|wronged", "reply_positive", "reply_cold", "never_replied", "ex_reached_out"),
+    ),
+)
+
+
+@dataclass
+class Lookup:
+    questions: list[str]
+    sizes: list[int]  # values per question (numbers: 0..cap)
+    caps: list[int | None]
+    table: np.ndarray  # (prod(sizes), weight columns), C order: rows in mixed radix of the answers
+
+
+def _codes_of(clean: pd.DataFrame, qid: str, cap: int | None) -> np.ndarray:
+    col = clean[qid]
+    if cap is None:
+        return np.asarray(col.cat.codes, dtype=np.int32)
+    return np.clip(col.to_numpy(dtype=np.int64, na_value=0), 0, cap).astype(np.int32)
+
+
+def lookup_indices(lookups: list[Lookup], clean: pd.DataFrame) -> list[np.ndarray]:
+    """Per group, each row's table row (the mixed-radix number of its answers)."""
+    codes: dict[tuple[str, int | None], np.ndarray] = {}
+    out = []
+    for lk in lookups:
+        idx = None
+        for qid, size, cap in zip(lk.questions, lk.sizes, lk.caps, strict=True):
+            c = codes.get((qid, cap))
+            if c is None:
+                c = codes[(qid, cap)] = _codes_of(clean, qid, cap)
+            idx = c.copy() if idx is None else idx * size + c
+        out.append(idx)
+    return out
+
+
+def lookup_sum(lookups: list[Lookup], indices: list[np.ndarray]) -> np.ndarray:
+    """basis @ W as a sum of table rows."""
+    Z = lookups[0].table.take(indices[0], axis=0)
+    for lk, idx in zip(lookups[1:], indices[1:], strict=True):
+        Z += lk.table.take(idx, axis=0)
+    return Z
+
+
+def grid_clean(values: dict[str, np.ndarray], n: int) -> pd.DataFrame:
+    """A clean-like frame (as ``validate_frame`` gives) from answer codes/numbers; others at their first value."""
+    data: dict[str, Any] = {}
+    for q in QUIZ:
+        v = values.get(q.id, np.zeros(n, dtype=np.int64))
+        if q.is_numeric:
+            data[q.id] = pd.array(v, dtype="Int64") if q.ask_if else np.asarray(v, dtype=np.int64)
+        else:
+            data[q.id] = pd.Categorical.from_codes(np.asarray(v, dtype=np.int16), categories=list(q.values))
+    return pd.DataFrame(data)
+
+
+def build_lookups(W: np.ndarray) -> list[Lookup] | None:
+    names = [t.name for t in TERMS]
+    assigned = [name for _, terms in LOOKUP_GROUPS for name in terms]
+    if sorted(assigned) != sorted(names):
+        return None
+    first = np.cumsum([0] + [len(t.column_names()) for t in TERMS])
+    lookups = []
+    for caps, terms in LOOKUP_GROUPS:
+        qids = list(caps)
+        sizes = [len(QUIZ[q].values) if caps[q] is None else caps[q] + 1 for q in qids]
+        grid = np.indices(sizes).reshape(len(sizes), -1)
+        clean = grid_clean(dict(zip(qids, grid, strict=True)), grid.shape[1])
+        feats = features_from_clean(clean)
+        B = basis_matrix({c: feats[c].to_numpy() for c in feats.columns}, len(feats))
+        cols = np.concatenate([np.arange(first[i], first[i + 1]) for i, n in enumerate(names) if n in terms])
+        table = np.ascontiguousarray(B[:, cols] @ W[cols])
+        lookups.append(Lookup(qids, sizes, [caps[q] for q in qids], table))
+    return lookups
+
+
+def random_clean(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Answers across (and beyond) every cap, for checking the tables against the basis."""
+    values: dict[str, np.ndarray] = {}
+    for q in QUIZ:
+        if q.is_numeric:
+            values[q.id] = np.minimum(rng.integers(0, 4000, n), rng.integers(0, 4000, n) // rng.integers(1, 60, n))
+        else:
+            values[q.id] = rng.integers(0, len(q.values), n)
+    return grid_clean(values, n)
+
+
