@@ -13,11 +13,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
-__all__ = ["InputError", "atomic_write", "read_answer_file"]
+__all__ = ["atomic_path", "atomic_write", "cannot_write", "names_a_file_type", "read_json_answers", "read_table"]
 
 
 from model.errors import InputError  # (defined with the others; importable from here as before)
@@ -30,37 +31,24 @@ def _public(tmp: str | os.PathLike[str]) -> None:
     os.chmod(tmp, 0o666 & ~umask)
 
 
-def read_answer_file(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """JSON (one object or a list of objects), CSV or Parquet -> frame of raw answers.
-
-    Rows are numbered from 1 in the index, as a person counts records.
-    """
+def read_json_answers(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The answer sets of a JSON answer file: one object, or a list of them, each answer as written
+    (50 stays 50). The one reader of answer files for ``exodds report``, ``quiz`` and ``validate``;
+    tables are read as ``exodds score`` reads them (``model.batch.readers``)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    suffixes = [s.lower() for s in path.suffixes]
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not an answer file")
     try:
-        if suffixes and suffixes[-1] == ".json":
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
-            records = data if isinstance(data, list) else [data]
-            if not all(isinstance(r, dict) for r in records):
-                raise InputError(f"{path}: expected a JSON object of answers or a list of them")
-            # dtype=object keeps each answer as written: 50 stays 50 even when
-            # another record leaves the key out (inference would make it 50.0).
-            df = pd.DataFrame(records, dtype=object)
-        elif suffixes and suffixes[-1] == ".parquet":
-            df = pd.read_parquet(path)
-        else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=_delimiter(path),
-                             encoding="utf-8-sig")
-    except InputError:
-        raise
-    except pd.errors.EmptyDataError as exc:
-        raise InputError(f"{path}: the file is empty") from exc
-    except (ValueError, OSError) as exc:  # JSON, decoding, CSV parser and Parquet errors
-        raise InputError(f"{path}: cannot read: {exc}") from exc
-    df.index = pd.RangeIndex(1, len(df) + 1)
-    return df
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    records = data if isinstance(data, list) else [data]
+    if not all(isinstance(r, dict) for r in records):
+        what = type(data).__name__ if not isinstance(data, list) else "a list holding something else"
+        raise InputError(f"{path}: expected one JSON object of answers, or a list of them, got {what}")
+    return records
 
 
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -69,6 +57,8 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     For training and evaluation files; scoring exports uses ``model.batch.pipeline``,
     which streams and keeps every cell as text.
     """
+    import pandas as pd
+
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -78,19 +68,6 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         return pd.read_csv(path, engine="pyarrow")
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from exc
-
-
-def _delimiter(path: Path) -> str:
-    """The CSV separator, from the header line: the most frequent of , ; tab |.
-
-    csv.Sniffer guesses from any character, so a one-column header such as
-    ``days_since_breakup`` was split at a letter.
-    """
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        header = fh.readline()
-    counts = {d: header.count(d) for d in ",;\t|"}
-    best = max(counts, key=counts.__getitem__)
-    return best if counts[best] else ","
 
 
 def names_a_file_type(suffix: str) -> bool:

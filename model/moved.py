@@ -10,8 +10,6 @@ new one. Delete a row, and this comment's date with it, once its day has passed.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
-import importlib.machinery
 import sys
 import types
 import warnings
@@ -26,9 +24,20 @@ UNTIL = "2027-06-30"
 MOVED: dict[str, tuple[str, dict[str, str]]] = {
     "model.validation": ("model.quiz.validation", {}),
     "model.synthetic": ("model.truth.generator", {}),
-    "model.features": ("model.odds.features", {}),
-    "model.basis": ("model.odds.basis", {}),
-    "model.predict": ("model.odds.runtime", {}),
+    "model.features": (
+        "model.odds.features",
+        {"FeatureExtractor": "model.training.estimators", "FEATURES": "model.training.variables",
+         "features_markdown": "model.training.variables"},
+    ),
+    "model.basis": ("model.odds.basis", {"GuideBasis": "model.training.estimators"}),
+    "model.predict": (
+        "model.odds.runtime",
+        {**dict.fromkeys(("load_model", "default_model_dir", "model_weights", "model_from_weights", "sha256_file",
+                          "ARTIFACT", "CARD", "WEIGHTS", "REBUILD_COMMAND"), "model.odds.artifacts"),
+         "Calibration": "model.odds.calibration", "PERCENTILES": "model.odds.calibration",
+         "ModelLoadError": "model.errors", "top_factors": "model.odds.explain",
+         "stale_assumptions_warning": "model.truth.assumptions"},
+    ),
     "model.estimators": ("model.training.estimators", {}),
     "model.logistic": ("model.training.logistic", {}),
     "model.train": ("model.training.train", {}),
@@ -36,7 +45,9 @@ MOVED: dict[str, tuple[str, dict[str, str]]] = {
     "model.metrics": ("model.training.metrics", {}),
     "model.evaluate": ("model.training.evaluate", {}),
     "model.rules": ("model.plan.rules", {}),
-    "model.advice": ("model.plan.decide", {}),
+    "model.advice": (
+        "model.plan.decide", dict.fromkeys(("Plan", "make_plan", "block_where"), "model.plan.words")
+    ),
     "model.factors": ("model.report.factors", {}),
     "model.render": ("model.report.render", {}),
     "model.readers": ("model.batch.readers", {}),
@@ -51,15 +62,18 @@ def _target(old: str, name: str) -> Any:
     return getattr(importlib.import_module(names.get(name, module)), name)
 
 
-class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Answers an import of an old path with a small module whose names come from the new place."""
+class _Finder:
+    """Answers an import of an old path with a small module whose names come from the new place (a
+    meta path finder and loader by protocol: importing importlib.abc would cost every start 15 ms)."""
 
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname not in MOVED:
             return None
-        return importlib.machinery.ModuleSpec(fullname, self)
+        from importlib.machinery import ModuleSpec
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return ModuleSpec(fullname, self)
+
+    def create_module(self, spec: Any) -> types.ModuleType | None:
         return None  # the default module object; exec_module fills it
 
     def exec_module(self, module: types.ModuleType) -> None:

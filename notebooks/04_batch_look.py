@@ -38,14 +38,13 @@ import pandas as pd
 
 from model import explore
 from model.batch.core import score_frame
-from model.io import read_answer_file
 from model.plan.decide import STAGE_NAMES
 from model.plan.rules import load_rules
 
 ODDS = explore.odds_axis_label()
 rules = load_rules()
 BAND_TICKS = [textwrap.fill(b, 12) for b in rules.band_labels]
-raw = read_answer_file(explore.repo_root() / DATA)
+raw = pd.read_csv(explore.repo_root() / DATA, dtype=str, keep_default_na=False)  # every cell as text, as an export
 if LIMIT is not None:
     raw = raw.head(LIMIT)
 result = score_frame(raw, as_of=AS_OF)

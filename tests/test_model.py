@@ -22,9 +22,10 @@ from model import load_model
 from model.errors import ModelLoadError
 from model.odds.artifacts import default_model_dir, model_from_weights, model_weights
 from model.odds.artifacts import unpickle as unpickle
-from model.odds.basis import GuideBasis, column_owners, column_signs
+from model.odds.basis import column_owners, column_signs
 from model.odds.calibration import Calibration
 from model.quiz.definition import QUIZ
+from model.training.estimators import GuideBasis
 from model.training.evaluate import peers
 from model.training.logistic import SignConstrainedLogisticRegression
 from model.training.metrics import expected_calibration_error, score_predictions
@@ -639,7 +640,8 @@ def test_training_refuses_bad_rows():
 
 
 def test_evaluation_page_is_self_contained_and_says_the_data_are_synthetic(tmp_path):
-    from model.training.evaluate import write_report
+    from model.report.evaluation import write_report
+    from model.training.metrics import reliability_table
 
     y = np.array([0, 1, 0, 1, 1, 0])
     p = np.array([0.2, 0.7, 0.4, 0.6, 0.9, 0.1])
@@ -648,6 +650,7 @@ def test_evaluation_page_is_self_contained_and_says_the_data_are_synthetic(tmp_p
         "model": {"version": "v<1>", "calibration": "sigmoid"},
         "metrics": {"model": {"brier": 0.1, "auc": 0.9}},
         "_predictions": {"model": p},
+        "_reliability": {"model": reliability_table(y, p)},
         "_y": y,
         "_truth": None,
     }

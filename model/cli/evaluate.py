@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from model.errors import InputError, ModelLoadError
     from model.odds.artifacts import load_model
-    from model.training.evaluate import evaluate, write_report
+    from model.report.evaluation import write_report
+    from model.training.evaluate import evaluate
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr)

@@ -13,7 +13,7 @@ from pathlib import Path
 from model.cli.report import load, print_problems, read_answers
 from model.errors import InputError
 from model.io import atomic_write, cannot_write
-from model.quiz.validation import parse_as_of
+from model.quiz.dates import parse_as_of
 
 AS_OF = "2026-11-26"
 

@@ -15,8 +15,8 @@ import textwrap
 from typing import Any, TextIO
 
 from model.cli.report import add_output_arguments, emit, load
+from model.quiz.dates import ISO_DATE_SHAPE, parse_as_of
 from model.quiz.definition import QUIZ, Question
-from model.quiz.validation import ISO_DATE_SHAPE, parse_as_of
 
 MAX_ROUNDS = 20  # rounds of fixing contradictions before giving up (a person fixes one per round)
 

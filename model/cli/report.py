@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from model.errors import AnswersError, InputError
-from model.io import atomic_write, cannot_write
-from model.quiz.validation import parse_as_of
+from model.io import atomic_write, cannot_write, read_json_answers
+from model.quiz.dates import parse_as_of
+from model.report import FORMATS
 
 EPILOG = """\
 Format: --format, else the extension of --out (.md, .json, .html), else Markdown.
@@ -36,8 +36,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def add_output_arguments(p: argparse.ArgumentParser) -> None:
     """--as-of, --format, --out, --model: shared by `report` and `quiz`."""
-    from model.report.render import FORMATS
-
     p.add_argument("--as-of", help="the day the answers were given (YYYY-MM-DD); default today")
     p.add_argument("--format", choices=FORMATS, help="md, json or html (default: by --out extension, else md)")
     p.add_argument("--out", help="output file (default: stdout)")
@@ -47,21 +45,14 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
 def read_answers(path: str) -> dict[str, Any]:
     """One answer set from a JSON object (or a list holding one), or a one-row CSV/Parquet file."""
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{path}: no such file")
-    if p.is_dir():
-        raise InputError(f"{path}: is a folder, not an answer file")
-    if p.suffix.lower() == ".json":
-        try:
-            data = json.loads(p.read_text(encoding="utf-8-sig"))
-        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
-            raise InputError(f"{path}: cannot read: {exc}") from None
-        if isinstance(data, list) and len(data) == 1:
-            data = data[0]
-        if not isinstance(data, dict):
-            what = f"a list of {len(data)} items" if isinstance(data, list) else type(data).__name__
-            raise InputError(f"{path}: expected one JSON object of answers (question id -> answer), got {what}")
-        return data
+    if p.suffix.lower() == ".json" or not p.exists() or p.is_dir():
+        records = read_json_answers(p)
+        if len(records) != 1:
+            raise InputError(
+                f"{path}: expected one JSON object of answers (question id -> answer), got a list of "
+                f"{len(records)} (use `exodds validate` or `exodds score` for many)"
+            )
+        return records[0]
     # A table is read as `exodds score` reads one (gzip, BOM, separators, Latin-1), and like it keeps
     # only the quiz's columns: an export's other columns (an email, a timestamp) are not answers.
     from model.batch.mapping import resolve_columns

@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.batch.mapping import load_mapping
 from model.errors import InputError, MappingError, MissingColumnsError
 from model.io import cannot_write
 
@@ -45,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from model.batch import pipeline as batch
 
     try:
+        from model.batch.mapping import load_mapping
+
         mapping = load_mapping(args.mapping) if args.mapping else None
         if args.as_of:
             from model.quiz.validation import parse_as_of

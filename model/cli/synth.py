@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from model.truth.assumptions import assumption_values, assumptions_hash, load_assumptions
-from model.truth.generator import SAMPLE_COMMAND, generate, render_readme, write_synthetic
+from model.truth import SAMPLE_COMMAND
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _parse_overrides(items: list[str]) -> dict[str, float]:
+    from model.truth.assumptions import assumption_values
+
     out: dict[str, float] = {}
     for item in items:
         name, sep, text = item.partition("=")
@@ -51,11 +52,16 @@ def _parse_overrides(items: list[str]) -> dict[str, float]:
 
 
 def _list() -> None:
+    from model.truth.assumptions import load_assumptions
+
     for name, a in load_assumptions().items():
         print(f"{name} = {a.value:g}  [{a.low:g} to {a.high:g}] {a.unit}, {a.group}: {a.meaning}")
 
 
 def run(args: argparse.Namespace) -> int:
+    from model.truth.assumptions import assumption_values, assumptions_hash
+    from model.truth.generator import generate, render_readme, write_synthetic
+
     if args.list:
         _list()
         return 0

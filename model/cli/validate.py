@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from model.batch.mapping import load_mapping
 from model.errors import InputError, MappingError, MissingColumnsError
-from model.io import read_answer_file
+from model.io import read_json_answers
 from model.quiz.definition import QUIZ
-from model.quiz.validation import Problem, validate_frame
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
     if str(args.file).lower().endswith(".json"):
         return _run_json(args)
     from model.batch import pipeline as batch
+    from model.batch.mapping import load_mapping
+    from model.quiz.validation import Problem
 
     def show(rows: list[tuple]) -> None:
         for row, column, value, reason in rows:
@@ -53,11 +53,18 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_json(args: argparse.Namespace) -> int:
     """One answer set or a list of them: an unknown key is a mistake in it."""
+    from model.quiz.validation import validate_frame
+
     if args.mapping:
         print("error: --mapping is for form exports (CSV/Parquet), not JSON answer files", file=sys.stderr)
         return 2
     try:
-        df = read_answer_file(args.file)
+        import pandas as pd
+
+        records = read_json_answers(args.file)
+        # dtype=object keeps each answer as written: 50 stays 50 even when another record leaves the
+        # key out (inference would make it 50.0); rows are numbered from 1, as a person counts them
+        df = pd.DataFrame(records, dtype=object, index=pd.RangeIndex(1, len(records) + 1))
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 import numpy as np
 
@@ -179,13 +178,3 @@ def column_signs() -> np.ndarray:
 
 def column_owners() -> np.ndarray:
     return np.concatenate([np.full(len(t.column_names()), t.owner, dtype=object) for t in TERMS])
-
-
-def __getattr__(name: str) -> Any:
-    # The scikit-learn transformer lives in model.training.estimators, so that scoring never imports
-    # scikit-learn; it is still found here (and by pickles that name it here).
-    if name == "GuideBasis":
-        from model.training.estimators import GuideBasis
-
-        return GuideBasis
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

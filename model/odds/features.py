@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from model.quiz.definition import QUIZ
+from model.quiz.validation import check_clean, is_choice
 
-__all__ = ["VARIABLES", "check_clean", "features_from_clean", "is_choice"]
+__all__ = ["VARIABLES", "features_from_clean"]
 
 # name -> (meaning, range). Order is the output column order.
 VARIABLES: dict[str, tuple[str, str]] = {
@@ -47,33 +48,6 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "0, 1",
     ),
 }
-
-
-def is_choice(codes: np.ndarray, question: str, value: str) -> np.ndarray:
-    return (codes == QUIZ[question].values.index(value)).astype(np.float64)
-
-
-def check_clean(clean: pd.DataFrame) -> None:
-    """Raw answers passed where clean ones belong (``FeatureExtractor(validate=False)`` on a raw
-    frame): name the column, rather than fail deep inside with pandas' own error."""
-    missing = [q.id for q in QUIZ if q.id not in clean.columns]
-    if missing:
-        raise ValueError(f"clean answers lack columns: {', '.join(missing)} (pass validate_frame(...).clean)")
-    for q in QUIZ:
-        col = clean[q.id]
-        if q.is_numeric:
-            if not pd.api.types.is_numeric_dtype(col.dtype):
-                shown = f" such as {col.iloc[0]!r}" if len(col) else ""
-                raise ValueError(
-                    f"{q.id}: expected validated numbers, got {col.dtype} values{shown} "
-                    "(pass validate_frame(...).clean, or use FeatureExtractor(validate=True))"
-                )
-        elif not isinstance(col.dtype, pd.CategoricalDtype) or list(col.cat.categories) != list(q.values):
-            shown = f" such as {col.iloc[0]!r}" if len(col) else ""
-            raise ValueError(
-                f"{q.id}: expected validated choices ({', '.join(q.values)}), got {col.dtype} values{shown} "
-                "(pass validate_frame(...).clean, or use FeatureExtractor(validate=True))"
-            )
 
 
 def features_from_clean(clean: pd.DataFrame) -> pd.DataFrame:

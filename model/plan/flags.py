@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.odds.features import check_clean, is_choice
 from model.plan.rules import load_rules
+from model.quiz.validation import check_clean, is_choice
 
 __all__ = ["guide_flags", "guide_flags_meaning"]
 

@@ -9,7 +9,6 @@ expected; rows are never dropped silently.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 from collections.abc import Mapping
@@ -21,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from model.errors import AnswersError
+from model.quiz.dates import ISO_DATE_SHAPE, parse_as_of
+from model.quiz.dates import iso_date as _iso_date
 from model.quiz.definition import QUIZ, Question
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Problem",
     "ValidationResult",
     "check_answers",
+    "check_clean",
     "check_one",
     "choice_value",
     "parse_as_of",
@@ -41,7 +43,6 @@ PROBLEM_COLUMNS = ["row", "column", "value", "reason"]
 _TRUE = {"yes", "y", "true", "t", "1", "1.0"}
 _FALSE = {"no", "n", "false", "f", "0", "0.0"}
 _SEP = re.compile(r"[\s\-]+")
-ISO_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # a date as typed, whether or not the day exists
 MISSING = -1  # choice code for a blank answer
 INVALID = -2  # choice code for an answer outside the list
 
@@ -94,37 +95,6 @@ def _show(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(value)  # 40.00, not Decimal('40.00') (a SQL export's decimal column)
     return repr(value)
-
-
-def parse_as_of(value: Any = None) -> dt.date:
-    """The date answers are judged against: today unless told otherwise."""
-    if value is None or value == "":
-        return dt.date.today()
-    day = _iso_date(value)
-    if day is None:
-        raise ValueError(f"as-of date {value!r} is not an ISO date (YYYY-MM-DD)")
-    return day
-
-
-def _iso_date(value: Any) -> dt.date | None:
-    """A date, datetime or ISO text (date, or date and time) -> the day; None if it is none of these.
-
-    The whole text must parse: "2026-10-17junk" is not read as 2026-10-17, and a
-    bare number is not taken for a date.
-    """
-    if isinstance(value, dt.datetime):  # also pd.Timestamp
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if not re.match(r"\d{4}-\d\d-\d\d(?:$|[T ])", text):
-        return None  # fromisoformat would also take basic forms like 20261017
-    try:
-        return dt.datetime.fromisoformat(text).date()
-    except ValueError:
-        return None
 
 
 class _Collector:
@@ -669,3 +639,30 @@ def validate_one(answers: Mapping[str, Any], as_of: Any = None) -> pd.DataFrame:
         raise AnswersError(problems)
     assert frame is not None
     return frame
+
+
+def is_choice(codes: np.ndarray, question: str, value: str) -> np.ndarray:
+    return (codes == QUIZ[question].values.index(value)).astype(np.float64)
+
+
+def check_clean(clean: pd.DataFrame) -> None:
+    """Raw answers passed where clean ones belong (``FeatureExtractor(validate=False)`` on a raw
+    frame): name the column, rather than fail deep inside with pandas' own error."""
+    missing = [q.id for q in QUIZ if q.id not in clean.columns]
+    if missing:
+        raise ValueError(f"clean answers lack columns: {', '.join(missing)} (pass validate_frame(...).clean)")
+    for q in QUIZ:
+        col = clean[q.id]
+        if q.is_numeric:
+            if not pd.api.types.is_numeric_dtype(col.dtype):
+                shown = f" such as {col.iloc[0]!r}" if len(col) else ""
+                raise ValueError(
+                    f"{q.id}: expected validated numbers, got {col.dtype} values{shown} "
+                    "(pass validate_frame(...).clean, or use FeatureExtractor(validate=True))"
+                )
+        elif not isinstance(col.dtype, pd.CategoricalDtype) or list(col.cat.categories) != list(q.values):
+            shown = f" such as {col.iloc[0]!r}" if len(col) else ""
+            raise ValueError(
+                f"{q.id}: expected validated choices ({', '.join(q.values)}), got {col.dtype} values{shown} "
+                "(pass validate_frame(...).clean, or use FeatureExtractor(validate=True))"
+            )

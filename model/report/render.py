@@ -24,6 +24,7 @@ from markupsafe import Markup
 from model.io import names_a_file_type
 from model.plan.decide import DATED_PLANS
 from model.plan.rules import source_parts
+from model.report import FORMATS
 
 __all__ = [
     "COMPACT",
@@ -43,7 +44,6 @@ __all__ = [
     "what_if_svg",
 ]
 
-FORMATS = ("md", "json", "html")
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 _EXTENSIONS = {".md": "md", ".markdown": "md", ".txt": "md", ".json": "json", ".html": "html", ".htm": "html"}
 

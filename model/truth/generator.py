@@ -27,6 +27,7 @@ import pandas as pd
 
 from model.io import atomic_path
 from model.quiz.definition import QUIZ
+from model.truth import SAMPLE_COMMAND, SAMPLE_ROWS, SAMPLE_SEED
 from model.truth.assumptions import (
     TERMS,
     Assumption,
@@ -76,8 +77,6 @@ OUTCOME_COLUMNS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
-SAMPLE_ROWS, SAMPLE_SEED = 10_000, 2026  # the committed data/synthetic/sample.csv
-SAMPLE_COMMAND = f"exodds synth --rows {SAMPLE_ROWS} --seed {SAMPLE_SEED} --out data/synthetic/sample.csv"
 
 # The intercept is solved on a fixed reference population, so it never depends on the seed or size
 # of a generated set. These are numerical settings, not assumptions about people.
