@@ -22,7 +22,7 @@ from model.report import build_report
 from model.validation import check_answers
 from model.web import CSP, create_app
 from model.web.form import SCRIPT, form_answers, render_quiz
-from model.web.guard import MAX_BODY_BYTES
+from model.web.guard import MAX_BODY_BYTES, PERMISSIONS_POLICY
 from model.web.openapi import answers_schema
 
 JSON = {"content-type": "application/json"}
@@ -325,7 +325,7 @@ def test_oversized_body_is_refused_by_content_length(client, good_answers):
     assert r.status_code == 413 and r.headers["content-type"] == "application/json"  # the API's own errors are JSON
     assert "limit" in r.json()["detail"]
     r = client.post("/report", data={"days_silent": "1" * (MAX_BODY_BYTES + 1)})
-    assert r.status_code == 413 and r.headers["content-type"].startswith("text/plain")
+    assert r.status_code == 413 and r.headers["content-type"] == "application/json"  # the server's own errors too
 
 
 def test_oversized_body_is_refused_while_streaming():
@@ -469,6 +469,8 @@ def test_every_response_carries_the_privacy_headers(client, good_answers):
         assert h["x-content-type-options"] == "nosniff"
         assert h["referrer-policy"] == "no-referrer"
         assert h["cache-control"] == "no-store"
+        assert h["cross-origin-resource-policy"] == "same-origin"
+        assert h["permissions-policy"] == PERMISSIONS_POLICY and "camera=()" in PERMISSIONS_POLICY
         assert "server" not in h or "uvicorn" not in h["server"]
     for directive in ("default-src 'none'", "img-src data:", "form-action 'self'", "frame-ancestors 'none'"):
         assert directive in CSP
