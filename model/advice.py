@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ __all__ = [
     "block_where",
     "is_pressing",
     "make_plan",
+    "make_plans",
     "plan_frame",
 ]
 
@@ -95,6 +96,12 @@ class _Situation:
     harassment: np.ndarray
     pressure: np.ndarray
     applies: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def row(self, i: int) -> _Situation:
+        """Row ``i`` alone, as a one-row situation (what ``_Writer`` reads)."""
+        one = slice(i, i + 1)
+        arrays = {f.name: getattr(self, f.name)[one] for f in fields(self) if f.name != "applies"}
+        return _Situation(**arrays, applies={k: v[one] for k, v in self.applies.items()})
 
     def due(self, name: str) -> np.ndarray:
         """The day the wait ``name`` ends, for every row (whether or not it applies).
@@ -292,8 +299,9 @@ class Plan:
     band_meaning: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: dates as ISO strings, lists as lists."""
-        d = asdict(self)
+        """JSON-ready: dates as ISO strings, lists as lists (copies: the plan stays as it was)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}  # (asdict's deep copy costs more than a report)
+        d.update((k, list(v)) for k, v in d.items() if isinstance(v, list))
         for key in ("earliest_contact", "as_of", "last_contact"):
             d[key] = d[key].isoformat() if d[key] is not None else None
         return d
@@ -345,43 +353,60 @@ def make_plan(answers: Mapping[str, Any], as_of: Any = None, odds: float | None 
     if not isinstance(answers, Mapping):
         raise TypeError(f"make_plan expects a mapping of question id to answer, got {type(answers).__name__}")
     day = parse_as_of(as_of.astype("datetime64[D]").item() if isinstance(as_of, np.datetime64) else as_of)
-    clean = _one_row(answers, day)
-    decided = plan_frame(clean, day).iloc[0]
-    s = _situation(clean, day)
-    a = {q.id: clean[q.id].iloc[0] for q in QUIZ}
-    earliest = None if pd.isna(decided["earliest_contact"]) else decided["earliest_contact"].date()
-    w = _Writer(
-        stage=int(decided["stage"]),
-        plan=str(decided["plan"]),
-        reason=str(decided["wait_reason"]),
-        earliest=earliest,
-        today=day,
-        answers=a,
-        s=s,
-    )
-    w.write()
-    label = band(odds) if odds is not None else None
-    return Plan(
-        stage=w.stage,
-        stage_name=MOVE_ON_NAME if w.plan == "move_on" else STAGE_NAMES[w.stage],
-        plan=w.plan,
-        earliest_contact=earliest,
-        wait_reason=w.reason,
-        as_of=day,
-        last_contact=_day(s.last_contact[0]),
-        reasons=w.reasons,
-        sources=w.sources,
-        do=w.do,
-        dont=w.dont,
-        boundaries=w.boundaries,
-        warnings=w.warnings,
-        message_guidance=w.guidance,
-        support=w.support,
-        wishes_boundary=w.wishes_boundary,
-        odds=None if odds is None else float(odds),
-        band=label,
-        band_meaning=band_meaning(label) if label is not None else None,
-    )
+    return make_plans(_one_row(answers, day), [day], None if odds is None else [odds])[0]
+
+
+def make_plans(clean: pd.DataFrame, days: list[dt.date], odds: list[float] | None = None) -> list[Plan]:
+    """``make_plan`` for every row of ``validate_frame(...).clean`` (``days``: each row's as-of date):
+    one ``plan_frame`` and one ``_situation`` for all rows, then the words row by row."""
+    when = np.array([np.datetime64(d, "D") for d in days], dtype="datetime64[D]")
+    decided = plan_frame(clean, when)
+    situation = _situation(clean, when)
+    # each column once as a list of what .iloc gives (numpy integers, pd.NA, text), not cell by cell
+    answers = {q.id: list(clean[q.id].array) for q in QUIZ}
+    stages, plans, reasons = (decided[c].tolist() for c in ("stage", "plan", "wait_reason"))
+    earliest_days = list(decided["earliest_contact"].array)
+    out = []
+    for i, day in enumerate(days):
+        s = situation.row(i)
+        a = {qid: column[i] for qid, column in answers.items()}
+        earliest = None if pd.isna(earliest_days[i]) else earliest_days[i].date()
+        w = _Writer(
+            stage=int(stages[i]),
+            plan=str(plans[i]),
+            reason=str(reasons[i]),
+            earliest=earliest,
+            today=day,
+            answers=a,
+            s=s,
+        )
+        w.write()
+        p = None if odds is None else odds[i]
+        label = band(p) if p is not None else None
+        out.append(
+            Plan(
+                stage=w.stage,
+                stage_name=MOVE_ON_NAME if w.plan == "move_on" else STAGE_NAMES[w.stage],
+                plan=w.plan,
+                earliest_contact=earliest,
+                wait_reason=w.reason,
+                as_of=day,
+                last_contact=_day(s.last_contact[0]),
+                reasons=w.reasons,
+                sources=w.sources,
+                do=w.do,
+                dont=w.dont,
+                boundaries=w.boundaries,
+                warnings=w.warnings,
+                message_guidance=w.guidance,
+                support=w.support,
+                wishes_boundary=w.wishes_boundary,
+                odds=None if p is None else float(p),
+                band=label,
+                band_meaning=band_meaning(label) if label is not None else None,
+            )
+        )
+    return out
 
 
 _NO_WAY_AROUND = (

@@ -16,16 +16,15 @@ import numpy as np
 import pandas as pd
 
 from model import factors
-from model.advice import block_where, is_pressing, make_plan
+from model.advice import block_where, is_pressing, make_plans
 from model.quiz import QUIZ, Question
 from model.rules import band_meaning, bands, load_rules
 from model.validation import (
     AnswersError,
     Problem,
+    check_answer_sets,
     check_answers,
     parse_as_of,
-    validate_answers,
-    validate_frame,
 )
 
 __all__ = [
@@ -34,6 +33,7 @@ __all__ = [
     "AnswersError",
     "answer_label",
     "build_report",
+    "build_reports",
     "check_question",
     "involved_questions",
     "question_view",
@@ -212,53 +212,57 @@ def _outcome_days(card: Mapping[str, Any]) -> int | None:
     return OUTCOME_DAYS if card.get("source", "generator") == "generator" else None
 
 
-def _clean_frame(clean: Mapping[str, Any], day: dt.date) -> pd.DataFrame:
-    result = validate_frame(pd.DataFrame([dict(clean)], dtype=object), day)
-    if result.n_rejected:  # cannot happen for validate_answers' output; never pass silently
-        raise AnswersError(result.problem_list())
-    return result.clean
-
-
-def _what_if(model: Any, frame: pd.DataFrame, day: dt.date, earliest: dt.date | None) -> dict[str, Any]:
-    """Odds for 0..WHAT_IF_DAYS more days of no contact: one predict call on 91 rows; the earliest
-    day for a message is marked only where the plan gives one (never after a request to stop)."""
+def _what_ifs(
+    model: Any, frame: pd.DataFrame, days: list[dt.date], earliest: list[dt.date | None]
+) -> list[dict[str, Any]]:
+    """Per row of ``frame``, odds for 0..WHAT_IF_DAYS more days of no contact: one predict call on 91
+    rows a row; the earliest day for a message is marked only where the plan gives one (never
+    after a request to stop)."""
     d = np.arange(WHAT_IF_DAYS + 1, dtype=np.int64)
-    rows = frame.iloc[np.zeros(d.size, dtype=np.intp)].reset_index(drop=True)
-    silent0 = int(frame["days_silent"].iloc[0])
-    rows["days_silent"] = np.minimum(silent0 + d, QUIZ["days_silent"].max)
-    rows["days_since_breakup"] = np.minimum(
-        int(frame["days_since_breakup"].iloc[0]) + d, QUIZ["days_since_breakup"].max
-    )
-    if not pd.isna(frame["days_blocked"].iloc[0]):
-        blocked0 = int(frame["days_blocked"].iloc[0])
-        rows["days_blocked"] = pd.array(np.minimum(blocked0 + d, QUIZ["days_blocked"].max), dtype="Int64")
-    week0 = int(frame["attempts_last_week"].iloc[0])
-    rows["attempts_last_week"] = np.where(silent0 + d >= 7, 0, week0).astype(np.int64)
+    n = len(frame)
+    rows = frame.iloc[np.repeat(np.arange(n, dtype=np.intp), d.size)].reset_index(drop=True)
+    silent0 = frame["days_silent"].to_numpy(dtype=np.int64)
+    silent = (silent0[:, None] + d).ravel()
+    rows["days_silent"] = np.minimum(silent, QUIZ["days_silent"].max)
+    since0 = frame["days_since_breakup"].to_numpy(dtype=np.int64)
+    rows["days_since_breakup"] = np.minimum((since0[:, None] + d).ravel(), QUIZ["days_since_breakup"].max)
+    blocked = frame["days_blocked"]
+    if blocked.notna().any():
+        blocked0 = blocked.to_numpy(dtype=np.int64, na_value=0)
+        days_blocked = np.minimum((blocked0[:, None] + d).ravel(), QUIZ["days_blocked"].max)
+        rows["days_blocked"] = pd.arrays.IntegerArray(days_blocked, np.repeat(blocked.isna().to_numpy(), d.size))
+    week0 = frame["attempts_last_week"].to_numpy(dtype=np.int64)
+    rows["attempts_last_week"] = np.where(silent >= 7, 0, np.repeat(week0, d.size)).astype(np.int64)
     odds = model.predict_clean(rows)
-    p, lo, hi = (odds[c].to_numpy(dtype=np.float64) for c in ("reversal_odds", "odds_low", "odds_high"))
-    dates = np.datetime64(day, "D") + d
-    mark = None
-    if earliest is not None:
-        offset = (earliest - day).days
-        mark = offset if 0 <= offset <= WHAT_IF_DAYS else None
-    zero_from = int(max(0, 7 - silent0)) if week0 > 0 else None
-    return {
-        "days": WHAT_IF_DAYS,
-        "assumption": WHAT_IF_ASSUMPTION,
-        "note": WHAT_IF_NOTE + (WHAT_IF_NO_DATE if earliest is None else ""),
-        "attempts_last_week_zero_from_day": zero_from,
-        "earliest_contact_day": mark,
-        "points": [
-            {
-                "day": int(i),
-                "date": str(dates[i]),
-                "reversal_odds": round(float(p[i]), 4),
-                "odds_low": round(float(lo[i]), 4),
-                "odds_high": round(float(hi[i]), 4),
-            }
-            for i in range(d.size)
-        ],
-    }
+    p, lo, hi = (
+        odds[c].to_numpy(dtype=np.float64).reshape(n, d.size) for c in ("reversal_odds", "odds_low", "odds_high")
+    )
+    out = []
+    for k in range(n):
+        day = days[k]
+        dates = np.datetime_as_string(np.datetime64(day, "D") + d).tolist()
+        mark = None
+        if earliest[k] is not None:
+            offset = (earliest[k] - day).days
+            mark = offset if 0 <= offset <= WHAT_IF_DAYS else None
+        zero_from = int(max(0, 7 - silent0[k])) if week0[k] > 0 else None
+        out.append({
+            "days": WHAT_IF_DAYS,
+            "assumption": WHAT_IF_ASSUMPTION,
+            "note": WHAT_IF_NOTE + (WHAT_IF_NO_DATE if earliest[k] is None else ""),
+            "attempts_last_week_zero_from_day": zero_from,
+            "earliest_contact_day": mark,
+            "points": _points(dates, p[k].tolist(), lo[k].tolist(), hi[k].tolist()),
+        })
+    return out
+
+
+def _points(dates: list[str], p: list[float], lo: list[float], hi: list[float]) -> list[dict[str, Any]]:
+    return [
+        {"day": i, "date": dates[i], "reversal_odds": round(p[i], 4), "odds_low": round(lo[i], 4),
+         "odds_high": round(hi[i], 4)}
+        for i in range(len(dates))
+    ]
 
 
 def _model_info(model: Any) -> dict[str, Any]:
@@ -357,24 +361,66 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
     """
     if not isinstance(answers, Mapping):
         raise TypeError(f"build_report expects a mapping of question id to answer, got {type(answers).__name__}")
-    day = parse_as_of(as_of)
-    clean = validate_answers(answers, day)
+    (report,) = build_reports([answers], as_of, model)
+    if isinstance(report, AnswersError):
+        raise report
+    return report
+
+
+def build_reports(
+    answer_sets: list[Mapping[str, Any]], as_of: Any = None, model: Any = None
+) -> list[dict[str, Any] | AnswersError]:
+    """``build_report`` for many answer sets in one pass: each the report ``build_report`` gives for
+    it, or the ``AnswersError`` it raises. Validation, scoring, the plan's rules and the what-if are
+    one vectorised call for all of them (a server scoring concurrent requests together); only the
+    words are written one report at a time. ``as_of``: one day for all, or a list of each set's day.
+    """
+    for answers in answer_sets:
+        if not isinstance(answers, Mapping):
+            raise TypeError(f"build_report expects a mapping of question id to answer, got {type(answers).__name__}")
+    given = as_of if isinstance(as_of, list) else [as_of] * len(answer_sets)
+    days = [parse_as_of(d) for d in given]
+    cleans, problems, frame = check_answer_sets(answer_sets, days)
+    out: list[dict[str, Any] | AnswersError] = [AnswersError(p) for p in problems]
+    if frame.empty:
+        return out
     if model is None:
         from model.predict import load_model
 
         model = load_model()
-    frame = _clean_frame(clean, day)
+    valid = list(frame.index)
+    valid_days = [days[i] for i in valid]
     odds, contrib = model.score_clean(frame, explain=True)
-    p = float(odds["reversal_odds"].iloc[0])
-    lo, hi = float(odds["odds_low"].iloc[0]), float(odds["odds_high"].iloc[0])
-    plan = make_plan(clean, day, odds=p)
-    label = str(bands(np.array([p]))[0])
+    p_all = odds["reversal_odds"].to_numpy(dtype=np.float64)
+    lo_all, hi_all = odds["odds_low"].to_numpy(dtype=np.float64), odds["odds_high"].to_numpy(dtype=np.float64)
+    plans = make_plans(frame, valid_days, odds=[float(x) for x in p_all])
+    labels = [str(x) for x in bands(p_all)]
+    # the what-if for every row whose plan is not safety first (those reports leave it out)
+    shown = [k for k, plan in enumerate(plans) if plan.plan != "safety"]
+    what_ifs = dict(zip(shown, _what_ifs(
+        model, frame.iloc[shown], [valid_days[k] for k in shown], [plans[k].earliest_contact for k in shown]
+    ), strict=True)) if shown else {}
+    names = list(contrib.columns)
+    contrib_rows = contrib.to_numpy(dtype=np.float64)
+    for k, i in enumerate(valid):
+        contributions = {name: float(v) for name, v in zip(names, contrib_rows[k], strict=True)}
+        out[i] = _report(
+            cleans[i], valid_days[k], model, float(p_all[k]), float(lo_all[k]), float(hi_all[k]), labels[k],
+            contributions, plans[k], what_ifs.get(k),
+        )
+    return out
+
+
+def _report(
+    clean: dict[str, Any], day: dt.date, model: Any, p: float, lo: float, hi: float, label: str,
+    contributions: dict[str, float], plan: Any, what_if: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """One report from its scored, planned row."""
     safety = plan.plan == "safety"
     info = _model_info(model)
     range_words = _range_words(info)
     rules = load_rules()
 
-    contributions = {k: float(v) for k, v in contrib.iloc[0].items()}
     raising, lowering = ([], []) if safety else factors.factor_list(clean, contributions, p)
     why = wishes_first(clean)
     plan_dict = plan.to_dict()
@@ -423,9 +469,7 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
             "contributions": {k: round(v, 4) for k, v in contributions.items()},
         },
         "plan": plan_dict,
-        "what_if": None
-        if safety
-        else _what_if(model, frame, day, plan.earliest_contact),
+        "what_if": None if safety else what_if,
         "base_rate": {
             "ever_reconnected": rules.base_rate.value,
             "ever_reconnected_source": rules.base_rate.source,

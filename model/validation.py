@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -616,18 +616,77 @@ def check_answers(
     """Validate one answer set: (clean answers, []) or (None, problems)."""
     if not isinstance(answers, Mapping):
         raise TypeError(f"an answer set is a mapping of question id to answer, got {type(answers).__name__}")
-    row = {k: [_scalar(v)] for k, v in answers.items()}
-    result = validate_frame(pd.DataFrame(row, index=[0], dtype=object), as_of)
-    # several answers to one question (a form field sent twice, a JSON list): say that, not "not a number"
-    several = {k: v for k, v in answers.items() if isinstance(v, (list, tuple)) and len(v) > 1}
-    problems = [
-        Problem(None, p.column, p.value, f"more than one answer ({', '.join(map(str, several[p.column]))}): give one")
-        if p.column in several else Problem(None, p.column, p.value, p.reason)
-        for p in result.problem_list()
-    ]
-    if problems:
-        return None, problems
-    return clean_record(result.clean.iloc[0]), []
+    cleans, problems, _ = check_answer_sets([answers], as_of)
+    return cleans[0], problems[0]
+
+
+def check_answer_sets(
+    answer_sets: Sequence[Mapping[str, Any]], as_of: Any = None
+) -> tuple[list[dict[str, Any] | None], list[list[Problem]], pd.DataFrame]:
+    """``check_answers`` for many answer sets at once (a server scoring concurrent requests together):
+    per set its clean answers or its problems, exactly as ``check_answers`` gives them, and the
+    ``validate_frame`` clean frame of the valid ones, indexed by their positions.
+
+    Sets are validated as one frame per group that shares its keys, since the keys present decide
+    some messages (an empty record); a set with unknown keys, or with answers other than text,
+    whole numbers or blanks (which a frame could read alike across rows: 1 and 1.0, True and 1),
+    is a group of its own. ``as_of``: one day for all sets, or a list of each set's day.
+    """
+    days = as_of_days(as_of, len(answer_sets)) if isinstance(as_of, list) else None
+    groups: dict[Any, list[int]] = {}
+    for i, answers in enumerate(answer_sets):
+        groups.setdefault(_group_key(answers, i), []).append(i)
+    cleans: list[dict[str, Any] | None] = [None] * len(answer_sets)
+    problems: list[list[Problem]] = [[] for _ in answer_sets]
+    frames = []
+    for rows in groups.values():
+        keys = list(answer_sets[rows[0]])
+        data = {k: [_scalar(answer_sets[i][k]) for i in rows] for k in keys}
+        result = validate_frame(pd.DataFrame(data, index=rows, dtype=object), as_of if days is None else days[rows])
+        for p in result.problem_list():
+            # several answers to one question (a form field sent twice, a JSON list): say that, not "not a number"
+            given = answer_sets[p.row].get(p.column)
+            reason = p.reason
+            if isinstance(given, (list, tuple)) and len(given) > 1:
+                reason = f"more than one answer ({', '.join(map(str, given))}): give one"
+            problems[p.row].append(Problem(None, p.column, p.value, reason))
+        for i, record in zip(result.clean.index, clean_records(result.clean), strict=True):
+            cleans[i] = record
+        frames.append(result.clean)
+    if len(frames) == 1:
+        return cleans, problems, frames[0]
+    frame = pd.concat(frames).sort_index() if frames else validate_frame(pd.DataFrame(), as_of).clean
+    return cleans, problems, frame
+
+
+def _group_key(answers: Mapping[str, Any], i: int) -> Any:
+    """Sets with the same key share a frame: their keys, if all are quiz columns and every answer is
+    text, a whole number of int64 or blank; else a key of their own."""
+    known = _known_columns()
+    for k, v in answers.items():
+        if k not in known or not (
+            v is None or isinstance(v, str) or (type(v) is int and -(2**63) <= v < 2**63)
+        ):
+            return ("alone", i)
+    return frozenset(answers)
+
+
+@functools.cache
+def _known_columns() -> frozenset[str]:
+    return frozenset(QUIZ.columns)
+
+
+def clean_records(clean: pd.DataFrame) -> list[dict[str, Any]]:
+    """``clean_record`` for every row of a clean frame, column by column."""
+    columns = []
+    for q in QUIZ:
+        col = clean[q.id]
+        if q.is_numeric:
+            values = [None if pd.isna(v) else int(v) for v in col.astype(object)]
+        else:
+            values = [None if pd.isna(v) else str(v) for v in col.astype(object)]
+        columns.append(values)
+    return [dict(zip(QUIZ.ids, row, strict=True)) for row in zip(*columns, strict=True)] if columns else []
 
 
 def _scalar(v: Any) -> Any:

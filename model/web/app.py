@@ -2,7 +2,7 @@
 
 Why FastAPI: it is well kept, builds the OpenAPI document from the routes, and its test client
 runs the whole app in process. Nothing is stored: each request is validated, scored, rendered
-and forgotten.
+and forgotten. Requests that arrive together are scored together (``batching``).
 """
 
 from __future__ import annotations
@@ -10,18 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from model import __version__
 from model.quiz import QUIZ
-from model.render import render_html, render_json
-from model.report import build_report
+from model.render import render_html
+from model.report import build_reports
 from model.validation import AnswersError, Problem, parse_as_of
 from model.web import openapi
+from model.web.batching import MAX_BATCH, Batcher
+from model.web.fastjson import report_json
 from model.web.form import SCRIPT_HASH, form_answers, render_quiz
 from model.web.guard import BODY_TIMEOUT, MAX_BODY_BYTES, AccessLog, BodyLimit, HostCheck, SecurityHeaders, csp
 from model.web.intake import MAX_FORM_FIELDS, Refused, as_of_date, json_answers, too_many_unknown
@@ -74,6 +76,24 @@ def _refused(r: Refused) -> JSONResponse:
     return Response(json.dumps(body), status_code=r.status, media_type="application/json")
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One request's answers to score, its as-of day, and whether it wants the HTML page (else JSON)."""
+
+    answers: dict[str, Any]
+    day: dt.date
+    html: bool
+
+
+def _score(jobs: list[_Job], model: Any) -> list[str | AnswersError]:
+    """Reports for a batch of requests, rendered: one ``build_reports`` call for all of them."""
+    reports = build_reports([j.answers for j in jobs], [j.day for j in jobs], model)
+    return [
+        r if isinstance(r, AnswersError) else render_html(r) if j.html else report_json(r)
+        for j, r in zip(jobs, reports, strict=True)
+    ]
+
+
 def create_app(
     model: Any = None,
     as_of: dt.date | str | None = None,
@@ -81,12 +101,14 @@ def create_app(
     today: Callable[[], dt.date] = dt.date.today,
     allowed_hosts: Iterable[str] | None = None,
     body_timeout: float | None = BODY_TIMEOUT,
+    max_batch: int = MAX_BATCH,
 ) -> FastAPI:
     """The ASGI app. ``model``: an ``OddsModel`` (default: the shipped one, loaded now, once);
     ``as_of``: a fixed as-of date (tests); otherwise each request uses ``today()``, the server's
     local date. ``max_body``: the request body limit in bytes; ``body_timeout``: the seconds a body
     may take to arrive. ``allowed_hosts``: the only names requests may be addressed to (``exodds
-    serve`` on loopback passes ``LOOPBACK_NAMES``); None answers any.
+    serve`` on loopback passes ``LOOPBACK_NAMES``); None answers any. ``max_batch``: the most
+    requests scored together (1: each alone).
     """
     if model is None:
         from model.predict import load_model
@@ -96,6 +118,8 @@ def create_app(
 
     def day() -> dt.date:
         return fixed or today()
+
+    batcher: Batcher[_Job, str | AnswersError] = Batcher(lambda jobs: _score(jobs, model), max_size=max_batch)
 
     app = FastAPI(
         title="exodds",
@@ -126,12 +150,10 @@ def create_app(
         if refused is not None:
             return _refused(refused)
         when = day()
-        try:  # (scoring in a worker thread: the server keeps answering other requests meanwhile)
-            report = await run_in_threadpool(build_report, answers, as_of=when, model=model)
-        except AnswersError as exc:
-            page = render_quiz(answers, exc.problems, as_of=when, csp=_META_CSP)
-            return HTMLResponse(page, status_code=422)
-        return HTMLResponse(await run_in_threadpool(render_html, report))
+        page = await batcher.submit(_Job(answers, when, html=True))  # (scored in a worker thread)
+        if isinstance(page, AnswersError):
+            return HTMLResponse(render_quiz(answers, page.problems, as_of=when, csp=_META_CSP), status_code=422)
+        return HTMLResponse(page)
 
     # ---------------------------------------------------------------- API
 
@@ -170,11 +192,10 @@ def create_app(
             when = as_of_date(request.query_params.getlist("as_of"), day())
         except Refused as r:
             return _refused(r)
-        try:
-            report = await run_in_threadpool(build_report, answers, as_of=when, model=model)
-        except AnswersError as exc:
-            return _invalid(exc.problems, exc.total)
-        return Response(render_json(report), media_type="application/json")
+        report = await batcher.submit(_Job(answers, when, html=False))
+        if isinstance(report, AnswersError):
+            return _invalid(report.problems, report.total)
+        return Response(report, media_type="application/json")
 
     # Outermost last: headers reach every response, the 413 and 421 included; the log sees final
     # statuses; a request for another host is refused before its body is read.
@@ -183,4 +204,5 @@ def create_app(
         app.add_middleware(HostCheck, allowed=list(allowed_hosts))
     app.add_middleware(AccessLog)
     app.add_middleware(SecurityHeaders, policy=CSP)
+    app.state.batcher = batcher  # (the tests and the benchmark read its counts)
     return app
