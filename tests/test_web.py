@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import sys
 from html.parser import HTMLParser
@@ -546,31 +547,44 @@ def test_a_quiz_on_loopback_answers_only_its_own_names(host, status):
 
 
 def test_serve_passes_the_names_it_answers_to(monkeypatch):
+    """What `exodds serve` hands uvicorn, and the app each worker builds from it (the Host check)."""
     from model.cli import build_parser
+    from model.cli.serve import default_workers
+    from model.web.server import ENV, ServeSettings, app_from_env
 
     seen = {}
 
     class FakeUvicorn:
         @staticmethod
         def run(app, **kwargs):
-            seen["kwargs"] = kwargs
-
-    def fake_create_app(**kwargs):
-        seen["allowed"] = kwargs.get("allowed_hosts")
-        return object()
+            seen.update(app=app, kwargs=kwargs, env=os.environ[ENV])
 
     monkeypatch.setitem(sys.modules, "uvicorn", FakeUvicorn)
-    monkeypatch.setattr("model.web.create_app", fake_create_app)
+    monkeypatch.setenv(ENV, "")  # (restored after the test)
     for argv, allowed in (
         (["serve"], {"localhost", "127.0.0.1", "::1"}),
         (["serve", "--allow-host", "quiz.lan"], {"localhost", "127.0.0.1", "::1", "quiz.lan"}),
         (["serve", "--host", "0.0.0.0"], None),
-        (["serve", "--host", "0.0.0.0", "--allow-host", "quiz.lan"],
+        (["serve", "--host", "0.0.0.0", "--allow-host", "quiz.lan", "--workers", "3", "--body-timeout", "2.5"],
          {"localhost", "127.0.0.1", "::1", "0.0.0.0", "quiz.lan"}),
     ):
         args = build_parser().parse_args(argv)
         assert args.func(args) == 0
-        assert (None if seen["allowed"] is None else set(seen["allowed"])) == allowed
+        settings = ServeSettings.from_env()
+        assert (None if settings.allowed_hosts is None else set(settings.allowed_hosts)) == allowed
+        kwargs = seen["kwargs"]
+        assert seen["app"] == "model.web.server:app_from_env" and kwargs["factory"] is True  # built in each worker
+        assert kwargs["workers"] == (3 if "--workers" in argv else default_workers())
+        assert kwargs["http"] == "model.web.protocol:GuardedH11Protocol"
+        assert kwargs["access_log"] is False and kwargs["proxy_headers"] is False
+        assert kwargs["timeout_graceful_shutdown"] == 10
+        assert settings.body_timeout == (2.5 if "--body-timeout" in argv else 10)
+        c = TestClient(app_from_env())  # what a worker builds
+        assert c.get("/api/questions", headers={"host": "quiz.lan"}).status_code == (421 if allowed == {
+            "localhost", "127.0.0.1", "::1"} else 200)
+        assert c.get("/api/questions", headers={"host": "rebind.example"}).status_code == (421 if allowed else 200)
+    args = build_parser().parse_args(["serve", "--workers", "0"])
+    assert args.func(args) == 2
 
 
 def test_web_messages_name_questions_by_number_not_id(client, good_answers):

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from model.quiz import QUIZ
 from model.web import CSP, create_app
-from model.web.guard import MAX_BODY_BYTES, PERMISSIONS_POLICY, BodyLimit
+from model.web.guard import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_TARGET_BYTES, PERMISSIONS_POLICY, BodyLimit
 from model.web.intake import AS_OF_FIRST, AS_OF_LAST, MAX_FORM_FIELDS, MAX_UNKNOWN
 
 JSON = {"content-type": "application/json"}
@@ -209,6 +209,8 @@ def test_a_key_repeated_hundreds_of_times_is_one_problem(client, good_answers):
         ("POST", "/api/score", {"content": "{}", "headers": {**JSON, "content-length": "x"}}, 400),
         ("POST", "/report", {"content": "a=" + "1" * MAX_BODY_BYTES, "headers": FORM}, 413),
         ("GET", "/api/score", {}, 405),
+        ("GET", "/api/questions?q=" + "a" * MAX_TARGET_BYTES, {}, 414),
+        ("GET", "/api/questions", {"headers": {"x-big": "a" * MAX_HEADER_BYTES}}, 431),
         ("GET", "/nowhere", {}, 404),
         ("DELETE", "/", {}, 405),
     ],

@@ -20,6 +20,8 @@ __all__ = [
     "BODY_TIMEOUT",
     "LOOPBACK_NAMES",
     "MAX_BODY_BYTES",
+    "MAX_HEADER_BYTES",
+    "MAX_TARGET_BYTES",
     "PERMISSIONS_POLICY",
     "AccessLog",
     "BodyLimit",
@@ -43,6 +45,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MAX_BODY_BYTES = 16 * 1024
 #: Seconds a request's body may take to arrive, all of it (a browser sends 1 KiB at once).
 BODY_TIMEOUT = 10.0
+#: The request line's path and query, and all headers together: what h11 allows a head that arrives
+#: slowly, applied to every head however fast it came.
+MAX_TARGET_BYTES = 8 * 1024
+MAX_HEADER_BYTES = 16 * 1024
 #: Browser features the quiz never uses, refused to the page and anything it could embed.
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), display-capture=(), fullscreen=(), geolocation=(), gyroscope=(), "
@@ -91,7 +97,8 @@ async def _error(send: Send, status: int, detail: str, headers: Iterable[tuple[b
 
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, by Content-Length and by counting the stream,
-    and bodies that take longer than ``timeout`` seconds to arrive with 408.
+    and bodies that take longer than ``timeout`` seconds to arrive with 408; a path and query over
+    ``MAX_TARGET_BYTES`` with 414, headers over ``MAX_HEADER_BYTES`` with 431.
 
     The body is read (at most ``limit`` + one chunk) before the app runs, so a chunked or
     lying upload is refused before any parser sees it, and the app gets it replayed whole. A client
@@ -107,6 +114,13 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        if target > MAX_TARGET_BYTES:
+            await _error(send, 414, f"the path and query are too long: the limit is {MAX_TARGET_BYTES} bytes")
+            return
+        if sum(len(k) + len(v) for k, v in scope["headers"]) > MAX_HEADER_BYTES:
+            await _error(send, 431, f"the request headers are too large: the limit is {MAX_HEADER_BYTES} bytes")
             return
         too_big = f"request body too large: the limit is {self.limit} bytes"
         length = dict(scope["headers"]).get(b"content-length")
