@@ -18,7 +18,7 @@ import pandas as pd
 
 from model.quiz import QUIZ
 from model.rules import WAIT_REASONS, band, band_meaning, load_rules
-from model.validation import AnswersError, as_of_days, parse_as_of, validate_frame
+from model.validation import AnswersError, as_of_days, clean_column, parse_as_of, validate_frame
 
 __all__ = [
     "PLANS",
@@ -207,7 +207,11 @@ def plan_frame(clean: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
     """
     if not isinstance(clean, pd.DataFrame):
         raise TypeError(f"plan_frame expects a pandas DataFrame, got {type(clean).__name__}")
-    s = _situation(clean, as_of)
+    return _decide(clean, _situation(clean, as_of))
+
+
+def _decide(clean: pd.DataFrame, s: _Situation) -> pd.DataFrame:
+    """``plan_frame`` from the rows' situation (which ``make_plans`` needs too)."""
     rules = load_rules()
     n = len(clean)
     # The binding wait is the one ending last; on a tie the rule listed first in the file wins.
@@ -360,10 +364,9 @@ def make_plans(clean: pd.DataFrame, days: list[dt.date], odds: list[float] | Non
     """``make_plan`` for every row of ``validate_frame(...).clean`` (``days``: each row's as-of date):
     one ``plan_frame`` and one ``_situation`` for all rows, then the words row by row."""
     when = np.array([np.datetime64(d, "D") for d in days], dtype="datetime64[D]")
-    decided = plan_frame(clean, when)
     situation = _situation(clean, when)
-    # each column once as a list of what .iloc gives (numpy integers, pd.NA, text), not cell by cell
-    answers = {q.id: list(clean[q.id].array) for q in QUIZ}
+    decided = _decide(clean, situation)
+    answers = {q.id: clean_column(clean, q.id) for q in QUIZ}  # (what .iloc gives, without its cost a cell)
     stages, plans, reasons = (decided[c].tolist() for c in ("stage", "plan", "wait_reason"))
     earliest_days = list(decided["earliest_contact"].array)
     out = []

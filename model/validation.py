@@ -451,9 +451,7 @@ def validate_frame(
     # A record of a full table with no answer at all (",,,,,,", a form's empty submission): one
     # problem, not thirteen. Only where every question always asked has a column: a table without
     # them misses each one, and a single answer checked on its own (the quiz) is judged as itself.
-    full = all(q.id in df.columns or (q.date_alternative or "") in df.columns
-               for q in QUIZ if q.required and not q.ask_if)
-    empty = np.full(n, full)
+    empty = np.full(n, _full_table(df.columns))
     for q in QUIZ:  # (the masks parsing made: no second pass over the columns)
         if not empty.any():
             break
@@ -478,6 +476,11 @@ def validate_frame(
     problems = out.frame(df.index, order)
     clean = _clean_frame(df.index, valid, numbers, codes)
     return ValidationResult(clean=clean, problems=problems, valid=valid)
+
+
+def _full_table(columns: Any) -> bool:
+    """Whether every question always asked has a column (itself or its date): a table of full records."""
+    return all(q.id in columns or (q.date_alternative or "") in columns for q in QUIZ if q.required and not q.ask_if)
 
 
 def _apply_date(dates, q, values, miss, bad, raw, today, out):
@@ -627,10 +630,12 @@ def check_answer_sets(
     per set its clean answers or its problems, exactly as ``check_answers`` gives them, and the
     ``validate_frame`` clean frame of the valid ones, indexed by their positions.
 
-    Sets are validated as one frame per group that shares its keys, since the keys present decide
-    some messages (an empty record); a set with unknown keys, or with answers other than text,
-    whole numbers or blanks (which a frame could read alike across rows: 1 and 1.0, True and 1),
-    is a group of its own. ``as_of``: one day for all sets, or a list of each set's day.
+    Sets that answer every question always asked (or its date) share one frame, a key missing
+    from one of them read as a blank (validation reads a blank as no answer); other sets share a
+    frame only with sets of the same keys, since the keys present decide some messages (an empty
+    record). A set with unknown keys, or with answers other than text, whole numbers or blanks
+    (which a frame could read alike across rows: 1 and 1.0, True and 1), is a group of its own.
+    ``as_of``: one day for all sets, or a list of each set's day.
     """
     days = as_of_days(as_of, len(answer_sets)) if isinstance(as_of, list) else None
     groups: dict[Any, list[int]] = {}
@@ -640,8 +645,8 @@ def check_answer_sets(
     problems: list[list[Problem]] = [[] for _ in answer_sets]
     frames = []
     for rows in groups.values():
-        keys = list(answer_sets[rows[0]])
-        data = {k: [_scalar(answer_sets[i][k]) for i in rows] for k in keys}
+        keys = list(dict.fromkeys(k for i in rows for k in answer_sets[i]))
+        data = {k: [_scalar(answer_sets[i].get(k)) for i in rows] for k in keys}
         result = validate_frame(pd.DataFrame(data, index=rows, dtype=object), as_of if days is None else days[rows])
         for p in result.problem_list():
             # several answers to one question (a form field sent twice, a JSON list): say that, not "not a number"
@@ -660,15 +665,14 @@ def check_answer_sets(
 
 
 def _group_key(answers: Mapping[str, Any], i: int) -> Any:
-    """Sets with the same key share a frame: their keys, if all are quiz columns and every answer is
-    text, a whole number of int64 or blank; else a key of their own."""
+    """Sets with the same key share a frame (see ``check_answer_sets``)."""
     known = _known_columns()
     for k, v in answers.items():
         if k not in known or not (
             v is None or isinstance(v, str) or (type(v) is int and -(2**63) <= v < 2**63)
         ):
             return ("alone", i)
-    return frozenset(answers)
+    return "full" if _full_table(answers) else frozenset(answers)
 
 
 @functools.cache
@@ -678,15 +682,25 @@ def _known_columns() -> frozenset[str]:
 
 def clean_records(clean: pd.DataFrame) -> list[dict[str, Any]]:
     """``clean_record`` for every row of a clean frame, column by column."""
-    columns = []
-    for q in QUIZ:
-        col = clean[q.id]
-        if q.is_numeric:
-            values = [None if pd.isna(v) else int(v) for v in col.astype(object)]
-        else:
-            values = [None if pd.isna(v) else str(v) for v in col.astype(object)]
-        columns.append(values)
-    return [dict(zip(QUIZ.ids, row, strict=True)) for row in zip(*columns, strict=True)] if columns else []
+    columns = [clean_column(clean, q.id, plain=True) for q in QUIZ]
+    return [dict(zip(QUIZ.ids, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def clean_column(clean: pd.DataFrame, qid: str, plain: bool = False) -> list[Any]:
+    """One column of a clean frame as a list, without pandas' cost per cell: with ``plain`` as
+    ``clean_record`` gives its values (int, text, None), else as ``.iloc`` gives them (numpy
+    integers, text, ``pd.NA``)."""
+    array = clean[qid].array
+    if isinstance(array, pd.Categorical):
+        categories = array.categories.tolist()
+        return [categories[c] if c >= 0 else (None if plain else np.nan) for c in array.codes.tolist()]
+    if isinstance(array, pd.arrays.IntegerArray):
+        if plain:
+            return array.to_numpy(dtype=object, na_value=None).tolist()
+        values = list(array.to_numpy(dtype=np.int64, na_value=0))
+        return [pd.NA if missing else v for v, missing in zip(values, array.isna().tolist(), strict=True)]
+    values = clean[qid].to_numpy()
+    return values.tolist() if plain else list(values)
 
 
 def _scalar(v: Any) -> Any:
