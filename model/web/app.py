@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from model import __version__
@@ -171,13 +171,7 @@ def create_app(
         openapi_extra=openapi.SCORE_REQUEST,
         response_class=JSONResponse,
     )
-    async def score(
-        request: Request,
-        as_of: str | None = Query(
-            None,
-            description="The day the answers were given (YYYY-MM-DD). Default: today, the server's local date.",
-        ),
-    ) -> Response:
+    async def score(request: Request) -> Response:  # (as_of: openapi.AS_OF_PARAMETER, read by intake)
         """Score one answer set (question ids to answers) and return the results report as JSON."""
         if not _is_json(_media_type(request)):
             return _error(415, "expected Content-Type: application/json")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -140,6 +141,8 @@ def as_of_date(given: Iterable[str], today: dt.date) -> dt.date:
     if not values or not values[0]:
         return today
     try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", values[0]):  # (the date alone: no time, no spaces)
+            raise ValueError(f"as-of date {values[0]!r} is not an ISO date (YYYY-MM-DD)")
         day = parse_as_of(values[0])
     except ValueError as exc:
         raise Refused(422, "1 invalid answer(s)", [Problem(None, "as_of", values[0], str(exc))]) from None

@@ -111,12 +111,11 @@ def app_from_env() -> Any:
 def _warm_up() -> None:
     """Score one answer set now, so the model's tables and the templates are built before the first
     request rather than during it (half a second)."""
-    from model.quiz import QUIZ
     from model.report import build_reports
     from model.web.fastjson import report_json
+    from model.web.openapi import example_answers
 
-    answers = {q.id: q.min if q.is_numeric else q.values[0] for q in QUIZ if not q.ask_if}
-    (report,) = build_reports([answers])
+    (report,) = build_reports([example_answers()])
     report_json(report)
 
 
