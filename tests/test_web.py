@@ -587,6 +587,20 @@ def test_serve_passes_the_names_it_answers_to(monkeypatch):
     assert args.func(args) == 2
 
 
+def test_a_worker_started_by_hand_answers_loopback_names_and_logs_no_addresses(monkeypatch):
+    """`uvicorn model.web.server:app_from_env --factory --workers 2`, without exodds serve's settings."""
+    import logging
+
+    from model.web.server import ENV, app_from_env
+
+    monkeypatch.delenv(ENV, raising=False)
+    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "disabled", False)
+    c = TestClient(app_from_env())
+    assert c.get("/api/questions", headers={"host": "localhost:8000"}).status_code == 200
+    assert c.get("/api/questions", headers={"host": "rebind.example"}).status_code == 421
+    assert logging.getLogger("uvicorn.access").disabled  # client addresses and query strings
+
+
 def test_web_messages_name_questions_by_number_not_id(client, good_answers):
     """A contradiction between two typed dates names them as the page does: question 1's date."""
     sent = form_of(dict(good_answers, days_since_breakup=None, breakup_date="2026-11-20",

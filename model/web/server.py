@@ -3,7 +3,9 @@
 Why settings in the environment: uvicorn starts each worker as a new process that imports the app
 by name (``app_from_env``), so whatever ``exodds serve`` decided (the names it answers to, the
 limits, a fixed as-of date) must reach it there; a worker built any other way would silently drop
-the Host check or log more than paths. The settings are a JSON object in ``EXODDS_SERVE``.
+the Host check or log more than paths. The settings are a JSON object in ``EXODDS_SERVE``; without
+it (uvicorn run by hand with ``model.web.server:app_from_env --factory``) a worker answers the
+loopback names only, and uvicorn's own access log (client addresses, query strings) stays silent.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from model.web.batching import MAX_BATCH
-from model.web.guard import BODY_TIMEOUT, MAX_BODY_BYTES
+from model.web.guard import BODY_TIMEOUT, LOOPBACK_NAMES, MAX_BODY_BYTES
 
 __all__ = [
     "ENV",
@@ -45,7 +47,7 @@ GRACE_SECONDS = 10
 class ServeSettings:
     """What every worker is built with. ``allowed_hosts``: None answers any Host."""
 
-    allowed_hosts: tuple[str, ...] | None = None
+    allowed_hosts: tuple[str, ...] | None = LOOPBACK_NAMES
     as_of: str | None = None
     max_body: int = MAX_BODY_BYTES
     body_timeout: float = BODY_TIMEOUT
@@ -78,7 +80,9 @@ def _parse(text: str) -> ServeSettings:
 
 
 def setup_logging() -> None:
-    """The path-only access log (``exodds.web``) on stderr, once per process (each worker is one)."""
+    """The path-only access log (``exodds.web``) on stderr, once per process (each worker is one);
+    uvicorn's access log (client address, query string) off, however uvicorn was started."""
+    logging.getLogger("uvicorn.access").disabled = True
     web_log = logging.getLogger("exodds.web")
     if getattr(web_log, "_exodds_handler", False):
         return
