@@ -9,8 +9,10 @@ until it answers. A bounded local client (asyncio, raw HTTP/1.1 over keep-alive 
 request in flight per connection) then drives each endpoint at each concurrency for ``--seconds``
 seconds, the two endpoints one after the other at the same concurrency, and prints requests per
 second, the 50th, 95th and 99th percentile latency, and errors (any status but 200, or a dropped
-connection), and the server's CPU time per request (all its processes, from /proc: less
-sensitive than the rates to other work on the machine). The score requests cycle through
+connection), the server's CPU time per request (all its processes, from /proc: less
+sensitive than the rates to other work on the machine), and how many requests each worker
+answered (from the access log: the workers share one listening socket, and the first to wake
+takes many of a burst of new connections). The score requests cycle through
 ``examples/*.json``. The ratio of the two
 endpoints' rates at the highest concurrency is the figure the goal is set in (at least 0.25); it
 is measured within one run because this machine is shared and both sides slow down together.
@@ -72,6 +74,15 @@ class Server:
     def _read(self) -> None:
         for line in self.proc.stderr:
             self.lines.append(line.rstrip("\n"))
+
+    def shares(self, since: int) -> str:
+        """Requests each worker answered in the access log since line ``since``, most first ('612+380')."""
+        counts: dict[str, int] = {}
+        for line in self.lines[since:]:
+            m = re.match(r"\S+ INFO \[(\d+)\] ", line)
+            if m:
+                counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        return "+".join(str(n) for n in sorted(counts.values(), reverse=True)) or "-"
 
     def cpu_seconds(self) -> float:
         """CPU time the server's processes (the parent and its workers) have used so far."""
@@ -196,7 +207,7 @@ def main() -> int:
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; {os.cpu_count()} cores; "
           f"{args.seconds:g} s per endpoint and concurrency")
     print(f"{'server':<22}{'conc':>5}  {'endpoint':<15}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-          f"{'errors':>8}{'cpu ms/req':>11}")
+          f"{'errors':>8}{'cpu ms/req':>11}  per worker")
     ratios: dict[str, list[float]] = {}
     top = max(args.concurrency)
     for workers, unbatched in servers:
@@ -208,12 +219,12 @@ def main() -> int:
                 for c in args.concurrency:
                     rates = {}
                     for path in ("/api/questions", "/api/score"):
-                        cpu = server.cpu_seconds()
+                        cpu, logged = server.cpu_seconds(), len(server.lines)
                         run = asyncio.run(drive(server.port, path, c, args.seconds))
                         cpu = (server.cpu_seconds() - cpu) * 1000 / max(1, len(run.latencies))
                         rates[path] = run.rate
                         print(f"{name:<22}{c:>5}  {path:<15}{run.rate:>8.0f}{run.pct(50):>9.1f}{run.pct(95):>9.1f}"
-                              f"{run.pct(99):>9.1f}{run.errors:>8}{cpu:>11.2f}", flush=True)
+                              f"{run.pct(99):>9.1f}{run.errors:>8}{cpu:>11.2f}  {server.shares(logged)}", flush=True)
                     if c == top:
                         ratios.setdefault(name, []).append(rates["/api/score"] / rates["/api/questions"])
         finally:
