@@ -163,6 +163,9 @@ def test_every_worker_keeps_the_host_check_and_logs_paths_only(server):
     assert len(seen_pids) == 2, f"only {seen_pids} answered {sent} requests:\n{server.text()}"
     status, _, body = request(server.port, post("/api/score?as_of=2026-11-26", GOOD, host="localhost:1"))
     assert status == 200 and json.loads(body)["as_of"] == "2026-11-26"
+    deadline = time.monotonic() + 10  # (a line is logged once its response is sent, and read from a pipe)
+    while "POST /api/score 200" not in [line for _, line in server.access_log()] and time.monotonic() < deadline:
+        time.sleep(0.05)
     logged = [line for _, line in server.access_log()]
     assert "POST /api/score 421" in logged and "POST /api/score 200" in logged
     text = server.text()
