@@ -8,6 +8,7 @@ We go further than the guide where it would pressure the ex (see ``[deviations]`
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -31,7 +32,10 @@ __all__ = [
     "plan_frame",
 ]
 
-PLANS: tuple[str, ...] = ("safety", "move_on", "wait", "reopen", "rebuild")
+#: safety: no reconciliation plan; move_on: the guide's hopeless case or heavy pursuit; no_contact:
+#: a request to stop or a block that stands; then the dated plans.
+PLANS: tuple[str, ...] = ("safety", "move_on", "no_contact", "wait", "reopen", "rebuild")
+DATED_PLANS: tuple[str, ...] = ("wait", "reopen", "rebuild")
 STAGE_NAMES: dict[int, str] = {
     0: "No reconciliation plan: safety first",
     1: "Back off and give them space",
@@ -40,6 +44,7 @@ STAGE_NAMES: dict[int, str] = {
     4: "Rebuild slowly",
 }
 MOVE_ON_NAME = "Step back and start moving on"
+NO_CONTACT_NAME = "Give them space: no contact"
 _REASON_CODES: tuple[str, ...] = tuple(WAIT_REASONS)  # wait_reason codes, in the order batch output codes them
 
 # --------------------------------------------------------------------------------------------
@@ -88,7 +93,8 @@ class _Situation:
     last_contact: np.ndarray
     block_day: np.ndarray  # meaningless where not blocked
     safety: np.ndarray
-    move_on: np.ndarray
+    hopeless: np.ndarray  # the guide's own move-on case: furious, wronged, blocked everywhere
+    heavy: np.ndarray  # heavy pursuit: thresholds.heavy_pursuit unanswered since their last reply
     blocked: np.ndarray
     blocked_everywhere: np.ndarray
     told: np.ndarray
@@ -97,22 +103,25 @@ class _Situation:
     pressure: np.ndarray
     applies: dict[str, np.ndarray] = field(default_factory=dict)
 
+    @property
+    def move_on(self) -> np.ndarray:
+        return ~self.safety & (self.hopeless | self.heavy)
+
     def row(self, i: int) -> _Situation:
         """Row ``i`` alone, as a one-row situation (what ``_Writer`` reads)."""
         one = slice(i, i + 1)
         arrays = {f.name: getattr(self, f.name)[one] for f in fields(self) if f.name != "applies"}
         return _Situation(**arrays, applies={k: v[one] for k, v in self.applies.items()})
 
-    def due(self, name: str) -> np.ndarray:
-        """The day the wait ``name`` ends, for every row (whether or not it applies).
+    @property
+    def said_no(self) -> np.ndarray:
+        """A "no" that no wait lifts: heavy pursuit, a request to stop, a block that stands. No date,
+        no countdown, whatever the days since."""
+        return self.heavy | self.told | self.blocked
 
-        A wait from the block starts again at a contact after the block: getting around a block
-        must not shorten the wait it asks for.
-        """
-        rule = load_rules().waits[name]
-        if rule.counted_from == "block":
-            return np.fmax(self.block_day, self.last_contact) + int(rule.value)
-        return self.last_contact + int(rule.value)
+    def due(self, name: str) -> np.ndarray:
+        """The day the wait ``name`` ends (the last contact + its days), for every row."""
+        return self.last_contact + load_rules().wait(name)
 
 
 def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
@@ -160,7 +169,6 @@ def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
     ongoing = positive & (ignored == 0) & recent & calm & ~told & ~blocked & ~harassment
 
     applies = {
-        "blocked": blocked,
         "many_ignored": many_ignored,
         "angry": angry,
         "pressing": pressing,
@@ -178,7 +186,8 @@ def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
         last_contact=last_contact,
         block_day=block_day,
         safety=safety,
-        move_on=~safety & furious & wronged & blocked_everywhere,
+        hopeless=furious & wronged & blocked_everywhere,
+        heavy=is_heavy_pursuit(ignored),
         blocked=blocked,
         blocked_everywhere=blocked_everywhere,
         told=told,
@@ -187,6 +196,12 @@ def _situation(clean: pd.DataFrame, as_of: Any) -> _Situation:
         pressure=told | blocked | many_ignored | pressing,
         applies=applies,
     )
+
+
+def is_heavy_pursuit(attempts_ignored: Any) -> np.ndarray:
+    """So many attempts unanswered since their last reply that their silence is the answer: the
+    move-on plan, no date ever (``thresholds.heavy_pursuit`` says why the count alone decides)."""
+    return np.asarray(attempts_ignored) >= load_rules().threshold("heavy_pursuit")
 
 
 def is_pressing(attempts_last_week: Any, attempts_ignored: Any) -> np.ndarray:
@@ -214,49 +229,45 @@ def _decide(clean: pd.DataFrame, s: _Situation) -> pd.DataFrame:
     """``plan_frame`` from the rows' situation (which ``make_plans`` needs too)."""
     rules = load_rules()
     n = len(clean)
-    # The binding wait is the one ending last; on a tie the rule listed first in the file wins.
-    # One integer carries both: key = end day * K + (K - 1 - rank), so a plain maximum picks the
-    # binding rule without branches (masked assignment on a million rows is the slow part).
+    # The binding wait is the one ending last; every wait counts from the last contact, so the one
+    # with the most days binds, and on a tie the rule listed first in the file wins. One small integer
+    # carries both: key = days * K + (K - 1 - rank), so a plain maximum picks the rule without branches.
     order = list(rules.waits)
     k = len(order) + 1
     rank_code = np.full(k, _REASON_CODES.index("none"), dtype=np.int8)  # key % k -> reason code
+    best = np.zeros(n, dtype=np.int16)  # 0: no rule (every row has at least recent_contact/rebuild)
     for rank, name in enumerate(order):
         rank_code[k - 1 - rank] = _REASON_CODES.index(name)
-    # Waits counted from the last contact share that day, so compare their lengths in small ints.
-    best = np.zeros(n, dtype=np.int16)  # 0: no rule (every row has at least recent_contact/rebuild)
-    for rank, (name, rule) in enumerate(rules.waits.items()):
-        if rule.counted_from == "last_contact":
-            key = np.int16(int(rule.value) * k + (k - 1 - rank))
-            best = np.maximum(best, s.applies[name] * key)
-    day_key = s.last_contact.astype(np.int64) * k + best
-    for rank, (name, rule) in enumerate(rules.waits.items()):  # waits counted from another day
-        if rule.counted_from != "last_contact":
-            key = s.due(name).astype(np.int64) * k + (k - 1 - rank)
-            day_key = np.where(s.applies[name], np.maximum(day_key, key), day_key)
-    end_day, tie = np.divmod(day_key, k)
+        key = np.int16(rules.wait(name) * k + (k - 1 - rank))
+        best = np.maximum(best, s.applies[name] * key)
+    days, tie = np.divmod(best, np.int16(k))
     reason = rank_code[tie.astype(np.intp)]
-    earliest = np.maximum(end_day, s.as_of)
+    earliest = np.maximum(s.last_contact + days, s.as_of)
     remaining = earliest - s.as_of
 
+    # After a "no" (or for safety, or the guide's hopeless case) there is no date and nothing to count down.
+    no_date = s.safety | s.move_on | s.said_no
     ignored_before = _numbers(clean, "attempts_ignored") > 0
-    # a standing block keeps you waiting, and so does a request to stop (which has no end we know)
-    waiting = (remaining > 0) | s.blocked | s.move_on | s.told
-    reopen = (remaining > 0) & (remaining <= rules.threshold("reopen_window")) & ignored_before & ~s.blocked & ~s.told
-    # Stages by arithmetic: 3 (send one), 1 while waiting (always after a request to stop), 2 near
-    # the end of a wait after ignored attempts, 4 for an ongoing exchange, 0 for safety.
-    stage = (3 - 2 * waiting.astype(np.int8) + reopen).astype(np.int8)
-    stage += s.ongoing * (4 - stage)
+    reopen = (remaining > 0) & (remaining <= rules.threshold("reopen_window")) & ignored_before
+    # Stages by arithmetic: 3 (send one), 1 while waiting, 2 near the end of a wait after ignored
+    # attempts, 4 for an ongoing exchange; 1 whenever there is no date; 0 for safety.
+    stage = np.where(remaining > 0, 1 + reopen.astype(np.int8), 3).astype(np.int8)
+    stage = np.where(s.ongoing, 4, stage).astype(np.int8)
+    stage = np.where(no_date, 1, stage).astype(np.int8)
     stage *= ~s.safety
-    stages = ("safety", "wait", "reopen", "reopen", "rebuild")  # plan for stages 0 to 4
-    stage_plan = np.array([PLANS.index(p) for p in stages], dtype=np.int8)
-    # move-on rows sit in stage 1 ("wait"); shift them to "move_on"
-    plan = stage_plan[stage] - s.move_on * np.int8(PLANS.index("wait") - PLANS.index("move_on"))
-    none, blocked = _REASON_CODES.index("none"), _REASON_CODES.index("blocked")
-    told = _REASON_CODES.index("told_to_stop")
-    reason = np.where(s.safety, none, np.where(s.move_on, blocked, np.where(s.told, told, reason))).astype(np.int8)
-    # no date for safety, moving on, or after a request to stop (theirs to lift: deviations.request_to_stop)
+    dated_plan = np.array([PLANS.index(p) for p in ("safety", "wait", "reopen", "reopen", "rebuild")], dtype=np.int8)
+    plan = np.select(
+        [s.safety, s.move_on, s.said_no],
+        [np.int8(PLANS.index("safety")), np.int8(PLANS.index("move_on")), np.int8(PLANS.index("no_contact"))],
+        dated_plan[stage],
+    ).astype(np.int8)
+    code = _REASON_CODES.index
+    reason = np.select(
+        [s.safety, s.heavy, s.hopeless, s.told, s.blocked],
+        [code("none"), code("heavy_pursuit"), code("blocked"), code("told_to_stop"), code("blocked")],
+        reason,
+    ).astype(np.int8)
     # pandas has no day unit: build datetime64[s] at midnight directly, which it keeps without a copy
-    no_date = s.safety | s.move_on | s.told
     seconds = np.where(no_date, np.iinfo(np.int64).min, earliest.astype(np.int64) * 86_400)
     earliest_days = seconds.view("datetime64[s]")
 
@@ -294,7 +305,10 @@ class Plan:
     boundaries: list[str]
     warnings: list[str]
     message_guidance: list[str]
-    support: list[str]
+    # places to turn to (rules file [[support]]: who each is for and how to reach it), and one line
+    # saying why they are listed; empty / None unless there is a safety concern or heavy pursuit
+    support: list[dict[str, Any]] = field(default_factory=list)
+    support_intro: str | None = None
     # the boundary that says their wishes come first, so a report with its own note on that can
     # leave it out instead of saying it twice
     wishes_boundary: str | None = None
@@ -305,7 +319,9 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: dates as ISO strings, lists as lists (copies: the plan stays as it was)."""
         d = {f.name: getattr(self, f.name) for f in fields(self)}  # (asdict's deep copy costs more than a report)
-        d.update((k, list(v)) for k, v in d.items() if isinstance(v, list))
+        for k, v in d.items():
+            if isinstance(v, list):  # lists of text copied as lists, of dicts (the support) deeply
+                d[k] = copy.deepcopy(v) if any(not isinstance(x, str) for x in v) else list(v)
         for key in ("earliest_contact", "as_of", "last_contact"):
             d[key] = d[key].isoformat() if d[key] is not None else None
         return d
@@ -346,6 +362,10 @@ def _one_row(answers: Mapping[str, Any], as_of: dt.date) -> pd.DataFrame:
     if result.n_rejected:
         raise AnswersError(result.problem_list())
     return result.clean
+
+
+def _stage_name(plan: str, stage: int) -> str:
+    return {"move_on": MOVE_ON_NAME, "no_contact": NO_CONTACT_NAME}.get(plan, STAGE_NAMES[stage])
 
 
 def make_plan(answers: Mapping[str, Any], as_of: Any = None, odds: float | None = None) -> Plan:
@@ -389,7 +409,7 @@ def make_plans(clean: pd.DataFrame, days: list[dt.date], odds: list[float] | Non
         out.append(
             Plan(
                 stage=w.stage,
-                stage_name=MOVE_ON_NAME if w.plan == "move_on" else STAGE_NAMES[w.stage],
+                stage_name=_stage_name(w.plan, w.stage),
                 plan=w.plan,
                 earliest_contact=earliest,
                 wait_reason=w.reason,
@@ -402,7 +422,8 @@ def make_plans(clean: pd.DataFrame, days: list[dt.date], odds: list[float] | Non
                 boundaries=w.boundaries,
                 warnings=w.warnings,
                 message_guidance=w.guidance,
-                support=w.support,
+                support=[r.to_dict() for r in w.support],
+                support_intro=w.support_intro,
                 wishes_boundary=w.wishes_boundary,
                 odds=None if p is None else float(p),
                 band=label,
@@ -417,6 +438,19 @@ _NO_WAY_AROUND = (
     "family, no new, borrowed or other accounts, numbers or apps, no turning up where they live, "
     "work or spend time."
 )
+_OWN_LIFE = (
+    "Put your energy into your own life: sleep, work or study, people who are good for you, things you enjoy."
+)
+_URGE = "When the urge to write hits, write it down somewhere they will never see it."
+_SUPPORT_INTRO = {
+    "yes": "You told us there was violence, threats or control in the relationship: support is there, whichever "
+    "side of it you were on.",
+    "prefer_not_to_say": "You chose not to answer the question about violence, threats or control, and that is "
+    "fine. If anything in the relationship made either of you afraid or controlled, support is there, whichever "
+    "side of it you were on.",
+    "heavy_pursuit": "Finding it hard to stop reaching out is common after a breakup, and nothing to be ashamed "
+    "of; it is easier with someone on your side.",
+}
 
 
 class _Writer:
@@ -434,7 +468,8 @@ class _Writer:
         self.wishes_boundary: str | None = None
         self.warnings: list[str] = []
         self.guidance: list[str] = []
-        self.support: list[str] = []
+        self.support: list[Any] = []
+        self.support_intro: str | None = None
 
     # helpers ----------------------------------------------------------------------------------
     def because(self, text: str, source: str) -> None:
@@ -447,6 +482,9 @@ class _Writer:
     def applies(self, name: str) -> bool:
         return bool(self.s.applies[name][0])
 
+    def flag(self, name: str) -> bool:
+        return bool(getattr(self.s, name)[0])
+
     @property
     def last(self) -> dt.date:
         return _day(self.s.last_contact[0])
@@ -455,20 +493,28 @@ class _Writer:
     def write(self) -> None:
         if self.plan == "safety":
             self.write_safety()
-            self.write_pressure()
-            return
-        if self.plan == "move_on":
+        elif self.plan == "move_on":
             self.write_move_on()
+        elif self.plan == "no_contact":
+            self.write_no_contact()
         else:
             self.write_waits()
             self.write_stage()
         self.write_pressure()
-        self.write_common()
-        if self.a["safety_concern"] == "prefer_not_to_say":
-            self.support.append(
-                "If anything in the relationship made either of you afraid or controlled, a local "
-                "domestic-abuse helpline can talk it through in confidence, whichever side of it you were on."
-            )
+        if self.plan != "safety":
+            self.write_common()
+        self.write_support()
+
+    def write_support(self) -> None:
+        concern = self.a["safety_concern"]
+        occasions = (["safety"] if concern in ("yes", "prefer_not_to_say") else []) + (
+            ["heavy_pursuit"] if self.flag("heavy") else []
+        )
+        if not occasions:
+            return
+        self.support = self.rules.support_for(*occasions)
+        keys = [concern if o == "safety" else o for o in occasions]
+        self.support_intro = " ".join(_SUPPORT_INTRO[k] for k in keys) + " These can help:"
 
     def write_safety(self) -> None:
         self.because(
@@ -485,74 +531,106 @@ class _Writer:
             "Don't reach out to try to get back together.",
             "Don't keep or use any way of watching what they do: their location, accounts or phone.",
         ]
-        self.support += [
-            "If you or anyone else is in danger right now, call your local emergency number.",
-            "A domestic-abuse helpline in your country can listen in confidence and tell you what help "
-            "exists near you, whether you were hurt, afraid, or the one who hurt or controlled.",
-            "Tell someone you trust what has been happening.",
-        ]
         self.boundaries.append(_NO_WAY_AROUND)
 
-    def write_move_on(self) -> None:
-        self.because(
-            "They are furious with you, the breakup followed something you did that badly hurt them, "
-            "and they have blocked you everywhere. Taken together, that is a clear answer for now.",
-            self.rules.plans["move_on"]["source"],
-        )
-        self.because(
-            "While they have blocked you there is no contact of any kind, so there is no date for a "
-            "next message. If they ever want to talk, that will be their choice to make.",
-            self.rules.deviations["apology_while_blocked"]["source"] + " (we go further: see deviations)",
-        )
-        self.boundaries += [
-            "Their wishes come first. Being blocked everywhere means there is no way to reach them, "
-            "and that is their answer for now.",
-        ]
-        if self.a["apologized"] == "yes":
-            self.do.append("You have already apologised. There is nothing you need to add.")
-        else:
-            self.do.append(
-                "If you regret what happened, say it to someone you trust or write it down for yourself. "
-                "Even an apology is contact, so don't send one while they have blocked you."
+    def write_said_no(self) -> None:
+        """The reasons a request to stop and a block give, on the move-on plan and the no-contact plan alike."""
+        a, d = self.a, self.rules.deviations
+        if self.flag("told"):
+            self.because(
+                "They asked you to stop contacting them. That request stands until they lift it, and nothing in "
+                "these answers says they have, so this plan gives no day for a message.",
+                d["request_to_stop"]["source"],
             )
+        if self.flag("blocked") and not (self.plan == "move_on" and self.flag("hopeless")):
+            text = f"They blocked you {block_where(a['blocked'])} on {_fmt(_day(self.s.block_day[0]))}."
+            if self.s.last_contact[0] > self.s.block_day[0]:
+                text += f" You were in touch with them after that, on {_fmt(self.last)}."
+            self.because(
+                f"{text} A block is a clear answer, so this plan gives no day for a message.",
+                d["block_stands"]["source"],
+            )
+
+    def they_write_first(self) -> str:
+        """What to do if they get in touch: the same words in every report after a "no"."""
+        around = " That is not getting around the block." if self.flag("blocked") else ""
+        return (
+            "If they get in touch with you on their own, you can answer briefly and kindly, where they wrote "
+            f"to you, and let them lead.{around}"
+        )
+
+    def write_no_contact(self) -> None:
+        self.write_said_no()
         self.do += [
+            "Go quiet: no messages, calls, likes, comments or visits.",
+            self.they_write_first(),
+            _OWN_LIFE,
+            _URGE,
+        ]
+
+    def write_move_on(self) -> None:
+        a = self.a
+        if self.flag("hopeless"):
+            self.because(
+                "They are furious with you, the breakup followed something you did that badly hurt them, "
+                "and they have blocked you everywhere. Taken together, that is a clear answer.",
+                self.rules.plans["move_on"]["source"],
+            )
+            self.because(
+                "They have blocked you, so there is no contact of any kind and no date for a next message. "
+                "If they ever want to talk, that will be their choice to make.",
+                self.rules.deviations["apology_while_blocked"]["source"],
+            )
+        if self.flag("heavy"):
+            n, week = int(a["attempts_ignored"]), int(a["attempts_last_week"])
+            recent = min(n, week)
+            this_week = f", {recent:,} of them in the past 7 days" if recent else ""
+            self.because(
+                f"{n:,} of your messages or calls since their last reply went unanswered{this_week}. Their "
+                "silence is their answer, so this plan gives no day for another message, now or later: waiting "
+                "longer does not change that answer.",
+                self.rules.deviations["heavy_pursuit"]["source"],
+            )
+        self.write_said_no()
+        if self.flag("heavy"):
+            self.do += [
+                "Be kind to yourself. The pull to write again and again is common after a breakup, and it "
+                "eases with time and support.",
+                "Mute or archive the conversation and take them off your favourites, so that a message cannot "
+                "go out on impulse.",
+                "When the urge comes, write it down somewhere they will never see it, or call someone you "
+                "trust instead.",
+            ]
+            self.dont.append(
+                "Don't send another message, call or voicemail, and don't look for another way to reach them."
+            )
+        if self.flag("hopeless"):
+            if a["apologized"] == "yes":
+                self.do.append("You have already apologised. There is nothing you need to add.")
+            else:
+                self.do.append(
+                    "If you regret what happened, say it to someone you trust or write it down for yourself. "
+                    "Even an apology is contact, so don't send one."
+                )
+        self.do += [
+            self.they_write_first(),
             "Let this chapter close for now, and give yourself time to grieve it.",
-            "Put your energy into your own life: sleep, work or study, the people around you, "
-            "things you enjoy.",
+            _OWN_LIFE,
             "If it feels heavy, talk to someone you trust or to a counsellor.",
         ]
 
     def write_waits(self) -> None:
-        """The binding wait first, then every other wait that is still running. After a request to
-        stop there is no date, so that request is the whole reason (waits would read as a countdown)."""
-        a, r = self.a, self.rules
+        """The binding wait first, then every other wait that is still running."""
+        r = self.rules
         shorter: list[str] = []
-        if self.reason == "told_to_stop":
-            self.because(
-                "They asked you to stop contacting them. That request stands until they lift it, and "
-                "nothing in these answers says they have, so this plan gives no day for a message.",
-                r.deviations["request_to_stop"]["source"] + " (we go further: see deviations)",
-            )
-            if self.s.blocked[0]:
-                where = block_where(a["blocked"])
-                self.because(
-                    f"They have also blocked you {where}, on {_fmt(_day(self.s.block_day[0]))}.",
-                    r.waits["blocked"].source,
-                )
-            return
-        order = [self.reason] + [k for k in r.waits if k != self.reason]
-        for name in order:
+        for name in [self.reason] + [k for k in r.waits if k != self.reason]:
             if name == "none" or not self.applies(name):
                 continue
-            if name != self.reason and self.due(name) <= self.today:
-                continue  # a wait that is already over explains nothing
             if name != self.reason:
-                if name != "blocked":  # a block is no wait that ends: it is said in the date line and boundaries
+                if self.due(name) > self.today:  # a wait that is already over explains nothing
                     shorter.append(name)
                 continue
-            text = self.wait_text(name, a)
-            if text:
-                self.because(text, r.waits[name].source)
+            self.because(self.wait_text(name, self.a), r.waits[name].source)
         # the others end before the binding one: named once, without dates that would compete with it
         if "many_ignored" in (self.reason, *shorter) and "ignored" in shorter:
             shorter.remove("ignored")  # the same unanswered messages, counted twice
@@ -574,26 +652,6 @@ class _Writer:
         n_ign, n_week = int(a["attempts_ignored"]), int(a["attempts_last_week"])
         w = self.rules.wait(name)
         match name:
-            case "blocked":
-                text = f"They blocked you {block_where(a['blocked'])} on {_fmt(_day(self.s.block_day[0]))}"
-                start = "from the block"
-                if self.s.last_contact[0] > self.s.block_day[0]:  # the days count from that contact
-                    text += f", and you were in touch with them after that, on {_fmt(_day(self.s.last_contact[0]))}."
-                    if a["ex_reached_out"] == "yes":
-                        text += " Even if they got in touch first, the block still stands where they set it."
-                    start = "from that last contact"
-                else:
-                    text += "."
-                if self.due(name) <= self.today:  # the days are over, and the answers say it still stands
-                    return (
-                        f"{text} Some people lift a block on their own after a while; the {w} days the guide "
-                        f"allows for that ({start}) are over and the block still stands: while it does, it is "
-                        "their answer."
-                    )
-                return (
-                    f"{text} Some people lift a block on their own after a while; allow {w} days {start} "
-                    f"({when}). This date counts only if they have unblocked you by then."
-                )
             case "many_ignored":
                 return f"{n_ign:,} attempts in a row went unanswered. That calls for a longer pause: {when}."
             case "angry":
@@ -630,37 +688,16 @@ class _Writer:
                     f"You are talking again and it is going well. Leave {_span(w)} between your messages "
                     f"({when}), and only write again once they have answered your last one."
                 )
-        return ""
+        raise ValueError(f"no words for the wait {name!r}")
 
     def write_stage(self) -> None:
         until = _fmt(self.earliest) if self.earliest else ""
         if self.stage in (1, 2):
-            if self.s.told[0]:
-                self.do.append(
-                    "Go quiet: no messages, calls, likes, comments or visits. Their request stands until "
-                    "they lift it."
-                )
-                if not self.s.blocked[0]:  # (while a block stands there is no contact of any kind)
-                    self.do.append(
-                        "If they get in touch with you on their own, you can answer briefly and kindly, and "
-                        "let them lead."
-                    )
-            elif self.s.blocked[0]:
-                self.do.append(
-                    "Go quiet: no messages, calls, likes, comments or visits while any block stands."
-                )
-                self.do.append(
-                    f"If they unblock you, the earliest day for one short message is {until}; take the quiz "
-                    "again then."
-                    if self.earliest is not None and self.earliest > self.today
-                    else "If they unblock you, one short message becomes possible; take the quiz again then."
-                )
-            else:
-                self.do.append(f"Go quiet until {until}: no messages, calls, likes, comments or visits.")
             self.do += [
+                f"Go quiet until {until}: no messages, calls, likes, comments or visits.",
                 "Spend the time on your own life: sleep, work or study, people who are good for you, "
                 "things you enjoy.",
-                "When the urge to write hits, write it down somewhere they will never see it.",
+                _URGE,
             ]
         if self.stage == 2:
             self.do.append(
@@ -677,7 +714,7 @@ class _Writer:
                 "reaching out again.",
                 (
                     "If no reply comes, that is their answer: don't send a second."
-                    if self.s.blocked[0] or self.s.pressure[0]
+                    if self.s.pressure[0]
                     else "If no reply comes, don't chase it. If you ever try again, leave at least "
                     f"{_span(self.rules.wait('recent_contact'))} "
                     "and say something new; if that goes unanswered too, take it as their answer."
@@ -712,72 +749,71 @@ class _Writer:
             ]
 
     def write_pressure(self) -> None:
-        s = self.s
+        s, a = self.s, self.a
         what = {
             (True, False): "asked you to stop",
             (False, True): "blocked you",
             (True, True): "asked you to stop and blocked you",
-        }.get((bool(s.told[0]), bool(s.blocked[0])))
-        if self.plan == "move_on":
-            pass  # write_move_on already says their wishes come first and there is no date
-        elif what:
-            self.wishes_boundary = f"They {what}. Their wishes come first."
-            self.boundaries.append(self.wishes_boundary)
-            if self.plan == "safety":
-                pass  # no wait to speak of
-            elif s.told[0]:
-                self.boundaries.append(
-                    "There is no wait to sit out and no date to count down to: the request is theirs to lift, "
-                    "and time alone does not lift it."
+        }.get((self.flag("told"), self.flag("blocked")))
+        if self.plan in ("safety", "move_on", "no_contact"):
+            if what:
+                self.wishes_boundary = f"They {what}. Their wishes come first."
+            elif self.flag("heavy"):
+                self.wishes_boundary = "Their wishes come first: their silence is their answer."
+            if self.wishes_boundary:
+                self.boundaries.append(self.wishes_boundary)
+            if self.plan != "safety" and (what or self.flag("heavy")):
+                why = (
+                    "the request is theirs to lift, and time alone does not lift it" if self.flag("told")
+                    else "the block is their answer" if self.flag("blocked")
+                    else "waiting does not turn silence into a yes"
                 )
-            else:
-                self.boundaries += [
-                    "Waiting is the only move: nothing you do can speed this up, and trying would make it worse.",
-                    "If you send one message after the wait and get no reply, that silence is an answer: "
-                    "don't send a second.",
-                ]
-        if what and self.plan not in ("move_on", "safety"):
-            if s.blocked[0]:
-                self.boundaries.append("No contact of any kind while any block stands.")
-            if s.blocked_everywhere[0]:
+                self.boundaries.append(f"There is no wait to sit out and no date to count down to: {why}.")
+            if self.plan != "safety" and self.flag("blocked"):
                 self.boundaries.append(
-                    "Blocked everywhere means there is no way to reach them right now, and that is "
-                    "their answer for now."
+                    "Don't start contact of any kind, on any app, number or account."
+                    + (" Blocked everywhere means there is no way to reach them, and that is their answer."
+                       if self.flag("blocked_everywhere") else "")
                 )
-        elif what or self.plan == "move_on":
-            pass  # said above
-        elif s.pressure[0] and int(self.a["attempts_ignored"]) > 0 and self.stage == 3:
+        elif s.pressure[0] and int(a["attempts_ignored"]) > 0 and self.stage == 3:
             self.warnings.append(  # the wait is over: one message, and silence after it is the answer
                 "Their wishes come first. Unanswered messages are an answer too: if the one message you "
                 "may send goes unanswered as well, take that as their answer."
             )
-        elif s.pressure[0] and int(self.a["attempts_ignored"]) > 0:
+        elif s.pressure[0] and int(a["attempts_ignored"]) > 0:
             self.warnings.append(
                 "Their wishes come first. Unanswered messages are an answer too: give them the space their "
                 "silence asks for."
             )
         elif s.pressure[0]:
             self.warnings.append("Their wishes come first: give them room, even when they do answer.")
-        if s.blocked[0] and s.last_contact[0] > s.block_day[0] and self.plan != "safety":
-            first = "Even if they got in touch first, reaching" if self.a["ex_reached_out"] == "yes" else "Reaching"
-            self.warnings.append(
-                f"You have been in touch with them since they blocked you. {first} them while a block stands, "
-                "through another app, number, account or person, is getting around it: stop, and leave "
-                "every way of reaching them alone. Any contact is theirs to start."
-            )
+        if self.flag("blocked") and s.last_contact[0] > s.block_day[0] and self.plan != "safety":
+            if a["ex_reached_out"] == "yes":
+                self.warnings.append(
+                    "You have been in touch with them since they blocked you. If that was a brief answer where "
+                    "they wrote to you, that was theirs to start. Reaching them any other way after a block, "
+                    "through another app, number, account or person, is getting around it: leave every other "
+                    "way of reaching them alone."
+                )
+            else:
+                self.warnings.append(
+                    "You have been in touch with them since they blocked you. Reaching them after a block, "
+                    "through another app, number, account or person, is getting around it: stop, and leave "
+                    "every way of reaching them alone. Any contact is theirs to start."
+                )
         if s.harassment[0]:
-            n = int(self.a["attempts_last_week"])
+            n = int(a["attempts_last_week"])
             self.warnings.append(
                 f"You reached out {n:,} times in the past week. Repeated contact that someone does not want "
                 "can become harassment, and in many places that is against the law. Stop now."
             )
 
     def write_common(self) -> None:
-        self.dont += [
-            "Don't send emotional, late-night or drunk messages.",
-            "Don't check their profiles or ask others how they are doing"
-            + (" to decide when to write." if self.earliest is not None else "."),
-        ]
+        checking = "Don't check their profiles or ask others how they are doing"
+        checking += " to decide when to write." if self.earliest is not None else "."
+        if self.flag("blocked"):
+            checking += " Checking whether you are still blocked keeps the wound open and changes nothing."
+        self.dont += ["Don't send emotional, late-night or drunk messages.", checking]
         self.boundaries.append(_NO_WAY_AROUND)
         n = int(self.a["emotional_messages"])
         if n > 0:

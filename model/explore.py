@@ -154,7 +154,8 @@ def effect_curve(
 
     ``follow`` names answers set to the same value as ``vary`` on each row
     (e.g. ``days_blocked`` following ``days_silent``: the block came with the
-    last contact). Every row is validated; a combination the quiz rejects
+    last contact). Moving ``days_silent`` moves the contact of the past 7 days
+    with it (``_contact_follows_silence``). Every row is validated; a combination the quiz rejects
     raises ``AnswersError`` naming it rather than being dropped. Returns one
     row per value: the value, ``p_true`` (the generator's truth under
     ``overrides``) and, with a ``model``, ``reversal_odds``, ``odds_low``, ``odds_high``.
@@ -165,6 +166,8 @@ def effect_curve(
     raw = pd.DataFrame({k: pd.Series([v] * len(values), dtype=object) for k, v in base.items()})
     for col in (vary, *follow):
         raw[col] = pd.Series(values, dtype=object)
+    if "days_silent" in (vary, *follow) and "attempts_last_week" not in (vary, *follow):
+        raw = _contact_follows_silence(raw)
     clean = _clean(raw, as_of)
     out = pd.DataFrame({vary: values})
     out["p_true"] = true_probability(clean, overrides)
@@ -173,6 +176,23 @@ def effect_curve(
         for col in ODDS_COLUMNS:
             out[col] = pred[col].to_numpy()
     return out
+
+
+def _contact_follows_silence(raw: pd.DataFrame) -> pd.DataFrame:
+    """Contact in the past 7 days that agrees with each row's silence, as validation requires: at least one
+    while the last contact is less than a week old, none after (the report's what-if ages answers alike).
+    Rows whose answers are not numbers are left as they are, for validation to name."""
+    silent = pd.to_numeric(raw["days_silent"], errors="coerce")
+    week = pd.to_numeric(raw["attempts_last_week"], errors="coerce")
+    ok = silent.notna() & week.notna()
+    raw = raw.copy()
+    new_week = week.where(silent >= 7, week.clip(lower=1)).where(silent < 7, 0)
+    raw.loc[ok, "attempts_last_week"] = new_week[ok].astype(int).astype(object)
+    if "last_reply_tone" in raw and "attempts_ignored" in raw:  # never replied: this week's went unanswered too
+        ignored = pd.to_numeric(raw["attempts_ignored"], errors="coerce")
+        fix = ok & ignored.notna() & (raw["last_reply_tone"] == "never_replied") & (ignored < new_week)
+        raw.loc[fix, "attempts_ignored"] = new_week[fix].astype(int).astype(object)
+    return raw
 
 
 def sensitivity(

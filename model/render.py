@@ -21,7 +21,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from model.advice import DATED_PLANS
 from model.io import names_a_file_type
+from model.rules import source_parts
 
 __all__ = [
     "COMPACT",
@@ -29,6 +31,7 @@ __all__ = [
     "FORMATS",
     "WIDE",
     "chart_description",
+    "cite",
     "format_for_path",
     "long_date",
     "pct",
@@ -36,7 +39,6 @@ __all__ = [
     "render_html",
     "render_json",
     "render_markdown",
-    "source_short",
     "static_page",
     "what_if_svg",
 ]
@@ -99,19 +101,14 @@ def cap(text: Any) -> str:
     return s[:1].upper() + s[1:]
 
 
-def source_short(source: str) -> str:
-    """A rule's source as a reader needs it: where it comes from, without re-quoting the guide."""
-    lines = list(dict.fromkeys(re.findall(r"line (\d+)", source)))  # each line once
-    if not lines:
+def cite(source: str) -> str:
+    """A rule's source as a report prints it: each line of the guide with the words that stand on it, so a
+    reader can check it, and our own steps marked as ours (the rules file's grammar: ``rules.source_parts``)."""
+    try:
+        parts = source_parts(source)
+    except ValueError:  # (the rules file is checked when read: only a hand-made report gets here)
         return source
-    where = "the guide, line " + lines[0] if len(lines) == 1 else "the guide, lines " + ", ".join(lines)
-    notes = []
-    if "our assumption" in source:
-        notes.append("the numbers are our assumptions" if source.count("our assumption") > 1
-                     else "the number is our assumption")
-    if "we go further" in source or "stricter" in source:
-        notes.append("we go further than the guide")
-    return "; ".join([where, *notes])
+    return "; ".join(f'the guide, line {p.line}: "{p.quote}"' if p.kind == "guide" else p.text for p in parts)
 
 
 def format_for_path(path: str | None, default: str = "md") -> str:
@@ -174,7 +171,6 @@ def chart_description(report: Mapping[str, Any]) -> str:
     first, last = pts[0], pts[-1]
     base = float(report["base_rate"]["ever_reconnected"])
     mark = w.get("earliest_contact_day")
-    blocked = report["answers"].get("blocked") not in (None, "no")
     desc = (
         f"Line chart. Horizontal axis: days of further no contact, 0 to {n}, counted from "
         f"{long_date(report['as_of'])}. Vertical axis: odds in percent. The odds go from "
@@ -185,11 +181,7 @@ def chart_description(report: Mapping[str, Any]) -> str:
     )
     if mark is not None:
         when = long_date(pts[mark]["date"])
-        desc += f" A vertical line marks the earliest day for a next message, day {mark} ({when})"
-        if blocked:
-            desc += ", once they have unblocked you." if mark == 0 else ", if they have unblocked you by then."
-        else:
-            desc += "."
+        desc += f" A vertical line marks the earliest day for a next message, day {mark} ({when})."
     else:
         desc += " The plan gives no date for contact, so none is marked."
     return desc
@@ -218,7 +210,6 @@ def what_if_svg(report: Mapping[str, Any], layout: ChartLayout = WIDE, id_prefix
     e = escape
     first = pts[0]
     mark = w.get("earliest_contact_day")
-    blocked = report["answers"].get("blocked") not in (None, "no")
     title = f"Odds over the next {n} days without contact"
     title_id, desc_id = f"{id_prefix}-title", f"{id_prefix}-desc"
     parts = [
@@ -276,7 +267,7 @@ def what_if_svg(report: Mapping[str, Any], layout: ChartLayout = WIDE, id_prefix
         anchor = "start" if mark < n * 0.6 else "end"
         dx = 5 if anchor == "start" else -5
         day_text = "today" if mark == 0 else short_date(pts[mark]["date"])
-        label = f"{L.mark_label}: {day_text}" + (" (if unblocked)" if blocked else "")
+        label = f"{L.mark_label}: {day_text}"
         high_up = pts[mark]["odds_high"] > 0.6 * y_top  # the curve is near the top: label at the bottom
         ty = bottom - 8 if high_up else L.top + 12
         parts.append(f'<line x1="{xm:.1f}" x2="{xm:.1f}" y1="{L.top}" y2="{bottom}" class="c-mark"/>')
@@ -324,7 +315,7 @@ def _filters(env: jinja2.Environment) -> None:
         long_date=long_date,
         short_date=short_date,
         cap=cap,
-        source_short=source_short,
+        cite=cite,
         cell=_cell,
     )
     env.globals.update(pct_range=pct_range, days_between=days_between)
@@ -366,16 +357,12 @@ def _env(kind: str) -> jinja2.Environment:
 
 def _context(report: Mapping[str, Any]) -> dict[str, Any]:
     plan = report["plan"]
-    blocked = report["answers"].get("blocked") not in (None, "no")
     return {
         "r": report,
         "plan": plan,
-        "blocked": blocked,
-        "told": report["answers"].get("told_no_contact") == "yes",
         "safety": bool(report.get("safety_first")),
-        "move_on": plan.get("plan") == "move_on",
-        # "Stage 1 of 4" would read as the first step of a path; after a request to stop there is none
-        "staged": plan.get("plan") in ("wait", "reopen", "rebuild") and plan.get("wait_reason") != "told_to_stop",
+        # "Stage 1 of 4" would read as the first step of a path; after a "no" there is none
+        "staged": plan.get("plan") in DATED_PLANS,
         "wait_days": days_between(report["as_of"], report.get("earliest_contact")),
         "rows": what_if_table(report),
     }

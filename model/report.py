@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from model import factors
-from model.advice import block_where, is_pressing, make_plans
+from model.advice import DATED_PLANS, block_where, is_pressing, make_plans
 from model.quiz import QUIZ, Question
 from model.rules import band_meaning, bands, load_rules
 from model.validation import (
@@ -42,8 +42,12 @@ __all__ = [
 ]
 
 #: Bump the minor part for added fields, the major part for changed or removed ones.
-SCHEMA_VERSION = "1.3"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995);
-# 1.3: plan.wishes_boundary, odds_display_note after a request to stop, earliest_contact_only_if_unblocked
+SCHEMA_VERSION = "2.0"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995);
+# 1.3: plan.wishes_boundary, odds_display_note after a request to stop, earliest_contact_only_if_unblocked;
+# 2.0: boundaries first. No date and no what-if after a "no" (a request to stop, any block, heavy pursuit);
+# odds_display is full, muted or hidden (was full or deemphasised), odds_machine_note when hidden; plan.plan
+# adds no_contact; support (resources) and support_intro at the top level (plan.support was a list of
+# strings); earliest_contact_only_if_unblocked removed (a block never has a date now).
 WHAT_IF_DAYS = 90
 BASE_RATE_CAVEAT = (
     "A self-selected online survey of people who wanted an ex back, asked 9 to 36 months after the "
@@ -51,23 +55,28 @@ BASE_RATE_CAVEAT = (
 )
 WHAT_IF_ASSUMPTION = (
     "Each point keeps your answers and adds that many days with no contact at all: the days since your "
-    "last contact, since the breakup and (when blocked) since the block all grow by the same number; "
-    "your contacts in the past 7 days count as 0 once your last contact is a week old; nothing else "
-    "changes (a block stays in place, no reply arrives)."
+    "last contact and since the breakup grow by the same number; your contacts in the past 7 days count "
+    "as 0 once your last contact is a week old; nothing else changes (no reply arrives)."
 )
 WHAT_IF_NOTE = "This is not a countdown: waiting gives no right to an answer."
-WHAT_IF_NO_DATE = " The plan gives no date for contact, and a higher number later is not a reason to make one."
-# Beside the odds after a request to stop, however high they are (a band such as "well above
-# typical" must not read as a reason to get in touch).
-TOLD_ODDS_NOTE = (
-    "They asked you to stop contacting them. Whatever these odds say, they are no reason to get in "
-    "touch: the request stands until they lift it."
-)
+# Beside the odds after a "no", however high they are: shown plainly (no band, no headline figure),
+# since "well above typical" must not read as a reason to get in touch.
+NO_ODDS_NOTE = "Whatever these odds say, they are no reason to get in touch: {why}."
+NO_WHY = {
+    "told_to_stop": "they asked you to stop contacting them, and that request stands until they lift it",
+    "blocked": "they have blocked you, and a block is their answer",
+    "heavy_pursuit": "your messages went unanswered, and their silence is their answer",
+}
 SAFETY_ODDS_NOTE = (
-    "This number leaves out your answer about violence, threats or control: the model never uses it, "
-    "so it says nothing about your safety or about whether getting back together would be good for "
-    "you. We also leave out what would raise it, the chart and the plan: where there was violence, "
-    "threats or control, getting back together is not the goal this report can help with."
+    "This report shows no odds of getting back together. Where there was violence, threats or control, "
+    "getting back together is not the goal this report can help with, and a number could read as if it "
+    "were. The model never uses your answer about safety, so a number would say nothing about your safety "
+    "either."
+)
+# In the JSON when odds_display is "hidden": the figures stay for machines, never for the person.
+ODDS_MACHINE_NOTE = (
+    "reversal_odds, odds_low, odds_high and band are kept for machines only: do not show them to the person "
+    "who answered (a safety concern)."
 )
 
 
@@ -212,12 +221,10 @@ def _outcome_days(card: Mapping[str, Any]) -> int | None:
     return OUTCOME_DAYS if card.get("source", "generator") == "generator" else None
 
 
-def _what_ifs(
-    model: Any, frame: pd.DataFrame, days: list[dt.date], earliest: list[dt.date | None]
-) -> list[dict[str, Any]]:
-    """Per row of ``frame``, odds for 0..WHAT_IF_DAYS more days of no contact: one predict call on 91
-    rows a row; the earliest day for a message is marked only where the plan gives one (never
-    after a request to stop)."""
+def _what_ifs(model: Any, frame: pd.DataFrame, days: list[dt.date], earliest: list[dt.date]) -> list[dict[str, Any]]:
+    """Per row of ``frame``, odds for 0..WHAT_IF_DAYS more days of no contact (one predict call on 91
+    rows a row), with the plan's earliest day marked. Only for a plan that gives a date: after a "no"
+    a rising curve is a countdown (and so no row here is blocked)."""
     d = np.arange(WHAT_IF_DAYS + 1, dtype=np.int64)
     n = len(frame)
     rows = frame.iloc[np.repeat(np.arange(n, dtype=np.intp), d.size)].reset_index(drop=True)
@@ -226,11 +233,6 @@ def _what_ifs(
     rows["days_silent"] = np.minimum(silent, QUIZ["days_silent"].max)
     since0 = frame["days_since_breakup"].to_numpy(dtype=np.int64)
     rows["days_since_breakup"] = np.minimum((since0[:, None] + d).ravel(), QUIZ["days_since_breakup"].max)
-    blocked = frame["days_blocked"]
-    if blocked.notna().any():
-        blocked0 = blocked.to_numpy(dtype=np.int64, na_value=0)
-        days_blocked = np.minimum((blocked0[:, None] + d).ravel(), QUIZ["days_blocked"].max)
-        rows["days_blocked"] = pd.arrays.IntegerArray(days_blocked, np.repeat(blocked.isna().to_numpy(), d.size))
     week0 = frame["attempts_last_week"].to_numpy(dtype=np.int64)
     rows["attempts_last_week"] = np.where(silent >= 7, 0, np.repeat(week0, d.size)).astype(np.int64)
     odds = model.predict_clean(rows)
@@ -241,15 +243,13 @@ def _what_ifs(
     for k in range(n):
         day = days[k]
         dates = np.datetime_as_string(np.datetime64(day, "D") + d).tolist()
-        mark = None
-        if earliest[k] is not None:
-            offset = (earliest[k] - day).days
-            mark = offset if 0 <= offset <= WHAT_IF_DAYS else None
+        offset = (earliest[k] - day).days
+        mark = offset if 0 <= offset <= WHAT_IF_DAYS else None
         zero_from = int(max(0, 7 - silent0[k])) if week0[k] > 0 else None
         out.append({
             "days": WHAT_IF_DAYS,
             "assumption": WHAT_IF_ASSUMPTION,
-            "note": WHAT_IF_NOTE + (WHAT_IF_NO_DATE if earliest[k] is None else ""),
+            "note": WHAT_IF_NOTE,
             "attempts_last_week_zero_from_day": zero_from,
             "earliest_contact_day": mark,
             "points": _points(dates, p[k].tolist(), lo[k].tolist(), hi[k].tolist()),
@@ -302,9 +302,20 @@ def _range_words(info: Mapping[str, Any]) -> str:
     return info.get("range_meaning") or "how much the odds move between the model's ensemble members"
 
 
-def _how_to_read(info: Mapping[str, Any], range_words: str, with_factors: bool = True) -> list[str]:
+def _how_to_read(info: Mapping[str, Any], range_words: str, display: str = "full") -> list[str]:
     days = info.get("outcome_days")
     outcome = f"back together within {days} days of answering" if days else "back together"
+    wishes = (
+        "If they asked you to stop, blocked you or stopped answering, their wishes come first. No number in "
+        "this report is a reason to contact them."
+    )
+    if display == "hidden":
+        return [
+            "exodds turns one breakup guide's assumptions into numbers, learned by a model from synthetic "
+            "(made-up) answers, not from real couples. Where there was violence, threats or control it shows none.",
+            "It knows nothing about you or your ex beyond the answers here.",
+            wishes,
+        ]
     return [
         "These odds express one breakup guide's assumptions, turned into numbers and learned by a model "
         "from synthetic (made-up) answers. They are not measured from real couples, and nobody has "
@@ -312,15 +323,14 @@ def _how_to_read(info: Mapping[str, Any], range_words: str, with_factors: bool =
         "The model knows nothing about you or your ex beyond the answers here: not why you broke up, "
         "who they are now, or what they want.",
         f"The range is {range_words}. It is not a promise that the true chance lies inside it.",
-        *([factors.SIZE_MEANING] if with_factors else []),
-        "If they asked you to stop or blocked you, their wishes come first. No number in this report "
-        "is a reason to contact them sooner, or in another way.",
+        factors.SIZE_MEANING,
+        wishes,
     ]
 
 
 DISCLAIMER = (
     "Odds from one breakup guide's assumptions on synthetic data, not measured outcomes; the model knows "
-    "only your answers. If they asked you to stop or blocked you, their wishes come first."
+    "only your answers. If they asked you to stop, blocked you or stopped answering, their wishes come first."
 )
 
 
@@ -395,8 +405,8 @@ def build_reports(
     lo_all, hi_all = odds["odds_low"].to_numpy(dtype=np.float64), odds["odds_high"].to_numpy(dtype=np.float64)
     plans = make_plans(frame, valid_days, odds=[float(x) for x in p_all])
     labels = [str(x) for x in bands(p_all)]
-    # the what-if for every row whose plan is not safety first (those reports leave it out)
-    shown = [k for k, plan in enumerate(plans) if plan.plan != "safety"]
+    # the what-if for every row whose plan gives a date (the others' reports leave it out)
+    shown = [k for k, plan in enumerate(plans) if plan.earliest_contact]
     what_ifs = dict(zip(shown, _what_ifs(
         model, frame.iloc[shown], [valid_days[k] for k in shown], [plans[k].earliest_contact for k in shown]
     ), strict=True)) if shown else {}
@@ -424,10 +434,13 @@ def _report(
     raising, lowering = ([], []) if safety else factors.factor_list(clean, contributions, p)
     why = wishes_first(clean)
     plan_dict = plan.to_dict()
-    for key in ("odds", "band", "band_meaning"):  # top-level fields carry these
+    for key in ("odds", "band", "band_meaning", "support", "support_intro"):  # top-level fields carry these
         plan_dict.pop(key, None)
+    dated = plan.plan in DATED_PLANS
+    display = "hidden" if safety else "full" if dated else "muted"
+    note = SAFETY_ODDS_NOTE if safety else None if dated else NO_ODDS_NOTE.format(why=NO_WHY[plan.wait_reason])
 
-    return {
+    report = {
         "schema_version": SCHEMA_VERSION,
         "kind": "exodds-report",
         "as_of": day.isoformat(),
@@ -444,18 +457,14 @@ def _report(
         "band": label,
         "band_meaning": band_meaning(label),
         "range_text": range_words,
-        "odds_display": "deemphasised" if safety else "full",
-        "odds_display_note": (
-            SAFETY_ODDS_NOTE if safety else TOLD_ODDS_NOTE if clean["told_no_contact"] == "yes" else None
-        ),
+        "odds_display": display,
+        "odds_display_note": note,
         "beyond_data": _beyond_data(clean, getattr(model, "card", {}) or {}),
         "safety_first": safety,
         "stage": plan.stage,
         "stage_name": plan.stage_name,
         "earliest_contact": plan.earliest_contact.isoformat() if plan.earliest_contact else None,
         "no_contact_advised": plan.earliest_contact is None,
-        # a block stands: the date counts only once they have unblocked you (the report says so)
-        "earliest_contact_only_if_unblocked": plan.earliest_contact is not None and clean["blocked"] != "no",
         "wishes_first": {
             "applies": bool(why),
             "why": why,
@@ -469,7 +478,8 @@ def _report(
             "contributions": {k: round(v, 4) for k, v in contributions.items()},
         },
         "plan": plan_dict,
-        "what_if": None if safety else what_if,
+        # a curve of odds rising with time is a countdown: only where the plan itself gives a date
+        "what_if": what_if,
         "base_rate": {
             "ever_reconnected": rules.base_rate.value,
             "ever_reconnected_source": rules.base_rate.source,
@@ -477,6 +487,12 @@ def _report(
             "stayed_together_source": rules.stayed_together.source,
             "caveat": BASE_RATE_CAVEAT,
         },
-        "how_to_read": _how_to_read(info, range_words, with_factors=not safety),
+        "how_to_read": _how_to_read(info, range_words, display),
         "disclaimer": DISCLAIMER,
     }
+    if display == "hidden":
+        report["odds_machine_note"] = ODDS_MACHINE_NOTE
+    if plan.support:  # only for a safety concern (yes or prefer not to say) and heavy pursuit
+        report["support"] = plan.support
+        report["support_intro"] = plan.support_intro
+    return report

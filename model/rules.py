@@ -16,12 +16,25 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["WAIT_REASONS", "Rule", "Rules", "band", "band_meaning", "bands", "load_rules"]
+__all__ = [
+    "NO_DATE_REASONS",
+    "WAIT_REASONS",
+    "Rule",
+    "Rules",
+    "SourcePart",
+    "Support",
+    "band",
+    "band_meaning",
+    "bands",
+    "load_rules",
+    "source_parts",
+]
 
 # wait_reason code -> plain words for a report. The codes are the [waits] tables of the rules
-# file, "told_to_stop" (a request to stop: no date at all, deviations.request_to_stop) and "none"
-# (no wait rule: the safety plan). "{span}" is the wait's length in words, from the rules file.
+# file and the reasons for no date at all (NO_DATE_REASONS). "{span}" is the wait's length in
+# words, from the rules file.
 WAIT_REASONS: dict[str, str] = {
+    "heavy_pursuit": "many of your messages went unanswered: their silence is their answer",
     "told_to_stop": "they asked you to stop contacting them",
     "blocked": "they have blocked you",
     "many_ignored": "many of your attempts went unanswered",
@@ -35,7 +48,16 @@ WAIT_REASONS: dict[str, str] = {
     "rebuild_spacing": "{span} between messages while you are talking again",
     "none": "no wait applies",
 }
-_LINE_REF = re.compile(r"^(line \d+|base-rates\.md|our assumption)")
+#: Reasons that give no date at all, whatever the wait since: after a "no" (heavy pursuit, a request
+#: to stop, a block that stands) and on the safety plan ("none": no wait rule applies).
+NO_DATE_REASONS: tuple[str, ...] = ("heavy_pursuit", "told_to_stop", "blocked", "none")
+SUPPORT_WHEN = ("safety", "heavy_pursuit")
+
+# A source is parts separated by "; ", each starting with one of these (see the rules file's head).
+_KINDS = {"guide": r'line (\d+): "([^"]+)"$', "published": r"base-rates\.md: ", "assumption": r"our assumption: ",
+          "beyond": r"our step beyond the guide"}
+_PART_START = re.compile(r'; (?=line \d+: "|base-rates\.md: |our assumption: |our step beyond the guide)')
+_LINE = re.compile(r"\bline \d+")
 
 
 # --------------------------------------------------------------------------------------------
@@ -51,7 +73,49 @@ class Rule:
     value: float
     source: str
     meaning: str
-    counted_from: str | None = None
+
+
+@dataclass(frozen=True)
+class SourcePart:
+    """One part of a source: the guide's words on one line, a published figure, or ours."""
+
+    kind: str  # "guide", "published", "assumption" or "beyond" (our step beyond the guide)
+    text: str  # the part as written in the rules file
+    line: int | None = None  # the guide's line, for kind "guide"
+    quote: str | None = None  # the words on that line, for kind "guide"
+
+
+def source_parts(source: str) -> list[SourcePart]:
+    """A source split into its parts; refuses a part of no known kind, or one naming a line of the guide
+    without quoting it unless it is marked as ours: a report must never cite a line for words it lacks."""
+    parts = []
+    for text in _PART_START.split(source):
+        kind, m = next(((k, re.match(p, text)) for k, p in _KINDS.items() if re.match(p, text)), ("", None))
+        if m is None:
+            raise ValueError(
+                f"advice rules: source part {text!r} must start with 'line N: \"quote\"', 'base-rates.md: ', "
+                "'our assumption: ' or 'our step beyond the guide'"
+            )
+        if kind == "published" and _LINE.search(text):
+            raise ValueError(f"advice rules: source part {text!r} names a line of the guide without quoting it")
+        parts.append(SourcePart(kind, text, int(m.group(1)), m.group(2)) if kind == "guide" else SourcePart(kind, text))
+    return parts
+
+
+@dataclass(frozen=True)
+class Support:
+    """One place to turn to: who it is for and how to reach it (``when``: safety, heavy_pursuit)."""
+
+    id: str
+    when: tuple[str, ...]
+    name: str
+    for_: str
+    how: str
+    source: str
+    url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "for": self.for_, "how": self.how, "url": self.url}
 
 
 @dataclass(frozen=True)
@@ -68,12 +132,17 @@ class Rules:
     band_sources: tuple[str, ...]
     deviations: dict[str, dict[str, str]]
     plans: dict[str, dict[str, str]]
+    support: tuple[Support, ...]
 
     def wait(self, name: str) -> int:
         return int(self.waits[name].value)
 
     def threshold(self, name: str) -> int:
         return int(self.thresholds[name].value)
+
+    def support_for(self, *occasions: str) -> list[Support]:
+        """The resources listed for any of ``occasions`` ("safety", "heavy_pursuit"), in file order."""
+        return [s for s in self.support if set(s.when) & set(occasions)]
 
     def table(self) -> list[tuple[str, float | str, str]]:
         """(name, value, source) for every number, in file order: the README table."""
@@ -89,11 +158,12 @@ class Rules:
         return rows
 
 
-_WAIT_NAMES = tuple(c for c in WAIT_REASONS if c not in ("none", "told_to_stop"))  # (no wait: no date)
+_WAIT_NAMES = tuple(c for c in WAIT_REASONS if c not in NO_DATE_REASONS)
 _THRESHOLD_NAMES = (
     "ignored_min",
     "pressing_last_week",
     "many_ignored",
+    "heavy_pursuit",
     "harassment_last_week",
     "told_to_stop_days",
     "reopen_window",
@@ -108,27 +178,53 @@ def _rule(name: str, raw: Mapping[str, Any], where: str) -> Rule:
     value = raw["value"]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ValueError(f"advice rules: {where}.{name}.value = {value!r}: expected a number >= 0")
-    if not _LINE_REF.match(raw["source"]):
-        raise ValueError(
-            f"advice rules: {where}.{name}.source = {raw['source']!r}: expected 'line N: ...', "
-            "'base-rates.md: ...' or 'our assumption: ...'"
-        )
-    return Rule(name, value, raw["source"], raw["meaning"], raw.get("from"))
+    _check_source(raw["source"], f"{where}.{name}")
+    return Rule(name, value, raw["source"], raw["meaning"])
+
+
+def _check_source(source: Any, where: str) -> None:
+    if not isinstance(source, str) or not source:
+        raise ValueError(f"advice rules: {where} has no source")
+    try:
+        source_parts(source)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (in {where}.source)") from None
+
+
+def _support(raw: Any) -> tuple[Support, ...]:
+    out = []
+    for i, entry in enumerate(raw):
+        where = f"support[{i}]"
+        missing = [k for k in ("id", "when", "name", "for", "how", "source") if k not in entry]
+        if missing:
+            raise ValueError(f"advice rules: {where} has no {', '.join(repr(k) for k in missing)}")
+        when = tuple(entry["when"])
+        if not when or set(when) - set(SUPPORT_WHEN):
+            raise ValueError(f"advice rules: {where}.when = {list(when)!r}: expected some of {list(SUPPORT_WHEN)}")
+        url = entry.get("url")
+        if url is not None and not str(url).startswith("https://"):
+            raise ValueError(f"advice rules: {where}.url = {url!r}: expected an https:// address")
+        _check_source(entry["source"], where)
+        out.append(Support(entry["id"], when, entry["name"], entry["for"], entry["how"], entry["source"], url))
+    for occasion in SUPPORT_WHEN:
+        if not any(occasion in s.when for s in out):
+            raise ValueError(f"advice rules: no support is listed for {occasion!r}")
+    return tuple(out)
 
 
 def _parse_rules(raw: Mapping[str, Any]) -> Rules:
     waits = {k: _rule(k, v, "waits") for k, v in raw.get("waits", {}).items()}
     if set(waits) != set(_WAIT_NAMES):
         raise ValueError(f"advice rules: waits must be exactly {sorted(_WAIT_NAMES)}, got {sorted(waits)}")
-    for r in waits.values():
-        if r.counted_from not in ("last_contact", "block"):
-            raise ValueError(
-                f"advice rules: waits.{r.name}.from = {r.counted_from!r}: expected last_contact or block"
-            )
     thresholds = {k: _rule(k, v, "thresholds") for k, v in raw.get("thresholds", {}).items()}
     if set(thresholds) != set(_THRESHOLD_NAMES):
         raise ValueError(
             f"advice rules: thresholds must be exactly {sorted(_THRESHOLD_NAMES)}, got {sorted(thresholds)}"
+        )
+    if thresholds["many_ignored"].value >= thresholds["heavy_pursuit"].value:
+        raise ValueError(
+            f"advice rules: thresholds.many_ignored ({thresholds['many_ignored'].value!r}) must be below "
+            f"thresholds.heavy_pursuit ({thresholds['heavy_pursuit'].value!r}), or its wait never applies"
         )
     base = _rule("base_rate", raw["base_rate"], "")
     stayed = _rule("stayed_together", raw["stayed_together"], "")
@@ -138,8 +234,12 @@ def _parse_rules(raw: Mapping[str, Any]) -> Rules:
             "base_rate at most 1 (staying together is the rarer outcome)"
         )
     plans = dict(raw.get("plans", {}))
-    if set(plans) != {"move_on"} or any(not _LINE_REF.match(p.get("source", "")) for p in plans.values()):
-        raise ValueError(f"advice rules: plans must be exactly ['move_on'], each with a source, got {sorted(plans)}")
+    if set(plans) != {"move_on"}:
+        raise ValueError(f"advice rules: plans must be exactly ['move_on'], got {sorted(plans)}")
+    deviations = dict(raw.get("deviations", {}))
+    for kind, table in (("plans", plans), ("deviations", deviations)):
+        for key, entry in table.items():
+            _check_source(entry.get("source"), f"{kind}.{key}")
     raw_bands = raw.get("bands", [])
     if len(raw_bands) < 2 or "below" in raw_bands[-1] or any("below" not in b for b in raw_bands[:-1]):
         labels = [b.get("label") for b in raw_bands]
@@ -151,8 +251,7 @@ def _parse_rules(raw: Mapping[str, Any]) -> Rules:
     if not (np.all(np.diff(edges) > 0) and edges[0] > 0 and edges[-1] < 1):
         raise ValueError(f"advice rules: band ends {edges.tolist()} must rise strictly inside (0, 1)")
     for b in raw_bands:
-        if not _LINE_REF.match(b.get("source", "")):
-            raise ValueError(f"advice rules: band {b.get('label')!r} needs a source")
+        _check_source(b.get("source"), f"band {b.get('label')!r}")
     return Rules(
         waits=waits,
         thresholds=thresholds,
@@ -162,8 +261,9 @@ def _parse_rules(raw: Mapping[str, Any]) -> Rules:
         band_edges=edges,
         band_meanings=tuple(b["meaning"] for b in raw_bands),
         band_sources=tuple(b["source"] for b in raw_bands),
-        deviations=dict(raw.get("deviations", {})),
+        deviations=deviations,
         plans=plans,
+        support=_support(raw.get("support", [])),
     )
 
 

@@ -420,6 +420,8 @@ def _draw_answers(rng: np.random.Generator, n: int, p: Mapping[str, float]) -> d
     positive = tone == _code("last_reply_tone", "positive")
     # Never replied, yet contacted since the breakup: at least that attempt went unanswered.
     ignored = np.where(never & (silent < since), np.maximum(ignored, 1.0), ignored)
+    # ... and every attempt of the past 7 days went unanswered too (validation refuses fewer)
+    ignored = np.where(never, np.maximum(ignored, last_week), ignored)
 
     reached = rng.random(n) < _sigmoid(
         _logit(p["ex_reached_out_share"])
@@ -786,7 +788,8 @@ def data_dictionary() -> str:
         notes = {
             "days_since_breakup": f"; generated up to {int(p['breakup_days_max'])}",
             "days_silent": "; never more than days_since_breakup",
-            "attempts_last_week": "; 0 whenever days_silent is 7 or more",
+            "attempts_last_week": "; 0 whenever days_silent is 7 or more, at least 1 when it is less",
+            "attempts_ignored": "; at least attempts_last_week when last_reply_tone is `never_replied`",
             "days_blocked": "; blank when blocked is `no`, never more than days_since_breakup",
             "safety_concern": "; no effect on p_true",
         }

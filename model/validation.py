@@ -580,11 +580,29 @@ def _contradictions(numbers, codes, raws, blocked, out: _Collector, dates=None) 
         if alt is not None and "days_blocked" in dates and (before & by_date).any():
             out.add(before & by_date, alt, dates["days_blocked"],
                     "the block is before " + _breakup_named(before & by_date, since, dates, by_date=True))
+        week, ignored = numbers["attempts_last_week"], numbers["attempts_ignored"]
         out.add(
-            (numbers["attempts_last_week"] > 0) & (silent >= 7),
+            (week > 0) & (silent >= 7),
             "attempts_last_week",
             raws["attempts_last_week"],
             "contact in the past 7 days, but days_silent says 7 or more days without contact",
+        )
+        # the same two answers the other way round: a last contact inside the past 7 days is a contact in them
+        out.add(
+            (week == 0) & (silent < 7),
+            "attempts_last_week",
+            raws["attempts_last_week"],
+            "no contact in the past 7 days, but days_silent says the last contact was less than 7 days ago",
+        )
+        # never replied since the breakup: every attempt since then is unanswered, those of the past 7 days
+        # too (when the breakup is a week old or more, so that all of them came after it)
+        never = codes["last_reply_tone"] == QUIZ["last_reply_tone"].values.index("never_replied")
+        out.add(
+            never & (week > ignored) & (since >= 7),
+            "attempts_ignored",
+            raws["attempts_ignored"],
+            "fewer unanswered attempts than attempts_last_week, but last_reply_tone says they never replied, so "
+            "every attempt since the breakup went unanswered",
         )
 
 

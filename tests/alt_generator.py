@@ -26,7 +26,8 @@ def alt_answers(rows: int, seed: int) -> pd.DataFrame:
     anger_level = np.clip(rng.poisson(0.8 + 1.2 * wronged), 0, 3)
     told = rng.random(n) < 0.1 + 0.08 * anger_level
     ignored = rng.negative_binomial(1.2, 0.35 + 0.2 * ~told, n)
-    last_week = np.where(silent < 7, rng.poisson(0.8 + 0.3 * (ignored > 2)), 0)
+    # a last contact in the past 7 days is at least one contact in them
+    last_week = np.where(silent < 7, 1 + rng.poisson(0.3 + 0.3 * (ignored > 2)), 0)
     block_draw = rng.random(n)
     p_block = 0.08 + 0.1 * told + 0.05 * anger_level
     blocked = np.where(block_draw < p_block * 0.5, "everywhere", np.where(block_draw < p_block, "some", "no"))
@@ -36,6 +37,7 @@ def alt_answers(rows: int, seed: int) -> pd.DataFrame:
         np.where(anger_level >= 2, _choice(rng, n, ["cold", "neutral"], [0.7, 0.3]),
                  _choice(rng, n, ["positive", "neutral", "cold"], [0.35, 0.45, 0.2])),
     )
+    ignored = np.where(tone == "never_replied", np.maximum(ignored, last_week), ignored)  # none were answered
     df = pd.DataFrame(
         {
             "days_since_breakup": since,

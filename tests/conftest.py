@@ -43,13 +43,27 @@ def good_answers() -> dict[str, Any]:
 _ABSENT = object()
 
 
+def make_consistent(answers: dict[str, Any]) -> dict[str, Any]:
+    """Mend a drawn answer set so that it breaks none of validation's contradiction rules about contact:
+    no contact in the past 7 days after 7 silent days, at least one when the last contact is more recent,
+    and never more attempts this week than unanswered ones when they never replied (a week-old breakup)."""
+    week = answers["attempts_last_week"]
+    if answers["days_silent"] >= 7:
+        answers["attempts_last_week"] = 0
+    elif week == 0:
+        answers["attempts_last_week"] = 1
+    if answers["last_reply_tone"] == "never_replied":  # (validation asks it only of a week-old breakup)
+        answers["attempts_ignored"] = max(answers["attempts_ignored"], answers["attempts_last_week"])
+    return answers
+
+
 @st.composite
 def valid_answer_sets(draw: st.DrawFn) -> dict[str, Any]:
     """Any valid answer set in canonical spelling, built from the quiz definition.
 
     Numbers span each question's whole range; the contradiction rules are
-    respected (silence and block no longer than the breakup, no contact in the
-    past week after 7 silent days, days_blocked only when blocked). Optional
+    respected (silence and block no longer than the breakup, ``make_consistent``,
+    days_blocked only when blocked). Optional
     and not-applicable answers are sometimes left out, sometimes blank.
     """
     answers: dict[str, Any] = {}
@@ -60,8 +74,7 @@ def valid_answer_sets(draw: st.DrawFn) -> dict[str, Any]:
             answers[q.id] = draw(st.sampled_from(q.values))
     since = answers["days_since_breakup"]
     answers["days_silent"] = draw(st.integers(QUIZ["days_silent"].min, since))
-    if answers["days_silent"] >= 7:
-        answers["attempts_last_week"] = 0
+    make_consistent(answers)
     if answers["blocked"] == "no":
         blank = draw(st.sampled_from([_ABSENT, None, "", "  "]))
         answers.pop("days_blocked")

@@ -254,7 +254,7 @@ def test_score_frame_names_every_missing_required_column():
 def test_score_frame_accepts_one_as_of_per_row():
     df = frame(row("a", breakup_date="2026-01-01", days_since_breakup=""),
                row("b", breakup_date="2026-01-01", days_since_breakup=""))
-    df = df.assign(days_silent="0")
+    df = df.assign(days_silent="0", attempts_last_week="1")
     as_of = ["2026-01-11", "2025-12-31"]  # the second is before the breakup date
     result = batch.score_frame(df, model=FakeModel(), advice=FakeAdvice, as_of=as_of)
     assert list(result.valid) == [True, False]
@@ -545,7 +545,7 @@ def test_gzip_cut_short_mid_stream_exits_2(tmp_path, capsys, fakes):
 
 def test_parquet_in_parquet_out_keeps_types(tmp_path, capsys, fakes):
     df = pd.DataFrame([row("a"), row("b", anger="nope")]).assign(
-        days_silent=[10, 3], attempts_ignored=[2, 1], weight=[1.5, 2.5]
+        days_silent=[10, 3], attempts_last_week=[0, 1], attempts_ignored=[2, 1], weight=[1.5, 2.5]
     )
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp_path / "p.parquet")
     code, out, _ = score(capsys, tmp_path / "p.parquet")
@@ -794,7 +794,8 @@ def test_end_to_end_messy_file_with_the_real_model(tmp_path, capsys, real):
 
 
 def test_end_to_end_matches_score_frame(tmp_path, capsys, real):
-    rows = [row(f"{i}", days_silent=str(i), days_since_breakup="90", attempts_ignored=str(i % 4)) for i in range(60)]
+    rows = [row(f"{i}", days_silent=str(i), days_since_breakup="90", attempts_ignored=str(i % 4),
+                attempts_last_week="0" if i >= 7 else "1") for i in range(60)]
     src = write(tmp_path / "r.csv", csv_text(rows))
     code, _, _ = score(capsys, src, "--out", tmp_path / "r.parquet")
     assert code == 0

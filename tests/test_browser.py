@@ -195,8 +195,9 @@ def test_the_quiz_works_without_javascript(visit, base_url, good_answers):
     page.get_by_role("button", name="Show my report").click()
     page.wait_for_load_state()
     expected = build_report(dict(good_answers, blocked="some", days_blocked=5), as_of=AS_OF)
-    assert page.locator("#odds .big").inner_text() == pct(expected["reversal_odds"])
-    assert page.locator("#wishes").is_visible()  # blocked: their wishes come first
+    # blocked: the odds in one plain sentence, no headline figure, and their wishes come first
+    assert f"at {pct(expected['reversal_odds'])} (range" in page.locator("#odds .plain-odds").inner_text()
+    assert page.locator("#odds .big").count() == 0 and page.locator("#wishes").is_visible()
 
 
 def test_back_from_the_report_keeps_the_follow_up_and_its_answer(visit, base_url, good_answers):
@@ -210,7 +211,7 @@ def test_back_from_the_report_keeps_the_follow_up_and_its_answer(visit, base_url
     page.locator("#days_blocked").fill("5")
     page.get_by_role("button", name="Show my report").click()
     page.wait_for_load_state()
-    assert page.locator("#odds .big").is_visible()
+    assert page.locator("#odds .plain-odds").is_visible()
     page.go_back()
     page.wait_for_load_state()
     follow_up = page.locator("#days_blocked")
@@ -219,4 +220,4 @@ def test_back_from_the_report_keeps_the_follow_up_and_its_answer(visit, base_url
     assert follow_up.is_visible() and follow_up.is_enabled() and follow_up.input_value() == "5"
     page.get_by_role("button", name="Show my report").click()
     page.wait_for_load_state()
-    assert page.locator("#odds .big").is_visible()
+    assert page.locator("#odds .plain-odds").is_visible()

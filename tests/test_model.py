@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_runs_without_scikit_learn
+from conftest import assert_runs_without_scikit_learn, make_consistent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
@@ -67,7 +67,7 @@ def answer_sets(draw) -> dict:
         "days_since_breakup": since,
         "days_silent": silent,
         "attempts_ignored": draw(st.integers(0, 60)),
-        "attempts_last_week": draw(st.integers(0, 12)) if silent < 7 else 0,
+        "attempts_last_week": draw(st.integers(0, 12)),
         "blocked": blocked,
         "told_no_contact": draw(st.sampled_from(["yes", "no"])),
         "anger": draw(st.sampled_from(QUIZ["anger"].values)),
@@ -81,7 +81,7 @@ def answer_sets(draw) -> dict:
     }
     if blocked != "no":
         a["days_blocked"] = draw(st.integers(0, since))
-    return a
+    return make_consistent(a)
 
 
 def odds(model, answers: dict) -> float:
@@ -355,7 +355,8 @@ def test_the_other_more_hurts_answers_never_raise_odds(default, a, extra):
     assert odds(default, dict(a, bad_blood="yes")) <= odds(default, dict(a, bad_blood="no"))
     assert odds(default, dict(a, emotional_messages=a["emotional_messages"] + extra)) <= odds(default, a)
     if a["days_silent"] < 7:
-        assert odds(default, dict(a, attempts_last_week=a["attempts_last_week"] + extra)) <= odds(default, a)
+        more = make_consistent(dict(a, attempts_last_week=a["attempts_last_week"] + extra))  # (never replied:
+        assert odds(default, more) <= odds(default, a)  # more unanswered too, which can only lower them further)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -383,7 +384,7 @@ def test_a_request_to_stop_weighs_most_in_its_first_weeks(default, a, data):
     s2 = data.draw(st.integers(s1, since))
 
     def harm(silent: int) -> float:
-        b = dict(a, days_silent=silent, attempts_last_week=a["attempts_last_week"] if silent < 7 else 0)
+        b = make_consistent(dict(a, days_silent=silent))
         return _log_odds(odds(default, dict(b, told_no_contact="no"))) - _log_odds(
             odds(default, dict(b, told_no_contact="yes"))
         )
@@ -405,6 +406,9 @@ def test_a_more_hurts_answer_is_never_explained_as_raising_the_odds(default, row
     assert (contrib[list(HARM_ONLY)].to_numpy() <= 1e-12).all()
     harmless = dict(rows[0], attempts_ignored=0, attempts_last_week=0, emotional_messages=0, anger="none",
                     blocked="no", told_no_contact="no", bad_blood="no")
+    # no contact this week: the last one is a week old at least (validation refuses less)
+    harmless |= {"days_silent": max(7, harmless["days_silent"]),
+                 "days_since_breakup": max(7, harmless["days_since_breakup"], harmless["days_silent"])}
     harmless.pop("days_blocked", None)
     none = default.explain(pd.DataFrame([harmless], dtype=object), AS_OF)
     assert np.allclose(none[list(HARM_ONLY)].to_numpy(), 0.0)
@@ -443,7 +447,7 @@ def test_guide_directions_on_a_plain_case(default):
     assert odds(default, dict(base, bad_blood="yes")) < odds(default, base)
     assert odds(default, dict(base, blocked="some", days_blocked=3)) < odds(default, base)
     assert odds(default, dict(base, anger="angry")) < odds(default, dict(base, anger="annoyed"))
-    recent = dict(base, days_silent=2)
+    recent = dict(base, days_silent=2, attempts_last_week=1)
     assert odds(default, dict(recent, attempts_last_week=4)) < odds(default, recent)
 
 

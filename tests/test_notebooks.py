@@ -135,7 +135,8 @@ def test_effect_curve_moves_only_the_named_answer_and_matches_the_truth(typical)
     base = {**typical, "days_since_breakup": 90, "attempts_last_week": 0}
     values = [0, 10, 30, 60, 90]
     curve = explore.effect_curve(base, "days_silent", values)
-    rows = pd.DataFrame([{**base, "days_silent": v} for v in values], dtype=object)
+    # a last contact less than a week old is a contact in the past 7 days: the one answer that moves along
+    rows = pd.DataFrame([{**base, "days_silent": v, "attempts_last_week": int(v < 7)} for v in values], dtype=object)
     expected = synthetic.true_probability(validate_frame(rows).clean)
     np.testing.assert_allclose(curve["p_true"], expected)
     assert curve["days_silent"].tolist() == values

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import html
 import json
 import math
 import re
@@ -25,13 +26,13 @@ from model.quiz import QUIZ
 from model.render import (
     CSP,
     chart_description,
+    cite,
     format_for_path,
     pct,
     render,
     render_html,
     render_json,
     render_markdown,
-    source_short,
     what_if_svg,
 )
 from model.report import (
@@ -262,16 +263,19 @@ def test_what_if_advances_the_days_and_clears_last_week(reports, model):
         assert w["points"][d]["date"] == (AS_OF + dt.timedelta(days=d)).isoformat()
 
 
-def test_what_if_advances_the_block(reports, model):
-    w = reports["blocked_awful"]["what_if"]
-    a = example("blocked_awful")
-    d = 60
-    moved = dict(a, days_silent=a["days_silent"] + d, days_since_breakup=a["days_since_breakup"] + d)
-    moved["days_blocked"] = a["days_blocked"] + d
-    expected = model.predict(pd.DataFrame([moved], dtype=object), AS_OF).iloc[0]["reversal_odds"]
-    assert w["points"][d]["reversal_odds"] == pytest.approx(expected, abs=1e-4)
-    assert w["earliest_contact_day"] is None  # move on: no date to mark
-    assert "no date" in w["note"]
+@pytest.mark.parametrize("name", ["blocked_awful", "told_to_stop", "many_attempts"])
+def test_after_a_no_there_is_no_curve_of_odds_rising_with_time(reports, name):
+    """A request to stop, a block or heavy pursuit: no what-if curve, no chart, no table, and the odds
+    in a plain sentence (muted) with the note that they are no reason to get in touch."""
+    r = reports[name]
+    assert r["what_if"] is None and r["earliest_contact"] is None and r["odds_display"] == "muted"
+    assert "no reason to get in touch" in r["odds_display_note"]
+    md, html = render_markdown(r), render_html(r)
+    assert "<svg" not in html and 'class="big"' not in html and "What if you wait" not in md + html
+    assert "| More days of no contact |" not in md and "## Your odds" not in md
+    assert f"**{r['band']}**" not in md and 'class="band"' not in html  # no band beside the figure
+    plain = md[md.index("## The odds, plainly"):md.index("## Your next step")]
+    assert r["odds_display_note"] in plain and f"at {pct(r['reversal_odds'])} (range" in plain
 
 
 def test_earliest_contact_is_marked_on_the_chart(reports):
@@ -289,14 +293,11 @@ def test_after_a_request_to_stop_there_is_no_date_anywhere(reports):
     report = reports["told_to_stop"]
     assert report["earliest_contact"] is None and report["no_contact_advised"]
     assert report["plan"]["wait_reason"] == "told_to_stop" and report["plan"]["message_guidance"] == []
-    assert report["what_if"]["earliest_contact_day"] is None
-    assert "gives no date for contact" in report["what_if"]["note"]
-    svg = what_if_svg(report)
-    assert "earliest next message" not in svg and "earliest message" not in svg
+    assert report["what_if"] is None and what_if_svg(report) == ""
     assert report["wishes_first"]["text"].endswith("Nothing in this report is a reason to contact them.")
     for text in (render_markdown(report), render_html(report)):
         assert "No contact advised." in text and "Earliest day" not in text
-        assert "Stage 1 of 4" not in text and "Back off and give them space" in text
+        assert "Stage 1 of 4" not in text and "Give them space: no contact" in text
 
 
 def test_as_of_moves_every_date(model):
@@ -318,16 +319,20 @@ def test_safety_case_has_no_plan_and_safety_first(reports):
     r = reports["safety_concern"]
     assert r["safety_first"] and r["stage"] == 0 and r["earliest_contact"] is None
     assert r["what_if"] is None and r["factors"]["raising"] == [] and r["factors"]["lowering"] == []
-    assert r["odds_display"] == "deemphasised"
-    assert r["plan"]["do"] and r["plan"]["support"] and not r["plan"]["message_guidance"]
+    assert r["odds_display"] == "hidden" and "for machines only" in r["odds_machine_note"]
+    assert r["plan"]["do"] and r["support"] and r["support_intro"] and not r["plan"]["message_guidance"]
+    assert "support" not in r["plan"]
     html = render_html(r)
     ids = Page.parse(html).section_ids
     assert ids[0] == "safety" and ids.index("odds") > ids.index("answers")
     assert "plan" not in ids and "what-if" not in ids and "factors" not in ids and "<svg" not in html
     assert "Earliest day" not in html and "Stage " not in html
     md = render_markdown(r)
-    assert md.index("## Your safety comes first") < md.index("## The odds you asked about")
+    assert md.index("## Your safety comes first") < md.index("## Why there are no odds here")
     assert "## Your next step" not in md and "What if you wait" not in md
+    for text in (md, re.sub(r"<style.*?</style>", "", html, flags=re.S)):  # no percentage of the odds at all
+        assert not re.search(r"\d+%|under 1%|over 99%", text), re.search(r"\d+%", text)
+        assert all(s["name"] in text for s in r["support"])
 
 
 @pytest.mark.parametrize("pressure", [{"told_no_contact": "yes"}, {"blocked": "some", "days_blocked": 3}])
@@ -362,18 +367,20 @@ def test_after_a_request_to_stop_the_odds_say_they_are_no_reason_to_get_in_touch
     for typed in ("breakup_date", "last_contact_date"):
         answers.pop(typed)
     r = build_report(answers, AS_OF, model)
-    assert r["reversal_odds"] > 0.38 and r["odds_display"] == "full"  # above typical, shown in full
+    assert r["reversal_odds"] > 0.38 and r["odds_display"] == "muted"  # above typical, shown plainly
     note = r["odds_display_note"]
-    assert note and "no reason to get in touch" in note
+    assert note and "no reason to get in touch" in note and "asked you to stop" in note
     md, html = render_markdown(r), render_html(r)
-    odds_md = md[md.index("## Your odds"):md.index("## Your next step")]
+    odds_md = md[md.index("## The odds, plainly"):md.index("## Your next step")]
     assert note in odds_md
     assert html.index(note) < html.index('id="plan-h"')
-    assert reports["good"]["odds_display_note"] is None
+    for text in (md, html):  # no praise, no headline figure
+        assert r["band"] not in text and "typical" not in text.split("For comparison")[0] and 'class="big"' not in text
+    assert reports["good"]["odds_display_note"] is None and reports["good"]["odds_display"] == "full"
     # a request to stop on the move-on plan too (its wait reason is the block)
     hopeless = {**answers, "anger": "furious", "wronged_them": "yes", "blocked": "everywhere", "days_blocked": 20}
     r = build_report(hopeless, AS_OF, model)
-    assert r["plan"]["plan"] == "move_on" and r["odds_display_note"] == note
+    assert r["plan"]["plan"] == "move_on" and r["odds_display"] == "muted" and "blocked you" in r["odds_display_note"]
 
 
 def test_pressure_signs_follow_the_rules_thresholds(good_answers):
@@ -411,6 +418,9 @@ def test_harassment_warning_is_shown(reports):
     assert "harassment" in render_markdown(r) and "harassment" in render_html(r)
 
 
+CITATION = re.compile(r"_\(Source: .*?\)_|<span class=\"src\">.*?</span>", re.S)
+
+
 def _shingles(text: str, n: int) -> set[tuple[str, ...]]:
     words = re.findall(r"[a-z0-9']+", text.lower().replace("’", "'"))
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
@@ -418,12 +428,50 @@ def _shingles(text: str, n: int) -> set[tuple[str, ...]]:
 
 @pytest.mark.skipif(not ARTICLE.exists(), reason="the seed article is not available")
 def test_reports_never_copy_the_article(reports):
-    # 8 words: the guide's term "a full 30 days of no contact" (7 words) may be named, its sentences not
+    # 8 words: the guide's term "a full 30 days of no contact" (7 words) may be named, its sentences not;
+    # a citation quotes the line it names (test_every_citation_quotes_its_line), and nothing else does
     article = _shingles(ARTICLE.read_text(encoding="utf-8"), 8)
     for report in reports.values():
         for text in (render_markdown(report), render_html(report)):
-            copied = article & _shingles(text, 8)
+            copied = article & _shingles(CITATION.sub("", text), 8)
             assert not copied, copied
+
+
+def _article_lines() -> list[str]:
+    text = ARTICLE.read_text(encoding="utf-8").replace("\u2019", "'").replace("\u2018", "'")
+    return text.replace("\u201c", '"').replace("\u201d", '"').splitlines()
+
+
+def check_citations(text: str, lines: list[str]) -> int:
+    """Every "line N" a report prints stands in a citation that either quotes words on line N of the
+    article, or is marked as our own step (or assumption); returns how many quotes were checked."""
+    quotes = 0
+    assert not re.search(r"\bline \d+", CITATION.sub("", text)), "a line of the guide named outside a citation"
+    for cited in CITATION.findall(text):
+        body = html.unescape(re.sub(r"<[^>]+>", "", cited))
+        for part in re.split(r"; (?=the guide, line|base-rates|our assumption|our step beyond the guide)", body):
+            part = part.removeprefix("_(Source: ").removeprefix("Source: ").removesuffix(")_")
+            m = re.match(r'the guide, line (\d+): "([^"]+)"$', part)
+            if m:
+                assert m.group(2) in lines[int(m.group(1)) - 1], (m.group(1), m.group(2))
+                quotes += 1
+            elif re.search(r"\bline", part):
+                assert part.startswith(("our step beyond the guide", "our assumption")), part
+    return quotes
+
+
+@pytest.mark.skipif(not ARTICLE.exists(), reason="the seed article is not available")
+def test_every_citation_quotes_its_line_or_is_marked_ours(reports):
+    """Issue 16, rule 7: "the guide, line N" always quotes words that stand on line N."""
+    lines = _article_lines()
+    checked = 0
+    for report in reports.values():
+        for text in (render_markdown(report), render_html(report)):
+            checked += check_citations(text, lines)
+    assert checked >= 10
+    # the known wrong ones: a block is never cited to line 130 (mutual friends), two weeks never to line 50 alone
+    told = render_markdown(reports["told_to_stop"]) + render_markdown(reports["blocked_awful"])
+    assert "line 130" not in told.replace("lines 126 to 130", "")
 
 
 def test_report_words_never_point_around_a_boundary(reports):
@@ -497,9 +545,11 @@ def test_every_format_shows_the_models_own_odds(model, reports, name):
     assert r["reversal_odds"] == pytest.approx(p, abs=5e-5)
     shown = pct(p)
     html, md = render_html(r), render_markdown(r)
-    if r["safety_first"]:
-        assert f"model puts the odds of being back together within 180 days at {shown} " in md
-        assert f"at {shown} (plausible range" in html
+    if r["odds_display"] == "hidden":  # a safety concern: the odds are for machines only
+        assert f"at {shown} " not in md and f"at {shown} " not in html
+    elif r["odds_display"] == "muted":  # after a "no": one plain sentence, no headline figure
+        assert f"model puts the odds of being back together within 180 days at {shown} (range" in md
+        assert f"at {shown} (range" in html and 'class="big"' not in html
     else:
         assert f'<span class="big">{shown}</span>' in html
         odds_md = md[md.index("## Your odds"):md.index("## Your next step")]
@@ -618,9 +668,10 @@ def test_formatters():
     assert pct(0.0003) == "under 1%" and pct(0.999) == "over 99%" and pct(0.314) == "31%"
     assert format_for_path("a/report.HTML") == "html" and format_for_path("r.json") == "json"
     assert format_for_path("r.md") == "md" and format_for_path(None) == "md" and format_for_path("r.out") == "md"
-    assert source_short('line 50: "wait at least another week"') == "the guide, line 50"
-    assert source_short('line 52: "x"; 21 days is our assumption') == "the guide, line 52; the number is our assumption"
-    assert source_short("base-rates.md: survey") == "base-rates.md: survey"
+    assert cite('line 50: "wait at least another week"') == 'the guide, line 50: "wait at least another week"'
+    assert cite('line 52: "x"; our assumption: 21 days') == 'the guide, line 52: "x"; our assumption: 21 days'
+    assert cite("base-rates.md: survey") == "base-rates.md: survey"
+    assert cite("line 52 says so") == "line 52 says so"  # (the rules file refuses such a source when read)
 
 
 # --------------------------------------------------------------------------------------------
@@ -660,7 +711,8 @@ def test_involved_questions_name_both_sides_of_a_contradiction(good_answers):
     _, problems = check_answers(good_answers, AS_OF)
     assert [involved_questions(p) for p in problems] == [["days_since_breakup", "days_silent"]]
     # a one-word id where the message gives its answer, and a typed date named by its column
-    _, problems = check_answers({**good_answers, "days_silent": 2, "blocked": "no", "days_blocked": 3}, AS_OF)
+    _, problems = check_answers({**good_answers, "days_silent": 2, "attempts_last_week": 1, "blocked": "no",
+                                 "days_blocked": 3}, AS_OF)
     assert [involved_questions(p) for p in problems] == [["blocked", "days_blocked"]]
     dated = {k: v for k, v in good_answers.items() if k not in ("days_since_breakup", "days_silent")}
     _, problems = check_answers({**dated, "breakup_date": "2026-11-01", "last_contact_date": "2026-10-01"}, AS_OF)
@@ -709,13 +761,13 @@ def test_contact_after_a_block_is_named_as_getting_around_it():
     report = build_report(answers, AS_OF, load_model())
     assert "you have been in touch with them since the block" in report["wishes_first"]["why"]
     assert any("since they blocked you" in w and "getting around it" in w for w in report["plan"]["warnings"])
-    # even if they got in touch first: no carve-out for reaching them around the block
+    # they got in touch first: answering where they wrote is theirs to start, every other way is getting around it
     first = build_report({**answers, "ex_reached_out": "yes"}, AS_OF, load_model())
     warning = [w for w in first["plan"]["warnings"] if "since they blocked you" in w]
     assert warning and warning[0].startswith(
-        "You have been in touch with them since they blocked you. Even if they got in touch first, reaching them "
-        "while a block stands")
-    assert "Any contact is theirs to start." in warning[0]
+        "You have been in touch with them since they blocked you. If that was a brief answer where they wrote to "
+        "you, that was theirs to start. Reaching them any other way after a block")
+    assert "getting around it" in warning[0]
     assert not any("unless" in w.lower() for w in first["plan"]["warnings"] + first["wishes_first"]["why"])
     before = build_report({**answers, "days_silent": 25, "attempts_last_week": 0}, AS_OF, load_model())
     assert not any("since they blocked you" in w for w in before["plan"]["warnings"])
@@ -783,20 +835,21 @@ def test_day_counts_in_the_answers_say_which_day_they_go_back_to(model):
     shown = {a["question"]: a["label"] for a in build_report(answers, AS_OF, model)["answers_shown"]}
     assert shown["days_since_breakup"] == "40 days, since 17 October 2026"
     assert shown["attempts_ignored"].endswith(("attempt", "attempts"))  # only days get a date
-    report = build_report({**answers, "days_silent": 0}, AS_OF, model)
+    report = build_report({**answers, "days_silent": 0, "attempts_last_week": 1}, AS_OF, model)
     zero = {a["question"]: a["label"] for a in report["answers_shown"]}
     assert zero["days_silent"] == "0 days"
 
 
-def test_a_blocked_earliest_day_is_marked_if_unblocked_everywhere(model, good_answers):
-    answers = {**good_answers, "blocked": "some", "days_blocked": 10, "days_silent": 3, "safety_concern": "no"}
+@pytest.mark.parametrize(("days_blocked", "silent", "since"), [(10, 3, 40), (50, 50, 60), (900, 19, 1000)])
+def test_a_block_never_has_a_date_or_a_condition_for_one_in_any_format(model, good_answers, days_blocked, silent,
+                                                                        since):
+    """Issue 16, rule 2: the review's cases, a fresh block, one past its 30 days and one of 900 days."""
+    answers = {**good_answers, "blocked": "some", "days_blocked": days_blocked, "days_silent": silent,
+               "days_since_breakup": since, "attempts_last_week": 1 if silent < 7 else 0, "safety_concern": "no"}
     r = build_report(answers, AS_OF, model)
-    assert "| (earliest next message, if unblocked) |" in render_markdown(r).replace(
-        f"| {r['what_if']['earliest_contact_day']} (", "| (")
-    assert "(earliest next message, if unblocked)" in render_html(r)
-    over = build_report({**answers, "days_blocked": 50, "days_silent": 50, "days_since_breakup": 60}, AS_OF, model)
-    md, html = render_markdown(over), render_html(over)
-    assert "(today), and only once they have unblocked you." in md and "by then" not in md
-    assert "once they have unblocked you" in html and "by then" not in html  # headline, caption, chart
-    far = build_report({**answers, "days_since_breakup": 6000, "days_silent": 5000}, AS_OF, model)
+    assert r["earliest_contact"] is None and r["what_if"] is None and r["odds_display"] == "muted"
+    for text in (render_markdown(r), render_html(r), render_json(r)):
+        assert not re.search(r"unblock|by then|take the quiz again|Earliest day", text, re.I), text
+    far = build_report({**answers, "days_since_breakup": 6000, "days_silent": 5000, "attempts_last_week": 0},
+                       AS_OF, model)
     assert "5,000 days" in render_markdown(far) and "5000 days" not in render_markdown(far)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import AS_OF, valid_answer_sets
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from model.cli import main
@@ -315,7 +315,10 @@ def test_the_rate_follows_drawn_assumptions():
 def quiet(frame: pd.DataFrame, days: int, since: int = 0) -> pd.DataFrame:
     """The rows as if the last contact was ``days`` ago, the breakup at least ``since`` days ago."""
     since_ = np.maximum(frame["days_since_breakup"], max(days, since))
-    return with_(frame, days_since_breakup=since_, days_silent=days, attempts_last_week=0)
+    week = 0 if days >= 7 else 1
+    never = frame["last_reply_tone"] == "never_replied"  # then this week's contact went unanswered too
+    ignored = np.where(never, np.maximum(frame["attempts_ignored"], week), frame["attempts_ignored"])
+    return with_(frame, days_since_breakup=since_, days_silent=days, attempts_last_week=week, attempts_ignored=ignored)
 
 
 def test_ignored_attempts_neutral_up_to_the_threshold_then_diminishing_harm(base):
@@ -332,6 +335,7 @@ def test_ignored_attempts_neutral_up_to_the_threshold_then_diminishing_harm(base
 @PROPS
 @given(valid_answer_sets())
 def test_six_ignored_attempts_never_beat_three(answers):
+    assume(answers["last_reply_tone"] != "never_replied" or answers["attempts_last_week"] <= 3)
     three, six = p_of(answers, {"attempts_ignored": 3}, {"attempts_ignored": 6})
     assert six <= three
 
@@ -340,7 +344,7 @@ def test_unanswered_attempts_this_week_hurt_and_fade_with_space(base):
     busy = with_(base, attempts_ignored=np.maximum(base["attempts_ignored"], 5))
     harm = {}
     for d in (0, 3, 6):
-        rows = with_(busy, days_silent=np.minimum(d, busy["days_since_breakup"]))
+        rows = with_(busy, days_silent=np.minimum(d, busy["days_since_breakup"]), attempts_last_week=1)
         one = logit(with_(rows, attempts_last_week=1))
         four = logit(with_(rows, attempts_last_week=4))
         assert (four <= one).all()
@@ -439,7 +443,10 @@ def test_a_sincere_apology_softens_the_wronged_case_only(base):
 
 
 def test_reply_tone_positive_over_neutral_over_cold(base):
-    tone = {v: logit(with_(base, last_reply_tone=v)) for v in QUIZ["last_reply_tone"].values}
+    # never replied: every attempt this week is unanswered too (more of them can only lower the odds)
+    unanswered = np.maximum(base["attempts_ignored"], base["attempts_last_week"])
+    extra = {"never_replied": {"attempts_ignored": unanswered}}
+    tone = {v: logit(with_(base, last_reply_tone=v, **extra.get(v, {}))) for v in QUIZ["last_reply_tone"].values}
     ok = ~hopeless(base)
     assert (tone["positive"] >= tone["neutral"]).all() and (tone["neutral"] >= tone["cold"]).all()
     assert (tone["positive"] > tone["neutral"])[ok].all() and (tone["neutral"] > tone["cold"])[ok].all()

@@ -48,13 +48,19 @@ def iso(days_ago: int) -> str:
     return (AS_OF - dt.timedelta(days=days_ago)).isoformat()
 
 
-def roomy(good: dict[str, Any]) -> dict[str, Any]:
-    """A valid answer set in which any in-range number of any numeric question is consistent."""
+def roomy(good: dict[str, Any], qid: str | None = None, n: int | None = None) -> dict[str, Any]:
+    """A valid answer set in which the in-range number ``n`` for ``qid`` is consistent (any number of any
+    other numeric question is): days of silence and contact this week agree, whichever side ``n`` is on."""
+    silent, week = 0, 1
+    if qid == "attempts_last_week" and n == 0:
+        silent = 7  # no contact this week: the last one a week ago
+    if qid == "days_silent" and n is not None and n >= 7:
+        week = 0
     return {
         **good,
         "days_since_breakup": QUIZ["days_since_breakup"].max,
-        "days_silent": 0,
-        "attempts_last_week": 0,
+        "days_silent": silent,
+        "attempts_last_week": week,
         "blocked": "some",
         "days_blocked": 0,
     }
@@ -120,7 +126,7 @@ def test_any_whole_number_in_range_is_accepted_in_every_spelling(qid, data, good
         ),
         label="spelling",
     )
-    clean = validate_answers({**roomy(good_answers), qid: spelling}, AS_OF)
+    clean = validate_answers({**roomy(good_answers, qid, n), qid: spelling}, AS_OF)
     assert clean[qid] == n and type(clean[qid]) is int
 
 
@@ -376,7 +382,7 @@ def test_dates_become_days_before_the_as_of_date(since, data, good_answers):
     answers = {k: v for k, v in good_answers.items() if k not in ("days_since_breakup", "days_silent")}
     answers["breakup_date"] = iso(since)
     answers["last_contact_date"] = iso(silent)
-    answers["attempts_last_week"] = 0
+    answers["attempts_last_week"] = 0 if silent >= 7 else 1
     clean = validate_answers(answers, AS_OF)
     assert (clean["days_since_breakup"], clean["days_silent"]) == (since, silent)
     assert "breakup_date" not in clean and "last_contact_date" not in clean
@@ -424,7 +430,7 @@ def test_future_dates_are_rejected(col, ahead, with_number, good_answers):
 
 
 def test_a_date_on_the_as_of_day_is_zero_days(good_answers):
-    answers = {**good_answers, "last_contact_date": AS_OF.isoformat()}
+    answers = {**good_answers, "last_contact_date": AS_OF.isoformat(), "attempts_last_week": 1}
     del answers["days_silent"]
     assert validate_answers(answers, AS_OF)["days_silent"] == 0
 
@@ -450,6 +456,8 @@ def test_a_date_giving_more_days_than_the_range_is_rejected(col, good_answers):
 def test_date_and_number_must_agree(col, days, given_days, good_answers):
     qid = QUIZ.date_columns[col]
     answers = {**good_answers, "days_since_breakup": 40, "days_silent": 0, col: iso(days), qid: given_days}
+    silent = given_days if col == "last_contact_date" else 0  # (the number typed is the one checked further)
+    answers["attempts_last_week"] = 0 if silent >= 7 else 1
     if given_days == days:
         assert validate_answers(answers, AS_OF)[qid] == days
     else:
@@ -586,7 +594,8 @@ def test_check_answers_and_validate_frame_reject_wrong_containers(good_answers):
 @hyp(30)
 @given(since=st.integers(0, 200), silent=st.integers(0, 200))
 def test_contradiction_silent_longer_than_since_breakup(since, silent, good_answers):
-    answers = {**good_answers, "days_since_breakup": since, "days_silent": silent, "attempts_last_week": 0}
+    answers = {**good_answers, "days_since_breakup": since, "days_silent": silent,
+               "attempts_last_week": 0 if silent >= 7 else 1}
     if silent <= since:
         assert validate_answers(answers, AS_OF)["days_silent"] == silent
     else:
@@ -618,9 +627,9 @@ def test_contradiction_silent_longer_than_since_breakup_from_dates(blank, good_a
 
 def test_contradictions_name_the_breakup_date_when_it_was_typed(good_answers):
     """A breakup given as a date is named as that date, whatever the other side was typed as."""
-    answers = {**good_answers, "breakup_date": iso(40), "blocked": "some"}
+    answers = {**good_answers, "breakup_date": iso(40), "blocked": "some", "attempts_last_week": 1}
     del answers["days_since_breakup"]
-    p = only_problem({**answers, "days_silent": 47, "days_blocked": 3})
+    p = only_problem({**answers, "days_silent": 47, "attempts_last_week": 0, "days_blocked": 3})
     assert (p.column, p.reason) == (
         "days_silent", f"more days since last contact than since the breakup ({iso(40)}, breakup_date)"
     )
@@ -645,6 +654,7 @@ def test_contradiction_blocked_longer_than_since_breakup(since, blocked_days, bl
         **good_answers,
         "days_since_breakup": since,
         "days_silent": 0,
+        "attempts_last_week": 1,
         "blocked": blocked,
         "days_blocked": blocked_days,
     }
@@ -659,13 +669,44 @@ def test_contradiction_blocked_longer_than_since_breakup(since, blocked_days, bl
 @hyp(30)
 @given(silent=st.integers(0, 30), last_week=st.integers(0, 20))
 def test_contradiction_contact_last_week_after_a_silent_week(silent, last_week, good_answers):
+    """Contact in the past 7 days and days since the last contact must agree, both ways round: a last
+    contact less than 7 days ago is a contact in the past 7 days (issue 16: "last contacted them today"
+    with "0 contacts in the past 7 days" is refused, not scored)."""
     answers = {**good_answers, "days_silent": silent, "attempts_last_week": last_week}
-    if last_week == 0 or silent < 7:
+    if (last_week == 0) == (silent >= 7):
         assert validate_answers(answers, AS_OF)["attempts_last_week"] == last_week
     else:
         p = only_problem(answers)
         assert (p.column, p.value) == ("attempts_last_week", last_week)
         assert "days_silent" in p.reason
+        assert ("no contact in the past 7 days" in p.reason) == (last_week == 0)
+
+
+def test_last_contacted_today_with_no_contact_this_week_is_refused_in_the_quizs_words(good_answers):
+    p = only_problem({**good_answers, "days_silent": 0, "attempts_last_week": 0})
+    assert (p.column, p.value) == ("attempts_last_week", 0)
+    assert QUIZ.in_words(p.reason) == (
+        "no contact in the past 7 days, but question 2 says the last contact was less than 7 days ago"
+    )
+    assert QUIZ.named_in(p.reason) == {"days_silent"}
+
+
+@hyp(40)
+@given(week=st.integers(0, 30), ignored=st.integers(0, 30), since=st.integers(0, 60),
+       tone=st.sampled_from(QUIZ["last_reply_tone"].values))
+def test_never_replied_means_every_attempt_this_week_is_unanswered(week, ignored, since, tone, good_answers):
+    """They never replied since the breakup: the attempts of the past 7 days all went unanswered, so there
+    cannot be fewer unanswered attempts than that (once the breakup is a week old, so all came after it)."""
+    answers = {**good_answers, "days_since_breakup": since, "days_silent": 0 if week else min(7, since),
+               "attempts_last_week": week, "attempts_ignored": ignored, "last_reply_tone": tone}
+    if since < 7 and week == 0:
+        return  # (no consistent silence to give: the breakup is less than a week old)
+    if tone == "never_replied" and week > ignored and since >= 7:
+        p = only_problem(answers)
+        assert (p.column, p.value) == ("attempts_ignored", ignored)
+        assert "never replied" in p.reason and QUIZ.named_in(p.reason) == {"attempts_last_week", "last_reply_tone"}
+    else:
+        assert validate_answers(answers, AS_OF)["attempts_ignored"] == ignored
 
 
 def test_contradictions_are_not_checked_against_invalid_numbers(good_answers):

@@ -638,11 +638,11 @@ def test_head_requests_are_answered(client):
     assert list(paths["/api/questions"]) == ["get"]  # HEAD is not a second operation in the document
 
 
-def test_a_blocked_earliest_day_says_so_in_the_json(client, good_answers):
+def test_a_block_gives_no_date_and_no_curve_in_the_json(client, good_answers):
     blocked = dict(good_answers, blocked="everywhere", days_blocked=40, days_silent=40, days_since_breakup=60)
     r = client.post("/api/score", json=blocked).json()
-    assert r["earliest_contact"] is not None and r["earliest_contact_only_if_unblocked"] is True
-    assert client.post("/api/score", json=good_answers).json()["earliest_contact_only_if_unblocked"] is False
+    assert r["earliest_contact"] is None and r["what_if"] is None and r["odds_display"] == "muted"
+    assert "earliest_contact_only_if_unblocked" not in r and r["schema_version"].startswith("2.")
 
 
 def test_the_request_schema_takes_a_block_date_for_the_days_since_the_block(good_answers):

@@ -97,3 +97,11 @@ def test_the_as_of_pattern_states_the_dates_the_server_scores():
         assert bool(pattern.fullmatch(day)) is fits, day
         errors = c.post("/api/score", params={"as_of": day}, json=body).json()["errors"]
         assert any(e["question"] == "as_of" for e in errors) is not fits, day  # the server agrees
+
+
+def test_the_example_answer_set_is_valid_and_fits_the_schema():
+    from model.validation import check_answers
+    from model.web.openapi import example_answers
+
+    assert check_answers(example_answers(), AS_OF)[1] == []
+    jsonschema.Draft202012Validator(answers_schema()).validate(example_answers())

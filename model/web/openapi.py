@@ -32,6 +32,10 @@ __all__ = [
 #: answers 422, naming the rule (the reasons start as here).
 LEFT_TO_THE_SERVER = (
     ("days_silent more than days_since_breakup", "more days since last contact than since"),
+    ("no contact in the past 7 days (attempts_last_week 0) while days_silent is under 7",
+     "no contact in the past 7 days, but days_silent says"),
+    ("fewer attempts_ignored than attempts_last_week while last_reply_tone is never_replied (a breakup a week "
+     "old or more)", "fewer unanswered attempts than attempts_last_week"),
     ("a last contact date before the breakup date", "the last contact is before"),
     ("days_blocked more than days_since_breakup", "more days since the block than since"),
     ("a block date before the breakup date", "the block is before"),
@@ -129,13 +133,15 @@ def answers_schema() -> dict[str, Any]:
 
 
 def example_answers() -> dict[str, Any]:
-    """A valid answer set from the quiz alone: each question always asked at its default, its first
-    choice or its least number."""
-    return {
-        q.id: q.default if q.default is not None else q.values[0] if not q.is_numeric else q.min
+    """A valid answer set (the document's example; the server scores it once at start): six weeks
+    after the breakup, a month of silence, no block, the rest at each question's default, else its
+    last choice, else its least number (tests/test_web_openapi.py checks it is valid)."""
+    answers = {
+        q.id: q.default if q.default is not None else q.values[-1] if not q.is_numeric else q.min
         for q in QUIZ
         if not q.ask_if
     }
+    return {**answers, "days_since_breakup": 45, "days_silent": 32, "blocked": "no"}
 
 
 _DAY = "(0[1-9]|[12][0-9]|3[01])"
@@ -203,17 +209,17 @@ _REPORT = {
             "type": ["string", "null"],
             "format": "date",
             "description": (
-                "Earliest day for a next message; null where the plan advises no contact at all. When "
-                "earliest_contact_only_if_unblocked is true, it counts only once they have unblocked you."
+                "Earliest day for a next message; null where the plan advises no contact at all (a request "
+                "to stop, a block, heavy pursuit, a safety concern)."
             ),
         },
-        "earliest_contact_only_if_unblocked": {"type": "boolean"},
+        "odds_display": {"enum": ["full", "muted", "hidden"]},
         "factors": {"type": "object"},
         "plan": {"type": "object"},
     },
     "required": [
-        "schema_version", "reversal_odds", "odds_low", "odds_high", "band", "earliest_contact",
-        "earliest_contact_only_if_unblocked", "plan",
+        "schema_version", "reversal_odds", "odds_low", "odds_high", "band", "earliest_contact", "odds_display",
+        "plan",
     ],
 }
 
