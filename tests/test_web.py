@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import sys
 from html.parser import HTMLParser
@@ -22,7 +23,7 @@ from model.report.build import build_report
 from model.report.render import pct, render_html, render_json
 from model.web import CSP, create_app
 from model.web.form import SCRIPT, form_answers, render_quiz
-from model.web.guard import MAX_BODY_BYTES
+from model.web.guard import MAX_BODY_BYTES, PERMISSIONS_POLICY
 from model.web.openapi import answers_schema
 
 JSON = {"content-type": "application/json"}
@@ -325,7 +326,7 @@ def test_oversized_body_is_refused_by_content_length(client, good_answers):
     assert r.status_code == 413 and r.headers["content-type"] == "application/json"  # the API's own errors are JSON
     assert "limit" in r.json()["detail"]
     r = client.post("/report", data={"days_silent": "1" * (MAX_BODY_BYTES + 1)})
-    assert r.status_code == 413 and r.headers["content-type"].startswith("text/plain")
+    assert r.status_code == 413 and r.headers["content-type"] == "application/json"  # the server's own errors too
 
 
 def test_oversized_body_is_refused_while_streaming():
@@ -469,6 +470,8 @@ def test_every_response_carries_the_privacy_headers(client, good_answers):
         assert h["x-content-type-options"] == "nosniff"
         assert h["referrer-policy"] == "no-referrer"
         assert h["cache-control"] == "no-store"
+        assert h["cross-origin-resource-policy"] == "same-origin"
+        assert h["permissions-policy"] == PERMISSIONS_POLICY and "camera=()" in PERMISSIONS_POLICY
         assert "server" not in h or "uvicorn" not in h["server"]
     for directive in ("default-src 'none'", "img-src data:", "form-action 'self'", "frame-ancestors 'none'"):
         assert directive in CSP
@@ -544,31 +547,58 @@ def test_a_quiz_on_loopback_answers_only_its_own_names(host, status):
 
 
 def test_serve_passes_the_names_it_answers_to(monkeypatch):
+    """What `exodds serve` hands uvicorn, and the app each worker builds from it (the Host check)."""
     from model.cli import build_parser
+    from model.cli.serve import default_workers
+    from model.web.server import ENV, ServeSettings, app_from_env
 
     seen = {}
 
     class FakeUvicorn:
         @staticmethod
         def run(app, **kwargs):
-            seen["kwargs"] = kwargs
-
-    def fake_create_app(**kwargs):
-        seen["allowed"] = kwargs.get("allowed_hosts")
-        return object()
+            seen.update(app=app, kwargs=kwargs, env=os.environ[ENV])
 
     monkeypatch.setitem(sys.modules, "uvicorn", FakeUvicorn)
-    monkeypatch.setattr("model.web.create_app", fake_create_app)
+    monkeypatch.setenv(ENV, "")  # (restored after the test)
     for argv, allowed in (
         (["serve"], {"localhost", "127.0.0.1", "::1"}),
         (["serve", "--allow-host", "quiz.lan"], {"localhost", "127.0.0.1", "::1", "quiz.lan"}),
         (["serve", "--host", "0.0.0.0"], None),
-        (["serve", "--host", "0.0.0.0", "--allow-host", "quiz.lan"],
+        (["serve", "--host", "0.0.0.0", "--allow-host", "quiz.lan", "--workers", "3", "--body-timeout", "2.5"],
          {"localhost", "127.0.0.1", "::1", "0.0.0.0", "quiz.lan"}),
     ):
         args = build_parser().parse_args(argv)
         assert args.func(args) == 0
-        assert (None if seen["allowed"] is None else set(seen["allowed"])) == allowed
+        settings = ServeSettings.from_env()
+        assert (None if settings.allowed_hosts is None else set(settings.allowed_hosts)) == allowed
+        kwargs = seen["kwargs"]
+        assert seen["app"] == "model.web.server:app_from_env" and kwargs["factory"] is True  # built in each worker
+        assert kwargs["workers"] == (3 if "--workers" in argv else default_workers())
+        assert kwargs["http"] == "model.web.protocol:GuardedH11Protocol"
+        assert kwargs["access_log"] is False and kwargs["proxy_headers"] is False
+        assert kwargs["timeout_graceful_shutdown"] == 10
+        assert settings.body_timeout == (2.5 if "--body-timeout" in argv else 10)
+        c = TestClient(app_from_env())  # what a worker builds
+        assert c.get("/api/questions", headers={"host": "quiz.lan"}).status_code == (421 if allowed == {
+            "localhost", "127.0.0.1", "::1"} else 200)
+        assert c.get("/api/questions", headers={"host": "rebind.example"}).status_code == (421 if allowed else 200)
+    args = build_parser().parse_args(["serve", "--workers", "0"])
+    assert args.func(args) == 2
+
+
+def test_a_worker_started_by_hand_answers_loopback_names_and_logs_no_addresses(monkeypatch):
+    """`uvicorn model.web.server:app_from_env --factory --workers 2`, without exodds serve's settings."""
+    import logging
+
+    from model.web.server import ENV, app_from_env
+
+    monkeypatch.delenv(ENV, raising=False)
+    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "disabled", False)
+    c = TestClient(app_from_env())
+    assert c.get("/api/questions", headers={"host": "localhost:8000"}).status_code == 200
+    assert c.get("/api/questions", headers={"host": "rebind.example"}).status_code == 421
+    assert logging.getLogger("uvicorn.access").disabled  # client addresses and query strings
 
 
 def test_web_messages_name_questions_by_number_not_id(client, good_answers):

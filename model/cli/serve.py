@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import logging
+import os
 import sys
 
 INSTALL_HINT = (
@@ -32,7 +32,33 @@ def register(sub: argparse._SubParsersAction) -> None:
         "this computer's own names",
     )
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument(
+        "--workers", type=int, default=None, metavar="N",
+        help="worker processes sharing the port, each with the same Host check, log and limits "
+        f"(default: one a core, here {default_workers()})",
+    )
+    p.add_argument(
+        "--header-timeout", type=float, default=None, metavar="SECONDS",
+        help="time a request line and headers may take to arrive (default 10); a request over it is answered "
+        "408 and its connection closed",
+    )
+    p.add_argument(
+        "--body-timeout", type=float, default=None, metavar="SECONDS",
+        help="time a request body may take to arrive (default 10); over it: 408",
+    )
+    p.add_argument(
+        "--max-connections", type=int, default=None, metavar="N",
+        help="open connections a worker keeps (default 128); one more is answered 503 with Retry-After",
+    )
     p.set_defaults(func=run)
+
+
+def default_workers() -> int:
+    """One worker a core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # (not on Linux)
+        return max(1, os.cpu_count() or 1)
 
 
 def _is_loopback(host: str) -> bool:
@@ -46,50 +72,51 @@ def _is_loopback(host: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
 
-        from model.web import create_app
+        from model.web import server
     except ImportError as exc:
         print(f"error: {exc}\n{INSTALL_HINT}", file=sys.stderr)
         return 1
     if not 0 <= args.port <= 65535:
         print(f"error: --port {args.port}: expected a port number from 0 to 65535", file=sys.stderr)
         return 2
+    for name, value in (("--workers", args.workers), ("--max-connections", args.max_connections),
+                        ("--header-timeout", args.header_timeout), ("--body-timeout", args.body_timeout)):
+        if value is not None and not value > 0:
+            print(f"error: {name} {value:g}: expected a number above 0", file=sys.stderr)
+            return 2
     if not _is_loopback(args.host):
         print(
             f"warning: listening on {args.host}: other machines on the network can reach the quiz, "
             "over plain HTTP (no TLS). Answers are still neither stored nor logged.",
             file=sys.stderr,
         )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
-    web_log = logging.getLogger("exodds.web")
-    web_log.addHandler(handler)
-    web_log.setLevel(logging.INFO)
-    web_log.propagate = False
-
     from model.web.guard import LOOPBACK_NAMES
 
     allowed = None  # on another address with no names given: any name (the user chose to expose it)
     if _is_loopback(args.host) or args.allow_host:
-        allowed = [*LOOPBACK_NAMES, args.host, *args.allow_host]
-    app = create_app(allowed_hosts=allowed)  # loads the model now: the first request is as fast as the rest
-    shown = f"[{args.host}]" if ":" in args.host else args.host
-    where = f"http://{shown}:{args.port}/" if args.port else f"http://{shown}:PORT/ (the port uvicorn reports below)"
-    print(f"exodds quiz at {where}; API: /api/questions, /api/score, /openapi.json", file=sys.stderr)
+        allowed = (*LOOPBACK_NAMES, args.host, *args.allow_host)
+    limits = {
+        "header_timeout": args.header_timeout,
+        "body_timeout": args.body_timeout,
+        "max_connections": args.max_connections,
+    }
+    settings = server.ServeSettings(allowed_hosts=allowed, **{k: v for k, v in limits.items() if v is not None})
+    workers = args.workers or default_workers()
     from model.odds.artifacts import load_model
     from model.truth.assumptions import stale_assumptions_warning
 
-    stale = stale_assumptions_warning(load_model())  # (the one create_app loaded: cached)
+    stale = stale_assumptions_warning(load_model())  # (a model that cannot load fails here, before any worker)
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    where = f"http://{shown}:{args.port}/" if args.port else f"http://{shown}:PORT/ (the port uvicorn reports below)"
+    print(
+        f"exodds quiz at {where}; API: /api/questions, /api/score, /openapi.json; "
+        f"{workers} worker{'s' if workers != 1 else ''}",
+        file=sys.stderr,
+    )
     if stale:
         print(f"warning: {stale}", file=sys.stderr)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        access_log=False,  # uvicorn's would print query strings; exodds.web logs method, path, status only
-        server_header=False,
-        log_level="info",
-        timeout_graceful_shutdown=10,  # a stalled upload cannot hold a stop (Ctrl-C, SIGTERM) longer than this
-    )
+    server.run(settings, args.host, args.port, workers)
     return 0

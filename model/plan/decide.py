@@ -8,7 +8,7 @@ guide where it would pressure the ex (see ``[deviations]`` there).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -108,6 +108,12 @@ class Situation:
     @property
     def move_on(self) -> np.ndarray:
         return ~self.safety & (self.hopeless | self.heavy)
+
+    def row(self, i: int) -> Situation:
+        """Row ``i`` alone, as a one-row situation (what the words read)."""
+        one = slice(i, i + 1)
+        arrays = {f.name: getattr(self, f.name)[one] for f in fields(self) if f.name != "applies"}
+        return Situation(**arrays, applies={k: v[one] for k, v in self.applies.items()})
 
     @property
     def said_no(self) -> np.ndarray:

@@ -7,9 +7,10 @@ guide), and never decides anything the batch output would not show.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -19,9 +20,9 @@ from model.plan.decide import MOVE_ON_NAME, NO_CONTACT_NAME, STAGE_NAMES, decide
 from model.plan.rules import WAIT_REASONS, band, band_meaning, load_rules
 from model.quiz.definition import QUIZ
 from model.quiz.presentation import long_date
-from model.quiz.validation import parse_as_of, validate_one
+from model.quiz.validation import clean_column, parse_as_of, validate_one
 
-__all__ = ["Plan", "block_where", "make_plan", "plan_for"]
+__all__ = ["Plan", "block_where", "make_plan", "make_plans", "plan_for"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -59,8 +60,11 @@ class Plan:
     band_meaning: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: dates as ISO strings, lists as lists."""
-        d = asdict(self)
+        """JSON-ready: dates as ISO strings, lists as lists (copies: the plan stays as it was)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}  # (asdict's deep copy costs more than a report)
+        for k, v in d.items():
+            if isinstance(v, list):  # lists of text copied as lists, of dicts (the support) deeply
+                d[k] = copy.deepcopy(v) if any(not isinstance(x, str) for x in v) else list(v)
         for key in ("earliest_contact", "as_of", "last_contact"):
             d[key] = d[key].isoformat() if d[key] is not None else None
         return d
@@ -110,45 +114,62 @@ def make_plan(answers: Mapping[str, Any], as_of: Any = None, odds: float | None 
 
 
 def plan_for(clean: pd.DataFrame, day: dt.date, odds: float | None = None) -> Plan:
-    """``make_plan`` for a one-row frame of clean answers (``validate_one``): one situation, one
-    decision (``decide``, the very code ``plan_frame`` runs for a batch), then the words."""
-    s = situation(clean, day)
-    decided = decide(s, clean.index).iloc[0]
-    a = {q.id: clean[q.id].iloc[0] for q in QUIZ}
-    earliest = None if pd.isna(decided["earliest_contact"]) else decided["earliest_contact"].date()
-    w = _Writer(
-        stage=int(decided["stage"]),
-        plan=str(decided["plan"]),
-        reason=str(decided["wait_reason"]),
-        earliest=earliest,
-        today=day,
-        answers=a,
-        s=s,
-    )
-    w.write()
-    label = band(odds) if odds is not None else None
-    return Plan(
-        stage=w.stage,
-        stage_name=_stage_name(w.plan, w.stage),
-        plan=w.plan,
-        earliest_contact=earliest,
-        wait_reason=w.reason,
-        as_of=day,
-        last_contact=_day(s.last_contact[0]),
-        reasons=w.reasons,
-        sources=w.sources,
-        do=w.do,
-        dont=w.dont,
-        boundaries=w.boundaries,
-        warnings=w.warnings,
-        message_guidance=w.guidance,
-        support=[r.to_dict() for r in w.support],
-        support_intro=w.support_intro,
-        wishes_boundary=w.wishes_boundary,
-        odds=None if odds is None else float(odds),
-        band=label,
-        band_meaning=band_meaning(label) if label is not None else None,
-    )
+    """``make_plan`` for a one-row frame of clean answers (``validate_one``)."""
+    return make_plans(clean, [day], None if odds is None else [odds])[0]
+
+
+def make_plans(clean: pd.DataFrame, days: list[dt.date], odds: list[float] | None = None) -> list[Plan]:
+    """``make_plan`` for every row of ``validate_frame(...).clean`` (``days``: each row's as-of date):
+    one situation and one decision for all rows (``decide``, the very code ``plan_frame`` runs for a
+    batch), then the words row by row."""
+    when = np.array([np.datetime64(d, "D") for d in days], dtype="datetime64[D]")
+    s_all = situation(clean, when)
+    decided = decide(s_all, clean.index)
+    answers = {q.id: clean_column(clean, q.id) for q in QUIZ}  # (what .iloc gives, without its cost a cell)
+    stages, plans, reasons = (decided[c].tolist() for c in ("stage", "plan", "wait_reason"))
+    earliest_days = list(decided["earliest_contact"].array)
+    out = []
+    for i, day in enumerate(days):
+        s = s_all.row(i)
+        a = {qid: column[i] for qid, column in answers.items()}
+        earliest = None if pd.isna(earliest_days[i]) else earliest_days[i].date()
+        w = _Writer(
+            stage=int(stages[i]),
+            plan=str(plans[i]),
+            reason=str(reasons[i]),
+            earliest=earliest,
+            today=day,
+            answers=a,
+            s=s,
+        )
+        w.write()
+        p = None if odds is None else odds[i]
+        label = band(p) if p is not None else None
+        out.append(
+            Plan(
+                stage=w.stage,
+                stage_name=_stage_name(w.plan, w.stage),
+                plan=w.plan,
+                earliest_contact=earliest,
+                wait_reason=w.reason,
+                as_of=day,
+                last_contact=_day(s.last_contact[0]),
+                reasons=w.reasons,
+                sources=w.sources,
+                do=w.do,
+                dont=w.dont,
+                boundaries=w.boundaries,
+                warnings=w.warnings,
+                message_guidance=w.guidance,
+                support=[r.to_dict() for r in w.support],
+                support_intro=w.support_intro,
+                wishes_boundary=w.wishes_boundary,
+                odds=None if p is None else float(p),
+                band=label,
+                band_meaning=band_meaning(label) if label is not None else None,
+            )
+        )
+    return out
 
 
 _NO_WAY_AROUND = (

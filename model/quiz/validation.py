@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -28,10 +28,13 @@ __all__ = [
     "AnswersError",
     "Problem",
     "ValidationResult",
+    "check_answer_sets",
     "check_answers",
     "check_clean",
     "check_one",
     "choice_value",
+    "clean_column",
+    "clean_records",
     "parse_as_of",
     "validate_answers",
     "validate_frame",
@@ -405,9 +408,7 @@ def validate_frame(
     # A record of a full table with no answer at all (",,,,,,", a form's empty submission): one
     # problem, not thirteen. Only where every question always asked has a column: a table without
     # them misses each one, and a single answer checked on its own (the quiz) is judged as itself.
-    full = all(q.id in df.columns or (q.date_alternative or "") in df.columns
-               for q in QUIZ if q.required and not q.ask_if)
-    empty = np.full(n, full)
+    empty = np.full(n, _full_table(df.columns))
     for q in QUIZ:  # (the masks parsing made: no second pass over the columns)
         if not empty.any():
             break
@@ -432,6 +433,11 @@ def validate_frame(
     problems = out.frame(df.index, order)
     clean = _clean_frame(df.index, valid, numbers, codes)
     return ValidationResult(clean=clean, problems=problems, valid=valid)
+
+
+def _full_table(columns: Any) -> bool:
+    """Whether every question always asked has a column (itself or its date): a table of full records."""
+    return all(q.id in columns or (q.date_alternative or "") in columns for q in QUIZ if q.required and not q.ask_if)
 
 
 def _apply_date(dates, q, values, miss, bad, raw, today, out):
@@ -598,18 +604,90 @@ def check_one(answers: Mapping[str, Any], as_of: Any = None) -> tuple[pd.DataFra
     validates its answers once."""
     if not isinstance(answers, Mapping):
         raise TypeError(f"an answer set is a mapping of question id to answer, got {type(answers).__name__}")
-    row = {k: [_scalar(v)] for k, v in answers.items()}
-    result = validate_frame(pd.DataFrame(row, index=[0], dtype=object), as_of)
-    # several answers to one question (a form field sent twice, a JSON list): say that, not "not a number"
-    several = {k: v for k, v in answers.items() if isinstance(v, (list, tuple)) and len(v) > 1}
-    problems = [
-        Problem(None, p.column, p.value, f"more than one answer ({', '.join(map(str, several[p.column]))}): give one")
-        if p.column in several else Problem(None, p.column, p.value, p.reason)
-        for p in result.problem_list()
-    ]
-    if problems:
-        return None, problems
-    return result.clean, []
+    _, problems, frame = check_answer_sets([answers], as_of)
+    if problems[0]:
+        return None, problems[0]
+    return frame, []
+
+
+def check_answer_sets(
+    answer_sets: Sequence[Mapping[str, Any]], as_of: Any = None
+) -> tuple[list[dict[str, Any] | None], list[list[Problem]], pd.DataFrame]:
+    """``check_answers`` for many answer sets at once (a server scoring concurrent requests together):
+    per set its clean answers or its problems, exactly as ``check_answers`` gives them, and the
+    ``validate_frame`` clean frame of the valid ones, indexed by their positions.
+
+    Sets that answer every question always asked (or its date) share one frame, a key missing
+    from one of them read as a blank (validation reads a blank as no answer); other sets share a
+    frame only with sets of the same keys, since the keys present decide some messages (an empty
+    record). A set with unknown keys, or with answers other than text, whole numbers or blanks
+    (which a frame could read alike across rows: 1 and 1.0, True and 1), is a group of its own.
+    ``as_of``: one day for all sets, or a list of each set's day.
+    """
+    days = as_of_days(as_of, len(answer_sets)) if isinstance(as_of, list) else None
+    groups: dict[Any, list[int]] = {}
+    for i, answers in enumerate(answer_sets):
+        groups.setdefault(_group_key(answers, i), []).append(i)
+    cleans: list[dict[str, Any] | None] = [None] * len(answer_sets)
+    problems: list[list[Problem]] = [[] for _ in answer_sets]
+    frames = []
+    for rows in groups.values():
+        keys = list(dict.fromkeys(k for i in rows for k in answer_sets[i]))
+        data = {k: [_scalar(answer_sets[i].get(k)) for i in rows] for k in keys}
+        result = validate_frame(pd.DataFrame(data, index=rows, dtype=object), as_of if days is None else days[rows])
+        for p in result.problem_list():
+            # several answers to one question (a form field sent twice, a JSON list): say that, not "not a number"
+            given = answer_sets[p.row].get(p.column)
+            reason = p.reason
+            if isinstance(given, (list, tuple)) and len(given) > 1:
+                reason = f"more than one answer ({', '.join(map(str, given))}): give one"
+            problems[p.row].append(Problem(None, p.column, p.value, reason))
+        for i, record in zip(result.clean.index, clean_records(result.clean), strict=True):
+            cleans[i] = record
+        frames.append(result.clean)
+    if len(frames) == 1:
+        return cleans, problems, frames[0]
+    frame = pd.concat(frames).sort_index() if frames else validate_frame(pd.DataFrame(), as_of).clean
+    return cleans, problems, frame
+
+
+def _group_key(answers: Mapping[str, Any], i: int) -> Any:
+    """Sets with the same key share a frame (see ``check_answer_sets``)."""
+    known = _known_columns()
+    for k, v in answers.items():
+        if k not in known or not (
+            v is None or isinstance(v, str) or (type(v) is int and -(2**63) <= v < 2**63)
+        ):
+            return ("alone", i)
+    return "full" if _full_table(answers) else frozenset(answers)
+
+
+@functools.cache
+def _known_columns() -> frozenset[str]:
+    return frozenset(QUIZ.columns)
+
+
+def clean_records(clean: pd.DataFrame) -> list[dict[str, Any]]:
+    """``clean_record`` for every row of a clean frame, column by column."""
+    columns = [clean_column(clean, q.id, plain=True) for q in QUIZ]
+    return [dict(zip(QUIZ.ids, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def clean_column(clean: pd.DataFrame, qid: str, plain: bool = False) -> list[Any]:
+    """One column of a clean frame as a list, without pandas' cost per cell: with ``plain`` as
+    ``clean_record`` gives its values (int, text, None), else as ``.iloc`` gives them (numpy
+    integers, text, ``pd.NA``)."""
+    array = clean[qid].array
+    if isinstance(array, pd.Categorical):
+        categories = array.categories.tolist()
+        return [categories[c] if c >= 0 else (None if plain else np.nan) for c in array.codes.tolist()]
+    if isinstance(array, pd.arrays.IntegerArray):
+        if plain:
+            return array.to_numpy(dtype=object, na_value=None).tolist()
+        values = list(array.to_numpy(dtype=np.int64, na_value=0))
+        return [pd.NA if missing else v for v, missing in zip(values, array.isna().tolist(), strict=True)]
+    values = clean[qid].to_numpy()
+    return values.tolist() if plain else list(values)
 
 
 def _scalar(v: Any) -> Any:

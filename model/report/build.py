@@ -15,15 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.errors import AnswersError
 from model.plan.decide import DATED_PLANS, is_pressing
 from model.plan.rules import band_meaning, bands, load_rules
-from model.plan.words import block_where, plan_for
+from model.plan.words import block_where, make_plans
 from model.quiz.definition import QUIZ
 from model.quiz.presentation import dated_label
-from model.quiz.validation import clean_record, parse_as_of, validate_one
+from model.quiz.validation import check_answer_sets, parse_as_of
 from model.report import factors
 
-__all__ = ["SCHEMA_VERSION", "WHAT_IF_DAYS", "build_report", "wishes_first"]
+__all__ = ["SCHEMA_VERSION", "WHAT_IF_DAYS", "build_report", "build_reports", "wishes_first"]
 
 #: Bump the minor part for added fields, the major part for changed or removed ones.
 SCHEMA_VERSION = "2.0"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995);
@@ -115,41 +116,48 @@ def _outcome_days(card: Mapping[str, Any]) -> int | None:
     return OUTCOME_DAYS if card.get("source", "generator") == "generator" else None
 
 
-def _what_if(model: Any, frame: pd.DataFrame, day: dt.date, earliest: dt.date) -> dict[str, Any]:
-    """Odds for 0..WHAT_IF_DAYS more days of no contact (one predict call on 91 rows), with the plan's
-    earliest day marked. Only for a plan that gives a date: after a "no" a rising curve is a countdown."""
+def _what_ifs(model: Any, frame: pd.DataFrame, days: list[dt.date], earliest: list[dt.date]) -> list[dict[str, Any]]:
+    """Per row of ``frame``, odds for 0..WHAT_IF_DAYS more days of no contact (one predict call on 91
+    rows a row), with the plan's earliest day marked. Only for a plan that gives a date: after a "no"
+    a rising curve is a countdown (and so no row here is blocked)."""
     d = np.arange(WHAT_IF_DAYS + 1, dtype=np.int64)
-    rows = frame.iloc[np.zeros(d.size, dtype=np.intp)].reset_index(drop=True)
-    silent0 = int(frame["days_silent"].iloc[0])
-    rows["days_silent"] = np.minimum(silent0 + d, QUIZ["days_silent"].max)
-    rows["days_since_breakup"] = np.minimum(
-        int(frame["days_since_breakup"].iloc[0]) + d, QUIZ["days_since_breakup"].max
-    )
-    week0 = int(frame["attempts_last_week"].iloc[0])
-    rows["attempts_last_week"] = np.where(silent0 + d >= 7, 0, week0).astype(np.int64)
+    n = len(frame)
+    rows = frame.iloc[np.repeat(np.arange(n, dtype=np.intp), d.size)].reset_index(drop=True)
+    silent0 = frame["days_silent"].to_numpy(dtype=np.int64)
+    silent = (silent0[:, None] + d).ravel()
+    rows["days_silent"] = np.minimum(silent, QUIZ["days_silent"].max)
+    since0 = frame["days_since_breakup"].to_numpy(dtype=np.int64)
+    rows["days_since_breakup"] = np.minimum((since0[:, None] + d).ravel(), QUIZ["days_since_breakup"].max)
+    week0 = frame["attempts_last_week"].to_numpy(dtype=np.int64)
+    rows["attempts_last_week"] = np.where(silent >= 7, 0, np.repeat(week0, d.size)).astype(np.int64)
     odds = model.predict_clean(rows)
-    p, lo, hi = (odds[c].to_numpy(dtype=np.float64) for c in ("reversal_odds", "odds_low", "odds_high"))
-    dates = np.datetime64(day, "D") + d
-    offset = (earliest - day).days
-    mark = offset if 0 <= offset <= WHAT_IF_DAYS else None
-    zero_from = int(max(0, 7 - silent0)) if week0 > 0 else None
-    return {
-        "days": WHAT_IF_DAYS,
-        "assumption": WHAT_IF_ASSUMPTION,
-        "note": WHAT_IF_NOTE,
-        "attempts_last_week_zero_from_day": zero_from,
-        "earliest_contact_day": mark,
-        "points": [
-            {
-                "day": int(i),
-                "date": str(dates[i]),
-                "reversal_odds": round(float(p[i]), 4),
-                "odds_low": round(float(lo[i]), 4),
-                "odds_high": round(float(hi[i]), 4),
-            }
-            for i in range(d.size)
-        ],
-    }
+    p, lo, hi = (
+        odds[c].to_numpy(dtype=np.float64).reshape(n, d.size) for c in ("reversal_odds", "odds_low", "odds_high")
+    )
+    out = []
+    for k in range(n):
+        day = days[k]
+        dates = np.datetime_as_string(np.datetime64(day, "D") + d).tolist()
+        offset = (earliest[k] - day).days
+        mark = offset if 0 <= offset <= WHAT_IF_DAYS else None
+        zero_from = int(max(0, 7 - silent0[k])) if week0[k] > 0 else None
+        out.append({
+            "days": WHAT_IF_DAYS,
+            "assumption": WHAT_IF_ASSUMPTION,
+            "note": WHAT_IF_NOTE,
+            "attempts_last_week_zero_from_day": zero_from,
+            "earliest_contact_day": mark,
+            "points": _points(dates, p[k].tolist(), lo[k].tolist(), hi[k].tolist()),
+        })
+    return out
+
+
+def _points(dates: list[str], p: list[float], lo: list[float], hi: list[float]) -> list[dict[str, Any]]:
+    return [
+        {"day": i, "date": dates[i], "reversal_odds": round(p[i], 4), "odds_low": round(lo[i], 4),
+         "odds_high": round(hi[i], 4)}
+        for i in range(len(dates))
+    ]
 
 
 def _model_info(model: Any) -> dict[str, Any]:
@@ -258,24 +266,66 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
     """
     if not isinstance(answers, Mapping):
         raise TypeError(f"build_report expects a mapping of question id to answer, got {type(answers).__name__}")
-    day = parse_as_of(as_of)
-    frame = validate_one(answers, day)  # the one validation of these answers: the frame scoring reads
-    clean = clean_record(frame.iloc[0])
+    (report,) = build_reports([answers], as_of, model)
+    if isinstance(report, AnswersError):
+        raise report
+    return report
+
+
+def build_reports(
+    answer_sets: list[Mapping[str, Any]], as_of: Any = None, model: Any = None
+) -> list[dict[str, Any] | AnswersError]:
+    """``build_report`` for many answer sets in one pass: each the report ``build_report`` gives for
+    it, or the ``AnswersError`` it raises. Validation, scoring, the plan's rules and the what-if are
+    one vectorised call for all of them (a server scoring concurrent requests together); only the
+    words are written one report at a time. ``as_of``: one day for all, or a list of each set's day.
+    """
+    for answers in answer_sets:
+        if not isinstance(answers, Mapping):
+            raise TypeError(f"build_report expects a mapping of question id to answer, got {type(answers).__name__}")
+    given = as_of if isinstance(as_of, list) else [as_of] * len(answer_sets)
+    days = [parse_as_of(d) for d in given]
+    cleans, problems, frame = check_answer_sets(answer_sets, days)
+    out: list[dict[str, Any] | AnswersError] = [AnswersError(p) for p in problems]
+    if frame.empty:
+        return out
     if model is None:
         from model.odds.artifacts import load_model
 
         model = load_model()
+    valid = list(frame.index)
+    valid_days = [days[i] for i in valid]
     odds, contrib = model.score_clean(frame, explain=True)
-    p = float(odds["reversal_odds"].iloc[0])
-    lo, hi = float(odds["odds_low"].iloc[0]), float(odds["odds_high"].iloc[0])
-    plan = plan_for(frame, day, odds=p)  # the one decision of its plan
-    label = str(bands(np.array([p]))[0])
+    p_all = odds["reversal_odds"].to_numpy(dtype=np.float64)
+    lo_all, hi_all = odds["odds_low"].to_numpy(dtype=np.float64), odds["odds_high"].to_numpy(dtype=np.float64)
+    plans = make_plans(frame, valid_days, odds=[float(x) for x in p_all])
+    labels = [str(x) for x in bands(p_all)]
+    # the what-if for every row whose plan gives a date (the others' reports leave it out)
+    shown = [k for k, plan in enumerate(plans) if plan.earliest_contact]
+    what_ifs = dict(zip(shown, _what_ifs(
+        model, frame.iloc[shown], [valid_days[k] for k in shown], [plans[k].earliest_contact for k in shown]
+    ), strict=True)) if shown else {}
+    names = list(contrib.columns)
+    contrib_rows = contrib.to_numpy(dtype=np.float64)
+    for k, i in enumerate(valid):
+        contributions = {name: float(v) for name, v in zip(names, contrib_rows[k], strict=True)}
+        out[i] = _report(
+            cleans[i], valid_days[k], model, float(p_all[k]), float(lo_all[k]), float(hi_all[k]), labels[k],
+            contributions, plans[k], what_ifs.get(k),
+        )
+    return out
+
+
+def _report(
+    clean: dict[str, Any], day: dt.date, model: Any, p: float, lo: float, hi: float, label: str,
+    contributions: dict[str, float], plan: Any, what_if: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """One report from its scored, planned row."""
     safety = plan.plan == "safety"
     info = _model_info(model)
     range_words = _range_words(info)
     rules = load_rules()
 
-    contributions = {k: float(v) for k, v in contrib.iloc[0].items()}
     raising, lowering = ([], []) if safety else factors.factor_list(clean, contributions, p)
     why = wishes_first(clean)
     plan_dict = plan.to_dict()
@@ -324,7 +374,7 @@ def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = Non
         },
         "plan": plan_dict,
         # a curve of odds rising with time is a countdown: only where the plan itself gives a date
-        "what_if": _what_if(model, frame, day, plan.earliest_contact) if plan.earliest_contact else None,
+        "what_if": what_if,
         "base_rate": {
             "ever_reconnected": rules.base_rate.value,
             "ever_reconnected_source": rules.base_rate.source,

@@ -2,7 +2,7 @@
 
 Why FastAPI: it is well kept, builds the OpenAPI document from the routes, and its test client
 runs the whole app in process. Nothing is stored: each request is validated, scored, rendered
-and forgotten.
+and forgotten. Requests that arrive together are scored together (``batching``).
 """
 
 from __future__ import annotations
@@ -10,21 +10,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from model import __version__
 from model.errors import AnswersError
 from model.quiz.definition import QUIZ
 from model.quiz.validation import Problem, parse_as_of
-from model.report.build import build_report
-from model.report.render import render_html, render_json
+from model.report.build import build_reports
+from model.report.render import render_html
 from model.web import openapi
-from model.web.form import SCRIPT_HASH, form_answers, keep_repeats, render_quiz
-from model.web.guard import MAX_BODY_BYTES, AccessLog, BodyLimit, HostCheck, SecurityHeaders, csp
+from model.web.batching import MAX_BATCH, Batcher
+from model.web.fastjson import report_json
+from model.web.form import SCRIPT_HASH, form_answers, render_quiz
+from model.web.guard import BODY_TIMEOUT, MAX_BODY_BYTES, AccessLog, BodyLimit, HostCheck, SecurityHeaders, csp
+from model.web.intake import MAX_FORM_FIELDS, Refused, as_of_date, json_answers, too_many_unknown
 
 __all__ = ["CSP", "create_app"]
 
@@ -59,17 +62,37 @@ def problem_json(p: Problem) -> dict[str, Any]:
 
 def _invalid(problems: list[Problem], total: int | None = None) -> JSONResponse:
     total = len(problems) if total is None else total
-    return JSONResponse(
-        {"detail": f"{total} invalid answer(s)", "errors": [problem_json(p) for p in problems]}, status_code=422
-    )
+    return _refused(Refused(422, f"{total} invalid answer(s)", problems))
 
 
 def _error(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status)
+    return _refused(Refused(status, detail))
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+def _refused(r: Refused) -> JSONResponse:
+    """A refusal as JSON: ASCII (ensure_ascii), so whatever it quotes from the request can be sent."""
+    body: dict[str, Any] = {"detail": r.detail}
+    if r.problems is not None:
+        body["errors"] = [problem_json(p) for p in r.problems]
+    return Response(json.dumps(body), status_code=r.status, media_type="application/json")
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One request's answers to score, its as-of day, and whether it wants the HTML page (else JSON)."""
+
+    answers: dict[str, Any]
+    day: dt.date
+    html: bool
+
+
+def _score(jobs: list[_Job], model: Any) -> list[str | AnswersError]:
+    """Reports for a batch of requests, rendered: one ``build_reports`` call for all of them."""
+    reports = build_reports([j.answers for j in jobs], [j.day for j in jobs], model)
+    return [
+        r if isinstance(r, AnswersError) else render_html(r) if j.html else report_json(r)
+        for j, r in zip(jobs, reports, strict=True)
+    ]
 
 
 def create_app(
@@ -78,12 +101,15 @@ def create_app(
     max_body: int = MAX_BODY_BYTES,
     today: Callable[[], dt.date] = dt.date.today,
     allowed_hosts: Iterable[str] | None = None,
+    body_timeout: float | None = BODY_TIMEOUT,
+    max_batch: int = MAX_BATCH,
 ) -> FastAPI:
     """The ASGI app. ``model``: an ``OddsModel`` (default: the shipped one, loaded now, once);
     ``as_of``: a fixed as-of date (tests); otherwise each request uses ``today()``, the server's
-    local date. ``max_body``: the request body limit in bytes. ``allowed_hosts``: the only names
-    requests may be addressed to (``exodds serve`` on loopback passes ``LOOPBACK_NAMES``); None
-    answers any.
+    local date. ``max_body``: the request body limit in bytes; ``body_timeout``: the seconds a body
+    may take to arrive. ``allowed_hosts``: the only names requests may be addressed to (``exodds
+    serve`` on loopback passes ``LOOPBACK_NAMES``); None answers any. ``max_batch``: the most
+    requests scored together (1: each alone).
     """
     if model is None:
         from model.odds.artifacts import load_model
@@ -93,6 +119,8 @@ def create_app(
 
     def day() -> dt.date:
         return fixed or today()
+
+    batcher: Batcher[_Job, str | AnswersError] = Batcher(lambda jobs: _score(jobs, model), max_size=max_batch)
 
     app = FastAPI(
         title="exodds",
@@ -113,21 +141,20 @@ def create_app(
     @app.post("/report", response_class=HTMLResponse, include_in_schema=False)
     async def report_page(request: Request) -> Response:
         if _media_type(request) != _FORM_TYPE:
-            return Response(
-                "expected a form (application/x-www-form-urlencoded)\n", status_code=415, media_type="text/plain"
-            )
-        form = await request.form()
+            return _error(415, "expected a form (Content-Type: application/x-www-form-urlencoded)")
+        form = await request.form(max_fields=MAX_FORM_FIELDS)
         try:
             answers = form_answers(form.multi_items())
         finally:
             await form.close()
+        refused = too_many_unknown(answers)
+        if refused is not None:
+            return _refused(refused)
         when = day()
-        try:  # (scoring in a worker thread: the server keeps answering other requests meanwhile)
-            report = await run_in_threadpool(build_report, answers, as_of=when, model=model)
-        except AnswersError as exc:
-            page = render_quiz(answers, exc.problems, as_of=when, csp=_META_CSP)
-            return HTMLResponse(page, status_code=422)
-        return HTMLResponse(await run_in_threadpool(render_html, report))
+        page = await batcher.submit(_Job(answers, when, html=True))  # (scored in a worker thread)
+        if isinstance(page, AnswersError):
+            return HTMLResponse(render_quiz(answers, page.problems, as_of=when, csp=_META_CSP), status_code=422)
+        return HTMLResponse(page)
 
     # ---------------------------------------------------------------- API
 
@@ -145,43 +172,32 @@ def create_app(
         openapi_extra=openapi.SCORE_REQUEST,
         response_class=JSONResponse,
     )
-    async def score(
-        request: Request,
-        as_of: str | None = Query(
-            None,
-            description="The day the answers were given (YYYY-MM-DD). Default: today, the server's local date.",
-        ),
-    ) -> Response:
+    async def score(request: Request) -> Response:  # (as_of: openapi.AS_OF_PARAMETER, read by intake)
         """Score one answer set (question ids to answers) and return the results report as JSON."""
         if not _is_json(_media_type(request)):
             return _error(415, "expected Content-Type: application/json")
-        raw = await request.body()
         try:
-            answers = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, object_pairs_hook=keep_repeats)
-        except RecursionError:
-            return _error(400, "the body nests arrays or objects too deeply: expected one JSON object of answers")
-        except (UnicodeDecodeError, ValueError) as exc:
-            if "Exceeds the limit" in str(exc):  # (Python's guard against huge integers)
-                return _error(400, "the body holds a number with thousands of digits, far beyond any answer's range")
-            return _error(400, f"the body is not valid UTF-8 JSON: {exc}")
-        if not isinstance(answers, dict):
-            reason = f"expected a JSON object of question id to answer, got {type(answers).__name__}"
-            return _invalid([Problem(None, "(body)", None, reason)])
-        try:
-            when = parse_as_of(as_of) if as_of else day()
-        except ValueError as exc:
-            return _invalid([Problem(None, "as_of", as_of, str(exc))])
-        try:
-            report = await run_in_threadpool(build_report, answers, as_of=when, model=model)
-        except AnswersError as exc:
-            return _invalid(exc.problems, exc.total)
-        return Response(render_json(report), media_type="application/json")
+            answers = json_answers(await request.body())
+            if not isinstance(answers, dict):
+                reason = f"expected a JSON object of question id to answer, got {type(answers).__name__}"
+                return _invalid([Problem(None, "(body)", None, reason)])
+            refused = too_many_unknown(answers)
+            if refused is not None:
+                return _refused(refused)
+            when = as_of_date(request.query_params.getlist("as_of"), day())
+        except Refused as r:
+            return _refused(r)
+        report = await batcher.submit(_Job(answers, when, html=False))
+        if isinstance(report, AnswersError):
+            return _invalid(report.problems, report.total)
+        return Response(report, media_type="application/json")
 
     # Outermost last: headers reach every response, the 413 and 421 included; the log sees final
     # statuses; a request for another host is refused before its body is read.
-    app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(BodyLimit, limit=max_body, timeout=body_timeout)
     if allowed_hosts is not None:
         app.add_middleware(HostCheck, allowed=list(allowed_hosts))
     app.add_middleware(AccessLog)
     app.add_middleware(SecurityHeaders, policy=CSP)
+    app.state.batcher = batcher  # (the tests and the benchmark read its counts)
     return app

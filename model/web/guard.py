@@ -1,12 +1,13 @@
-"""ASGI middleware that keeps answers private: a body size cap, security headers, a path-only access log,
-and a Host check.
+"""ASGI middleware that keeps answers private and the server answerable: a body size cap and read
+timeout, security headers, a path-only access log, and a Host check.
 
-Why plain ASGI (not a framework hook): the size cap must see the raw byte stream before any
-parser does, and the headers must reach every response, error pages included.
+Why plain ASGI (not a framework hook): the size cap and timeout must see the raw byte stream before
+any parser does, and the headers must reach every response, error pages included.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -15,7 +16,21 @@ import traceback
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-__all__ = ["LOOPBACK_NAMES", "MAX_BODY_BYTES", "AccessLog", "BodyLimit", "HostCheck", "SecurityHeaders", "csp"]
+__all__ = [
+    "BODY_TIMEOUT",
+    "LOOPBACK_NAMES",
+    "MAX_BODY_BYTES",
+    "MAX_HEADER_BYTES",
+    "MAX_TARGET_BYTES",
+    "PERMISSIONS_POLICY",
+    "AccessLog",
+    "BodyLimit",
+    "HostCheck",
+    "SecurityHeaders",
+    "csp",
+    "error_body",
+    "security_headers",
+]
 
 #: The names a browser uses for this computer: what a quiz served on loopback answers to.
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -28,6 +43,17 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: A full answer set is well under 1 KiB as a form or as JSON; 16 KiB leaves room and no more.
 MAX_BODY_BYTES = 16 * 1024
+#: Seconds a request's body may take to arrive, all of it (a browser sends 1 KiB at once).
+BODY_TIMEOUT = 10.0
+#: The request line's path and query, and all headers together: what h11 allows a head that arrives
+#: slowly, applied to every head however fast it came.
+MAX_TARGET_BYTES = 8 * 1024
+MAX_HEADER_BYTES = 16 * 1024
+#: Browser features the quiz never uses, refused to the page and anything it could embed.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), fullscreen=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), browsing-topics=()"
+)
 
 log = logging.getLogger("exodds.web")
 
@@ -45,18 +71,21 @@ def csp(script_hashes: Iterable[str] = (), meta: bool = False) -> str:
     return policy if meta else policy + "; frame-ancestors 'none'"
 
 
-async def _plain(
-    send: Send, status: int, text: str, headers: list[tuple[bytes, bytes]] = (), as_json: bool = False
-) -> None:
-    """A short error reply: plain text, or with ``as_json`` the API's ``{"detail": ...}``."""
-    body = json.dumps({"detail": text.strip()}).encode() if as_json else text.encode()
-    kind = b"application/json" if as_json else b"text/plain; charset=utf-8"
+def error_body(detail: str) -> bytes:
+    """The body of every error the server makes itself: ``{"detail": ...}`` (ASCII, so any answer
+    quoted in it survives whatever the client decodes it as)."""
+    return json.dumps({"detail": detail.strip()}).encode()
+
+
+async def _error(send: Send, status: int, detail: str, headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    """A short JSON error reply that closes the connection (the request may not have been read whole)."""
+    body = error_body(detail)
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", kind),
+                (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
                 *headers,
@@ -67,46 +96,62 @@ async def _plain(
 
 
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, by Content-Length and by counting the stream.
+    """Refuse request bodies over ``limit`` bytes with 413, by Content-Length and by counting the stream,
+    and bodies that take longer than ``timeout`` seconds to arrive with 408; a path and query over
+    ``MAX_TARGET_BYTES`` with 414, headers over ``MAX_HEADER_BYTES`` with 431.
 
     The body is read (at most ``limit`` + one chunk) before the app runs, so a chunked or
-    lying upload is refused before any parser sees it, and the app gets it replayed whole.
+    lying upload is refused before any parser sees it, and the app gets it replayed whole. A client
+    that stops sending halfway (a slow or stalled upload) is answered and let go instead of holding
+    its connection and a task open.
     """
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES):
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, timeout: float | None = BODY_TIMEOUT):
         self.app = app
         self.limit = int(limit)
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_big = f"request body too large: the limit is {self.limit} bytes\n"
-        api = str(scope.get("path", "")).startswith("/api/")  # the API answers in JSON, even here
+        target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        if target > MAX_TARGET_BYTES:
+            await _error(send, 414, f"the path and query are too long: the limit is {MAX_TARGET_BYTES} bytes")
+            return
+        if sum(len(k) + len(v) for k, v in scope["headers"]) > MAX_HEADER_BYTES:
+            await _error(send, 431, f"the request headers are too large: the limit is {MAX_HEADER_BYTES} bytes")
+            return
+        too_big = f"request body too large: the limit is {self.limit} bytes"
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None:
             try:
                 declared = int(length)
             except ValueError:
-                await _plain(send, 400, "Content-Length is not a number\n", as_json=api)
+                await _error(send, 400, "Content-Length is not a number")
                 return
             if declared > self.limit:
-                await _plain(send, 413, too_big, as_json=api)
+                await _error(send, 413, too_big)
                 return
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await _plain(send, 413, too_big, as_json=api)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.limit:
+                        await _error(send, 413, too_big)
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            await _error(send, 408, f"the request body did not arrive within {self.timeout:g} seconds")
+            return
         body = b"".join(chunks)
         replayed = False
 
@@ -150,10 +195,25 @@ class HostCheck:
         host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
         if host_name(host) not in self.allowed:
             shown = ", ".join(sorted(self.allowed))
-            api = str(scope.get("path", "")).startswith("/api/")  # the API answers in JSON, even here
-            await _plain(send, 421, f"this quiz answers requests for {shown} only, not {host!r}\n", as_json=api)
+            await _error(send, 421, f"this quiz answers requests for {shown} only, not {host!r}")
             return
         await self.app(scope, receive, send)
+
+
+def security_headers(policy: str) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries: ``policy`` (the CSP) and the privacy and isolation headers."""
+    return [
+        (b"content-security-policy", policy.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        # no other site may load a response (a report, the API's JSON) into its own page
+        (b"cross-origin-resource-policy", b"same-origin"),
+        (b"permissions-policy", PERMISSIONS_POLICY.encode()),
+        # pages may echo answers (a form sent back with its errors, a report): never cache them
+        (b"cache-control", b"no-store"),
+    ]
 
 
 class SecurityHeaders:
@@ -161,15 +221,7 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, policy: str):
         self.app = app
-        self.headers = [
-            (b"content-security-policy", policy.encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"x-frame-options", b"DENY"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-            # pages may echo answers (a form sent back with its errors, a report): never cache them
-            (b"cache-control", b"no-store"),
-        ]
+        self.headers = security_headers(policy)
         self.names = {name for name, _ in self.headers}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -195,7 +247,7 @@ class SecurityHeaders:
             where = f" at {frame.filename}:{frame.lineno}" if frame else ""
             log.error("%s %s failed: %s%s", scope.get("method"), scope.get("path"), type(exc).__name__, where)
             if not started:
-                await _plain(send_with_headers, 500, "internal error: nothing was stored\n")
+                await _error(send_with_headers, 500, "internal error: nothing was stored")
 
 
 class AccessLog:
