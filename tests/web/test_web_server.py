@@ -26,7 +26,7 @@ from model.web.guard import PERMISSIONS_POLICY
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOOD = (ROOT / "examples" / "good.json").read_bytes()
 
 

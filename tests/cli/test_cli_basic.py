@@ -212,7 +212,7 @@ def test_validate_uses_the_as_of_date(tmp_path, capsys, good_answers):
     assert "row 1: days_since_breakup = 40: contradicts breakup_date, which gives 41 days" in out
 
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def test_validate_reads_a_table_exactly_as_score_does(tmp_path, capsys, good_answers):

@@ -36,7 +36,7 @@ from model.quiz.validation import validate_frame
 from model.report.build import build_report
 from model.report.render import pct, render_html, render_json, render_markdown
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PERSONAS = REPO / "tests" / "data" / "personas"
 SHIPPED = REPO / "reports" / "personas"
 SCHEMA = json.loads((REPO / "docs" / "report-schema.json").read_text(encoding="utf-8"))

@@ -40,7 +40,7 @@ from model.report.render import (
     what_if_svg,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 SCHEMA = json.loads((REPO / "docs" / "report-schema.json").read_text(encoding="utf-8"))
 ARTICLE = Path("/work/shared/seed/000_b45ac820bd8d07ec.txt")

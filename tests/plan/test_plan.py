@@ -34,7 +34,7 @@ from model.plan.words import Plan, make_plan
 from model.quiz.definition import QUIZ
 from model.quiz.validation import clean_record, validate_answers, validate_frame
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RULES_FILE = REPO / "model" / "plan" / "advice_rules.toml"
 RULES = load_rules()
 WAIT = RULES.wait

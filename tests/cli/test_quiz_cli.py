@@ -18,7 +18,7 @@ from model.cli import main
 from model.quiz.definition import QUIZ
 from model.report.build import build_report
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 
 # One line per question in quiz order (days_blocked skipped: not blocked), with a re-ask for an

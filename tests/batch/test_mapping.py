@@ -26,7 +26,7 @@ from model.cli import main
 from model.errors import MappingError, MissingColumnsError
 from model.quiz.definition import QUIZ
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 EXPORT = DATA / "form_export.csv"
 MAPPING = DATA / "form_export.mapping.json"
 

@@ -33,7 +33,7 @@ from model.cli import main
 from model.errors import MissingColumnsError
 from model.quiz.definition import QUIZ
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 IDS = list(QUIZ.ids)
 REQUIRED = [q.id for q in QUIZ if q.required]
 

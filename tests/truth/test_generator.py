@@ -38,7 +38,7 @@ from model.truth.generator import (
     write_synthetic,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 A = load_assumptions()
 P = A.defaults()
 PROPS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
