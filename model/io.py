@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["atomic_path", "atomic_write", "cannot_write", "names_a_file_type", "read_json_answers", "read_table"]
 
 
-from model.errors import InputError  # (defined with the others; importable from here as before)
+from model.errors import InputError, OutputError  # (defined with the others; importable from here as before)
 
 
 def _public(tmp: str | os.PathLike[str]) -> None:
@@ -122,14 +122,14 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     if _is_stream(target):  # /dev/stdout, /dev/fd/N: whatever they point at now, renaming over it breaks it
-        raise OSError(errno.EINVAL, "not a regular file (a pipe, a device or a stream); name a file to write",
+        raise OutputError(errno.EINVAL, "not a regular file (a pipe, a device or a stream); name a file to write",
                       str(path))
     if target.is_symlink():
         with contextlib.suppress(FileNotFoundError):  # a link to nothing yet is written through
             os.stat(path)  # a loop of links raises ELOOP here
         target = Path(os.path.realpath(path))
     if target.exists() and not target.is_file() and not target.is_dir():
-        raise OSError(errno.EINVAL, "not a regular file (a pipe or a device); name a file to write", str(path))
+        raise OutputError(errno.EINVAL, "not a regular file (a pipe or a device); name a file to write", str(path))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)

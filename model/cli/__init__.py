@@ -1,7 +1,10 @@
 """The ``exodds`` command line: one module per subcommand in this folder.
 
 Each module defines ``register(subparsers)``; adding a command is adding a
-file, so parallel work never collides here.
+file, so parallel work never collides here. A command lets an ``ExoddsError`` go: ``main`` prints it
+and exits with the code of its class (``model.errors.EXIT_CODES``), so no command decides an exit
+code from ``ValueError`` against ``RuntimeError``. Commands import what they need when they run,
+so ``exodds --help`` starts as fast as Python does (``benchmarks/bench_startup.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from model import __version__
+from model.errors import AnswersError, ExoddsError, exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +58,17 @@ def _terminate(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
+def report_error(exc: ExoddsError, where: str | None = None) -> None:
+    """An error on stderr as every command says it: ``error: ...``; invalid answers one per line."""
+    if isinstance(exc, AnswersError):
+        head = f"{where}: " if where else ""
+        print(f"error: {head}{len(exc.problems)} invalid answer(s); nothing written:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+    else:
+        print(f"error: {exc}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
@@ -72,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         installed = True
     try:
         return int(args.func(args) or 0)
+    except ExoddsError as exc:  # anything refused on purpose: its message, and the exit code of its class
+        report_error(exc)
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

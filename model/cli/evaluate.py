@@ -21,7 +21,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.errors import InputError, ModelLoadError
     from model.odds.artifacts import load_model
     from model.report.evaluation import write_report
     from model.training.evaluate import evaluate
@@ -29,17 +28,13 @@ def run(args: argparse.Namespace) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr)
 
-    try:
-        model = load_model(args.model) if args.model else None
-        data = None
-        if args.data:
-            from model.io import read_table
+    model = load_model(args.model) if args.model else None  # (errors go to main, exit by their class)
+    data = None
+    if args.data:
+        from model.io import read_table
 
-            data = read_table(args.data)
-        result = evaluate(data, model, held_out_rows=args.held_out_rows, log=log)
-    except (ModelLoadError, InputError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        data = read_table(args.data)
+    result = evaluate(data, model, held_out_rows=args.held_out_rows, log=log)
     out = write_report(result, args.out)
     print(f"{'model':<14}{'brier':>8}{'log_loss':>10}{'ece':>8}{'auc':>8}{'mae_p_true':>12}")
     for name, m in result["metrics"].items():

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from model.cli.report import load, print_problems, read_answers
+from model.cli.report import as_of_option, load, print_problems, read_answers
 from model.errors import InputError
 from model.io import atomic_write, cannot_write
 from model.quiz.dates import parse_as_of
@@ -51,11 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     answers_dir = args.answers_dir or (PERSONAS[0] if args.personas else "examples")
     out = Path(args.out_dir or (PERSONAS[1] if args.personas else "reports/examples"))
-    try:
-        as_of = parse_as_of(args.as_of)
-    except ValueError as exc:
-        print(f"error: --as-of: {exc}", file=sys.stderr)
-        return 2
+    as_of = as_of_option(args.as_of)
     files = sorted(Path(answers_dir).glob("*.json"))
     if not files:
         print(f"error: no *.json answer files in {answers_dir}", file=sys.stderr)
@@ -67,9 +63,6 @@ def run(args: argparse.Namespace) -> int:
             answers, day = _persona(path, as_of) if args.personas else (read_answers(str(path)), as_of)
             report = build_report(answers, day, model)
             outputs[path.stem] = {fmt: render(report, fmt) for fmt in FORMATS}
-        except InputError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
         except AnswersError as exc:
             if not args.personas:
                 print_problems(exc.problems, str(path))

@@ -14,7 +14,7 @@ import sys
 import textwrap
 from typing import Any, TextIO
 
-from model.cli.report import add_output_arguments, emit, load
+from model.cli.report import add_output_arguments, as_of_option, emit, load
 from model.quiz.dates import ISO_DATE_SHAPE, parse_as_of
 from model.quiz.definition import QUIZ, Question
 
@@ -205,14 +205,10 @@ class TerminalQuiz:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.errors import AnswersError, ModelLoadError
+    from model.errors import AnswersError, exit_code
     from model.report.build import build_report
 
-    try:
-        as_of = parse_as_of(args.as_of)
-    except ValueError as exc:
-        print(f"error: --as-of: {exc}", file=sys.stderr)
-        return 2
+    as_of = as_of_option(args.as_of)
     from model.report.render import unknown_extension
 
     odd = unknown_extension(args.out) if args.out and not args.format else None
@@ -220,11 +216,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {args.out}: cannot write a {odd} report; name it .html, .md or .json, or give --format",
               file=sys.stderr)
         return 2
-    try:
-        model = load(args)  # before the questions: never make someone answer for nothing
-    except ModelLoadError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    model = load(args)  # before the questions: never make someone answer for nothing (exit 1 if it cannot)
     try:
         answers = TerminalQuiz(as_of).run()
     except QuizAborted as exc:
@@ -235,5 +227,5 @@ def run(args: argparse.Namespace) -> int:
     except AnswersError as exc:  # should not happen after the quiz's own checks; never write a partial file
         for p in exc.problems:
             print(f"  {p}", file=sys.stderr)
-        return 2
+        return exit_code(exc)
     return emit(report, args.format, args.out, fallback=True)

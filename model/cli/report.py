@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from model.errors import AnswersError, InputError
+from model.errors import AnswersError, InputError, UsageError, exit_code
 from model.io import atomic_write, cannot_write, read_json_answers
 from model.quiz.dates import parse_as_of
 from model.report import FORMATS
@@ -139,27 +139,25 @@ def load(args: argparse.Namespace) -> Any:
     return model
 
 
+def as_of_option(text: str | None) -> Any:
+    """--as-of, named in its own error (exit 2, as every usage error)."""
+    try:
+        return parse_as_of(text)
+    except UsageError as exc:
+        raise UsageError(f"--as-of: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
-    from model.errors import ModelLoadError
+    """An unreadable file, invalid answers or a model that cannot load go up to ``main`` as what they
+    are (their class decides the exit code); invalid answers are said here, naming the file."""
     from model.report.build import build_report
 
+    as_of = as_of_option(args.as_of)
+    answers = read_answers(args.answers)
+    model = load(args)
     try:
-        as_of = parse_as_of(args.as_of)
-    except ValueError as exc:
-        print(f"error: --as-of: {exc}", file=sys.stderr)
-        return 2
-    try:
-        answers = read_answers(args.answers)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        model = load(args)
         report = build_report(answers, as_of, model)
     except AnswersError as exc:
         print_problems(exc.problems, args.answers)
-        return 2
-    except ModelLoadError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
     return emit(report, args.format, args.out)

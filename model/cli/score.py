@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.errors import InputError, MappingError, MissingColumnsError
+from model.errors import OutputError
 from model.io import cannot_write
 
 EPILOG = """\
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
         mapping = load_mapping(args.mapping) if args.mapping else None
         if args.as_of:
-            from model.quiz.validation import parse_as_of
+            from model.quiz.dates import parse_as_of
 
             parse_as_of(args.as_of)
         summary = batch.score_file(
@@ -59,15 +59,8 @@ def run(args: argparse.Namespace) -> int:
             as_of=args.as_of,
             progress=sys.stderr.isatty() and not args.quiet,
         )
-    except (InputError, MappingError, MissingColumnsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except ValueError as exc:  # a bad --as-of
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except RuntimeError as exc:  # the model cannot be loaded (model.odds.runtime.ModelLoadError)
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    except OutputError:
+        raise  # (its own message names the file and why)
     except OSError as exc:  # the output cannot be written (no space, no permission)
         print(f"error: {_write_failure(args, exc)}", file=sys.stderr)
         return 2

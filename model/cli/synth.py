@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from model.errors import UsageError
 from model.truth import SAMPLE_COMMAND
 
 
@@ -42,11 +43,11 @@ def _parse_overrides(items: list[str]) -> dict[str, float]:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise ValueError(f"--set {item!r}: expected NAME=VALUE, for example --set block_some_harm=1.2")
+            raise UsageError(f"--set {item!r}: expected NAME=VALUE, for example --set block_some_harm=1.2")
         try:
             out[name] = float(text)
         except ValueError:
-            raise ValueError(f"--set {item!r}: {text.strip()!r} is not a number") from None
+            raise UsageError(f"--set {item!r}: {text.strip()!r} is not a number") from None
     assumption_values(out)  # unknown names and impossible values fail here, before any work
     return out
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from model.errors import ConfigError
+
 __all__ = [
     "NO_DATE_REASONS",
     "WAIT_REASONS",
@@ -92,12 +94,12 @@ def source_parts(source: str) -> list[SourcePart]:
     for text in _PART_START.split(source):
         kind, m = next(((k, re.match(p, text)) for k, p in _KINDS.items() if re.match(p, text)), ("", None))
         if m is None:
-            raise ValueError(
+            raise ConfigError(
                 f"advice rules: source part {text!r} must start with 'line N: \"quote\"', 'base-rates.md: ', "
                 "'our assumption: ' or 'our step beyond the guide'"
             )
         if kind == "published" and _LINE.search(text):
-            raise ValueError(f"advice rules: source part {text!r} names a line of the guide without quoting it")
+            raise ConfigError(f"advice rules: source part {text!r} names a line of the guide without quoting it")
         parts.append(SourcePart(kind, text, int(m.group(1)), m.group(2)) if kind == "guide" else SourcePart(kind, text))
     return parts
 
@@ -174,21 +176,21 @@ _THRESHOLD_NAMES = (
 def _rule(name: str, raw: Mapping[str, Any], where: str) -> Rule:
     for key in ("value", "source", "meaning"):
         if key not in raw:
-            raise ValueError(f"advice rules: {where}.{name} has no '{key}'")
+            raise ConfigError(f"advice rules: {where}.{name} has no '{key}'")
     value = raw["value"]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"advice rules: {where}.{name}.value = {value!r}: expected a number >= 0")
+        raise ConfigError(f"advice rules: {where}.{name}.value = {value!r}: expected a number >= 0")
     _check_source(raw["source"], f"{where}.{name}")
     return Rule(name, value, raw["source"], raw["meaning"])
 
 
 def _check_source(source: Any, where: str) -> None:
     if not isinstance(source, str) or not source:
-        raise ValueError(f"advice rules: {where} has no source")
+        raise ConfigError(f"advice rules: {where} has no source")
     try:
         source_parts(source)
-    except ValueError as exc:
-        raise ValueError(f"{exc} (in {where}.source)") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (in {where}.source)") from None
 
 
 def _support(raw: Any) -> tuple[Support, ...]:
@@ -197,45 +199,45 @@ def _support(raw: Any) -> tuple[Support, ...]:
         where = f"support[{i}]"
         missing = [k for k in ("id", "when", "name", "for", "how", "source") if k not in entry]
         if missing:
-            raise ValueError(f"advice rules: {where} has no {', '.join(repr(k) for k in missing)}")
+            raise ConfigError(f"advice rules: {where} has no {', '.join(repr(k) for k in missing)}")
         when = tuple(entry["when"])
         if not when or set(when) - set(SUPPORT_WHEN):
-            raise ValueError(f"advice rules: {where}.when = {list(when)!r}: expected some of {list(SUPPORT_WHEN)}")
+            raise ConfigError(f"advice rules: {where}.when = {list(when)!r}: expected some of {list(SUPPORT_WHEN)}")
         url = entry.get("url")
         if url is not None and not str(url).startswith("https://"):
-            raise ValueError(f"advice rules: {where}.url = {url!r}: expected an https:// address")
+            raise ConfigError(f"advice rules: {where}.url = {url!r}: expected an https:// address")
         _check_source(entry["source"], where)
         out.append(Support(entry["id"], when, entry["name"], entry["for"], entry["how"], entry["source"], url))
     for occasion in SUPPORT_WHEN:
         if not any(occasion in s.when for s in out):
-            raise ValueError(f"advice rules: no support is listed for {occasion!r}")
+            raise ConfigError(f"advice rules: no support is listed for {occasion!r}")
     return tuple(out)
 
 
 def _parse_rules(raw: Mapping[str, Any]) -> Rules:
     waits = {k: _rule(k, v, "waits") for k, v in raw.get("waits", {}).items()}
     if set(waits) != set(_WAIT_NAMES):
-        raise ValueError(f"advice rules: waits must be exactly {sorted(_WAIT_NAMES)}, got {sorted(waits)}")
+        raise ConfigError(f"advice rules: waits must be exactly {sorted(_WAIT_NAMES)}, got {sorted(waits)}")
     thresholds = {k: _rule(k, v, "thresholds") for k, v in raw.get("thresholds", {}).items()}
     if set(thresholds) != set(_THRESHOLD_NAMES):
-        raise ValueError(
+        raise ConfigError(
             f"advice rules: thresholds must be exactly {sorted(_THRESHOLD_NAMES)}, got {sorted(thresholds)}"
         )
     if thresholds["many_ignored"].value >= thresholds["heavy_pursuit"].value:
-        raise ValueError(
+        raise ConfigError(
             f"advice rules: thresholds.many_ignored ({thresholds['many_ignored'].value!r}) must be below "
             f"thresholds.heavy_pursuit ({thresholds['heavy_pursuit'].value!r}), or its wait never applies"
         )
     base = _rule("base_rate", raw["base_rate"], "")
     stayed = _rule("stayed_together", raw["stayed_together"], "")
     if not stayed.value < base.value <= 1:
-        raise ValueError(
+        raise ConfigError(
             f"advice rules: stayed_together ({stayed.value!r}) must be below base_rate ({base.value!r}), and "
             "base_rate at most 1 (staying together is the rarer outcome)"
         )
     plans = dict(raw.get("plans", {}))
     if set(plans) != {"move_on"}:
-        raise ValueError(f"advice rules: plans must be exactly ['move_on'], got {sorted(plans)}")
+        raise ConfigError(f"advice rules: plans must be exactly ['move_on'], got {sorted(plans)}")
     deviations = dict(raw.get("deviations", {}))
     for kind, table in (("plans", plans), ("deviations", deviations)):
         for key, entry in table.items():
@@ -243,13 +245,13 @@ def _parse_rules(raw: Mapping[str, Any]) -> Rules:
     raw_bands = raw.get("bands", [])
     if len(raw_bands) < 2 or "below" in raw_bands[-1] or any("below" not in b for b in raw_bands[:-1]):
         labels = [b.get("label") for b in raw_bands]
-        raise ValueError(
+        raise ConfigError(
             f"advice rules: bands {labels} need an upper end ('below') on every band but the last, "
             "and none on the last"
         )
     edges = np.array([b["below"] for b in raw_bands[:-1]], dtype=np.float64)
     if not (np.all(np.diff(edges) > 0) and edges[0] > 0 and edges[-1] < 1):
-        raise ValueError(f"advice rules: band ends {edges.tolist()} must rise strictly inside (0, 1)")
+        raise ConfigError(f"advice rules: band ends {edges.tolist()} must rise strictly inside (0, 1)")
     for b in raw_bands:
         _check_source(b.get("source"), f"band {b.get('label')!r}")
     return Rules(
@@ -286,7 +288,7 @@ def bands(p: Any) -> np.ndarray:
     bad = ~np.isfinite(arr) | (arr < 0) | (arr > 1)
     if bad.any():
         first = arr.reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]]
-        raise ValueError(
+        raise ConfigError(
             f"odds must be probabilities from 0 to 1: got {first!r} ({int(bad.sum())} value(s) out of range)"
         )
     rules = load_rules()

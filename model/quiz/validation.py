@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from model.errors import AnswersError
+from model.errors import AnswersError, InputError, UsageError
 from model.quiz.dates import ISO_DATE_SHAPE, parse_as_of
 from model.quiz.dates import iso_date as _iso_date
 from model.quiz.definition import QUIZ, Question
@@ -344,10 +344,10 @@ def as_of_days(as_of: Any, n: int) -> np.ndarray:
         else:
             arr = pd.to_datetime(pd.Series(as_of), errors="coerce").to_numpy().astype("datetime64[D]")
         if len(arr) != n:
-            raise ValueError(f"as_of has {len(arr)} dates for {n} rows")
+            raise UsageError(f"as_of has {len(arr)} dates for {n} rows")
         if np.isnat(arr).any():  # would otherwise turn every date answer of the row into a blank
             bad = list(as_of)[int(np.flatnonzero(np.isnat(arr))[0])]
-            raise ValueError(f"as-of date {bad!r} is not an ISO date (YYYY-MM-DD): every row needs a valid date")
+            raise UsageError(f"as-of date {bad!r} is not an ISO date (YYYY-MM-DD): every row needs a valid date")
         return arr
     if isinstance(as_of, np.datetime64):
         as_of = str(as_of.astype("datetime64[D]"))
@@ -365,7 +365,7 @@ def validate_frame(
         raise TypeError(f"validate_frame expects a pandas DataFrame, got {type(df).__name__}")
     if df.columns.duplicated().any():
         dupes = sorted(set(df.columns[df.columns.duplicated()]))
-        raise ValueError(f"duplicate column names: {', '.join(map(str, dupes))}")
+        raise InputError(f"duplicate column names: {', '.join(map(str, dupes))}")
     n = len(df)
     out = _Collector(n)
     today = as_of_days(as_of, n)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from html import escape
@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from model.errors import UsageError
 from model.io import names_a_file_type
 from model.plan.decide import DATED_PLANS
 from model.plan.rules import source_parts
@@ -33,6 +34,8 @@ __all__ = [
     "WIDE",
     "chart_description",
     "cite",
+    "csp",
+    "environment",
     "format_for_path",
     "long_date",
     "pct",
@@ -44,7 +47,22 @@ __all__ = [
     "what_if_svg",
 ]
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+def csp(script_hashes: Iterable[str] = (), *, form_action: str = "'none'", frame_ancestors: bool = False) -> str:
+    """The one Content-Security-Policy every page exodds writes or serves: nothing external, inline styles
+    and embedded images only, scripts only by hash. A report or a page saved to disk sends no form; the
+    web quiz's form posts to itself (``form_action="'self'"``), and its HTTP header (not a ``<meta>``,
+    which may not carry it) forbids framing (``frame_ancestors``)."""
+    scripts = " ".join(f"'{h}'" for h in script_hashes) or "'none'"
+    policy = (
+        f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src {scripts}; "
+        f"form-action {form_action}; base-uri 'none'"
+    )
+    return policy + "; frame-ancestors 'none'" if frame_ancestors else policy
+
+
+CSP = csp()  # a report, the evaluation page and an exported notebook
 _EXTENSIONS = {".md": "md", ".markdown": "md", ".txt": "md", ".json": "json", ".html": "html", ".htm": "html"}
 
 
@@ -321,21 +339,27 @@ def _filters(env: jinja2.Environment) -> None:
     env.globals.update(pct_range=pct_range, days_between=days_between)
 
 
+class _StaticPage:
+    """A page template rendered with the one CSP (``CSP``) in its head."""
+
+    def __init__(self, template: jinja2.Template) -> None:
+        self.template = template
+
+    def render(self, **context: Any) -> str:
+        return self.template.render(csp=CSP, **context)
+
+
 @cache
-def static_page(name: str) -> jinja2.Template:
+def static_page(name: str) -> _StaticPage:
     """A self-contained page (evaluation, exported notebook) from ``model/report/templates``: one head, one
-    Content-Security-Policy that lets in nothing but inline styles and embedded images."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("model.report", "templates"),
-        autoescape=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    return env.get_template(name)
+    Content-Security-Policy (``CSP``) that lets in nothing but inline styles and embedded images."""
+    return _StaticPage(environment("html").get_template(name))
 
 
 @cache
-def _env(kind: str) -> jinja2.Environment:
+def environment(kind: str = "html") -> jinja2.Environment:
+    """The jinja environment of every template exodds renders, one per kind of output: "html" (autoescaped:
+    reports, pages, the web form) or "md" (Markdown, escaped for a Markdown reader)."""
     loader = jinja2.PackageLoader("model.report", "templates")
     if kind == "html":
         env = jinja2.Environment(
@@ -375,12 +399,12 @@ def render_html(report: Mapping[str, Any]) -> str:
     ctx["chart"] = Markup(what_if_svg(report, WIDE, "whatif"))  # built from escaped parts
     ctx["chart_compact"] = Markup(what_if_svg(report, COMPACT, "whatif-phone"))
     ctx["csp"] = CSP
-    return _env("html").get_template("report.html.j2").render(ctx)
+    return environment("html").get_template("report.html.j2").render(ctx)
 
 
 def render_markdown(report: Mapping[str, Any]) -> str:
     """Markdown for the terminal (and any Markdown viewer)."""
-    return _env("md").get_template("report.md.j2").render(_context(report))
+    return environment("md").get_template("report.md.j2").render(_context(report))
 
 
 def render_json(report: Mapping[str, Any]) -> str:
@@ -396,4 +420,4 @@ def render(report: Mapping[str, Any], fmt: str) -> str:
         return render_json(report)
     if fmt == "md":
         return render_markdown(report)
-    raise ValueError(f"unknown report format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    raise UsageError(f"unknown report format {fmt!r}: expected one of {', '.join(FORMATS)}")

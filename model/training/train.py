@@ -27,6 +27,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
 from model import __version__
+from model.errors import InputError
 from model.io import atomic_path, atomic_write
 from model.odds.artifacts import ARTIFACT, CARD, WEIGHTS, model_weights, sha256_file
 from model.odds.basis import basis_matrix, basis_signature, column_owners, column_signs
@@ -64,19 +65,19 @@ def clean_training_data(df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.
     silently learns from part of a file.
     """
     if OUTCOME not in df.columns:
-        raise ValueError(f"training data needs a '{OUTCOME}' column of 0/1 outcomes")
+        raise InputError(f"training data needs a '{OUTCOME}' column of 0/1 outcomes")
     y_raw = pd.to_numeric(df[OUTCOME], errors="coerce")
     bad_y = ~y_raw.isin([0, 1])
     if bad_y.any():
         bad = df.loc[bad_y.to_numpy(), OUTCOME].head(10)
         shown = ", ".join(f"row {i}: {v!r}" for i, v in bad.items())
-        raise ValueError(f"'{OUTCOME}' must be 0 or 1; {int(bad_y.sum())} row(s) are not, for example {shown}")
+        raise InputError(f"'{OUTCOME}' must be 0 or 1; {int(bad_y.sum())} row(s) are not, for example {shown}")
     truth = pd.to_numeric(df[TRUTH], errors="coerce").to_numpy(float) if TRUTH in df.columns else None
     answers = df.drop(columns=[c for c in (OUTCOME, TRUTH) if c in df.columns])
     result = validate_frame(answers, extra="ignore")
     if result.n_rejected:
         first = "\n".join(f"  row {p.row}: {p.column} = {p.value!r}: {p.reason}" for p in result.problem_list()[:10])
-        raise ValueError(f"{result.n_rejected} training rows fail validation, for example:\n{first}")
+        raise InputError(f"{result.n_rejected} training rows fail validation, for example:\n{first}")
     return result.clean, y_raw.to_numpy(int), truth
 
 

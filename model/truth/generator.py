@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.errors import UsageError
 from model.io import atomic_path
 from model.quiz.definition import QUIZ
 from model.truth import SAMPLE_COMMAND, SAMPLE_ROWS, SAMPLE_SEED
@@ -483,9 +484,9 @@ def generate(rows: int, seed: int = 0, overrides: Mapping[str, float] | None = N
     lowercase strings. The same seed and overrides always give the same frame.
     """
     if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 0:
-        raise ValueError(f"rows must be a whole number 0 or more, got {rows!r}")
+        raise UsageError(f"rows must be a whole number 0 or more, got {rows!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a whole number 0 or more, got {seed!r}")
+        raise UsageError(f"seed must be a whole number 0 or more, got {seed!r}")
     rows = int(rows)
     p = assumption_values(overrides)
     rng = np.random.default_rng(int(seed))
@@ -514,7 +515,7 @@ def _suffix(path: Path) -> str:
     for s in (".csv.gz", ".csv", ".parquet"):
         if name.endswith(s):
             return s
-    raise ValueError(f"{path}: unknown output type: expected a name ending in .csv, .csv.gz or .parquet")
+    raise UsageError(f"{path}: unknown output type: expected a name ending in .csv, .csv.gz or .parquet")
 
 
 def write_synthetic(df: pd.DataFrame, path: str | Path) -> Path:

@@ -12,7 +12,6 @@ import json
 import re
 from base64 import b64encode
 from collections.abc import Iterable, Mapping
-from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -22,7 +21,7 @@ from markupsafe import Markup
 from model.quiz.definition import QUIZ
 from model.quiz.presentation import question_view
 from model.quiz.validation import Problem
-from model.report.render import long_date
+from model.report.render import environment
 
 __all__ = ["SCRIPT", "SCRIPT_HASH", "field_views", "form_answers", "render_quiz"]
 
@@ -125,17 +124,8 @@ def _ask_if_words(ask_if: Mapping[str, tuple[str, ...]]) -> str:
     return "Only if " + " and ".join(parts) + "; leave it blank otherwise." if parts else ""
 
 
-@cache
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("model.report", "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["long_date"] = long_date
-    return env
+    return environment("html")  # (the one HTML environment: its filters include long_date)
 
 
 def render_quiz(

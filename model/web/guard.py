@@ -16,6 +16,8 @@ import traceback
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
+from model.report.render import csp as render_csp
+
 __all__ = [
     "BODY_TIMEOUT",
     "LOOPBACK_NAMES",
@@ -59,16 +61,9 @@ log = logging.getLogger("exodds.web")
 
 
 def csp(script_hashes: Iterable[str] = (), meta: bool = False) -> str:
-    """The Content-Security-Policy for every response: nothing external, scripts only by hash.
-
-    ``meta``: the copy for a ``<meta>`` tag in the page, which may not carry frame-ancestors.
-    """
-    scripts = " ".join(f"'{h}'" for h in script_hashes) or "'none'"
-    policy = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-        f"script-src {scripts}; form-action 'self'; base-uri 'none'"
-    )
-    return policy if meta else policy + "; frame-ancestors 'none'"
+    """The web quiz's Content-Security-Policy (``model.report.render.csp``, the one policy): its form
+    posts to itself, and the header (not the ``meta`` copy in the page) forbids framing."""
+    return render_csp(script_hashes, form_action="'self'", frame_ancestors=not meta)
 
 
 def error_body(detail: str) -> bytes:

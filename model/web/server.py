@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields
 from functools import cache
 from typing import Any
 
+from model.errors import ConfigError
 from model.web.batching import MAX_BATCH
 from model.web.guard import BODY_TIMEOUT, LOOPBACK_NAMES, MAX_BODY_BYTES
 
@@ -73,7 +74,7 @@ def _parse(text: str) -> ServeSettings:
     known = {f.name for f in fields(ServeSettings)}
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise ValueError(f"{ENV}: unknown settings {', '.join(unknown)}")
+        raise ConfigError(f"{ENV}: unknown settings {', '.join(unknown)}")
     if raw.get("allowed_hosts") is not None:
         raw["allowed_hosts"] = tuple(raw["allowed_hosts"])
     return ServeSettings(**raw)
