@@ -656,7 +656,9 @@ def test_evaluation_page_is_self_contained_and_says_the_data_are_synthetic(tmp_p
     }
     page = (write_report(result, tmp_path) / "index.html").read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>") and page.count("<head>") == 1
-    assert "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'" in page
+    import html
+
+    assert "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'" in html.unescape(page)
     assert "Model v&lt;1&gt; (calibration: sigmoid)" in page and "<td>0.1000</td>" in page
     assert "not how well anyone" in page and 'src="data:image/png;base64,' in page
     assert (tmp_path / "metrics.json").exists() and not (tmp_path / "truth.png").exists()
