@@ -34,6 +34,8 @@ __all__ = [
     "load_model",
     "model_from_weights",
     "model_weights",
+    "read_card",
+    "save_weights",
     "sha256_file",
     "unpickle",
 ]
@@ -43,8 +45,9 @@ CARD = "model_card.json"
 WEIGHTS = "weights.npz"  # the numbers scoring reads, so loading needs neither joblib nor scikit-learn
 REBUILD_COMMAND = "exodds train --default"
 #: The layout of a model directory (the card's ``format_version``): 1 for cards written before the
-#: field existed (weights.npz beside model.joblib), 2 from the package's subpackages on (the same
-#: files; the pickle names the new module paths). A newer version than this is refused.
+#: field existed (weights.npz beside model.joblib), 2 from the package's subpackages on: the card and
+#: weights.npz are the model, model.joblib (the scikit-learn pipeline, for retraining) is optional and
+#: names the new module paths. A newer version than this is refused.
 FORMAT_VERSION = 2
 
 
@@ -60,35 +63,40 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _paths(path: str | Path | None) -> tuple[Path, Path]:
+def _directory(path: str | Path | None) -> Path:
+    """The model directory ``path`` names: the directory itself, or the folder of a file in it (its
+    ``model.joblib``, ``weights.npz`` or card, as older commands printed)."""
     p = default_model_dir() if path is None else Path(path)
-    if p.is_dir() or p.suffix != ".joblib":
-        return p / ARTIFACT, p / CARD
-    return p, p.with_name(CARD)
+    return p.parent if p.suffix in (".joblib", ".npz", ".json") else p
 
 
-def load_model(path: str | Path | None = None) -> OddsModel:
-    """The default model (``path=None``) or one written by ``exodds train``.
+def load_model(path: str | Path | None = None, *, allow_pickle: bool = False) -> OddsModel:
+    """The default model (``path=None``) or one in the directory ``path`` (``exodds train --out``,
+    ``exodds update --out``).
 
-    ``path`` is the directory ``exodds train --out`` wrote, or its ``model.joblib``.
+    Reads plain data only: the card (``model_card.json``) and the weights (``weights.npz``, checked
+    against the card's SHA-256). Nothing is unpickled, and a directory needs no ``model.joblib``; when
+    one is there, ``model.pipeline`` unpickles it on first use (training and evaluation), after
+    checking its SHA-256 too. A model saved before weights files existed can only be unpickled:
+    ``allow_pickle=True`` says you trust it (``exodds train --default`` rebuilds the shipped one).
     """
-    if path is None:
+    if path is None and not allow_pickle:
         return _load_default()
-    return _load(*_paths(path))
+    return _load(_directory(path), allow_pickle)
 
 
 @lru_cache(maxsize=1)
 def _load_default() -> OddsModel:
-    return _load(*_paths(None))
+    return _load(_directory(None), allow_pickle=False)
 
 
-def _load(artifact: Path, card_path: Path) -> OddsModel:
-    """Check the model's files against its card, then read its weights (``weights.npz``: plain
-    arrays, nothing runs) or, for a model saved without them, unpickle ``model.joblib``."""
-    if not artifact.exists():
-        raise ModelLoadError(f"no model file at {artifact}; build one with `{REBUILD_COMMAND}`")
+def read_card(directory: Path) -> dict[str, Any]:
+    """A model directory's card, checked for the format this exodds reads (not yet for its files)."""
+    card_path = directory / CARD
+    if not directory.exists():
+        raise ModelLoadError(f"no model file at {directory}; build one with `{REBUILD_COMMAND}`")
     if not card_path.exists():
-        raise ModelLoadError(f"{artifact}: its model card {card_path.name} is missing; refusing to load")
+        raise ModelLoadError(f"{directory}: its model card {CARD} is missing; refusing to load")
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
@@ -103,27 +111,63 @@ def _load(artifact: Path, card_path: Path) -> OddsModel:
         )
     if card.get("basis_signature") != basis_signature():
         raise ModelLoadError(
-            f"{artifact} was trained on another version of the model's basis (model/odds/basis.py changed "
+            f"{directory} was trained on another version of the model's basis (model/odds/basis.py changed "
             f"since); refusing to use its weights. Rebuild it with `{REBUILD_COMMAND}`."
         )
-    if "weights_sha256" not in card:  # saved before weights.npz existed
+    return card
+
+
+def _load(directory: Path, allow_pickle: bool) -> OddsModel:
+    """Check the card, then read the weights (plain arrays, nothing runs); the pickled pipeline, when
+    there is one, waits until ``model.pipeline`` is asked for."""
+    card = read_card(directory)
+    artifact, weights = directory / ARTIFACT, directory / WEIGHTS
+    if "weights_sha256" not in card:  # saved before weights.npz existed: only a pickle to read
+        if not allow_pickle:
+            raise ModelLoadError(
+                f"{directory} holds only a pickled model (saved before weights files existed), and loading "
+                "it would run code; rebuild it (`exodds train`, or `" + REBUILD_COMMAND + "` for the shipped "
+                "model), or load it with allow_pickle=True if you trust it"
+            )
         model = unpickle(artifact, card)
-    else:
-        _check_bytes(artifact, _read(artifact), card.get("artifact_sha256"), " (loading runs code)")
-        weights = artifact.with_name(WEIGHTS)
-        if not weights.exists():
-            raise ModelLoadError(f"{artifact}: its weights file {WEIGHTS} is missing; refusing to load")
-        data = _read(weights)
-        _check_bytes(weights, data, card["weights_sha256"], "")
-        try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
-                model = model_from_weights(dict(arrays))
-        except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-            raise ModelLoadError(f"{weights}: not a model's weights ({type(exc).__name__}: {exc})") from None
-        del model.__dict__["pipeline"]  # ``__getattr__`` unpickles it when first asked for
+        model.card = card
+        return model
+    if not weights.exists():
+        raise ModelLoadError(f"{directory}: its weights file {WEIGHTS} is missing; refusing to load")
+    data = _read(weights)
+    _check_bytes(weights, data, card["weights_sha256"], "")
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            model = model_from_weights(dict(arrays))
+    except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise ModelLoadError(f"{weights}: not a model's weights ({type(exc).__name__}: {exc})") from None
+    del model.__dict__["pipeline"]  # ``__getattr__`` asks for it: unpickled then, never here
+    if "artifact_sha256" in card:
         model.__dict__["_pipeline_from"] = lambda: unpickle(artifact, card)
     model.card = card
     return model
+
+
+def save_weights(model: OddsModel, out_dir: str | Path, card: dict[str, Any]) -> Path:
+    """Write a model directory with no pickle at all: ``weights.npz`` and ``card`` (given the weights'
+    SHA-256 and this format version), each atomically, the card last. What ``exodds update`` writes;
+    ``load_model``, ``report``, ``score`` and ``serve`` read it like any other."""
+    from model.io import atomic_path, atomic_write
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    card = {k: v for k, v in card.items() if k not in ("artifact_sha256", "artifact_bytes")}
+    with atomic_path(out / WEIGHTS) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **model_weights(model))
+        card["weights_sha256"] = sha256_file(tmp)
+    card["format_version"] = FORMAT_VERSION
+    (out / ARTIFACT).unlink(missing_ok=True)  # (a pickle left from before would not match these weights)
+    with atomic_write(out / CARD, "w", encoding="utf-8") as fh:
+        json.dump(card, fh, indent=2, sort_keys=False)
+        fh.write("\n")
+    model.card = card
+    return out
 
 
 def _read(path: Path) -> bytes:

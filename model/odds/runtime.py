@@ -52,7 +52,7 @@ class OddsModel:
 
     @property
     def version(self) -> str:
-        sha = self.card.get("artifact_sha256", "unsaved")
+        sha = self.card.get("artifact_sha256") or self.card.get("weights_sha256") or "unsaved"
         return f"exodds-{self.card.get('exodds_version', '0')}+{sha[:12]}"
 
     # -- prediction ---------------------------------------------------------

@@ -29,7 +29,7 @@ from sklearn.pipeline import Pipeline
 from model import __version__
 from model.errors import InputError
 from model.io import atomic_path, atomic_write
-from model.odds.artifacts import ARTIFACT, CARD, WEIGHTS, model_weights, sha256_file
+from model.odds.artifacts import ARTIFACT, CARD, FORMAT_VERSION, WEIGHTS, model_weights, sha256_file
 from model.odds.basis import basis_matrix, basis_signature, column_owners, column_signs
 from model.odds.calibration import PERCENTILES, Calibration
 from model.odds.features import features_from_clean
@@ -340,6 +340,7 @@ def save_model(model: OddsModel, out_dir: str | Path, command: str | None = None
             card["artifact_bytes"] = tmp.stat().st_size
         if command:
             card["command"] = command
+        card["format_version"] = FORMAT_VERSION
         with atomic_write(out / CARD, "w", encoding="utf-8") as fh:
             json.dump(card, fh, indent=2, sort_keys=False)
             fh.write("\n")

@@ -464,20 +464,52 @@ def test_default_loads_without_arguments(default):
     assert load_model() is default  # cached
 
 
-def test_tampered_artifact_is_refused(model_copy):
-    path = model_copy / "model.joblib"
+@pytest.mark.parametrize("name", ["weights.npz", "model.joblib"])
+def test_a_tampered_file_is_refused_when_it_is_read(model_copy, name):
+    """Loading reads the card and the weights only: a changed weights file is refused at once, a
+    changed pickle when the pipeline is first asked for (scoring never reads it)."""
+    path = model_copy / name
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
+    if name == "weights.npz":
+        with pytest.raises(ModelLoadError, match="does not match its model card"):
+            load_model(model_copy)
+        return
+    model = load_model(model_copy)
+    assert model.score_batch(clean_training_data(generate(50, seed=3))[0]) is not None
     with pytest.raises(ModelLoadError, match="does not match its model card"):
-        load_model(model_copy)
+        model.pipeline  # noqa: B018
 
 
-def test_truncated_artifact_is_refused(model_copy):
-    path = model_copy / "model.joblib"
+@pytest.mark.parametrize("name", ["weights.npz", "model.joblib"])
+def test_a_truncated_file_is_refused_when_it_is_read(model_copy, name):
+    path = model_copy / name
     path.write_bytes(path.read_bytes()[:1000])
+    model = None
     with pytest.raises(ModelLoadError, match="damaged, truncated"):
-        load_model(model_copy)
+        model = load_model(model_copy)
+        model.pipeline  # noqa: B018
+
+
+def test_scoring_needs_no_pickle_and_never_reads_one(model_copy, monkeypatch):
+    """A directory with only the card and the weights scores, reports and serves like the shipped one;
+    and loading never opens model.joblib, let alone unpickles it."""
+    import builtins
+
+    opened = []
+    real_open = builtins.open
+    monkeypatch.setattr(builtins, "open", lambda f, *a, **k: (opened.append(str(f)), real_open(f, *a, **k))[1])
+    model = load_model(model_copy)
+    clean, _, _ = clean_training_data(generate(300, seed=21))
+    got = model.score_batch(clean)
+    assert not any(name.endswith(".joblib") for name in opened)
+    monkeypatch.undo()
+    (model_copy / "model.joblib").unlink()
+    weights_only = load_model(model_copy)
+    pd.testing.assert_frame_equal(weights_only.score_batch(clean), got, check_exact=True)
+    with pytest.raises(ModelLoadError, match="cannot read it"):  # (asked for: the card names a pickle)
+        weights_only.pipeline  # noqa: B018
 
 
 def test_other_sklearn_version_is_refused_with_the_rebuild_command(model_copy):
@@ -603,7 +635,9 @@ def test_a_model_saved_before_weights_files_still_loads(model_copy):
     del card["weights_sha256"]
     card_path.write_text(json.dumps(card))
     (model_copy / "weights.npz").unlink()
-    loaded = load_model(model_copy)
+    with pytest.raises(ModelLoadError, match="allow_pickle=True"):  # loading it would run code: only if asked
+        load_model(model_copy)
+    loaded = load_model(model_copy, allow_pickle=True)
     assert "pipeline" in loaded.__dict__  # unpickled whole
     clean, _, _ = clean_training_data(generate(500, seed=22))
     pd.testing.assert_frame_equal(loaded.score_batch(clean), load_model().score_batch(clean), check_exact=True)
