@@ -8,6 +8,7 @@ figure at all fails the test.
 
 from __future__ import annotations
 
+import html
 import sys
 from pathlib import Path
 
@@ -234,7 +235,8 @@ def test_export_is_one_self_contained_page_with_the_title_escaped(tmp_path):
                                          nbformat.v4.new_code_cell("x = 1")])
     page = export_html(nb, tmp_path / "n.html", title="what <if>").read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>") and page.count("<head>") == 1
-    assert "default-src 'none'; img-src data:; style-src 'unsafe-inline'" in page  # nothing loads from outside
+    # nothing loads from outside
+    assert "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'" in html.unescape(page)
     assert "<title>exodds notebook: what &lt;if&gt;</title>" in page
     assert "<b>moved</b>" in page and ".highlight" in page  # the notebook's own HTML, and code colours
 

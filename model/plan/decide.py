@@ -102,6 +102,7 @@ class Situation:
     told: np.ndarray
     ongoing: np.ndarray
     harassment: np.ndarray
+    flood: np.ndarray  # harassment that is not a few answered messages: some unanswered, or very many
     pressure: np.ndarray
     applies: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -196,6 +197,7 @@ def situation(clean: pd.DataFrame, as_of: Any) -> Situation:
         told=told,
         ongoing=ongoing,
         harassment=harassment,
+        flood=harassment & ((ignored > 0) | (last_week >= t("heavy_pursuit"))),
         pressure=told | blocked | many_ignored | pressing,
         applies=applies,
     )

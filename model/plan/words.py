@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from model.plan.decide import MOVE_ON_NAME, NO_CONTACT_NAME, STAGE_NAMES, decide, situation
-from model.plan.rules import WAIT_REASONS, band, band_meaning, load_rules
+from model.plan.rules import WAIT_REASONS, band, band_meaning, load_rules, source_parts
 from model.quiz.definition import QUIZ
 from model.quiz.presentation import long_date
 from model.quiz.validation import clean_column, parse_as_of, validate_one
@@ -55,6 +55,9 @@ class Plan:
     # the boundary that says their wishes come first, so a report with its own note on that can
     # leave it out instead of saying it twice
     wishes_boundary: str | None = None
+    # many contacts this week, some unanswered (or very many): the date is a floor, not an appointment,
+    # and a report shows no countdown beside it
+    contact_flood: bool = False
     odds: float | None = None
     band: str | None = None
     band_meaning: str | None = None
@@ -164,6 +167,7 @@ def make_plans(clean: pd.DataFrame, days: list[dt.date], odds: list[float] | Non
                 support=[r.to_dict() for r in w.support],
                 support_intro=w.support_intro,
                 wishes_boundary=w.wishes_boundary,
+                contact_flood=bool(s.flood[0]),
                 odds=None if p is None else float(p),
                 band=label,
                 band_meaning=band_meaning(label) if label is not None else None,
@@ -177,6 +181,7 @@ _NO_WAY_AROUND = (
     "family, no new, borrowed or other accounts, numbers or apps, no turning up where they live, "
     "work or spend time."
 )
+_IF_EVER = "If they ever block you or ask you to stop, that is their answer: never try to get around it, in any way."
 _OWN_LIFE = (
     "Put your energy into your own life: sleep, work or study, people who are good for you, things you enjoy."
 )
@@ -184,9 +189,9 @@ _URGE = "When the urge to write hits, write it down somewhere they will never se
 _SUPPORT_INTRO = {
     "yes": "You told us there was violence, threats or control in the relationship: support is there, whichever "
     "side of it you were on.",
-    "prefer_not_to_say": "You chose not to answer the question about violence, threats or control, and that is "
-    "fine. If anything in the relationship made either of you afraid or controlled, support is there, whichever "
-    "side of it you were on.",
+    "prefer_not_to_say": "You did not tell us whether there was violence, threats or control in the relationship "
+    "(the question is optional). If anything in it made either of you afraid or controlled, support is there, "
+    "whichever side of it you were on.",
     "heavy_pursuit": "Finding it hard to stop reaching out is common after a breakup, and nothing to be ashamed "
     "of; it is easier with someone on your side.",
 }
@@ -246,6 +251,11 @@ class _Writer:
 
     def write_support(self) -> None:
         concern = self.a["safety_concern"]
+        if concern == "prefer_not_to_say" and self.earliest is not None:  # said where the decision is made
+            self.warnings.insert(0, (
+                "If there was violence, threats or control in the relationship, from either side, this plan is "
+                "not for you: look at the support below instead of sending a message."
+            ))
         occasions = (["safety"] if concern in ("yes", "prefer_not_to_say") else []) + (
             ["heavy_pursuit"] if self.flag("heavy") else []
         )
@@ -267,7 +277,8 @@ class _Writer:
             "Talk to someone who can help you think it through, away from the relationship.",
         ]
         self.dont += [
-            "Don't reach out to try to get back together.",
+            "Don't reach out to them. If something has to be arranged, such as belongings, children or money, "
+            "ask someone you trust or a professional to help you arrange it safely.",
             "Don't keep or use any way of watching what they do: their location, accounts or phone.",
         ]
         self.boundaries.append(_NO_WAY_AROUND)
@@ -277,18 +288,23 @@ class _Writer:
         a, d = self.a, self.rules.deviations
         if self.flag("told"):
             self.because(
-                "They asked you to stop contacting them. That request stands until they lift it, and nothing in "
-                "these answers says they have, so this plan gives no day for a message.",
+                "They asked you to stop contacting them. That request stands until they lift it themselves: "
+                "nothing you do and no time you wait lifts it, so this plan gives no day for a message.",
                 d["request_to_stop"]["source"],
             )
         if self.flag("blocked") and not (self.plan == "move_on" and self.flag("hopeless")):
             text = f"They blocked you {block_where(a['blocked'])} on {long_date(_day(self.s.block_day[0]))}."
             if self.s.last_contact[0] > self.s.block_day[0]:
                 text += f" You were in touch with them after that, on {long_date(self.last)}."
-            self.because(
-                f"{text} A block is a clear answer, so this plan gives no day for a message.",
-                d["block_stands"]["source"],
-            )
+            if a["ex_reached_out"] == "yes":  # their own messages are theirs: the block speaks to anything more
+                text += (
+                    " They have also contacted you on their own: leave the pace to them, answer where they write, "
+                    "briefly, and start nothing yourself. About anything more, a block is a clear answer, so this "
+                    "plan gives no day for a message."
+                )
+            else:
+                text += " A block is a clear answer, so this plan gives no day for a message."
+            self.because(text, d["block_stands"]["source"])
 
     def they_write_first(self) -> str:
         """What to do if they get in touch: the same words in every report after a "no"."""
@@ -353,7 +369,7 @@ class _Writer:
                 )
         self.do += [
             self.they_write_first(),
-            "Let this chapter close for now, and give yourself time to grieve it.",
+            "Let this chapter close, and give yourself time to grieve it.",
             _OWN_LIFE,
             "If it feels heavy, talk to someone you trust or to a counsellor.",
         ]
@@ -378,9 +394,15 @@ class _Writer:
         if shorter:
             self.because(
                 "Other waits also apply, none of them ending later: "
-                + "; ".join(WAIT_REASONS[n].format(span=_span(self.rules.wait(n))) for n in shorter) + ".",
-                "; ".join(dict.fromkeys(r.waits[n].source for n in shorter)),
+                + "; ".join(self.wait_reason(n) for n in shorter) + ".",
+                "; ".join(dict.fromkeys(p.text for n in shorter for p in source_parts(r.waits[n].source))),
             )
+
+    def wait_reason(self, name: str) -> str:
+        """A wait's reason in a few words; for ``cold``, only the half of it that applies."""
+        if name == "cold":
+            return "their last reply was cold" if self.a["last_reply_tone"] == "cold" else "they seem annoyed"
+        return WAIT_REASONS[name].format(span=_span(self.rules.wait(name)))
 
     def wait_text(self, name: str, a: Mapping[str, Any]) -> str:
         due = self.due(name)
@@ -513,9 +535,16 @@ class _Writer:
             if self.plan != "safety" and self.flag("blocked"):
                 self.boundaries.append(
                     "Don't start contact of any kind, on any app, number or account."
-                    + (" Blocked everywhere means there is no way to reach them, and that is their answer."
+                    + (" Blocked everywhere: they have closed every channel on purpose, and that is their answer."
                        if self.flag("blocked_everywhere") else "")
                 )
+        elif s.pressure[0] and int(a["attempts_ignored"]) >= self.rules.threshold("many_ignored"):
+            self.warnings.append(  # one short of heavy pursuit: say now what the next unanswered one means
+                f"Their wishes come first. {int(a['attempts_ignored']):,} messages in a row went unanswered. One "
+                "more message at most, "
+                + (f"from {long_date(self.earliest)}" if self.earliest else "when the wait is over")
+                + ". If that one goes unanswered too, take it as their answer: there will be no further date."
+            )
         elif s.pressure[0] and int(a["attempts_ignored"]) > 0 and self.stage == 3:
             self.warnings.append(  # the wait is over: one message, and silence after it is the answer
                 "Their wishes come first. Unanswered messages are an answer too: if the one message you "
@@ -544,10 +573,16 @@ class _Writer:
                 )
         if s.harassment[0]:
             n = int(a["attempts_last_week"])
-            self.warnings.append(
-                f"You reached out {n:,} times in the past week. Repeated contact that someone does not want "
-                "can become harassment, and in many places that is against the law. Stop now."
-            )
+            if self.flag("flood"):
+                self.warnings.append(
+                    f"You reached out {n:,} times in the past week. Repeated contact that someone does not want "
+                    "can become harassment, and in many places that is against the law. Stop now."
+                )
+            else:  # a few messages, every one answered: nothing says they are unwanted
+                self.warnings.append(
+                    f"You reached out {n:,} times this week. Even when they answer, let them set the pace: the "
+                    "next message can wait until the date below, or come from them."
+                )
 
     def write_common(self) -> None:
         checking = "Don't check their profiles or ask others how they are doing"
@@ -555,10 +590,13 @@ class _Writer:
         if self.flag("blocked"):
             checking += " Checking whether you are still blocked keeps the wound open and changes nothing."
         self.dont += ["Don't send emotional, late-night or drunk messages.", checking]
-        self.boundaries.append(_NO_WAY_AROUND)
+        if self.earliest is None:
+            self.boundaries.append(_NO_WAY_AROUND)
+        else:  # no block or request to speak of: the same boundary, said of the future, without suspicion
+            self.boundaries.append(_IF_EVER)
         n = int(self.a["emotional_messages"])
-        if n > 0:
-            self.warnings.append(
-                f"You have sent {_count(n, 'emotional or late-night message')}. "
-                "If the urge comes back, don't send it: write it down somewhere they will never see."
+        if n > 0:  # said without a "warning" and without a tally held against them
+            self.do.append(
+                f"You have sent {_count(n, 'emotional or late-night message')}: that says how much this hurts. "
+                "When the urge comes, write it down somewhere they will never see it."
             )

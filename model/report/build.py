@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import AnswersError
-from model.plan.decide import DATED_PLANS, is_pressing
+from model.plan.decide import is_heavy_pursuit, is_pressing
 from model.plan.rules import band_meaning, bands, load_rules
 from model.plan.words import block_where, make_plans
 from model.quiz.definition import QUIZ
@@ -47,22 +47,45 @@ WHAT_IF_NOTE = "This is not a countdown: waiting gives no right to an answer."
 # Beside the odds after a "no", however high they are: shown plainly (no band, no headline figure),
 # since "well above typical" must not read as a reason to get in touch.
 NO_ODDS_NOTE = "Whatever these odds say, they are no reason to get in touch: {why}."
-NO_WHY = {
-    "told_to_stop": "they asked you to stop contacting them, and that request stands until they lift it",
-    "blocked": "they have blocked you, and a block is their answer",
-    "heavy_pursuit": "your messages went unanswered, and their silence is their answer",
-}
+BEYOND_ODDS_NOTE = (
+    "Some of your answers lie past anything the model learned from, so this is a rough guess at best."
+)
 SAFETY_ODDS_NOTE = (
     "This report shows no odds of getting back together. Where there was violence, threats or control, "
     "getting back together is not the goal this report can help with, and a number could read as if it "
     "were. The model never uses your answer about safety, so a number would say nothing about your safety "
     "either."
 )
-# In the JSON when odds_display is "hidden": the figures stay for machines, never for the person.
-ODDS_MACHINE_NOTE = (
-    "reversal_odds, odds_low, odds_high and band are kept for machines only: do not show them to the person "
-    "who answered (a safety concern)."
-)
+# In the JSON when the odds are not shown in full: what a program rendering the JSON must leave out.
+ODDS_MACHINE_NOTE = {
+    "hidden": "reversal_odds, odds_low, odds_high, band and the factors are kept for machines only: do not show "
+    "them to the person who answered (a safety concern).",
+    "muted": "band, band_meaning and the factors are kept for machines only: do not show them beside the odds, "
+    "and show the odds only as a plain sentence with odds_display_note (a request to stop, a block, heavy "
+    "pursuit, a week of contact, or answers past the model's data).",
+}
+
+
+def odds_display(plan: Any, clean: Mapping[str, Any], beyond: Mapping[str, Any]) -> tuple[str, str | None]:
+    """How the odds may be shown, and the note beside them: hidden for a safety concern; muted after a "no"
+    (a request to stop, a block, heavy pursuit), after a week of unwelcome contact, and for answers past the
+    largest the model saw; else full (the headline figure, its band and the what-if curve)."""
+    if plan.plan == "safety":
+        return "hidden", SAFETY_ODDS_NOTE
+    why = []
+    if clean["told_no_contact"] == "yes":
+        why.append("they asked you to stop contacting them, and that request stands until they lift it")
+    if clean["blocked"] != "no":
+        why.append("they have blocked you, and a block is their answer")
+    if is_heavy_pursuit(clean["attempts_ignored"]):
+        why.append("your messages went unanswered, and their silence is their answer")
+    elif plan.contact_flood:
+        why.append(f"you reached out {int(clean['attempts_last_week']):,} times this week, and they need room")
+    past_max = any(a["answer"] > a["data_max"] for a in beyond.get("answers", []))
+    notes = [NO_ODDS_NOTE.format(why=_join(why))] if why else []
+    if past_max:
+        notes.append(BEYOND_ODDS_NOTE)
+    return ("muted", " ".join(notes)) if notes else ("full", None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -84,7 +107,8 @@ def wishes_first(clean: Mapping[str, Any]) -> list[str]:
         where = block_where(clean["blocked"])
         why.append(f"they blocked you {where}")
         since = clean.get("days_blocked")
-        if since is not None and not pd.isna(since) and int(clean["days_silent"]) < int(since):
+        after = since is not None and not pd.isna(since) and int(clean["days_silent"]) < int(since)
+        if after and clean["ex_reached_out"] != "yes":  # (their own messages answered are not pressure)
             why.append("you have been in touch with them since the block")
     ignored, week = int(clean["attempts_ignored"]), int(clean["attempts_last_week"])
     if ignored >= t("many_ignored"):
@@ -300,8 +324,11 @@ def build_reports(
     lo_all, hi_all = odds["odds_low"].to_numpy(dtype=np.float64), odds["odds_high"].to_numpy(dtype=np.float64)
     plans = make_plans(frame, valid_days, odds=[float(x) for x in p_all])
     labels = [str(x) for x in bands(p_all)]
-    # the what-if for every row whose plan gives a date (the others' reports leave it out)
-    shown = [k for k, plan in enumerate(plans) if plan.earliest_contact]
+    # the what-if only where the odds are shown in full (a plan with a date and nothing to hold back)
+    card = getattr(model, "card", {}) or {}
+    beyond = [_beyond_data(cleans[i], card) for i in valid]
+    displays = [odds_display(plans[k], cleans[i], beyond[k]) for k, i in enumerate(valid)]
+    shown = [k for k, (display, _) in enumerate(displays) if display == "full"]
     what_ifs = dict(zip(shown, _what_ifs(
         model, frame.iloc[shown], [valid_days[k] for k in shown], [plans[k].earliest_contact for k in shown]
     ), strict=True)) if shown else {}
@@ -311,14 +338,15 @@ def build_reports(
         contributions = {name: float(v) for name, v in zip(names, contrib_rows[k], strict=True)}
         out[i] = _report(
             cleans[i], valid_days[k], model, float(p_all[k]), float(lo_all[k]), float(hi_all[k]), labels[k],
-            contributions, plans[k], what_ifs.get(k),
+            contributions, plans[k], what_ifs.get(k), beyond[k], displays[k],
         )
     return out
 
 
 def _report(
     clean: dict[str, Any], day: dt.date, model: Any, p: float, lo: float, hi: float, label: str,
-    contributions: dict[str, float], plan: Any, what_if: dict[str, Any] | None,
+    contributions: dict[str, float], plan: Any, what_if: dict[str, Any] | None, beyond: dict[str, Any],
+    shown: tuple[str, str | None],
 ) -> dict[str, Any]:
     """One report from its scored, planned row."""
     safety = plan.plan == "safety"
@@ -331,9 +359,7 @@ def _report(
     plan_dict = plan.to_dict()
     for key in ("odds", "band", "band_meaning", "support", "support_intro"):  # top-level fields carry these
         plan_dict.pop(key, None)
-    dated = plan.plan in DATED_PLANS
-    display = "hidden" if safety else "full" if dated else "muted"
-    note = SAFETY_ODDS_NOTE if safety else None if dated else NO_ODDS_NOTE.format(why=NO_WHY[plan.wait_reason])
+    display, note = shown
 
     report = {
         "schema_version": SCHEMA_VERSION,
@@ -354,7 +380,7 @@ def _report(
         "range_text": range_words,
         "odds_display": display,
         "odds_display_note": note,
-        "beyond_data": _beyond_data(clean, getattr(model, "card", {}) or {}),
+        "beyond_data": beyond,
         "safety_first": safety,
         "stage": plan.stage,
         "stage_name": plan.stage_name,
@@ -385,8 +411,8 @@ def _report(
         "how_to_read": _how_to_read(info, range_words, display),
         "disclaimer": DISCLAIMER,
     }
-    if display == "hidden":
-        report["odds_machine_note"] = ODDS_MACHINE_NOTE
+    if display != "full":
+        report["odds_machine_note"] = ODDS_MACHINE_NOTE[display]
     if plan.support:  # only for a safety concern (yes or prefer not to say) and heavy pursuit
         report["support"] = plan.support
         report["support_intro"] = plan.support_intro

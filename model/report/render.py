@@ -386,7 +386,10 @@ def _context(report: Mapping[str, Any]) -> dict[str, Any]:
         "plan": plan,
         "safety": bool(report.get("safety_first")),
         # "Stage 1 of 4" would read as the first step of a path; after a "no" there is none
-        "staged": plan.get("plan") in DATED_PLANS,
+        "staged": plan.get("plan") in DATED_PLANS and report.get("odds_display") == "full",
+        # after a "no" (or a week of contact): no factor list and no comparison that ranks the odds
+        "plain": report.get("odds_display") != "full",
+        "never_share": round((1 - float(report["base_rate"]["ever_reconnected"])) * 10),
         "wait_days": days_between(report["as_of"], report.get("earliest_contact")),
         "rows": what_if_table(report),
     }

@@ -320,7 +320,7 @@ def test_a_block_gives_no_date_and_no_condition_for_one(where, days_blocked):
     b = text(p, "boundaries")
     assert "their wishes come first" in b and "no date to count down to" in b
     assert "don't send a second" not in b and "after the wait" not in b
-    assert ("no way to reach them" in b) == (where == "everywhere")
+    assert ("closed every channel on purpose" in b) == (where == "everywhere")
     assert "that is not getting around the block" in text(p, "do")
 
 
@@ -396,7 +396,8 @@ def test_prefer_not_to_say_keeps_the_plan_with_support_listed():
     p = plan(safety_concern="prefer_not_to_say")
     assert (p.stage, p.plan) == (3, "reopen")
     assert [s["id"] for s in p.support] == [s.id for s in RULES.support_for("safety")]
-    assert "chose not to answer" in p.support_intro
+    assert "did not tell us whether there was violence" in p.support_intro
+    assert "this plan is not for you" in text(p, "warnings")  # said where the decision is made
     assert plan().support == [] and plan().support_intro is None  # no concern, no pursuit: no support list
 
 
@@ -536,25 +537,38 @@ def test_pressure_or_ignored_messages_rule_out_rebuilding(change):
     assert p.stage != 4
 
 
-def test_many_attempts_last_week_warn_of_harassment():
+def test_many_attempts_last_week_warn_of_harassment_when_some_went_unanswered():
     n = THRESHOLD("harassment_last_week")
-    p = plan(attempts_last_week=n, days_silent=0, last_reply_tone="positive", ex_reached_out="yes")
+    p = plan(attempts_last_week=n, attempts_ignored=1, days_silent=0, last_reply_tone="positive", ex_reached_out="yes")
     w = text(p, "warnings")
     assert "harassment" in w and "stop now" in w and f"{n} times" in w
     assert "their wishes come first" in w
-    assert p.stage == 1 and p.earliest_contact == later(WAIT("pressing"))
+    assert p.stage == 1 and p.earliest_contact == later(WAIT("pressing")) and p.contact_flood
     below = plan(attempts_last_week=n - 1, days_silent=0)
     assert "harassment" not in text(below, "warnings")
 
 
-def test_emotional_messages_get_a_warning():
-    assert "2 emotional or late-night messages" in text(plan(emotional_messages=2), "warnings")
-    assert plan().warnings == []
+def test_a_few_answered_messages_this_week_get_no_legal_warning_only_the_pace():
+    """Nothing in the answers says three answered messages are unwanted: no "against the law" for them."""
+    n = THRESHOLD("harassment_last_week")
+    p = plan(attempts_last_week=n, attempts_ignored=0, days_silent=0)
+    w = text(p, "warnings")
+    assert "harassment" not in w and "let them set the pace" in w and not p.contact_flood
+    many = plan(attempts_last_week=THRESHOLD("heavy_pursuit"), attempts_ignored=0, days_silent=0)
+    assert "harassment" in text(many, "warnings") and many.contact_flood  # very many: the warning again
+
+
+def test_emotional_messages_are_named_kindly_not_as_a_warning():
+    p = plan(emotional_messages=2)
+    assert "2 emotional or late-night messages: that says how much this hurts" in text(p, "do")
+    assert p.warnings == [] and plan().warnings == []
 
 
 def test_every_plan_states_the_no_way_around_boundary():
-    for p in (plan(), plan(safety_concern="yes"), plan(told_no_contact="yes", days_silent=1)):
+    for p in (plan(safety_concern="yes"), plan(told_no_contact="yes", days_silent=1)):
         assert any("never try to get around a block" in b.lower() for b in p.boundaries)
+    # a plan with a date (no block, no request): the same boundary said of the future, without suspicion
+    assert any("if they ever block you or ask you to stop" in b.lower() for b in plan().boundaries)
 
 
 def test_plan_to_dict_is_json_with_iso_dates():
@@ -696,7 +710,8 @@ def test_every_plan_keeps_the_rules_and_boundaries(raw, shift):
     if p.plan != "safety" and (a["told_no_contact"] == "yes" or a["blocked"] != "no"):
         assert "their wishes come first" in text(p, "boundaries")
     if a["attempts_last_week"] >= THRESHOLD("harassment_last_week"):
-        assert "harassment" in text(p, "warnings")
+        unwelcome = a["attempts_ignored"] > 0 or a["attempts_last_week"] >= THRESHOLD("heavy_pursuit")
+        assert ("harassment" in text(p, "warnings")) == unwelcome
         assert "their wishes come first" in text(p, "boundaries", "warnings")
     assert len(p.reasons) == len(p.sources) >= 1
     assert all(source_parts(s) for s in p.sources)
@@ -835,7 +850,8 @@ def test_plan_words_agree_with_themselves_audit_cases():
     p = plan(attempts_ignored=4, days_silent=25)
     assert p.stage == 3
     assert "give them the space their silence asks for" not in text(p, "warnings")
-    assert "if the one message you may send goes unanswered as well, take that as their answer" in text(p, "warnings")
+    assert "if that one goes unanswered too, take it as their answer: there will be no further date" in text(
+        p, "warnings")
     # contact this week that was answered is not called unanswered
     p = plan(days_silent=2, attempts_last_week=3, anger="angry")
     assert "got no reply" not in user_text(p)

@@ -49,7 +49,7 @@ VALID = sorted(name for name in ALL if name not in REFUSED)
 BLOCKED = [name for name in VALID if ALL[name]["answers"].get("blocked", "no") != "no"]
 EXPECT_KEYS = {
     "plan", "earliest_contact", "odds_display", "what_if", "support", "wishes_first", "note",
-    "harassment_warning", "contact_after_block", "beyond_data", "odds_above", "refused", "column",
+    "harassment_warning", "pace_note", "contact_after_block", "beyond_data", "odds_above", "refused", "column",
 }
 
 # Rule 2: nothing that makes a block a wait, or invites checking whether it still stands.
@@ -192,6 +192,8 @@ def test_the_report_does_what_the_persona_expects(name, built):
     if "harassment_warning" in e:
         said = any("harassment" in w for w in plan["warnings"])
         assert said == e["harassment_warning"]
+    if "pace_note" in e:  # a few answered messages: no legal warning, only "let them set the pace"
+        assert any("let them set the pace" in w for w in plan["warnings"]) == e["pace_note"]
     if "contact_after_block" in e:
         warning = [w for w in plan["warnings"] if "since they blocked you" in w]
         assert warning and "getting around it" in warning[0]
@@ -301,8 +303,8 @@ def test_answering_them_after_a_block_is_said_the_same_way_in_every_report(built
     base = line.removesuffix(" That is not getting around the block.")
     for name in VALID:
         r = built[name]["report"]
-        if r["odds_display"] == "muted" and r["answers"]["blocked"] == "no":
-            assert base in r["plan"]["do"], name
+        if r["earliest_contact"] is None and r["answers"]["blocked"] == "no" and not r["safety_first"]:
+            assert base in r["plan"]["do"], name  # every "no" without a block: the same words
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,7 +323,10 @@ def test_after_a_no_the_odds_are_plain_with_no_praise_and_no_curve(name, built):
     assert "Your odds above" not in md + seen and not re.search(r"Stage \d of 4", md + seen)
     assert r["odds_display_note"] in md and r["odds_display_note"] in seen
     assert f"at {pct(r['reversal_odds'])} (range" in md  # shown plainly, not hidden
-    assert "No contact advised." in md and "Earliest day" not in md + seen
+    if r["earliest_contact"] is None:  # after a "no": no date at all
+        assert "No contact advised." in md and "Earliest day" not in md + seen
+    else:  # a week of contact, or answers past the data: a date, but no countdown to it
+        assert "(in " not in md.split("## Your next step")[1].split("###")[0]
 
 
 @pytest.mark.parametrize("name", [n for n in VALID if ALL[n]["answers"].get("safety_concern") == "yes"])
@@ -400,7 +405,7 @@ def test_no_sentence_points_a_way_around_a_boundary(name, built):
                 assert NEGATED.search(sentence), sentence
             assert not AROUND.search(sentence), sentence
     for s in r.get("support", []):  # someone they know helps them keep away, never carries a message
-        if s["id"] == "trusted_person":
+        if s["id"] == "trusted_person_distance":
             assert "not to pass anything on" in s["how"]
 
 
