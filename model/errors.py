@@ -109,7 +109,8 @@ EXIT_CODES: dict[type[ExoddsError], int] = {
 
 def exit_code(error: ExoddsError) -> int:
     """The exit code for ``error``: its own class's, else its nearest listed ancestor's."""
+    codes: dict[type, int] = dict(EXIT_CODES)
     for cls in type(error).__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]  # type: ignore[index]
+        if cls in codes:
+            return codes[cls]
     return 1

@@ -159,7 +159,8 @@ def save_weights(model: OddsModel, out_dir: str | Path, card: dict[str, Any]) ->
     card = {k: v for k, v in card.items() if k not in ("artifact_sha256", "artifact_bytes")}
     with atomic_path(out / WEIGHTS) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, **model_weights(model))
+            arrays: dict[str, Any] = model_weights(model)  # (numpy's stub types savez's **kwds as bool)
+            np.savez(fh, **arrays)
         card["weights_sha256"] = sha256_file(tmp)
     card["format_version"] = FORMAT_VERSION
     (out / ARTIFACT).unlink(missing_ok=True)  # (a pickle left from before would not match these weights)
@@ -210,7 +211,7 @@ def unpickle(artifact: Path, card: dict[str, Any]) -> OddsModel:
         )
     data = _read(artifact)
     _check_bytes(artifact, data, card.get("artifact_sha256"), " (loading runs code)")
-    import joblib
+    import joblib  # type: ignore[import-untyped]
 
     try:
         model = joblib.load(io.BytesIO(data))

@@ -132,14 +132,15 @@ def basis_matrix(X: dict[str, np.ndarray], n: int) -> np.ndarray:
     out = np.zeros((n, N_COLUMNS), dtype=np.float64, order="F")
     j = 0
     for term in TERMS:
-        mult = None
+        mult: np.ndarray | None = None
         for cond in term.by:
-            c = np.asarray(_condition(X, cond), dtype=np.float64)
-            mult = c if mult is None else mult * c
+            flag = np.asarray(_condition(X, cond), dtype=np.float64)
+            mult = flag if mult is None else mult * flag
         if term.kind == "flag":
             out[:, j] = mult
             j += 1
             continue
+        assert term.feature is not None  # (only flags have no feature)
         x = np.asarray(X[term.feature], dtype=np.float64)
         top = term.knots[-1]
         if np.array_equal(x, np.floor(x)):

@@ -27,9 +27,11 @@ class Calibration:
 
     def logit(self, z: np.ndarray) -> np.ndarray:
         if self.kind == "isotonic":
+            if self.x is None or self.y is None:
+                raise ValueError("an isotonic calibration needs its curve (x and y)")
             p = np.clip(np.interp(z, self.x, self.y), 1e-6, 1 - 1e-6)
-            return np.log(p) - np.log1p(-p)
-        return self.slope * z + self.offset
+            return np.asarray(np.log(p) - np.log1p(-p))
+        return np.asarray(self.slope * z + self.offset)
 
 
 def expit(z: np.ndarray) -> np.ndarray:

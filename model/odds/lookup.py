@@ -57,20 +57,22 @@ def _codes_of(clean: pd.DataFrame, qid: str, cap: int | None) -> np.ndarray:
     col = clean[qid]
     if cap is None:
         return np.asarray(col.cat.codes, dtype=np.int32)
-    return np.clip(col.to_numpy(dtype=np.int64, na_value=0), 0, cap).astype(np.int32)
+    numbers: np.ndarray = col.to_numpy(dtype=np.int64, na_value=0)
+    return np.asarray(np.clip(numbers, 0, cap), dtype=np.int32)
 
 
 def lookup_indices(lookups: list[Lookup], clean: pd.DataFrame) -> list[np.ndarray]:
     """Per group, each row's table row (the mixed-radix number of its answers)."""
     codes: dict[tuple[str, int | None], np.ndarray] = {}
-    out = []
+    out: list[np.ndarray] = []
     for lk in lookups:
-        idx = None
+        idx: np.ndarray | None = None
         for qid, size, cap in zip(lk.questions, lk.sizes, lk.caps, strict=True):
             c = codes.get((qid, cap))
             if c is None:
                 c = codes[(qid, cap)] = _codes_of(clean, qid, cap)
             idx = c.copy() if idx is None else idx * size + c
+        assert idx is not None  # (every group reads one question at least)
         out.append(idx)
     return out
 
@@ -91,7 +93,8 @@ def grid_clean(values: dict[str, np.ndarray], n: int) -> pd.DataFrame:
         if q.is_numeric:
             data[q.id] = pd.array(v, dtype="Int64") if q.ask_if else np.asarray(v, dtype=np.int64)
         else:
-            data[q.id] = pd.Categorical.from_codes(np.asarray(v, dtype=np.int16), categories=list(q.values))
+            codes = np.asarray(v, dtype=np.int16)
+            data[q.id] = pd.Categorical.from_codes(codes, categories=list(q.values))  # type: ignore[call-overload]
     return pd.DataFrame(data)
 
 
@@ -104,7 +107,7 @@ def build_lookups(W: np.ndarray) -> list[Lookup] | None:
     lookups = []
     for caps, terms in LOOKUP_GROUPS:
         qids = list(caps)
-        sizes = [len(QUIZ[q].values) if caps[q] is None else caps[q] + 1 for q in qids]
+        sizes = [len(QUIZ[q].values) if (cap := caps[q]) is None else cap + 1 for q in qids]
         grid = np.indices(sizes).reshape(len(sizes), -1)
         clean = grid_clean(dict(zip(qids, grid, strict=True)), grid.shape[1])
         feats = features_from_clean(clean)

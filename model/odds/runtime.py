@@ -76,7 +76,9 @@ class OddsModel:
         column counts under one question (``model.odds.basis.TERMS`` says which),
         and the row sums to the log-odds of ``reversal_odds`` exactly.
         """
-        return self.score_clean(clean, explain=True)[1]
+        contrib = self.score_clean(clean, explain=True)[1]
+        assert contrib is not None  # (asked for)
+        return contrib
 
     def score_clean(
         self, clean: pd.DataFrame, explain: bool = True, widen: bool = True
@@ -96,14 +98,14 @@ class OddsModel:
         isotonic = self.calibration.kind == "isotonic"
         odds = np.empty((n, 3), order="F")  # column-major: each column is one pandas column, no copy
         n_expl = len(owners) + (2 if isotonic else 1)
-        expl = np.empty((n, n_expl), order="F") if explain else None
+        expl = np.empty((n, n_expl), order="F")  # (left unfilled when no explanation is asked for)
         base = self.intercept + float(self.reference @ self.coef)
         scale = 1.0 if isotonic else self.calibration.slope
         lookups = self._lookups()
         indices = lookup_indices(lookups, clean) if lookups is not None else None
         for start in range(0, n, CHUNK):
             stop = min(start + CHUNK, n)
-            if indices is not None:
+            if lookups is not None and indices is not None:
                 Z = lookup_sum(lookups, [idx[start:stop] for idx in indices])
             else:
                 Z = self._basis(clean.iloc[start:stop]) @ W
@@ -136,23 +138,24 @@ class OddsModel:
         costs one table row per group. Same numbers as ``score_clean`` and
         ``top_factors(explain_clean(...))``.
         """
-        tables = self._batch_tables()
-        if tables is None:
-            odds, contrib = self.score_clean(clean, explain=True)
-            up, down = top_factors(contrib)
-            return odds.assign(top_factor_up=up, top_factor_down=down)
-        indices = lookup_indices(self._lookups(), clean)
+        tables, lookups = self._batch_tables(), self._lookups()
+        if tables is None or lookups is None:
+            frame = self.score_clean(clean, explain=True)
+            assert frame[1] is not None
+            up, down = top_factors(frame[1])
+            return frame[0].assign(top_factor_up=up, top_factor_down=down)
+        indices = lookup_indices(lookups, clean)
         n = len(clean)
         none = len(QUIZ.ids)  # code of "" (no question raises, or lowers, the odds)
-        odds, up, down = self._score_blocks(tables, indices, n, none)
+        odds, up_codes, down_codes = self._score_blocks(tables, indices, n, none)
         dtype = factor_dtype()
         return pd.DataFrame(
             {
                 "reversal_odds": odds[:, 0],
                 "odds_low": odds[:, 1],
                 "odds_high": odds[:, 2],
-                "top_factor_up": pd.Categorical.from_codes(up, dtype=dtype, validate=False),
-                "top_factor_down": pd.Categorical.from_codes(down, dtype=dtype, validate=False),
+                "top_factor_up": pd.Categorical.from_codes(up_codes, dtype=dtype, validate=False),
+                "top_factor_down": pd.Categorical.from_codes(down_codes, dtype=dtype, validate=False),
             },
             index=clean.index,
         )
@@ -220,7 +223,8 @@ class OddsModel:
                 if (owned > 1).any():  # a question spread over groups: its parts must be summed first
                     tables = None
             self.__dict__["_batch"] = tables
-        return self.__dict__["_batch"]
+        cached: tuple[list[np.ndarray], list[np.ndarray]] | None = self.__dict__["_batch"]
+        return cached
 
     # -- helpers ------------------------------------------------------------
     def _weights(self) -> tuple[np.ndarray, int, list[str]]:
@@ -280,7 +284,8 @@ class OddsModel:
                     stacklevel=2,
                 )
             self.__dict__["_lookup"] = lookups
-        return self.__dict__["_lookup"]
+        found: list[Lookup] | None = self.__dict__["_lookup"]
+        return found
 
     def _basis(self, clean: pd.DataFrame) -> np.ndarray:
         feats = features_from_clean(clean)

@@ -1,7 +1,7 @@
 """One answer set -> the results report as a versioned, JSON-ready dict (rendering lives in model.report.render).
 
 Why a plain dict: the command line, the example reports and a future web app all render the
-same data, and ``docs/report-schema.json`` documents it. Every figure comes from the model
+same data, and ``model/report/schema.json`` documents it. Every figure comes from the model
 (odds, range, explanations), the advice rules (plan, band, base rate) or the quiz definition;
 nothing here decides advice.
 """
@@ -283,7 +283,7 @@ def _beyond_data(clean: Mapping[str, Any], card: Mapping[str, Any]) -> dict[str,
 
 
 def build_report(answers: Mapping[str, Any], as_of: Any = None, model: Any = None) -> dict[str, Any]:
-    """The results report for one answer set, as a JSON-ready dict (see docs/report-schema.json).
+    """The results report for one answer set, as a JSON-ready dict (see model/report/schema.json).
 
     ``as_of`` is the day the answers were given (default today); ``model`` an ``OddsModel``
     (default: the shipped model). Raises ``AnswersError`` listing every problem with the answers.

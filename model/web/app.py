@@ -22,6 +22,7 @@ from model.quiz.definition import QUIZ
 from model.quiz.validation import Problem, parse_as_of
 from model.report.build import build_reports
 from model.report.render import render_html
+from model.report.schema import report_schema
 from model.web import openapi
 from model.web.batching import MAX_BATCH, Batcher
 from model.web.fastjson import report_json
@@ -164,6 +165,13 @@ def create_app(
         return JSONResponse(QUIZ.to_dict())
 
     app.add_api_route("/api/questions", questions, methods=["HEAD"], include_in_schema=False)
+
+    @app.get("/api/report-schema", tags=["report"])
+    def report_schema_route() -> JSONResponse:
+        """The JSON Schema (draft 2020-12) of every report ``/api/score`` returns: the package's one copy."""
+        return JSONResponse(report_schema())
+
+    app.add_api_route("/api/report-schema", report_schema_route, methods=["HEAD"], include_in_schema=False)
 
     @app.post(
         "/api/score",

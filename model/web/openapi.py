@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.quiz.definition import QUIZ, Question
+from model.report.schema import openapi_report_schema
 from model.web.guard import MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_TARGET_BYTES
 from model.web.intake import AS_OF_FIRST, AS_OF_LAST, MAX_UNKNOWN
 
@@ -190,38 +191,7 @@ _PROBLEMS = {
     "required": ["detail", "errors"],
 }
 
-_REPORT = {
-    "type": "object",
-    "title": "Report",
-    "description": (
-        "The results report, the same JSON as `exodds report --format json` (see its `schema_version`). "
-        "Odds are probabilities from 0 to 1."
-    ),
-    "properties": {
-        "schema_version": {"type": "string"},
-        "as_of": {"type": "string", "format": "date"},
-        "reversal_odds": {"type": "number", "minimum": 0, "maximum": 1},
-        "odds_low": {"type": "number", "minimum": 0, "maximum": 1},
-        "odds_high": {"type": "number", "minimum": 0, "maximum": 1},
-        "band": {"type": "string"},
-        "stage": {"type": ["integer", "null"]},
-        "earliest_contact": {
-            "type": ["string", "null"],
-            "format": "date",
-            "description": (
-                "Earliest day for a next message; null where the plan advises no contact at all (a request "
-                "to stop, a block, heavy pursuit, a safety concern)."
-            ),
-        },
-        "odds_display": {"enum": ["full", "muted", "hidden"]},
-        "factors": {"type": "object"},
-        "plan": {"type": "object"},
-    },
-    "required": [
-        "schema_version", "reversal_odds", "odds_low", "odds_high", "band", "earliest_contact", "odds_display",
-        "plan",
-    ],
-}
+_REPORT = openapi_report_schema()  # the one report schema (model/report/schema.json), self-contained
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:

@@ -35,11 +35,12 @@ from model.quiz.definition import QUIZ
 from model.quiz.validation import validate_frame
 from model.report.build import build_report
 from model.report.render import pct, render_html, render_json, render_markdown
+from model.report.schema import report_schema
 
 REPO = Path(__file__).resolve().parents[2]
 PERSONAS = REPO / "tests" / "data" / "personas"
 SHIPPED = REPO / "reports" / "personas"
-SCHEMA = json.loads((REPO / "docs" / "report-schema.json").read_text(encoding="utf-8"))
+SCHEMA = report_schema()
 RULES = load_rules()
 HEAVY = RULES.threshold("heavy_pursuit")
 

@@ -39,10 +39,11 @@ from model.report.render import (
     render_markdown,
     what_if_svg,
 )
+from model.report.schema import report_schema
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-SCHEMA = json.loads((REPO / "docs" / "report-schema.json").read_text(encoding="utf-8"))
+SCHEMA = report_schema()
 ARTICLE = Path("/work/shared/seed/000_b45ac820bd8d07ec.txt")
 WAIT = load_rules().wait
 THRESHOLD = load_rules().threshold
@@ -773,7 +774,7 @@ def test_answers_beyond_the_training_data_are_named_in_the_report():
     answers = {k: v for k, v in json.loads((EXAMPLES / "good.json").read_text()).items() if "date" not in k}
     answers |= {"days_since_breakup": 700, "days_silent": p995 + 1}
     report = build_report(answers, AS_OF, model)
-    jsonschema.validate(report, json.loads((REPO / "docs" / "report-schema.json").read_text()))
+    jsonschema.validate(report, report_schema())
     beyond = report["beyond_data"]
     assert beyond["applies"] and beyond["answers"] == [
         {"question": "days_silent", "answer": p995 + 1, "data_max": top, "data_p995": p995}
@@ -843,3 +844,27 @@ def test_a_block_never_has_a_date_or_a_condition_for_one_in_any_format(model, go
     far = build_report({**answers, "days_since_breakup": 6000, "days_silent": 5000, "attempts_last_week": 0},
                        AS_OF, model)
     assert "5,000 days" in render_markdown(far) and "5000 days" not in render_markdown(far)
+
+
+def test_one_report_validates_its_answers_once_and_decides_its_plan_once(monkeypatch, model):
+    """A report's answers go through validation once (the frame scoring and the plan both read) and its
+    plan is decided once (one situation, one decision): counted, not assumed."""
+    from model.plan import words
+    from model.quiz import validation
+
+    calls = {"validate_frame": 0, "situation": 0, "decide": 0}
+
+    def counting(module, name):
+        real = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counting(validation, "validate_frame")
+    counting(words, "situation")
+    counting(words, "decide")
+    build_report(example("cold"), AS_OF, model)
+    assert calls == {"validate_frame": 1, "situation": 1, "decide": 1}

@@ -394,12 +394,12 @@ def test_api_questions_is_the_quiz(client):
     assert r.status_code == 200 and r.json() == QUIZ.to_dict()
 
 
-def test_openapi_describes_both_endpoints(client):
+def test_openapi_describes_every_endpoint(client):
     r = client.get("/openapi.json")
     assert r.status_code == 200
     doc = r.json()
     assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {"/api/score", "/api/questions"}
+    assert set(doc["paths"]) == {"/api/score", "/api/questions", "/api/report-schema"}
     score = doc["paths"]["/api/score"]["post"]
     assert {"200", "400", "413", "415", "422"} <= set(score["responses"])
     schema = score["requestBody"]["content"]["application/json"]["schema"]
@@ -408,6 +408,11 @@ def test_openapi_describes_both_endpoints(client):
     assert "200" in doc["paths"]["/api/questions"]["get"]["responses"]
     for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):  # they would load scripts from a CDN
         assert client.get(path).status_code == 404
+    # one report schema: the API serves the package's file, and the OpenAPI document embeds the same
+    from model.report.schema import openapi_report_schema, report_schema
+
+    assert client.get("/api/report-schema").json() == report_schema()
+    assert score["responses"]["200"]["content"]["application/json"]["schema"] == openapi_report_schema()
 
 
 def test_answer_schema_agrees_with_the_validator(good_answers):
