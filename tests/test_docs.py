@@ -15,6 +15,13 @@ def test_readme_lists_the_quiz_as_defined():
     assert markdown_table(QUIZ) in README, "run `exodds questions --format markdown` and paste it into the README"
 
 
+def test_readme_lists_the_plans_numbers_as_defined():
+    from model.plan.rules import rules_markdown
+
+    hint = "paste the output of model.plan.rules.rules_markdown() into the README"
+    assert rules_markdown() in README, hint
+
+
 def test_readme_lists_the_variables_as_defined():
     assert features_markdown() in README
 

@@ -29,6 +29,7 @@ __all__ = [
     "band_meaning",
     "bands",
     "load_rules",
+    "rules_markdown",
     "source_parts",
 ]
 
@@ -267,6 +268,15 @@ def _parse_rules(raw: Mapping[str, Any]) -> Rules:
         plans=plans,
         support=_support(raw.get("support", [])),
     )
+
+
+def rules_markdown() -> str:
+    """Every number of the rules file with its source, as the README's table (a test keeps them equal)."""
+    rows = ["| name | value | source |", "|---|---|---|"]
+    for name, value, source in load_rules().table():
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        rows.append(f"| `{name}` | {shown} | {source.replace('|', '/')} |")
+    return "\n".join(rows)
 
 
 @cache
