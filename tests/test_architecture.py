@@ -22,7 +22,7 @@ PACKAGE = REPO / "model"
 #: of its own layer or anything above it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("model.errors",),
-    ("model", "model.io", "model.moved"),
+    ("model", "model.io", "model.moved", "model.numeric"),
     ("model.quiz",),
     ("model.truth", "model.odds", "model.plan"),
     ("model.report", "model.batch", "model.training"),

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model import numeric
+
 __all__ = ["PERCENTILES", "Calibration", "expit", "odds_with_range"]
 
 PERCENTILES = (10, 90)  # the range: these percentiles of the ensemble members' odds
@@ -35,8 +37,9 @@ class Calibration:
 
 
 def expit(z: np.ndarray) -> np.ndarray:
-    """The logistic function, written with tanh: exact at both ends, no overflow warning."""
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+    """``model.numeric.expit`` for arrays (the one logistic function), typed for this layer."""
+    out: np.ndarray = numeric.expit(z)
+    return out
 
 
 def member_range(calibrations: list[Calibration], Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

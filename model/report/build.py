@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import AnswersError
-from model.plan.decide import is_heavy_pursuit, is_pressing
+from model.plan.decide import hides_factors, is_heavy_pursuit, is_pressing
 from model.plan.rules import band_meaning, bands, load_rules
 from model.plan.words import block_where, make_plans
 from model.quiz.definition import QUIZ
@@ -354,7 +354,7 @@ def _report(
     range_words = _range_words(info)
     rules = load_rules()
 
-    raising, lowering = ([], []) if safety else factors.factor_list(clean, contributions, p)
+    raising, lowering = ([], []) if hides_factors(plan.stage) else factors.factor_list(clean, contributions, p)
     why = wishes_first(clean)
     plan_dict = plan.to_dict()
     for key in ("odds", "band", "band_meaning", "support", "support_intro"):  # top-level fields carry these

@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from model.odds.calibration import expit
+from model.numeric import expit, logit
 from model.odds.explain import MIN_LOG_ODDS
 from model.plan.words import block_where
 from model.quiz.definition import QUIZ
@@ -48,14 +48,9 @@ SIZE_MEANING = (
 TOP_N = 3  # factors shown on each side
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-12), 1 - 1e-12)
-    return math.log(p) - math.log1p(-p)
-
-
 def points(p: float, contribution: float) -> float:
     """Percentage points this answer adds to (or takes from) the odds ``p`` (see module docstring)."""
-    return 100.0 * (p - float(expit(_logit(p) - contribution)))
+    return 100.0 * (p - expit(logit(p) - contribution))
 
 
 def size_words(pts: float, multiplier: float | None = None) -> str:

@@ -25,6 +25,7 @@ from model.errors import UsageError
 from model.io import names_a_file_type
 from model.plan.decide import DATED_PLANS
 from model.plan.rules import source_parts
+from model.quiz.presentation import long_date
 from model.report import FORMATS
 
 __all__ = [
@@ -92,14 +93,6 @@ def pct_range(lo: float, hi: float) -> str:
 
 def _date(value: str | dt.date) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-
-
-def long_date(value: str | dt.date | None) -> str:
-    """'Thursday 26 November 2026' (the advice module's style)."""
-    if value is None:
-        return ""
-    d = _date(value)
-    return f"{d:%A} {d.day} {d:%B %Y}"
 
 
 def short_date(value: str | dt.date) -> str:

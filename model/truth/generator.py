@@ -27,6 +27,8 @@ import pandas as pd
 
 from model.errors import UsageError
 from model.io import atomic_path
+from model.numeric import expit as _sigmoid
+from model.numeric import logit as _logit
 from model.quiz.definition import QUIZ
 from model.truth import SAMPLE_COMMAND, SAMPLE_ROWS, SAMPLE_SEED
 from model.truth.assumptions import (
@@ -93,15 +95,6 @@ _DAYS_PER_YEAR = 365.25
 
 def _code(qid: str, value: str) -> int:
     return QUIZ[qid].values.index(value)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """The logistic function, accurate far into both tails and without overflow warnings."""
-    return np.exp(-np.logaddexp(0.0, -x))
-
-
-def _logit(p: float) -> float:
-    return math.log(p / (1.0 - p))
 
 
 def _lognormal_days(rng: np.random.Generator, median: float, spread: float, shift: np.ndarray | float,
