@@ -868,3 +868,28 @@ def test_one_report_validates_its_answers_once_and_decides_its_plan_once(monkeyp
     counting(words, "decide")
     build_report(example("cold"), AS_OF, model)
     assert calls == {"validate_frame": 1, "situation": 1, "decide": 1}
+
+
+UNBLOCK = re.compile(r"unblock|by then|take the quiz again|once they have|if they (lift|remove)|still there\b", re.I)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(valid_answer_sets())
+def test_any_answers_after_a_no_give_no_date_no_curve_and_no_unblock_condition_in_any_format(model, raw):
+    """Rules 2 and 3 over generated answer sets, as a person reads them: with any block, a request to stop
+    or heavy pursuit the report has no date and no what-if, and with a block no format names a condition
+    under which contact becomes possible."""
+    clean = check_answers(raw, AS_OF)[0]
+    assert clean is not None
+    said_no = clean["blocked"] != "no" or clean["told_no_contact"] == "yes" or clean["attempts_ignored"] >= 5
+    report = build_report(raw, AS_OF, model)
+    jsonschema.validate(report, SCHEMA)
+    if report["safety_first"]:
+        assert report["odds_display"] == "hidden" and report["what_if"] is None
+        return
+    if said_no:
+        assert report["earliest_contact"] is None and report["what_if"] is None
+        assert report["odds_display"] == "muted" and "no reason to get in touch" in report["odds_display_note"]
+    if clean["blocked"] != "no":
+        for text in (render_markdown(report), html.unescape(render_html(report)), render_json(report)):
+            assert not UNBLOCK.search(text), UNBLOCK.search(text)
