@@ -86,7 +86,10 @@ __all__ = [
     "check_file",
     "default_errors_path",
     "default_output_path",
+    "input_chunks",
     "inspect_input",
+    "next_reader",
+    "resolve_input",
     "sample_input",
     "score_file",
     "score_frame",
@@ -347,6 +350,22 @@ def check_file(
     return Checked(
         n_read, n_valid, n_rejected, other, warnings + unanswered_warnings(resolved) + undated_warnings(resolved, as_of)
     )
+
+
+def input_chunks(info: InputInfo, reader: str, chunk_rows: int) -> Iterator[Chunk]:
+    """The input's records as every reader of a file gets them (``reader``: "fast", then, when a
+    ``UseCarefulPath`` says so, ``next_reader``'s): what ``model.batch.outcomes`` reads outcomes with."""
+    return _chunks(info, reader, chunk_rows)
+
+
+def next_reader(reader: str, failure: UseCarefulPath) -> str:
+    """The reader to start a file over with after ``reader`` failed (see ``_next_reader``)."""
+    return _next_reader(reader, failure)
+
+
+def resolve_input(info: InputInfo, mapping: ColumnMapping | None, require: bool = True) -> Resolved:
+    """Which column of the input answers which question (``resolve_columns``), its errors naming the file."""
+    return _resolve(info, mapping, require)
 
 
 def _chunks(info: InputInfo, reader: str, chunk_rows: int, block_size: int | None = None) -> Iterator[Chunk]:
