@@ -513,7 +513,7 @@ def update_card(
                 "percentiles": list(PERCENTILES),
                 "source": range_from,
                 "meaning": (
-                    f"spread across {members} models, each one of the updated model's own ensemble members updated "
+                    f"spread across {members} models, each one of the original model's ensemble members updated "
                     f"the same way ({result.method}) on a bootstrap resample of the {s['outcomes']:,} outcomes: the "
                     "outcomes' sampling noise and what they leave of the guide's assumption uncertainty; widened to "
                     "include the model's own odds where they fall outside"
