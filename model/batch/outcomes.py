@@ -58,6 +58,7 @@ class Outcomes:
     sha256: str
     warnings: list[str] = field(default_factory=list)
     records: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # record number of each accepted row
+    carried: dict[str, np.ndarray] = field(default_factory=dict)  # ``carry`` columns of the accepted rows, as read
 
     @property
     def n_rejected(self) -> int:
@@ -86,6 +87,7 @@ def read_outcome_file(
     mapping: ColumnMapping | None = None,
     as_of_column: str | None = None,
     outcome_column: str = OUTCOME,
+    carry: tuple[str, ...] = (),
     chunk_rows: int = 32_768,
 ) -> Outcomes:
     """Read an outcomes file (CSV or Parquet, as ``exodds score`` reads it) into validated answers,
@@ -93,8 +95,10 @@ def read_outcome_file(
 
     ``as_of_column`` names the column that dates each row's answers (a date or date-time; it replaces
     a mapping's ``timestamp``): day counts are read as of that day, date answers are counted up to
-    it, and the span of those days is when the outcomes were collected. Raises ``InputError`` when
-    the file, the mapping or a named column cannot be used at all.
+    it, and the span of those days is when the outcomes were collected. ``carry``: other columns to
+    hand back for the accepted rows as they were read (``p_true`` of a simulated follow-up); those the
+    file lacks are left out. Raises ``InputError`` when the file, the mapping or a named column cannot
+    be used at all.
     """
     info = inspect_input(path)
     header = [str(h) for h in info.header]
@@ -114,11 +118,13 @@ def read_outcome_file(
     resolved = resolve_input(info, mapping)
     if outcome_column in resolved.by_quiz.values():
         raise InputError(f"{info.path}: the column {outcome_column!r} cannot hold both an answer and the outcome")
-    used = list(dict.fromkeys([*resolved.used_headers, outcome_column]))
+    carried = [c for c in carry if c in header]
+    used = list(dict.fromkeys([*resolved.used_headers, outcome_column, *carried]))
     dated = resolved.timestamp is not None
     reader = "fast"
     while True:
         parts, ys, ds, rec, problems, recoded = [], [], [], [], [], []
+        kept: dict[str, list[np.ndarray]] = {c: [] for c in carried}
         n_read = 0
         try:
             for chunk in input_chunks(info, reader, chunk_rows):
@@ -143,6 +149,8 @@ def read_outcome_file(
                 ys.append(y[keep])
                 ds.append(as_of_days[keep])
                 rec.append(numbers[keep] + offset)
+                for c in carried:
+                    kept[c].append(batch.column(c).to_numpy(zero_copy_only=False)[keep])
                 n_read += batch.num_rows + len(chunk.rejected)
                 recoded.extend(r + offset for r in chunk.recoded)
         except UseCarefulPath as exc:
@@ -164,6 +172,7 @@ def read_outcome_file(
         sha256=_sha256(info.path),
         warnings=warnings,
         records=np.concatenate(rec) if rec else np.zeros(0, np.int64),
+        carried={c: np.concatenate(v) if v else np.zeros(0, object) for c, v in kept.items()},
     )
 
 
