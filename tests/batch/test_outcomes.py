@@ -118,8 +118,9 @@ def test_parquet_messy_csv_and_unusable_files(tmp_path):
     text[3] = text[3] + ",extra,fields"
     (tmp_path / "messy.csv").write_bytes(("\n".join(text) + "\n").encode("utf-8") + "caf\xe9\n".encode("latin-1"))
     messy = read_outcome_file(tmp_path / "messy.csv", as_of_column="answered_on")
-    assert [(p[0], p[1]) for p in messy.problems] == [(3, "(record)"), (31, "(record)")]
-    assert "expected 17 like the header" in messy.problems[0][3] and "Latin-1" in messy.warnings[-1]
+    records = [p for p in messy.problems if p[1] == "(record)"]
+    assert [p[0] for p in records] == [3, 31] and {p[0] for p in messy.problems} >= {3, 5, 7, 9, 11, 31}
+    assert "expected 17 like the header" in records[0][3] and "Latin-1" in messy.warnings[-1]
     assert messy.n_read == 31
     with pytest.raises(InputError, match="--as-of-column 'when'"):
         read_outcome_file(path, as_of_column="when")
