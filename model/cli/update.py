@@ -82,18 +82,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if not len(got.y):
         raise InputError(f"{src}: no row could be used, so there is nothing to update with (why: {errors})")
-    words = " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["update"] else None
     new, result = U.update_model(
         model, got.clean, got.y, dates=got.dates, seed=args.seed, select=args.select,
         outcomes={"file": src.name, "file_sha256": got.sha256, "read": got.n_read, "rejected": got.n_rejected,
                   "horizon_days": args.horizon_days},
-        command=f"exodds {words}" if words else None,
+        command=_command(args),
     )
     print(U.describe(result, new.card))
     save_weights(new, out, new.card)
     tail = f"; rejected rows and why: {errors} ({got.n_rejected:,})" if got.n_rejected else ""
     print(f"wrote {out}/ (load it with --model {out}){tail}")
     return 3 if got.n_rejected else 0
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command that wrote the model, from its options (the card records it)."""
+    words = ["exodds", "update"]
+    for option in ("outcomes", "model", "mapping", "as_of_column", "outcome_column", "horizon_days", "errors",
+                   "select", "seed", "out"):
+        value = getattr(args, option)
+        if value is not None:
+            words += [f"--{option.replace('_', '-')}", str(value)]
+    return " ".join(shlex.quote(w) for w in words)
 
 
 def _same(a: Path, b: Path) -> bool:
