@@ -279,8 +279,11 @@ def question_design(model: OddsModel, X: np.ndarray) -> QuestionDesign:
     w0 = s * np.asarray(model.coef, dtype=np.float64)
     owners = column_owners()
     groups = [str(g) for g in dict.fromkeys(owners) if np.any(w0[owners == g] != 0)]
-    Z = np.column_stack([X[:, owners == g] @ w0[owners == g] for g in groups])
-    return QuestionDesign(groups, Z, w0)
+    G = np.zeros((len(w0), len(groups)))
+    for k, g in enumerate(groups):
+        sel = owners == g
+        G[sel, k] = w0[sel]
+    return QuestionDesign(groups, X @ G, w0)  # (one product: no copy of the basis a question)
 
 
 def shrink_to_common(G: int, lam: float) -> np.ndarray:

@@ -51,6 +51,7 @@ from model.odds.provenance import odds_basis
 from model.odds.runtime import OddsModel
 from model.training.recalibrate import (
     GLMFit,
+    QuestionDesign,
     basis_of,
     choose_lambda,
     expit,
@@ -353,10 +354,29 @@ def bootstrap_members(
         rng = np.random.default_rng([seed, 104729, i])
         idx = np.concatenate([rng.choice(ev, len(ev)), rng.choice(ne, len(ne))])
         start = model if range_from == "main" or k == 0 else member_model(model, i % k)
-        c = fit_candidates(start, X[idx], y[idx], lam=lam, with_revision=method == "revision", tests=False)[method]
-        coefs.append(c.coef)
-        intercepts.append(c.intercept)
+        intercept, coef = _refit(method, start, X, idx, y, lam)
+        coefs.append(coef)
+        intercepts.append(intercept)
     return np.vstack(coefs), np.asarray(intercepts)
+
+
+def _refit(
+    method: str, model: OddsModel, X: np.ndarray, idx: np.ndarray, y: np.ndarray, lam: float | None
+) -> tuple[float, np.ndarray]:
+    """The chosen update alone, of ``model``, on the resampled rows ``idx`` (what ``fit_candidates`` gives
+    for it on ``X[idx]``, without copying the basis: the model's log-odds or question shares are
+    computed once and resampled)."""
+    yb = y[idx]
+    if method == "revision":
+        q = question_design(model, X)
+        fit = fit_question_shrunk(QuestionDesign(q.groups, q.Z[idx], q.w0), yb, float(lam))
+        return fit.intercept, q.weights(fit.coef[1:])
+    lp = shipped_logit(model, X)[idx]
+    n = len(idx)
+    if method == "intercept":
+        return _folded(model, float(glm_offset(np.ones((n, 1)), yb, lp).beta[0]), 1.0)
+    a, b = glm_offset(np.column_stack([np.ones(n), lp]), yb, np.zeros(n)).beta
+    return _folded(model, float(a), float(b))
 
 
 def update_model(
