@@ -40,6 +40,8 @@ SMALL: dict[str, dict[str, object]] = {
     "03_what_if": {"ASSUMPTION": "told_no_contact_early_harm", "VALUE": 0.5, "ROWS": 3_000, "MEMBERS": 2,
                    "POPULATION_ROWS": 300},
     "04_batch_look": {"LIMIT": 2_000},
+    "05_update": {"FOLLOW_UP_ROWS": 600, "HELD_OUT_ROWS": 1_000, "BOOTSTRAP": 20, "SIZES": [300, 600],
+                  "SEEDS_PER_SIZE": 2},
 }
 
 
@@ -52,7 +54,7 @@ def _outputs(nb) -> list:
 # ------------------------------------------------------------------------------------------------
 
 
-def test_the_four_notebooks_are_here_with_parameters_and_an_html_export():
+def test_the_five_notebooks_are_here_with_parameters_and_an_html_export():
     assert [p.stem for p in NOTEBOOKS] == list(SMALL)
     for path in NOTEBOOKS:
         params = parameter_values(read_notebook(path))
