@@ -121,9 +121,9 @@ export.head(4)
 # %%
 updated_dir = work / "updated"
 out = io.StringIO()
-with contextlib.redirect_stdout(out):
-    code = main(["update", "--outcomes", str(outcomes_file), "--as-of-column", "answered_on", "--horizon-days",
-                 "180", "--out", str(updated_dir)])
+with contextlib.chdir(work), contextlib.redirect_stdout(out):  # (in the folder of the file, as one would type it)
+    code = main(["update", "--outcomes", "follow-up.csv", "--as-of-column", "answered_on", "--horizon-days", "180",
+                 "--out", "updated"])
 print(out.getvalue())
 print(f"exit status {code} (3: written, but some rows were rejected)")
 print((work / "follow-up.errors.csv").read_text())
@@ -142,6 +142,10 @@ pd.DataFrame(card["update"]["tests"]).set_index("compared").round(4)
 # When the revision wins, each question keeps the shape the guide gave it and gets its own weight,
 # relative to the shipped one (1: unchanged), shrunk towards a common value so that a few outcomes
 # cannot swing one question far. The world above made a block hurt more and a warm reply help less.
+# A multiplier scales all of a question's answers together: a warm reply is one of four answers to
+# `last_reply_tone`, so a smaller boost for it moves that question's multiplier only a little. And a
+# multiplier estimated from a few hundred events is noisy (the grey bars, unshrunk): read the large
+# moves, not the small ones.
 
 # %%
 detail = card["update"]["candidates"]["revision"]
@@ -202,8 +206,9 @@ fig.tight_layout()
 answers = json.loads((explore.repo_root() / "examples" / "good.json").read_text())
 for name, m in (("before", shipped), ("after", updated)):
     r = build_report(answers, as_of="2027-07-01", model=m)
+    comma = "," if r["model"]["updated_with"] else ""
     print(f"{name}: {r['reversal_odds']:.0%} (range {r['odds_low']:.0%} to {r['odds_high']:.0%}), "
-          f"as {r['model']['odds_basis']} see them")
+          f"as {r['model']['odds_basis']}{comma} see them")
 
 # %% [markdown]
 # ## How many outcomes does it take?
