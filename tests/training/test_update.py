@@ -367,3 +367,15 @@ def test_the_words_beside_the_odds():
     card["outcomes"] = {"rows": 1, "collected_from": None, "collected_to": None}
     assert odds_basis(card) == "the guide's assumptions, checked against 1 real outcome (when they were collected " \
                                "was not recorded)"
+
+
+def test_an_updated_model_is_stale_when_the_model_it_came_from_is(issue_update):
+    from types import SimpleNamespace
+
+    from model.truth.assumptions import stale_assumptions_warning
+
+    new = issue_update[0]
+    assert stale_assumptions_warning(new) is None  # updated from the current shipped model
+    card = {**new.card, "updated_from": {**new.card["updated_from"], "assumptions_sha256": "0" * 64}}
+    warning = stale_assumptions_warning(SimpleNamespace(card=card))
+    assert "the model this one was updated from" in warning and "exodds update" in warning
