@@ -213,8 +213,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"generated {args.rows:,} rows in {time.perf_counter() - t0:.1f}s -> {input_path}")
         output_path = tmp_path / "responses.scored.csv"
         size_mb = os.path.getsize(input_path) / 1e6
-        print(f"input: {size_mb:.1f} MB; cpus: {os.cpu_count()}; pyarrow {pa.__version__}; "
-              f"model: {'fake (pipeline overhead only)' if args.fake else 'real'}")
+        print(
+            f"input: {size_mb:.1f} MB; cpus: {os.cpu_count()}; pyarrow {pa.__version__}; "
+            f"model: {'fake (pipeline overhead only)' if args.fake else 'real'}"
+        )
 
         if args.memory_only:
             peak = peak_memory_mb(input_path, output_path, args.fake)
@@ -236,8 +238,10 @@ def main(argv: list[str] | None = None) -> int:
             rows = sum(1 for _ in fh) - 1
         peak = peak_memory_mb(input_path, tmp_path / "mem.scored.csv", args.fake)
         print(f"exodds score:          {ours[0]:6.2f} s wall, {ours[1]:6.2f} s CPU  ({rows / ours[0]:,.0f} rows/s)")
-        print(f"pyarrow read + write:  {base[0]:6.2f} s wall, {base[1]:6.2f} s CPU  "
-              f"(read {base[2]:.2f} s, write {base[3]:.2f} s)")
+        print(
+            f"pyarrow read + write:  {base[0]:6.2f} s wall, {base[1]:6.2f} s CPU  "
+            f"(read {base[2]:.2f} s, write {base[3]:.2f} s)"
+        )
         print(f"ratio:                 {ours[0] / base[0]:6.2f} wall, {ours[1] / base[1]:6.2f} CPU  (target <= 2)")
         print(f"peak memory (max RSS): {peak:6.0f} MB")
     return 0

@@ -54,8 +54,16 @@ class Server:
         else:
             argv = [sys.executable, "-m", "model", "serve", "--port", "0", "--workers", str(workers)]
         env = {k: v for k, v in os.environ.items() if k != "EXODDS_SERVE"}
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True, start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
         deadline = time.monotonic() + 120
@@ -129,7 +137,8 @@ def requests_for(path: str) -> list[bytes]:
         body = answers.read_bytes()
         out.append(
             f"POST /api/score?as_of={AS_OF} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
         )
     return out
 
@@ -204,10 +213,14 @@ def main() -> int:
     args = parser.parse_args()
 
     servers = [(w, False) for w in args.workers] + ([(w, True) for w in args.workers] if args.unbatched else [])
-    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; {os.cpu_count()} cores; "
-          f"{args.seconds:g} s per endpoint and concurrency")
-    print(f"{'server':<22}{'conc':>5}  {'endpoint':<15}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-          f"{'errors':>8}{'cpu ms/req':>11}  per worker")
+    print(
+        f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; {os.cpu_count()} cores; "
+        f"{args.seconds:g} s per endpoint and concurrency"
+    )
+    print(
+        f"{'server':<22}{'conc':>5}  {'endpoint':<15}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}{'cpu ms/req':>11}  per worker"
+    )
     ratios: dict[str, list[float]] = {}
     top = max(args.concurrency)
     for workers, unbatched in servers:
@@ -223,8 +236,11 @@ def main() -> int:
                         run = asyncio.run(drive(server.port, path, c, args.seconds))
                         cpu = (server.cpu_seconds() - cpu) * 1000 / max(1, len(run.latencies))
                         rates[path] = run.rate
-                        print(f"{name:<22}{c:>5}  {path:<15}{run.rate:>8.0f}{run.pct(50):>9.1f}{run.pct(95):>9.1f}"
-                              f"{run.pct(99):>9.1f}{run.errors:>8}{cpu:>11.2f}  {server.shares(logged)}", flush=True)
+                        print(
+                            f"{name:<22}{c:>5}  {path:<15}{run.rate:>8.0f}{run.pct(50):>9.1f}{run.pct(95):>9.1f}"
+                            f"{run.pct(99):>9.1f}{run.errors:>8}{cpu:>11.2f}  {server.shares(logged)}",
+                            flush=True,
+                        )
                     if c == top:
                         ratios.setdefault(name, []).append(rates["/api/score"] / rates["/api/questions"])
         finally:

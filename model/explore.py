@@ -267,8 +267,10 @@ def figure_problems(fig: Any) -> list[str]:
             continue
         if not (ax.get_title().strip() or suptitle):
             problems.append(f"{name}: no title")
-        for axis, getter, shared in (("x", "get_xlabel", ax.get_shared_x_axes()),
-                                     ("y", "get_ylabel", ax.get_shared_y_axes())):
+        for axis, getter, shared in (
+            ("x", "get_xlabel", ax.get_shared_x_axes()),
+            ("y", "get_ylabel", ax.get_shared_y_axes()),
+        ):
             labels = [getattr(s, getter)().strip() for s in shared.get_siblings(ax)]
             labels = [lab for lab in labels if lab] or [getattr(ax, getter)().strip()]
             if not labels[0]:

@@ -122,8 +122,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     if _is_stream(target):  # /dev/stdout, /dev/fd/N: whatever they point at now, renaming over it breaks it
-        raise OutputError(errno.EINVAL, "not a regular file (a pipe, a device or a stream); name a file to write",
-                      str(path))
+        raise OutputError(
+            errno.EINVAL, "not a regular file (a pipe, a device or a stream); name a file to write", str(path)
+        )
     if target.is_symlink():
         with contextlib.suppress(FileNotFoundError):  # a link to nothing yet is written through
             os.stat(path)  # a loop of links raises ELOOP here

@@ -26,17 +26,36 @@ MOVED: dict[str, tuple[str, dict[str, str]]] = {
     "model.synthetic": ("model.truth.generator", {}),
     "model.features": (
         "model.odds.features",
-        {"FeatureExtractor": "model.training.estimators", "FEATURES": "model.training.variables",
-         "features_markdown": "model.training.variables"},
+        {
+            "FeatureExtractor": "model.training.estimators",
+            "FEATURES": "model.training.variables",
+            "features_markdown": "model.training.variables",
+        },
     ),
     "model.basis": ("model.odds.basis", {"GuideBasis": "model.training.estimators"}),
     "model.predict": (
         "model.odds.runtime",
-        {**dict.fromkeys(("load_model", "default_model_dir", "model_weights", "model_from_weights", "sha256_file",
-                          "ARTIFACT", "CARD", "WEIGHTS", "REBUILD_COMMAND"), "model.odds.artifacts"),
-         "Calibration": "model.odds.calibration", "PERCENTILES": "model.odds.calibration",
-         "ModelLoadError": "model.errors", "top_factors": "model.odds.explain",
-         "stale_assumptions_warning": "model.truth.assumptions"},
+        {
+            **dict.fromkeys(
+                (
+                    "load_model",
+                    "default_model_dir",
+                    "model_weights",
+                    "model_from_weights",
+                    "sha256_file",
+                    "ARTIFACT",
+                    "CARD",
+                    "WEIGHTS",
+                    "REBUILD_COMMAND",
+                ),
+                "model.odds.artifacts",
+            ),
+            "Calibration": "model.odds.calibration",
+            "PERCENTILES": "model.odds.calibration",
+            "ModelLoadError": "model.errors",
+            "top_factors": "model.odds.explain",
+            "stale_assumptions_warning": "model.truth.assumptions",
+        },
     ),
     "model.estimators": ("model.training.estimators", {}),
     "model.logistic": ("model.training.logistic", {}),
@@ -45,9 +64,7 @@ MOVED: dict[str, tuple[str, dict[str, str]]] = {
     "model.metrics": ("model.training.metrics", {}),
     "model.evaluate": ("model.training.evaluate", {}),
     "model.rules": ("model.plan.rules", {}),
-    "model.advice": (
-        "model.plan.decide", dict.fromkeys(("Plan", "make_plan", "block_where"), "model.plan.words")
-    ),
+    "model.advice": ("model.plan.decide", dict.fromkeys(("Plan", "make_plan", "block_where"), "model.plan.words")),
     "model.factors": ("model.report.factors", {}),
     "model.render": ("model.report.render", {}),
     "model.readers": ("model.batch.readers", {}),
@@ -79,9 +96,7 @@ class _Finder:
     def exec_module(self, module: types.ModuleType) -> None:
         old = module.__name__
         new = MOVED[old][0]
-        warnings.warn(
-            f"{old} has moved to {new} (the old name works until {UNTIL})", FutureWarning, stacklevel=2
-        )
+        warnings.warn(f"{old} has moved to {new} (the old name works until {UNTIL})", FutureWarning, stacklevel=2)
         module.__dict__["__getattr__"] = lambda name: _target(old, name)
         module.__doc__ = f"Moved to {new}; this name works until {UNTIL}."
 

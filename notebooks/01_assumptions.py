@@ -71,8 +71,11 @@ table.loc[table["group"] == "answers", ["unit", "value", "low", "high", "source"
 
 # %%
 kind = np.select(
-    [table["source"].str.startswith("line"), table["source"].str.contains("base-rates"),
-     table["source"].str.startswith("our assumption")],
+    [
+        table["source"].str.startswith("line"),
+        table["source"].str.contains("base-rates"),
+        table["source"].str.startswith("our assumption"),
+    ],
     ["the guide (a line of the article)", "published base rates", "our assumption"],
     default="other",
 )
@@ -98,8 +101,11 @@ y = np.arange(len(effects))
 ax.hlines(y, effects["low"], effects["high"], color="#7a9cc6", lw=5, label="plausible range")
 ax.plot(effects["value"], y, "o", color="#234", label="reviewed value")
 ax.set_yticks(y, effects.index, fontsize=8)
-ax.set(title="Effect sizes: reviewed value and plausible range", xlabel="effect size (log-odds)",
-       ylabel="assumption (name)")
+ax.set(
+    title="Effect sizes: reviewed value and plausible range",
+    xlabel="effect size (log-odds)",
+    ylabel="assumption (name)",
+)
 ax.legend(loc="lower right", fontsize=8)
 fig.tight_layout()
 
@@ -113,6 +119,7 @@ fig.tight_layout()
 typical = explore.typical_answers()
 pd.Series(typical, name="typical answer").to_frame()
 
+
 # %%
 def draw(ax, curve, x, color, label="", *, band=True):
     """Truth (solid) and the model (dashed, with its range shaded) for one effect curve."""
@@ -120,8 +127,14 @@ def draw(ax, curve, x, color, label="", *, band=True):
     ax.plot(curve[x], curve["p_true"], color=color, lw=2, label=f"{prefix}truth (generator)")
     ax.plot(curve[x], curve["reversal_odds"], color=color, lw=1.5, ls="--", label=f"{prefix}model")
     if band:
-        ax.fill_between(curve[x], curve["odds_low"], curve["odds_high"], color=color, alpha=0.15,
-                        label=f"{prefix}model range (10th to 90th percentile)")
+        ax.fill_between(
+            curve[x],
+            curve["odds_low"],
+            curve["odds_high"],
+            color=color,
+            alpha=0.15,
+            label=f"{prefix}model range (10th to 90th percentile)",
+        )
 
 
 # %% [markdown]
@@ -135,10 +148,13 @@ counts_axis = np.arange(MAX_COUNT + 1)
 curve = explore.effect_curve(typical, "attempts_ignored", counts_axis, model=model, as_of=AS_OF)
 fig, ax = plt.subplots(figsize=(7, 4))
 draw(ax, curve, "attempts_ignored", "#345")
-ax.axvline(table.loc["ignored_attempts_threshold", "value"], color="#999", ls=":",
-           label="threshold (ignored_attempts_threshold)")
-ax.set(title="Odds against ignored attempts", xlabel="attempts the ex ignored (count)", ylabel=ODDS,
-       ylim=(0, None))
+ax.axvline(
+    table.loc["ignored_attempts_threshold", "value"],
+    color="#999",
+    ls=":",
+    label="threshold (ignored_attempts_threshold)",
+)
+ax.set(title="Odds against ignored attempts", xlabel="attempts the ex ignored (count)", ylabel=ODDS, ylim=(0, None))
 ax.legend(fontsize=8)
 fig.tight_layout()
 
@@ -160,8 +176,12 @@ for blocked, color in zip(QUIZ["blocked"].values, ["#2a7", "#e90", "#c33"], stri
     c = explore.effect_curve(b, "days_silent", silent_axis, follow=follow, model=model, as_of=AS_OF)
     draw(ax, c, "days_silent", color, f"blocked: {blocked}", band=False)
 ax.axvline(table.loc["no_contact_days", "value"], color="#999", ls=":", label="No Contact period (no_contact_days)")
-ax.set(title="Odds against days of silence, with and without a block", xlabel="days since the last contact (days)",
-       ylabel=ODDS, ylim=(0, None))
+ax.set(
+    title="Odds against days of silence, with and without a block",
+    xlabel="days since the last contact (days)",
+    ylabel=ODDS,
+    ylim=(0, None),
+)
 ax.legend(fontsize=7, ncol=2)
 fig.tight_layout()
 
@@ -179,10 +199,18 @@ fig, ax = plt.subplots(figsize=(8, 4.5))
 for told, color in zip(["no", "yes"], ["#2a7", "#c33"], strict=True):
     c = explore.effect_curve({**base, "told_no_contact": told}, "days_silent", silent_axis, model=model, as_of=AS_OF)
     draw(ax, c, "days_silent", color, f"asked to stop: {told}")
-ax.axvline(table.loc["told_no_contact_respect_days", "value"], color="#999", ls=":",
-           label="where its early harm halves, in the guide (told_no_contact_respect_days)")
-ax.set(title="Odds against days since a request to stop", xlabel="days since the last contact (days)",
-       ylabel=ODDS, ylim=(0, None))
+ax.axvline(
+    table.loc["told_no_contact_respect_days", "value"],
+    color="#999",
+    ls=":",
+    label="where its early harm halves, in the guide (told_no_contact_respect_days)",
+)
+ax.set(
+    title="Odds against days since a request to stop",
+    xlabel="days since the last contact (days)",
+    ylabel=ODDS,
+    ylim=(0, None),
+)
 ax.legend(fontsize=7)
 fig.tight_layout()
 
@@ -200,8 +228,9 @@ for ax, (qid, title) in zip(axes, panels.items(), strict=True):
     xs = np.arange(len(c))
     ax.plot(xs, c["p_true"], "o-", color="#345", lw=2, label="truth")
     spread = [c["reversal_odds"] - c["odds_low"], c["odds_high"] - c["reversal_odds"]]
-    ax.errorbar(xs + 0.08, c["reversal_odds"], yerr=spread, fmt="s--", color="#e90", capsize=3,
-                label="model (with range)")
+    ax.errorbar(
+        xs + 0.08, c["reversal_odds"], yerr=spread, fmt="s--", color="#e90", capsize=3, label="model (with range)"
+    )
     ax.set_xticks(xs, c[qid])
     ax.set(title=title, xlabel=f"{qid.replace('_', ' ')} (quiz answer)")
 axes[0].set(ylabel=ODDS, ylim=(0, None))
@@ -212,8 +241,9 @@ fig.tight_layout()
 curve = explore.effect_curve(typical, "emotional_messages", counts_axis, model=model, as_of=AS_OF)
 fig, ax = plt.subplots(figsize=(7, 4))
 draw(ax, curve, "emotional_messages", "#345")
-ax.set(title="Odds against emotional messages sent", xlabel="emotional messages sent (count)", ylabel=ODDS,
-       ylim=(0, None))
+ax.set(
+    title="Odds against emotional messages sent", xlabel="emotional messages sent (count)", ylabel=ODDS, ylim=(0, None)
+)
 ax.legend(fontsize=8)
 fig.tight_layout()
 
@@ -228,8 +258,7 @@ since_axis = np.arange(typical["days_silent"], 731, 7)
 curve = explore.effect_curve(typical, "days_since_breakup", since_axis, model=model, as_of=AS_OF)
 fig, ax = plt.subplots(figsize=(7, 4))
 draw(ax, curve, "days_since_breakup", "#345")
-ax.set(title="Odds against time since the breakup", xlabel="days since the breakup (days)", ylabel=ODDS,
-       ylim=(0, None))
+ax.set(title="Odds against time since the breakup", xlabel="days since the breakup (days)", ylabel=ODDS, ylim=(0, None))
 ax.legend(fontsize=8)
 fig.tight_layout()
 
@@ -245,14 +274,22 @@ rows = []
 for q in QUIZ:
     if set(q.values) >= {"yes", "no"}:
         c = explore.effect_curve(typical, q.id, ["no", "yes"], model=model, as_of=AS_OF).set_index(q.id)
-        rows.append({"question": q.id, "truth": c.loc["yes", "p_true"] - c.loc["no", "p_true"],
-                     "model": c.loc["yes", "reversal_odds"] - c.loc["no", "reversal_odds"]})
+        rows.append(
+            {
+                "question": q.id,
+                "truth": c.loc["yes", "p_true"] - c.loc["no", "p_true"],
+                "model": c.loc["yes", "reversal_odds"] - c.loc["no", "reversal_odds"],
+            }
+        )
 flags = pd.DataFrame(rows).set_index("question")
 fig, ax = plt.subplots(figsize=(7, 3.8))
 flags.plot.barh(ax=ax, color=["#345", "#e90"])
 ax.axvline(0, color="#999", lw=1)
-ax.set(title='Change in odds when one answer turns from "no" to "yes"',
-       xlabel="change in probability (difference, -1 to 1)", ylabel="question (quiz id)")
+ax.set(
+    title='Change in odds when one answer turns from "no" to "yes"',
+    xlabel="change in probability (difference, -1 to 1)",
+    ylabel="question (quiz id)",
+)
 flags.round(3)
 
 # %% [markdown]
@@ -272,8 +309,12 @@ ax.set_xticks(np.arange(len(terms.columns)), terms.columns, rotation=60, ha="rig
 ax.set_yticks(np.arange(len(terms)), terms.index)
 for (i, j), v in np.ndenumerate(terms.to_numpy()):
     if abs(v) >= 0.05:
-        ax.text(j, i, f"{v:+.1f}", ha="center", va="center", fontsize=7,
-                color="white" if abs(v) > 0.6 * lim else "black")
+        ax.text(
+            j, i, f"{v:+.1f}", ha="center", va="center", fontsize=7, color="white" if abs(v) > 0.6 * lim else "black"
+        )
 fig.colorbar(im, ax=ax, label="contribution (log-odds)")
-_ = ax.set(title="Terms of the true log-odds for each example answer set (synthetic truth)", xlabel="term (name)",
-           ylabel="example answer set (file name)")
+_ = ax.set(
+    title="Terms of the true log-odds for each example answer set (synthetic truth)",
+    xlabel="term (name)",
+    ylabel="example answer set (file name)",
+)

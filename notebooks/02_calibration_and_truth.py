@@ -75,8 +75,12 @@ for k, name in enumerate(names):
 t = reliability_table(y, truth, bins=BINS)
 used = t["count"] > 0
 ax.plot(t["mean_predicted"][used], t["observed"][used], "x", color="#c33", label="the truth (p_true)")
-ax.set(title=f"Reliability on {len(y):,} held-out rows ({BINS} equal-width bins)",
-       ylabel="observed rate of getting back together (0 to 1)", xlim=(0, 1), ylim=(0, 1))
+ax.set(
+    title=f"Reliability on {len(y):,} held-out rows ({BINS} equal-width bins)",
+    ylabel="observed rate of getting back together (0 to 1)",
+    xlim=(0, 1),
+    ylim=(0, 1),
+)
 ax.legend(fontsize=8)
 hist.set(title="Held-out rows per bin", xlabel=ODDS, ylabel="rows (count)")
 fig.tight_layout()
@@ -103,8 +107,11 @@ edges = np.linspace(-0.2, 0.2, 81)
 for name in names:
     ax.hist(pred[name] - truth, bins=edges, histtype="step", lw=1.8, color=colors[name], label=name)
 ax.axvline(0, color="#999", lw=1)
-ax.set(title="Prediction minus truth, per held-out row", xlabel="p - p_true (probability difference)",
-       ylabel="held-out rows (count)")
+ax.set(
+    title="Prediction minus truth, per held-out row",
+    xlabel="p - p_true (probability difference)",
+    ylabel="held-out rows (count)",
+)
 ax.legend(fontsize=8)
 fig.tight_layout()
 
@@ -133,9 +140,13 @@ ax.set_yticks(range(mean.shape[0]), mean.index)
 for (i, j), v in np.ndenumerate(mean.to_numpy()):
     ax.text(j, i, f"{v:.3f}\n({size.iat[i, j]:,} rows)", ha="center", va="center", fontsize=8)
 fig.colorbar(im, ax=ax, label="mean |p - p_true| (probability)")
-ax.set(title="Model error by block and request to stop", xlabel="asked to stop contacting them (answer)",
-       ylabel="blocked (answer)")
+ax.set(
+    title="Model error by block and request to stop",
+    xlabel="asked to stop contacting them (answer)",
+    ylabel="blocked (answer)",
+)
 fig.tight_layout()
+
 
 # %%
 def by(column: pd.Series, label: str, title: str) -> pd.DataFrame:
@@ -150,13 +161,15 @@ def by(column: pd.Series, label: str, title: str) -> pd.DataFrame:
     return table.assign(rows=count).round(4)
 
 
-ignored_bins = pd.cut(clean["attempts_ignored"], [-1, 0, 2, 4, 8, 15, np.inf],
-                      labels=["0", "1-2", "3-4", "5-8", "9-15", "16+"])
+ignored_bins = pd.cut(
+    clean["attempts_ignored"], [-1, 0, 2, 4, 8, 15, np.inf], labels=["0", "1-2", "3-4", "5-8", "9-15", "16+"]
+)
 by(ignored_bins, "attempts the ex ignored (count, grouped)", "Error by ignored attempts")
 
 # %%
-silent_bins = pd.cut(clean["days_silent"], [-1, 6, 13, 29, 59, 119, np.inf],
-                     labels=["0-6", "7-13", "14-29", "30-59", "60-119", "120+"])
+silent_bins = pd.cut(
+    clean["days_silent"], [-1, 6, 13, 29, 59, 119, np.inf], labels=["0-6", "7-13", "14-29", "30-59", "60-119", "120+"]
+)
 by(silent_bins, "days since the last contact (days, grouped)", "Error by days of silence")
 
 # %%
@@ -185,5 +198,6 @@ fig.tight_layout()
 
 # %%
 worst = errors["model"].nlargest(10).index
-clean.loc[worst].assign(p_true=pd.Series(truth, index=clean.index)[worst],
-                        model=pd.Series(pred["model"], index=clean.index)[worst]).round(3)
+clean.loc[worst].assign(
+    p_true=pd.Series(truth, index=clean.index)[worst], model=pd.Series(pred["model"], index=clean.index)[worst]
+).round(3)

@@ -55,15 +55,19 @@ new_value = float(VALUE) if VALUE is not None else reviewed * FACTOR
 overrides = {ASSUMPTION: new_value}
 synthetic.assumption_values(overrides)  # raises, naming the value, if it is impossible for its unit
 row = table.loc[ASSUMPTION]
-print(f"{ASSUMPTION}: {reviewed:g} -> {new_value:g} {row['unit']} "
-      f"(plausible range {row['low']:g} to {row['high']:g}; "
-      f"{'inside' if row['low'] <= new_value <= row['high'] else 'OUTSIDE'} it)")
+print(
+    f"{ASSUMPTION}: {reviewed:g} -> {new_value:g} {row['unit']} "
+    f"(plausible range {row['low']:g} to {row['high']:g}; "
+    f"{'inside' if row['low'] <= new_value <= row['high'] else 'OUTSIDE'} it)"
+)
 print(f"meaning: {row['meaning']}\nsource:  {row['source']}")
 if row["unit"] == "log-odds" and np.sign(new_value) * np.sign(reviewed) < 0:
-    print("NOTE: this turns the guide's direction around. Where the model keeps the guide's direction as a "
-          "constraint (ignored attempts, contact this week, emotional messages, anger, a block, a request to "
-          "stop, bad blood: model/basis.py), the retrained model cannot follow the reversal and flattens the "
-          "effect to zero; the truth below still shows it.")
+    print(
+        "NOTE: this turns the guide's direction around. Where the model keeps the guide's direction as a "
+        "constraint (ignored attempts, contact this week, emotional messages, anger, a block, a request to "
+        "stop, bad blood: model/basis.py), the retrained model cannot follow the reversal and flattens the "
+        "effect to zero; the truth below still shows it."
+    )
 
 # %% [markdown]
 # ## The truth moves first
@@ -76,8 +80,10 @@ before = synthetic.generate(ROWS, seed=SEED)
 after = synthetic.generate(ROWS, seed=SEED, overrides=overrides)
 same_people = before[list(QUIZ.ids)].equals(after[list(QUIZ.ids)])
 pd.DataFrame(
-    {"reviewed assumptions": [before["p_true"].mean(), before["reconciled"].mean()],
-     "what if": [after["p_true"].mean(), after["reconciled"].mean()]},
+    {
+        "reviewed assumptions": [before["p_true"].mean(), before["reconciled"].mean()],
+        "what if": [after["p_true"].mean(), after["reconciled"].mean()],
+    },
     index=["mean true probability", "share reconciled in the sample"],
 ).round(4)
 
@@ -86,16 +92,21 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 edges = np.linspace(0, 1, 41)
 axes[0].hist(before["p_true"], bins=edges, histtype="step", lw=2, color="#345", label="reviewed")
 axes[0].hist(after["p_true"], bins=edges, histtype="step", lw=2, color="#c33", label=f"what if ({new_value:g})")
-axes[0].set(title="Spread of true probabilities", xlabel="true probability p_true (0 to 1)",
-            ylabel="synthetic people (count)")
+axes[0].set(
+    title="Spread of true probabilities", xlabel="true probability p_true (0 to 1)", ylabel="synthetic people (count)"
+)
 axes[0].legend(fontsize=8)
 if same_people:
-    hb = axes[1].hexbin(before["p_true"], after["p_true"], gridsize=40, bins="log", cmap="Blues",
-                        extent=(0, 1, 0, 1), mincnt=1)
+    hb = axes[1].hexbin(
+        before["p_true"], after["p_true"], gridsize=40, bins="log", cmap="Blues", extent=(0, 1, 0, 1), mincnt=1
+    )
     axes[1].plot([0, 1], [0, 1], color="#c33", lw=1)
     fig.colorbar(hb, ax=axes[1], label="people (count, log scale)")
-    axes[1].set(title="The same people, before and after", xlabel="true probability, reviewed (0 to 1)",
-                ylabel="true probability, what if (0 to 1)")
+    axes[1].set(
+        title="The same people, before and after",
+        xlabel="true probability, reviewed (0 to 1)",
+        ylabel="true probability, what if (0 to 1)",
+    )
 else:
     axes[1].set_axis_off()
 fig.suptitle(f"What if {ASSUMPTION} = {new_value:g} (reviewed: {reviewed:g})")
@@ -111,12 +122,15 @@ if same_people:
     moved = (synthetic.logit_terms(answers, overrides) - synthetic.logit_terms(answers)).abs().mean()
     fig, ax = plt.subplots(figsize=(7, 4))
     moved.plot.barh(ax=ax, color=["#c33" if v > 1e-9 else "#bbb" for v in moved])
-    ax.set(title="Which terms of the true log-odds moved", xlabel="mean absolute change (log-odds)",
-           ylabel="term (name)")
+    ax.set(
+        title="Which terms of the true log-odds moved", xlabel="mean absolute change (log-odds)", ylabel="term (name)"
+    )
     fig.tight_layout()
 else:
-    print(f"{ASSUMPTION} changes who takes the quiz, not anyone's odds: the two samples hold different "
-          "people, so there is no per-person change to show here.")
+    print(
+        f"{ASSUMPTION} changes who takes the quiz, not anyone's odds: the two samples hold different "
+        "people, so there is no per-person change to show here."
+    )
 
 # %% [markdown]
 # ## Retrain on each sample
@@ -152,31 +166,43 @@ rows = []
 for name, by_model in reports.items():
     r0, r1 = by_model["reviewed"], by_model["what if"]
     i = clean.index.get_loc(name)
-    rows.append({
-        "example": name,
-        "truth reviewed": truth["reviewed"][i], "truth what if": truth["what if"][i],
-        "model reviewed": r0["reversal_odds"], "model what if": r1["reversal_odds"],
-        "truth change (points)": 100 * (truth["what if"][i] - truth["reviewed"][i]),
-        "model change (points)": 100 * (r1["reversal_odds"] - r0["reversal_odds"]),
-        "band reviewed": r0["band"], "band what if": r1["band"],
-        "stage": r0["stage_name"], "stage what if": r1["stage_name"],
-        "earliest contact": r0["earliest_contact"],
-    })
+    rows.append(
+        {
+            "example": name,
+            "truth reviewed": truth["reviewed"][i],
+            "truth what if": truth["what if"][i],
+            "model reviewed": r0["reversal_odds"],
+            "model what if": r1["reversal_odds"],
+            "truth change (points)": 100 * (truth["what if"][i] - truth["reviewed"][i]),
+            "model change (points)": 100 * (r1["reversal_odds"] - r0["reversal_odds"]),
+            "band reviewed": r0["band"],
+            "band what if": r1["band"],
+            "stage": r0["stage_name"],
+            "stage what if": r1["stage_name"],
+            "earliest contact": r0["earliest_contact"],
+        }
+    )
 moves = pd.DataFrame(rows).set_index("example")
 moves.round(3)
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 0.55 * len(moves) + 1.6))
 y = np.arange(len(moves))
-for col0, col1, color, dy, label in [("truth reviewed", "truth what if", "#345", -0.12, "truth"),
-                                     ("model reviewed", "model what if", "#e90", 0.12, "retrained model")]:
+for col0, col1, color, dy, label in [
+    ("truth reviewed", "truth what if", "#345", -0.12, "truth"),
+    ("model reviewed", "model what if", "#e90", 0.12, "retrained model"),
+]:
     ax.hlines(y + dy, moves[col0], moves[col1], color=color, lw=2)
     ax.plot(moves[col0], y + dy, "o", color=color, mfc="white", label=f"{label}, reviewed")
     ax.plot(moves[col1], y + dy, "o", color=color, label=f"{label}, what if")
 ax.set_yticks(y, moves.index)
 ax.invert_yaxis()
-ax.set(title=f"How the odds move for each example: {ASSUMPTION} {reviewed:g} -> {new_value:g}", xlabel=ODDS,
-       ylabel="example answer set (file name)", xlim=(0, 1))
+ax.set(
+    title=f"How the odds move for each example: {ASSUMPTION} {reviewed:g} -> {new_value:g}",
+    xlabel=ODDS,
+    ylabel="example answer set (file name)",
+    xlim=(0, 1),
+)
 ax.legend(fontsize=8, loc="lower right")
 fig.tight_layout()
 
@@ -202,7 +228,7 @@ if charted:
         ax.set(title=name, xlabel="days from the as-of date (days)", ylim=(0, 1))
     for ax in axes[:, 0]:
         ax.set_ylabel("probability (0 to 1)")
-    for ax in list(axes.flat)[len(charted):]:
+    for ax in list(axes.flat)[len(charted) :]:
         ax.set_axis_off()
     axes.flat[0].legend(fontsize=8)
     fig.suptitle("Odds if nothing changes for the next days, reviewed against what if")
@@ -223,29 +249,42 @@ population.index = [f"person {i}" for i in range(len(population))]
 sens = explore.sensitivity(pd.concat([clean.astype(object), population.astype(object)]))  # one pass for both
 in_examples = sens["answers"].isin(clean.index)
 change = sens[in_examples].pivot(index="assumption", columns="answers", values="change")[list(clean.index)]
-summary = pd.DataFrame({
-    "population: mean |change|": sens[~in_examples]["change"].abs().groupby(sens["assumption"]).mean(),
-    "examples: largest |change|": change.abs().max(axis=1),
-}).sort_values("population: mean |change|")
+summary = pd.DataFrame(
+    {
+        "population: mean |change|": sens[~in_examples]["change"].abs().groupby(sens["assumption"]).mean(),
+        "examples: largest |change|": change.abs().max(axis=1),
+    }
+).sort_values("population: mean |change|")
 change = change.loc[summary.index]
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(13, 0.3 * len(summary) + 2), sharey=True,
-                                  gridspec_kw={"width_ratios": [1.3, 1]})
+fig, (left, right) = plt.subplots(
+    1, 2, figsize=(13, 0.3 * len(summary) + 2), sharey=True, gridspec_kw={"width_ratios": [1.3, 1]}
+)
 # colours saturate at the largest effect other than the overall rate, which would wash out the rest
 others = change.drop(index=[n for n in change.index if table.loc[n, "group"] == "target"])
 lim = max(float(np.abs(others.to_numpy()).max()), 1e-3)
 im = left.imshow(change.to_numpy(), cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
 for (i, j), v in np.ndenumerate(change.to_numpy()):
     if abs(v) >= 0.01:
-        left.text(j, i, f"{v:+.2f}", ha="center", va="center", fontsize=7,
-                  color="white" if abs(v) > 0.6 * lim else "black")
+        left.text(
+            j, i, f"{v:+.2f}", ha="center", va="center", fontsize=7, color="white" if abs(v) > 0.6 * lim else "black"
+        )
 left.set_xticks(range(change.shape[1]), change.columns, rotation=30, ha="right")
 left.set_yticks(range(len(change)), change.index, fontsize=8)
-fig.colorbar(im, ax=[left, right], orientation="horizontal", location="bottom", pad=0.09, fraction=0.025,
-             shrink=0.5, anchor=(0.15, 1.0),
-             label="p at high end - p at low end (probability; colours saturate)")
-left.set(title="Change from low to high, per example", xlabel="example answer set (file name)",
-         ylabel="assumption (name)")
+fig.colorbar(
+    im,
+    ax=[left, right],
+    orientation="horizontal",
+    location="bottom",
+    pad=0.09,
+    fraction=0.025,
+    shrink=0.5,
+    anchor=(0.15, 1.0),
+    label="p at high end - p at low end (probability; colours saturate)",
+)
+left.set(
+    title="Change from low to high, per example", xlabel="example answer set (file name)", ylabel="assumption (name)"
+)
 yy = np.arange(len(summary))
 right.barh(yy, summary["population: mean |change|"], color="#7a9cc6", label="population: mean |change|")
 right.plot(summary["examples: largest |change|"], yy, "d", color="#345", label="examples: largest |change|")

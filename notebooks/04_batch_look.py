@@ -49,8 +49,10 @@ if LIMIT is not None:
     raw = raw.head(LIMIT)
 result = score_frame(raw, as_of=AS_OF)
 scored = result.scored
-print(f"{result.n_rows:,} rows read, {result.n_scored:,} scored, {result.n_rejected:,} rejected; "
-      f"model {scored['model_version'].iloc[0]}")
+print(
+    f"{result.n_rows:,} rows read, {result.n_scored:,} scored, {result.n_rejected:,} rejected; "
+    f"model {scored['model_version'].iloc[0]}"
+)
 result.problems.head(10)
 
 # %%
@@ -118,8 +120,15 @@ im = ax.imshow(cross.to_numpy(), cmap="Blues", aspect="auto")
 ax.set_xticks(range(cross.shape[1]), BAND_TICKS)
 ax.set_yticks(range(cross.shape[0]), [f"{s}: {STAGE_NAMES[s]}" for s in cross.index])
 for (i, j), v in np.ndenumerate(cross.to_numpy()):
-    ax.text(j, i, f"{v:,}", ha="center", va="center", fontsize=8,
-            color="white" if v > cross.to_numpy().max() * 0.6 else "black")
+    ax.text(
+        j,
+        i,
+        f"{v:,}",
+        ha="center",
+        va="center",
+        fontsize=8,
+        color="white" if v > cross.to_numpy().max() * 0.6 else "black",
+    )
 fig.colorbar(im, ax=ax, label="respondents (count)")
 ax.set(title="Stage of the plan by band", xlabel="band (label)", ylabel="stage (number: name)")
 fig.tight_layout()
@@ -127,11 +136,19 @@ fig.tight_layout()
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.8))
 stages = sorted(scored["stage"].unique())
-ax.boxplot([scored.loc[scored["stage"] == s, "reversal_odds"] for s in stages], orientation="horizontal",
-           tick_labels=[f"{s}: {STAGE_NAMES[s]}" for s in stages], showfliers=False)
+ax.boxplot(
+    [scored.loc[scored["stage"] == s, "reversal_odds"] for s in stages],
+    orientation="horizontal",
+    tick_labels=[f"{s}: {STAGE_NAMES[s]}" for s in stages],
+    showfliers=False,
+)
 ax.invert_yaxis()
-ax.set(title="Odds within each stage (boxes: quartiles; whiskers: 1.5 IQR)", xlabel=ODDS,
-       ylabel="stage (number: name)", xlim=(0, 1))
+ax.set(
+    title="Odds within each stage (boxes: quartiles; whiskers: 1.5 IQR)",
+    xlabel=ODDS,
+    ylabel="stage (number: name)",
+    xlim=(0, 1),
+)
 fig.tight_layout()
 
 # %% [markdown]
@@ -148,8 +165,11 @@ earliest = pd.to_datetime(scored["earliest_contact"])
 days = (earliest - pd.Timestamp(AS_OF)).dt.days
 fig, ax = plt.subplots(figsize=(8, 3.8))
 ax.hist(days.dropna(), bins=np.arange(0, days.max() + 2 if days.notna().any() else 2), color="#7a9cc6")
-ax.set(title=f"Days until the earliest next contact ({days.isna().sum():,} with no contact advised)",
-       xlabel="days from the as-of date (days)", ylabel="respondents (count)")
+ax.set(
+    title=f"Days until the earliest next contact ({days.isna().sum():,} with no contact advised)",
+    xlabel="days from the as-of date (days)",
+    ylabel="respondents (count)",
+)
 fig.tight_layout()
 
 # %% [markdown]
@@ -157,6 +177,7 @@ fig.tight_layout()
 #
 # For each respondent, the answer that raises their odds the most and the one that lowers them the
 # most, against an average respondent (`top_factor_up`, `top_factor_down`).
+
 
 # %%
 def tally(column: pd.Series) -> pd.Series:
@@ -184,8 +205,12 @@ extra = raw.loc[scored.index, ["p_true", "reconciled"]].apply(pd.to_numeric)
 check = (
     scored.assign(p_true=extra["p_true"], reconciled=extra["reconciled"])
     .groupby("band", observed=True)
-    .agg(respondents=("reversal_odds", "size"), mean_odds=("reversal_odds", "mean"),
-         mean_p_true=("p_true", "mean"), reconciled=("reconciled", "mean"))
+    .agg(
+        respondents=("reversal_odds", "size"),
+        mean_odds=("reversal_odds", "mean"),
+        mean_p_true=("p_true", "mean"),
+        reconciled=("reconciled", "mean"),
+    )
     .reindex(rules.band_labels)
 )
 check.round(3)

@@ -33,9 +33,13 @@ def alt_answers(rows: int, seed: int) -> pd.DataFrame:
     blocked = np.where(block_draw < p_block * 0.5, "everywhere", np.where(block_draw < p_block, "some", "no"))
     days_blocked = np.where(blocked != "no", np.minimum(rng.integers(0, 120, n), since), -1)
     tone = np.where(
-        rng.random(n) < 0.2, "never_replied",
-        np.where(anger_level >= 2, _choice(rng, n, ["cold", "neutral"], [0.7, 0.3]),
-                 _choice(rng, n, ["positive", "neutral", "cold"], [0.35, 0.45, 0.2])),
+        rng.random(n) < 0.2,
+        "never_replied",
+        np.where(
+            anger_level >= 2,
+            _choice(rng, n, ["cold", "neutral"], [0.7, 0.3]),
+            _choice(rng, n, ["positive", "neutral", "cold"], [0.35, 0.45, 0.2]),
+        ),
     )
     ignored = np.where(tone == "never_replied", np.maximum(ignored, last_week), ignored)  # none were answered
     df = pd.DataFrame(

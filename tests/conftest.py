@@ -87,7 +87,6 @@ def valid_answer_sets(draw: st.DrawFn) -> dict[str, Any]:
     return answers
 
 
-
 def assert_runs_without_scikit_learn(code: str) -> None:
     """Run ``code`` in a fresh interpreter: it must exit 0 and never import scikit-learn (the commands
     and the scoring path that read a model's weights are kept free of it: it costs most of a second)."""

@@ -126,9 +126,7 @@ def test_the_modules_import_each_other_without_a_cycle():
     graph: dict[str, set[str]] = {}
     for path in MODULES:
         here = _module_name(path)
-        graph[here] = {
-            _target(module, n) for _, module, names in _imports(path) for n in (names or [""])
-        } - {here}
+        graph[here] = {_target(module, n) for _, module, names in _imports(path) for n in (names or [""])} - {here}
     seen: dict[str, int] = {}  # 1: on the current path, 2: done
 
     def visit(node: str, trail: list[str]) -> None:
@@ -137,7 +135,7 @@ def test_the_modules_import_each_other_without_a_cycle():
             if nxt not in graph or nxt == "model":
                 continue  # (the package's own lazy __init__ is the root everything hangs from)
             if seen.get(nxt) == 1:
-                cycle = [*trail[trail.index(nxt):], nxt] if nxt in trail else [node, nxt]
+                cycle = [*trail[trail.index(nxt) :], nxt] if nxt in trail else [node, nxt]
                 raise AssertionError("import cycle: " + " -> ".join(cycle))
             if nxt not in seen:
                 visit(nxt, [*trail, nxt])

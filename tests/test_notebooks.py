@@ -38,9 +38,21 @@ NOTEBOOKS = notebook_paths(ROOT / "notebooks")
 SMALL: dict[str, dict[str, object]] = {
     "01_assumptions": {"MAX_SILENT_DAYS": 60, "MAX_COUNT": 8},
     "02_calibration_and_truth": {"HELD_OUT_ROWS": 3_000},
-    "03_what_if": {"ASSUMPTION": "told_no_contact_early_harm", "VALUE": 0.5, "ROWS": 3_000, "MEMBERS": 2,
-                   "POPULATION_ROWS": 300},
+    "03_what_if": {
+        "ASSUMPTION": "told_no_contact_early_harm",
+        "VALUE": 0.5,
+        "ROWS": 3_000,
+        "MEMBERS": 2,
+        "POPULATION_ROWS": 300,
+    },
     "04_batch_look": {"LIMIT": 2_000},
+    "05_update": {
+        "FOLLOW_UP_ROWS": 600,
+        "HELD_OUT_ROWS": 1_000,
+        "BOOTSTRAP": 20,
+        "SIZES": [300, 600],
+        "SEEDS_PER_SIZE": 2,
+    },
 }
 
 
@@ -53,7 +65,7 @@ def _outputs(nb) -> list:
 # ------------------------------------------------------------------------------------------------
 
 
-def test_the_four_notebooks_are_here_with_parameters_and_an_html_export():
+def test_the_five_notebooks_are_here_with_parameters_and_an_html_export():
     assert [p.stem for p in NOTEBOOKS] == list(SMALL)
     for path in NOTEBOOKS:
         params = parameter_values(read_notebook(path))
@@ -84,8 +96,12 @@ def _tiny(*sources: str) -> nbformat.NotebookNode:
 
 @pytest.mark.slow
 def test_kernel_is_this_interpreter_and_parameters_override_defaults(tmp_path):
-    nb = run_notebook(_tiny("N = 1\nWORD = 'a'", "import sys\nprint(sys.executable, N * 2, WORD)"),
-                      {"N": 21, "WORD": "b"}, cwd=tmp_path, check_figures=False)
+    nb = run_notebook(
+        _tiny("N = 1\nWORD = 'a'", "import sys\nprint(sys.executable, N * 2, WORD)"),
+        {"N": 21, "WORD": "b"},
+        cwd=tmp_path,
+        check_figures=False,
+    )
     text = "".join(o.get("text", "") for o in _outputs(nb))
     assert text.split() == [sys.executable, "42", "b"]
 
@@ -151,8 +167,9 @@ def test_effect_curve_moves_only_the_named_answer_and_matches_the_truth(typical)
 def test_effect_curve_follow_sets_linked_answers_and_overrides_reach_the_truth(typical):
     base = {**typical, "days_since_breakup": 90, "attempts_last_week": 0, "blocked": "some"}
     plain = explore.effect_curve(base, "days_silent", [20, 40], follow=("days_blocked",))
-    harsher = explore.effect_curve(base, "days_silent", [20, 40], follow=("days_blocked",),
-                                   overrides={"block_some_harm": 2.0})
+    harsher = explore.effect_curve(
+        base, "days_silent", [20, 40], follow=("days_blocked",), overrides={"block_some_harm": 2.0}
+    )
     assert (harsher["p_true"] < plain["p_true"]).all()
 
 
@@ -164,8 +181,9 @@ def test_effect_curve_refuses_contradictions_and_unknown_questions(typical):
 
 
 def test_sensitivity_reports_low_value_and_high_for_each_answer_set(typical):
-    clean = validate_frame(pd.DataFrame([typical, {**typical, "ex_reached_out": "yes"}], index=["a", "b"],
-                                        dtype=object)).clean
+    clean = validate_frame(
+        pd.DataFrame([typical, {**typical, "ex_reached_out": "yes"}], index=["a", "b"], dtype=object)
+    ).clean
     out = explore.sensitivity(clean, names=["overall_reconciliation_rate", "ex_reached_out_boost"])
     assert len(out) == 4 and set(out["answers"]) == {"a", "b"}
     np.testing.assert_allclose(out["change"], out["p_high"] - out["p_low"])
@@ -203,7 +221,8 @@ def test_assumptions_frame_lists_every_assumption_with_its_source():
 def test_figure_problems_names_what_is_missing():
     fig, ax = plt.subplots()
     assert explore.figure_problems(fig) == [
-        f"figure {fig.number} axes 1: no title", f"figure {fig.number} axes 1: no x label",
+        f"figure {fig.number} axes 1: no title",
+        f"figure {fig.number} axes 1: no x label",
         f"figure {fig.number} axes 1: no y label",
     ]
     ax.set(title="t", xlabel="days (days)", ylabel="odds (0 to 1)")
@@ -231,8 +250,9 @@ def test_repo_root_is_found_from_a_subfolder():
 def test_export_is_one_self_contained_page_with_the_title_escaped(tmp_path):
     from model.cli.notebooks import export_html
 
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Odds <b>moved</b>"),
-                                         nbformat.v4.new_code_cell("x = 1")])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# Odds <b>moved</b>"), nbformat.v4.new_code_cell("x = 1")]
+    )
     page = export_html(nb, tmp_path / "n.html", title="what <if>").read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>") and page.count("<head>") == 1
     # nothing loads from outside
@@ -251,7 +271,8 @@ def test_a_failing_notebook_is_one_plain_error_line_without_kernel_noise(tmp_pat
     assert proc.returncode == 1
     assert "failed: ValueError: unknown assumption 'nonexistent_thing'" in proc.stderr
     assert "\x1b[" not in proc.stderr and "IPKernelApp" not in proc.stderr and "Traceback" not in proc.stderr
-    proc = subprocess.run([*cmd, "--traceback"], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.run(
+        [*cmd, "--traceback"], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1]
+    )
     assert proc.returncode == 1 and "\x1b[" not in proc.stderr and "nonexistent_thing" in proc.stderr
     assert "---" in proc.stderr or "Traceback" in proc.stderr  # the cell and its traceback

@@ -176,8 +176,9 @@ class Splitter:
                 data += self._read()
                 cut = _last_boundary(data, force=len(data) > max(2 * self._block, FORCE_CUT_BYTES))
             if cut is None:  # the end of the file: the rest is the last block
-                if _quotes(data, len(data)) % 2 and (not self._check or _csv_cut(data + b"\n", self._delimiter)
-                                                      != len(data) + 1):
+                if _quotes(data, len(data)) % 2 and (
+                    not self._check or _csv_cut(data + b"\n", self._delimiter) != len(data) + 1
+                ):
                     # an odd count: a quote left open, or (the checked reader asks the csv module) a
                     # quote inside an unquoted value
                     raise NotPlain("a quoted value is never closed", wrong_cut=not self._check)

@@ -208,8 +208,10 @@ def raw_values(df: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
 def blank_values(values: np.ndarray) -> np.ndarray:
     """Missing or only white space: there the value validation shows (say, from a date) is kept."""
     return np.array(
-        [v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
-         for v in values],
+        [
+            v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+            for v in values
+        ],
         dtype=bool,
     )
 

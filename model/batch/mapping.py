@@ -62,8 +62,6 @@ MAPPING_VERSION = 1
 _KEYS = {"exodds_mapping", "timestamp", "timestamp_format", "date_format", "dayfirst", "columns", "answers"}
 
 
-
-
 @dataclass(frozen=True)
 class ColumnMapping:
     """Export headers -> quiz columns, answer texts -> our values, and the timestamp column."""
@@ -186,7 +184,7 @@ def mapping_from_dict(raw: Any, source: str = "mapping") -> ColumnMapping:
             if value is not None and not _valid_answer(qid, value):
                 expected = QUIZ[qid].expected() if qid in QUIZ.ids else "a date"
                 problems.append(
-                    f"answers for {qid}: {text!r} -> {value!r}: expected null, \"\" (no answer) or {expected}"
+                    f'answers for {qid}: {text!r} -> {value!r}: expected null, "" (no answer) or {expected}'
                 )
             key = _norm_answer(text)  # texts are compared ignoring case and spaces: two must agree
             if key in seen and seen[key][1] != value:
@@ -227,9 +225,7 @@ def required_columns() -> list[tuple[str, str | None]]:
     return [(q.id, q.date_alternative) for q in QUIZ if q.required and not q.ask_if]
 
 
-def resolve_columns(
-    headers: Sequence[str], mapping: ColumnMapping | None = None, *, require: bool = True
-) -> Resolved:
+def resolve_columns(headers: Sequence[str], mapping: ColumnMapping | None = None, *, require: bool = True) -> Resolved:
     """Find the input column for each quiz column; raise naming every required one missing
     (with ``require=False`` a missing column is left to validation: every row misses the answer).
 
@@ -258,8 +254,7 @@ def resolve_columns(
             if mapping.timestamp not in present:
                 raise MissingColumnsError(
                     [mapping.timestamp],
-                    f"the timestamp column {mapping.timestamp!r} named in {mapping.source} "
-                    "is not in the input",
+                    f"the timestamp column {mapping.timestamp!r} named in {mapping.source} is not in the input",
                 )
             timestamp = mapping.timestamp
         if require:
@@ -341,9 +336,7 @@ def apply_mapping(
         assert mapping is not None
         raw = df[resolved.timestamp]
         as_of, blank, bad = parse_timestamps(raw, mapping.timestamp_format, mapping.dayfirst)
-        parts.append(
-            _problems(blank, resolved.timestamp, raw, "missing: the response timestamp dates the answers")
-        )
+        parts.append(_problems(blank, resolved.timestamp, raw, "missing: the response timestamp dates the answers"))
         fmt = mapping.timestamp_format or "an ISO date-time"
         parts.append(_problems(bad, resolved.timestamp, raw, f"not a date-time: expected {fmt}"))
     parts = [p for p in parts if len(p)]
@@ -357,9 +350,7 @@ def apply_mapping(
 
 def _problems(mask: np.ndarray, column: str, raw: pd.Series, reason: str) -> pd.DataFrame:
     pos = np.flatnonzero(mask)
-    return pd.DataFrame(
-        {"pos": pos, "column": column, "value": raw.to_numpy(dtype=object)[pos], "reason": reason}
-    )
+    return pd.DataFrame({"pos": pos, "column": column, "value": raw.to_numpy(dtype=object)[pos], "reason": reason})
 
 
 def _translate(col: pd.Series, table: dict[str, str]) -> pd.Series:
@@ -475,9 +466,47 @@ def _guess_format(values: pd.Series, dayfirst: bool) -> str | None:
 # --------------------------------------------------------------------------- proposing
 
 _STOP = {
-    "a", "an", "the", "you", "your", "they", "them", "their", "did", "do", "does", "have", "has", "how",
-    "many", "to", "of", "in", "on", "or", "and", "is", "are", "was", "were", "since", "any", "way",
-    "what", "when", "with", "from", "for", "it", "if", "me", "my", "i", "ex", "yes", "no",
+    "a",
+    "an",
+    "the",
+    "you",
+    "your",
+    "they",
+    "them",
+    "their",
+    "did",
+    "do",
+    "does",
+    "have",
+    "has",
+    "how",
+    "many",
+    "to",
+    "of",
+    "in",
+    "on",
+    "or",
+    "and",
+    "is",
+    "are",
+    "was",
+    "were",
+    "since",
+    "any",
+    "way",
+    "what",
+    "when",
+    "with",
+    "from",
+    "for",
+    "it",
+    "if",
+    "me",
+    "my",
+    "i",
+    "ex",
+    "yes",
+    "no",
 }
 _TIMESTAMP_WORDS = ("timestamp", "submitted", "submission", "created", "completed", "response date", "time")
 
@@ -520,8 +549,15 @@ def _looks_integer(values: Iterable[str]) -> float:
 
 
 _DATE_FORMATS = (
-    "%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d",
-    "%d-%m-%Y", "%m-%d-%Y", "%m/%d/%y", "%d/%m/%y",
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%m/%d/%y",
+    "%d/%m/%y",
 )
 _TIME_SUFFIXES = ("", " %H:%M:%S", " %H:%M", "T%H:%M:%S", "T%H:%M:%SZ", " %I:%M:%S %p", " %I:%M %p")
 
@@ -626,9 +662,7 @@ def propose_mapping(
         if qid is None:
             columns[h] = None
             if h != ts_header:
-                todo.append(
-                    f"column {h!r}: matched no question; set a quiz id, or leave null to pass it through"
-                )
+                todo.append(f"column {h!r}: matched no question; set a quiz id, or leave null to pass it through")
             continue
         q = QUIZ[qid]
         vals = [v for v in samples[h] if isinstance(v, str) and v.strip()]
@@ -667,9 +701,7 @@ def propose_mapping(
                         f"{', '.join(q.values)}; set each to one of them"
                     )
             else:
-                todo.append(
-                    f"column {h!r} ({qid}): {len(distinct)} different answers; expected a few choices"
-                )
+                todo.append(f"column {h!r} ({qid}): {len(distinct)} different answers; expected a few choices")
         columns[h] = target
         if target != qid:
             notes[h] = f"{target}: dates, answering {notes[h]}"
@@ -706,8 +738,7 @@ def propose_mapping(
                 "will be rejected unless the export is fixed or --as-of is given"
             )
     else:
-        todo.append("no timestamp column found: set 'timestamp' to the column with the response date, "
-                    "or pass --as-of")
+        todo.append("no timestamp column found: set 'timestamp' to the column with the response date, or pass --as-of")
     fmts = {f for f, _ in date_formats.values() if f}
     if fmts:
         fmt = sorted(fmts)[0]

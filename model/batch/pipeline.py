@@ -86,40 +86,17 @@ __all__ = [
     "check_file",
     "default_errors_path",
     "default_output_path",
+    "input_chunks",
     "inspect_input",
+    "next_reader",
+    "resolve_input",
     "sample_input",
     "score_file",
     "score_frame",
 ]
 
 
-
-
-
-
-
-
-
-
-
-
 # --------------------------------------------------------------------------- the pure core
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # --------------------------------------------------------------------------- progress
@@ -278,11 +255,15 @@ def unanswered_warnings(resolved: Resolved, fix: str = "map that header to {qid}
         if q.id in answered or (q.date_alternative or "") in answered:
             continue
         if not q.required:  # (not q.help: that speaks to the person answering, not to an analyst)
-            out.append(f"no column answers {q.id} ({q.text!r}), so every row reads {q.default!r}, which can "
-                       f"change the advice. If the input asks it under another header, {fix.format(qid=q.id)}.")
+            out.append(
+                f"no column answers {q.id} ({q.text!r}), so every row reads {q.default!r}, which can "
+                f"change the advice. If the input asks it under another header, {fix.format(qid=q.id)}."
+            )
         elif q.ask_if:  # (a question always asked is a missing column: an error, not a warning)
-            out.append(f"no column answers {q.id} ({q.text!r}), so every row where {q.condition()} is rejected "
-                       f"as missing it. If the input asks it under another header, {fix.format(qid=q.id)}.")
+            out.append(
+                f"no column answers {q.id} ({q.text!r}), so every row where {q.condition()} is rejected "
+                f"as missing it. If the input asks it under another header, {fix.format(qid=q.id)}."
+            )
     return out
 
 
@@ -347,6 +328,22 @@ def check_file(
     return Checked(
         n_read, n_valid, n_rejected, other, warnings + unanswered_warnings(resolved) + undated_warnings(resolved, as_of)
     )
+
+
+def input_chunks(info: InputInfo, reader: str, chunk_rows: int) -> Iterator[Chunk]:
+    """The input's records as every reader of a file gets them (``reader``: "fast", then, when a
+    ``UseCarefulPath`` says so, ``next_reader``'s): what ``model.batch.outcomes`` reads outcomes with."""
+    return _chunks(info, reader, chunk_rows)
+
+
+def next_reader(reader: str, failure: UseCarefulPath) -> str:
+    """The reader to start a file over with after ``reader`` failed (see ``_next_reader``)."""
+    return _next_reader(reader, failure)
+
+
+def resolve_input(info: InputInfo, mapping: ColumnMapping | None, require: bool = True) -> Resolved:
+    """Which column of the input answers which question (``resolve_columns``), its errors naming the file."""
+    return _resolve(info, mapping, require)
 
 
 def _chunks(info: InputInfo, reader: str, chunk_rows: int, block_size: int | None = None) -> Iterator[Chunk]:
@@ -557,21 +554,3 @@ def _read_ahead(chunks: Iterator[Chunk], pool: ThreadPoolExecutor) -> Iterator[C
 
 def _output_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema(list(schema) + list(SCORE_SCHEMA))
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

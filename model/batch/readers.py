@@ -51,6 +51,7 @@ __all__ = ["RECORD", "Chunk", "InputInfo", "inspect_input", "sample_input"]
 
 RECORD = "(record)"  # the errors-file column for problems with a whole record
 
+
 @dataclass
 class InputInfo:
     """What ``inspect_input`` learned from the start of a file."""
@@ -206,9 +207,7 @@ def _check_header(path: Path, header: Sequence[str]) -> None:
     dupes = [h for h, n in seen.items() if n > 1]
     if dupes:
         shown = ", ".join(repr(h) for h in dupes)
-        raise InputError(
-            f"{path}: duplicate column names in the header: {shown}; rename them so each is unique"
-        )
+        raise InputError(f"{path}: duplicate column names in the header: {shown}; rename them so each is unique")
     clash = [c for c in SCORE_COLUMNS if c in seen]
     if clash:
         raise InputError(
@@ -276,8 +275,15 @@ def fast_chunks(info: InputInfo, block_bytes: int, check_cuts: bool = False) -> 
             splitter = Splitter(stream, block_bytes, info.delimiter, check_cuts)
             for data, _ in splitter:
                 yield Chunk(
-                    _NO_NUMBERS, _NO_BATCH, [], raw.tell(), raw=data, block=True,
-                    line_end=splitter.lead_line_end, first_line=splitter.lines_before, checked=check_cuts,
+                    _NO_NUMBERS,
+                    _NO_BATCH,
+                    [],
+                    raw.tell(),
+                    raw=data,
+                    block=True,
+                    line_end=splitter.lead_line_end,
+                    first_line=splitter.lines_before,
+                    checked=check_cuts,
                 )
         except NotPlain as exc:
             raise UseCarefulPath(str(exc), exc.wrong_cut) from None
@@ -602,9 +608,7 @@ def sample_input(path: str | os.PathLike[str], rows: int = 5000) -> tuple[list[s
     """The header and the first ``rows`` readable records (as text), for proposing a mapping."""
     info = inspect_input(path)
     batches, got = [], 0
-    chunks = (
-        parquet_chunks(info, min(rows, 65536)) if info.kind == "parquet" else careful_chunks(info, rows)
-    )
+    chunks = parquet_chunks(info, min(rows, 65536)) if info.kind == "parquet" else careful_chunks(info, rows)
     for chunk in chunks:
         batches.append(chunk.batch.slice(0, rows - got))
         got += batches[-1].num_rows

@@ -73,8 +73,7 @@ def output_kind(path: Path, fallback: str, strict: bool = False) -> tuple[str, b
     # takes the input's format
     if strict and last != ".gz" and names_a_file_type(last):
         raise InputError(
-            f"{path}: cannot write a {last} file; name the output .csv, .tsv, .txt (each may end .gz), "
-            ".parquet or .pq"
+            f"{path}: cannot write a {last} file; name the output .csv, .tsv, .txt (each may end .gz), .parquet or .pq"
         )
     return fallback, compressed
 
@@ -133,8 +132,10 @@ class CsvSink:
             return
         # few-valued score columns are dictionary-coded; expanding them here (a gather of the
         # small text table) is faster than leaving that to the CSV writer
-        text = [a.dictionary.take(a.indices) if pa.types.is_dictionary(a.type) else a
-                for a in _score_arrays(scored, as_text=True)]
+        text = [
+            a.dictionary.take(a.indices) if pa.types.is_dictionary(a.type) else a
+            for a in _score_arrays(scored, as_text=True)
+        ]
         arrays = list(accepted.columns) + text
         table = pa.Table.from_arrays(arrays, names=[*accepted.schema.names, *SCORE_COLUMNS])
         buf = pa.BufferOutputStream()
@@ -214,7 +215,12 @@ class LinesSink:
     byte for byte (quoting, spacing, line ends), and only the scores are formatted."""
 
     def __init__(
-        self, path: Path, names: Sequence[str], delimiter: str, compressed: bool, line_end: bytes = b"\n",
+        self,
+        path: Path,
+        names: Sequence[str],
+        delimiter: str,
+        compressed: bool,
+        line_end: bytes = b"\n",
         bom: bool = False,
     ):
         self._file = pa.OSFile(str(path), "wb")
@@ -232,8 +238,11 @@ class LinesSink:
         if lead:
             self._out.write(line_end)
         joined = pc.binary_join_element_wise(
-            lines, *_suffix_pieces(scored, self._delimiter), self._delimiter,
-            null_handling="replace", null_replacement="",
+            lines,
+            *_suffix_pieces(scored, self._delimiter),
+            self._delimiter,
+            null_handling="replace",
+            null_replacement="",
         )
         offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32, count=len(joined) + 1, offset=joined.offset * 4)
         self._out.write(joined.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0])))
@@ -407,9 +416,7 @@ def _few_text(values: np.ndarray) -> pa.Array:
             return pa.DictionaryArray.from_arrays(indices, pa.array([str(i) for i in range(lo, hi + 1)]))
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     text = [("" if pd.isna(u) else str(u)) for u in uniques]
-    return pa.DictionaryArray.from_arrays(
-        pa.array(codes, type=pa.int32(), mask=codes < 0), pa.array(text, pa.string())
-    )
+    return pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32(), mask=codes < 0), pa.array(text, pa.string()))
 
 
 def _dates_text(days: np.ndarray) -> pa.Array:

@@ -29,9 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out-dir", help="output folder (default: reports/examples, or reports/personas)")
     p.add_argument("--as-of", default=AS_OF, help=f"the as-of date for every example (default: {AS_OF})")
     p.add_argument("--model", help="a model directory written by `exodds train` (default: the shipped model)")
-    p.add_argument("--personas", action="store_true",
-                   help="write the reviewers' persona reports (tests/data/personas -> reports/personas); "
-                   "each persona's own as_of wins over --as-of")
+    p.add_argument(
+        "--personas",
+        action="store_true",
+        help="write the reviewers' persona reports (tests/data/personas -> reports/personas); "
+        "each persona's own as_of wins over --as-of",
+    )
     p.set_defaults(func=run)
 
 

@@ -21,8 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "mapping-template",
         help="propose a mapping from a form-tool export to the quiz",
-        description=__doc__
-        + " Matches header text to the questions and answer texts to the choices; what it could"
+        description=__doc__ + " Matches header text to the questions and answer texts to the choices; what it could"
         " not match is null and listed under _todo, so you only fix that.",
     )
     p.add_argument("input", help="the export (CSV or Parquet)")
@@ -60,6 +59,5 @@ def run(args: argparse.Namespace) -> int:
         for item in todo:
             print(f"  - {item}", file=sys.stderr)
     else:
-        print(f"every question matched; review {where}, then: exodds score {args.input} --mapping MAP",
-              file=sys.stderr)
+        print(f"every question matched; review {where}, then: exodds score {args.input} --mapping MAP", file=sys.stderr)
     return 0

@@ -120,11 +120,13 @@ def _with_figure_check(nb: Any) -> Any:
 
     nb = copy.deepcopy(nb)
     first = nbformat.v4.new_code_cell(
-        "from model.explore import install_figure_check\ninstall_figure_check()", metadata={"tags": [CHECK_TAG]},
+        "from model.explore import install_figure_check\ninstall_figure_check()",
+        metadata={"tags": [CHECK_TAG]},
         id=f"{CHECK_TAG}-first",
     )
     last = nbformat.v4.new_code_cell(
-        "from model.explore import assert_figures_checked\nassert_figures_checked()", metadata={"tags": [CHECK_TAG]},
+        "from model.explore import assert_figures_checked\nassert_figures_checked()",
+        metadata={"tags": [CHECK_TAG]},
         id=f"{CHECK_TAG}-last",
     )
     nb.cells = [first, *nb.cells, last]

@@ -213,8 +213,10 @@ def run(args: argparse.Namespace) -> int:
 
     odd = unknown_extension(args.out) if args.out and not args.format else None
     if odd:  # before the questions, like the model: say so while nothing has been typed
-        print(f"error: {args.out}: cannot write a {odd} report; name it .html, .md or .json, or give --format",
-              file=sys.stderr)
+        print(
+            f"error: {args.out}: cannot write a {odd} report; name it .html, .md or .json, or give --format",
+            file=sys.stderr,
+        )
         return 2
     model = load(args)  # before the questions: never make someone answer for nothing (exit 1 if it cannot)
     try:

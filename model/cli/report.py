@@ -100,8 +100,9 @@ def emit(report: Mapping[str, Any], fmt: str | None, out: str | None, fallback: 
 
     odd = unknown_extension(out) if out and not fmt else None
     if odd:  # say so rather than write Markdown into report.pdf
-        print(f"error: {out}: cannot write a {odd} report; name it .html, .md or .json, or give --format",
-              file=sys.stderr)
+        print(
+            f"error: {out}: cannot write a {odd} report; name it .html, .md or .json, or give --format", file=sys.stderr
+        )
         if not fallback:
             return 2
         print("the report follows here instead, as Markdown:", file=sys.stderr)

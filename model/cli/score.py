@@ -34,8 +34,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--errors", help="errors file (default: <output stem>.errors.csv)")
     p.add_argument("--mapping", help="JSON file mapping export headers and answers to the quiz")
-    p.add_argument("--as-of", help="date the answers were given (YYYY-MM-DD); default: each row's date in "
-                   "the mapping's timestamp column, else today (given, it replaces the timestamps)")
+    p.add_argument(
+        "--as-of",
+        help="date the answers were given (YYYY-MM-DD); default: each row's date in "
+        "the mapping's timestamp column, else today (given, it replaces the timestamps)",
+    )
+    p.add_argument(
+        "--model",
+        metavar="DIR",
+        help="model directory (`exodds train --out`, `exodds update --out`); default: the built-in model",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but the summary line")
     p.set_defaults(func=run)
 
@@ -51,12 +59,18 @@ def run(args: argparse.Namespace) -> int:
             from model.quiz.dates import parse_as_of
 
             parse_as_of(args.as_of)
+        model = None
+        if args.model:
+            from model.odds.artifacts import load_model
+
+            model = load_model(args.model)
         summary = batch.score_file(
             args.input,
             args.out,
             args.errors,
             mapping=mapping,
             as_of=args.as_of,
+            model=model,
             progress=sys.stderr.isatty() and not args.quiet,
         )
     except OutputError:

@@ -14,8 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "synth",
         help="generate synthetic responses (answers, reconciled, p_true) from the guide's assumptions",
         description=(
-            __doc__
-            + " The output type follows the extension: .csv, .csv.gz or .parquet. The same seed and"
+            __doc__ + " The output type follows the extension: .csv, .csv.gz or .parquet. The same seed and"
             " assumptions always give the same bytes. Example: " + SAMPLE_COMMAND
         ),
     )

@@ -249,8 +249,17 @@ def model_from_weights(arrays: dict[str, np.ndarray]) -> OddsModel:
     unpickles it from ``model.joblib`` on first use). Raises ``ValueError`` naming the first array
     that is not what a model of this basis holds."""
     k = (np.shape(arrays.get("member_intercept", ()))[:1] or (0,))[0]  # members
-    known = {"coef", "intercept", "member_coef", "member_intercept", "reference", "range_kind",
-             "calibration_kind", "calibration_slope", "calibration_offset"}
+    known = {
+        "coef",
+        "intercept",
+        "member_coef",
+        "member_intercept",
+        "reference",
+        "range_kind",
+        "calibration_kind",
+        "calibration_slope",
+        "calibration_offset",
+    }
     curves = {f"calibration_{i}_{xy}" for i in range(k + 1) for xy in "xy"}
     if missing := sorted(known - set(arrays)):
         raise ValueError(f"missing array(s): {', '.join(missing)}")

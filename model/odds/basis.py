@@ -82,12 +82,18 @@ TERMS: tuple[Term, ...] = (
     Term("anger|wronged", "anger", "ramp", _ANGER, by=("wronged_them",), sign=-1, owner="anger"),
     # a block never helps; its harm may fade with days since the block (line 126)
     Term("blocked", "days_blocked", "fade", _DAYS_BLOCKED, by=("blocked>=1",), sign=-1, owner="blocked"),
-    Term("blocked_everywhere", "days_blocked", "fade", _DAYS_BLOCKED, by=("blocked==2",), sign=-1,
-         owner="blocked"),
+    Term("blocked_everywhere", "days_blocked", "fade", _DAYS_BLOCKED, by=("blocked==2",), sign=-1, owner="blocked"),
     Term("blocked|bad_blood", None, "flag", by=("blocked>=1", "bad_blood"), sign=-1, owner="bad_blood"),
     # a request to stop never helps; contact sooner than 4-6 weeks after it hurts most (line 124)
-    Term("told_no_contact", "days_silent", "fade", _TOLD_SILENT, by=("told_no_contact",), sign=-1,
-         owner="told_no_contact"),
+    Term(
+        "told_no_contact",
+        "days_silent",
+        "fade",
+        _TOLD_SILENT,
+        by=("told_no_contact",),
+        sign=-1,
+        owner="told_no_contact",
+    ),
     Term("furious_wronged_blocked", None, "flag", by=("furious_wronged_blocked",), sign=-1, owner="anger"),
     Term("bad_blood", None, "flag", by=("bad_blood",), sign=-1, owner="bad_blood"),
     # free: direction left to the data

@@ -60,5 +60,3 @@ def top_factors(contrib: pd.DataFrame) -> tuple[pd.Categorical, pd.Categorical]:
         pd.Categorical.from_codes(up.astype(np.int16), dtype=factor_dtype(), validate=False),
         pd.Categorical.from_codes(down.astype(np.int16), dtype=factor_dtype(), validate=False),
     )
-
-

@@ -54,9 +54,7 @@ def features_from_clean(clean: pd.DataFrame) -> pd.DataFrame:
     """Variables for answers that already passed ``validate_frame`` (its ``clean``)."""
     check_clean(clean)
     code = {q.id: np.asarray(clean[q.id].cat.codes) for q in QUIZ if not q.is_numeric}
-    num = {
-        q.id: clean[q.id].to_numpy(dtype=np.float64, na_value=0.0) for q in QUIZ if q.is_numeric
-    }
+    num = {q.id: clean[q.id].to_numpy(dtype=np.float64, na_value=0.0) for q in QUIZ if q.is_numeric}
     blocked = code["blocked"].astype(np.float64)  # choices are ordered no, some, everywhere
     anger = code["anger"].astype(np.float64)  # none, annoyed, angry, furious
     told = is_choice(code["told_no_contact"], "told_no_contact", "yes")

@@ -37,10 +37,32 @@ LOOKUP_GROUPS: tuple[tuple[dict[str, int | None], tuple[str, ...]], ...] = (
     ({"emotional_messages": 80}, ("emotional_messages",)),
     ({"blocked": None, "days_blocked": 365}, ("blocked", "blocked_everywhere")),
     (
-        {q: None for q in ("anger", "wronged_them", "blocked", "bad_blood", "apologized", "last_reply_tone",
-                           "ex_reached_out")},
-        ("anger", "anger|wronged", "blocked|bad_blood", "furious_wronged_blocked", "bad_blood", "wronged_them",
-         "apologized", "apologized|wronged", "reply_positive", "reply_cold", "never_replied", "ex_reached_out"),
+        {
+            q: None
+            for q in (
+                "anger",
+                "wronged_them",
+                "blocked",
+                "bad_blood",
+                "apologized",
+                "last_reply_tone",
+                "ex_reached_out",
+            )
+        },
+        (
+            "anger",
+            "anger|wronged",
+            "blocked|bad_blood",
+            "furious_wronged_blocked",
+            "bad_blood",
+            "wronged_them",
+            "apologized",
+            "apologized|wronged",
+            "reply_positive",
+            "reply_cold",
+            "never_replied",
+            "ex_reached_out",
+        ),
     ),
 )
 
@@ -127,5 +149,3 @@ def random_clean(n: int, rng: np.random.Generator) -> pd.DataFrame:
         else:
             values[q.id] = rng.integers(0, len(q.values), n)
     return grid_clean(values, n)
-
-

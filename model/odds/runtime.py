@@ -186,8 +186,9 @@ class OddsModel:
                     Z += part
                 np.take(extremes[k], idx, axis=0, out=ext[k], mode="clip")  # (clip: unbuffered)
             z = Z[:, 0] + self.intercept
-            odds_with_range(z, self.calibration, Z[:, 1:] + self.member_intercept, self.member_calibration,
-                            odds[start:stop])
+            odds_with_range(
+                z, self.calibration, Z[:, 1:] + self.member_intercept, self.member_calibration, odds[start:stop]
+            )
             up[start:stop] = pick(ext[:, :, 0], ext[:, :, 1], none, raising=True)
             down[start:stop] = pick(ext[:, :, 2], ext[:, :, 3], none, raising=False)
         return odds, up, down
@@ -299,5 +300,3 @@ class OddsModel:
         if result.n_rejected:
             raise AnswersError(result.problem_list())
         return result.clean
-
-

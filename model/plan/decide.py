@@ -75,9 +75,7 @@ def _numbers(clean: pd.DataFrame, qid: str, optional: bool = False) -> np.ndarra
     col = clean[qid]
     if not optional and col.isna().any():
         i = int(np.flatnonzero(col.isna().to_numpy())[0])
-        raise ValueError(
-            f"plan_frame: {qid} is blank in row {clean.index[i]!r}: pass validate_frame(...).clean"
-        )
+        raise ValueError(f"plan_frame: {qid} is blank in row {clean.index[i]!r}: pass validate_frame(...).clean")
     return col.to_numpy(dtype=np.int32, na_value=0)
 
 
@@ -131,9 +129,7 @@ def situation(clean: pd.DataFrame, as_of: Any) -> Situation:
     """Which rules apply to each row, and the day each one ends. Pure numpy, no row loop."""
     missing = [q.id for q in QUIZ if q.id not in clean.columns]
     if missing:
-        raise ValueError(
-            f"plan_frame: missing column(s) {', '.join(missing)}: pass validate_frame(...).clean"
-        )
+        raise ValueError(f"plan_frame: missing column(s) {', '.join(missing)}: pass validate_frame(...).clean")
     rules = load_rules()
     t = rules.threshold
     n = len(clean)

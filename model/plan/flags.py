@@ -23,7 +23,8 @@ def guide_flags_meaning() -> dict[str, tuple[str, str]]:
     r = load_rules()
     return {
         "no_contact_complete": (
-            f"1 once {r.wait('no_contact_30')} days without contact are complete (guide line 54)", "0, 1"
+            f"1 once {r.wait('no_contact_30')} days without contact are complete (guide line 54)",
+            "0, 1",
         ),
         "pressing_unanswered": (
             f"1 if at least {r.threshold('pressing_last_week')} attempts in the past week and at least "

@@ -57,8 +57,12 @@ NO_DATE_REASONS: tuple[str, ...] = ("heavy_pursuit", "told_to_stop", "blocked", 
 SUPPORT_WHEN = ("safety", "heavy_pursuit")
 
 # A source is parts separated by "; ", each starting with one of these (see the rules file's head).
-_KINDS = {"guide": r'line (\d+): "([^"]+)"$', "published": r"base-rates\.md: ", "assumption": r"our assumption: ",
-          "beyond": r"our step beyond the guide"}
+_KINDS = {
+    "guide": r'line (\d+): "([^"]+)"$',
+    "published": r"base-rates\.md: ",
+    "assumption": r"our assumption: ",
+    "beyond": r"our step beyond the guide",
+}
 _PART_START = re.compile(r'; (?=line \d+: "|base-rates\.md: |our assumption: |our step beyond the guide)')
 _LINE = re.compile(r"\bline \d+")
 
@@ -247,8 +251,7 @@ def _parse_rules(raw: Mapping[str, Any]) -> Rules:
     if len(raw_bands) < 2 or "below" in raw_bands[-1] or any("below" not in b for b in raw_bands[:-1]):
         labels = [b.get("label") for b in raw_bands]
         raise ConfigError(
-            f"advice rules: bands {labels} need an upper end ('below') on every band but the last, "
-            "and none on the last"
+            f"advice rules: bands {labels} need an upper end ('below') on every band but the last, and none on the last"
         )
     edges = np.array([b["below"] for b in raw_bands[:-1]], dtype=np.float64)
     if not (np.all(np.diff(edges) > 0) and edges[0] > 0 and edges[-1] < 1):

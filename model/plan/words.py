@@ -98,8 +98,6 @@ def block_where(blocked: str) -> str:
     return "everywhere" if blocked == "everywhere" else "on some apps or your number"
 
 
-
-
 def _stage_name(plan: str, stage: int) -> str:
     return {"move_on": MOVE_ON_NAME, "no_contact": NO_CONTACT_NAME}.get(plan, STAGE_NAMES[stage])
 
@@ -182,9 +180,7 @@ _NO_WAY_AROUND = (
     "work or spend time."
 )
 _IF_EVER = "If they ever block you or ask you to stop, that is their answer: never try to get around it, in any way."
-_OWN_LIFE = (
-    "Put your energy into your own life: sleep, work or study, people who are good for you, things you enjoy."
-)
+_OWN_LIFE = "Put your energy into your own life: sleep, work or study, people who are good for you, things you enjoy."
 _URGE = "When the urge to write hits, write it down somewhere they will never see it."
 _SUPPORT_INTRO = {
     "yes": "You told us there was violence, threats or control in the relationship: support is there, whichever "
@@ -252,10 +248,13 @@ class _Writer:
     def write_support(self) -> None:
         concern = self.a["safety_concern"]
         if concern == "prefer_not_to_say" and self.earliest is not None:  # said where the decision is made
-            self.warnings.insert(0, (
-                "If there was violence, threats or control in the relationship, from either side, this plan is "
-                "not for you: look at the support below instead of sending a message."
-            ))
+            self.warnings.insert(
+                0,
+                (
+                    "If there was violence, threats or control in the relationship, from either side, this plan is "
+                    "not for you: look at the support below instead of sending a message."
+                ),
+            )
         occasions = (["safety"] if concern in ("yes", "prefer_not_to_say") else []) + (
             ["heavy_pursuit"] if self.flag("heavy") else []
         )
@@ -394,7 +393,8 @@ class _Writer:
         if shorter:
             self.because(
                 "Other waits also apply, none of them ending later: "
-                + "; ".join(self.wait_reason(n) for n in shorter) + ".",
+                + "; ".join(self.wait_reason(n) for n in shorter)
+                + ".",
                 "; ".join(dict.fromkeys(p.text for n in shorter for p in source_parts(r.waits[n].source))),
             )
 
@@ -407,7 +407,10 @@ class _Writer:
     def wait_text(self, name: str, a: Mapping[str, Any]) -> str:
         due = self.due(name)
         when = (
-            f"until {long_date(due)}" if due > self.today else "that ends today" if due == self.today
+            f"until {long_date(due)}"
+            if due > self.today
+            else "that ends today"
+            if due == self.today
             else f"that was over on {long_date(due)}"
         )
         n_ign, n_week = int(a["attempts_ignored"]), int(a["attempts_last_week"])
@@ -419,8 +422,7 @@ class _Writer:
                 return f"They are {a['anger']} with you. Anger needs more time to cool: {when}."
             case "pressing":
                 unanswered = (
-                    f", and {_count(n_ign, 'attempt')} {'is' if n_ign == 1 else 'are'} unanswered" if n_ign
-                    else ""
+                    f", and {_count(n_ign, 'attempt')} {'is' if n_ign == 1 else 'are'} unanswered" if n_ign else ""
                 )
                 return (
                     f"You reached out {n_week:,} times in the past week{unanswered}. "
@@ -433,9 +435,11 @@ class _Writer:
                 return f"{what}. Give it {_span(w)}: {when}."
             case "no_contact_30":
                 silent = int(a["days_silent"])
-                done = (f"You have not been in touch for {w} days: the full {w} days of no contact are complete."
-                        if silent == w else
-                        f"You have not been in touch for {silent:,} days, past a full {w} days of no contact.")
+                done = (
+                    f"You have not been in touch for {w} days: the full {w} days of no contact are complete."
+                    if silent == w
+                    else f"You have not been in touch for {silent:,} days, past a full {w} days of no contact."
+                )
                 return (
                     f"{done} The guide's view is that after that, one short message is less likely to feel like "
                     "pressure; how it lands is up to them."
@@ -456,8 +460,7 @@ class _Writer:
         if self.stage in (1, 2):
             self.do += [
                 f"Go quiet until {until}: no messages, calls, likes, comments or visits.",
-                "Spend the time on your own life: sleep, work or study, people who are good for you, "
-                "things you enjoy.",
+                "Spend the time on your own life: sleep, work or study, people who are good for you, things you enjoy.",
                 _URGE,
             ]
         if self.stage == 2:
@@ -492,8 +495,7 @@ class _Writer:
                 "Make it easy to answer, and fine to leave unanswered: no guilt, no demands, no deadline.",
                 "Keep it to one or two sentences.",
                 "Send it as a text or message, not a call.",
-                'Skip empty openers such as "hey, what\'s up" or "how are things": they give '
-                "nothing to reply to.",
+                'Skip empty openers such as "hey, what\'s up" or "how are things": they give nothing to reply to.',
                 "Write it in your own words, with a clear head: not late at night and not after drinking.",
             ]
         if self.stage == 4:
@@ -527,16 +529,21 @@ class _Writer:
                 self.boundaries.append(self.wishes_boundary)
             if self.plan != "safety" and (what or self.flag("heavy")):
                 why = (
-                    "the request is theirs to lift, and time alone does not lift it" if self.flag("told")
-                    else "the block is their answer" if self.flag("blocked")
+                    "the request is theirs to lift, and time alone does not lift it"
+                    if self.flag("told")
+                    else "the block is their answer"
+                    if self.flag("blocked")
                     else "waiting does not turn silence into a yes"
                 )
                 self.boundaries.append(f"There is no wait to sit out and no date to count down to: {why}.")
             if self.plan != "safety" and self.flag("blocked"):
                 self.boundaries.append(
                     "Don't start contact of any kind, on any app, number or account."
-                    + (" Blocked everywhere: they have closed every channel on purpose, and that is their answer."
-                       if self.flag("blocked_everywhere") else "")
+                    + (
+                        " Blocked everywhere: they have closed every channel on purpose, and that is their answer."
+                        if self.flag("blocked_everywhere")
+                        else ""
+                    )
                 )
         elif s.pressure[0] and int(a["attempts_ignored"]) >= self.rules.threshold("many_ignored"):
             self.warnings.append(  # one short of heavy pursuit: say now what the next unanswered one means

@@ -32,8 +32,6 @@ def long_date(value: dt.date | str | None) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
 
 
-
-
 def question_view(q: Question | str) -> dict[str, Any]:
     """One question's labels for display: text, help, numbered choices, range, date alternative.
 
@@ -48,9 +46,7 @@ def question_view(q: Question | str) -> dict[str, Any]:
         "type": q.type,
         "required": q.required,
         "expected": q.expected(),
-        "choices": [
-            {"number": i, "value": c.value, "label": c.label} for i, c in enumerate(q.choices, 1)
-        ],
+        "choices": [{"number": i, "value": c.value, "label": c.label} for i, c in enumerate(q.choices, 1)],
     }
     if q.is_numeric:
         view.update(min=q.min, max=q.max, unit=q.unit)

@@ -120,9 +120,7 @@ class _Collector:
             raw_values = np.asarray(raw, dtype=object)[pos]
         reasons = reason[pos] if isinstance(reason, np.ndarray) else np.full(pos.size, reason, dtype=object)
         self.bad[pos] = True
-        self.parts.append(
-            pd.DataFrame({"pos": pos, "column": column, "value": raw_values, "reason": reasons})
-        )
+        self.parts.append(pd.DataFrame({"pos": pos, "column": column, "value": raw_values, "reason": reasons}))
 
     def frame(self, index: pd.Index, order: dict[str, int]) -> pd.DataFrame:
         if not self.parts:
@@ -150,9 +148,7 @@ def _factorize(raw: pd.Series) -> tuple[np.ndarray, list[Any]]:
         codes, uniques = pd.factorize(raw, use_na_sentinel=True)
         return codes, list(uniques)
     cells = raw.to_numpy(dtype=object)
-    cells = np.array(
-        [repr(v) if isinstance(v, (list, dict, set, tuple)) else v for v in cells], dtype=object
-    )
+    cells = np.array([repr(v) if isinstance(v, (list, dict, set, tuple)) else v for v in cells], dtype=object)
     is_bool = np.array([isinstance(v, (bool, np.bool_)) for v in cells], dtype=bool)
     other_codes, other = pd.factorize(cells[~is_bool], use_na_sentinel=True)
     bool_codes, bools = pd.factorize(cells[is_bool], use_na_sentinel=True)
@@ -322,8 +318,7 @@ def _parse_dates(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = _factorize(raw.astype(object).where(~missing, None))
     parsed = [_iso_date(u) for u in uniques]
     table = np.array(
-        [np.datetime64(d, "D") if d is not None else np.datetime64("NaT") for d in parsed]
-        + [np.datetime64("NaT")],
+        [np.datetime64(d, "D") if d is not None else np.datetime64("NaT") for d in parsed] + [np.datetime64("NaT")],
         dtype="datetime64[D]",
     )
     values = table[codes]
@@ -462,16 +457,25 @@ def _apply_date(dates, q, values, miss, bad, raw, today, out):
         out.add(future, col, dates, reasons)
     with np.errstate(invalid="ignore"):
         too_old = days > q.max
-    out.add(too_old, col, dates, f"more than {q.max:,} days (about {round(q.max / 365.25)} years) before the day "
-            f"the answers were given: expected at most {q.max:,}")
+    out.add(
+        too_old,
+        col,
+        dates,
+        f"more than {q.max:,} days (about {round(q.max / 365.25)} years) before the day "
+        f"the answers were given: expected at most {q.max:,}",
+    )
     future |= too_old
     ok_date = ~np.isnan(days) & ~future
     both = ok_date & ~miss & ~bad
     conflict = both & (values != days)
-    reasons = np.array(
-        [f"contradicts {col}, which gives {int(d)} days" if not np.isnan(d) else None for d in days],
-        dtype=object,
-    ) if conflict.any() else None
+    reasons = (
+        np.array(
+            [f"contradicts {col}, which gives {int(d)} days" if not np.isnan(d) else None for d in days],
+            dtype=object,
+        )
+        if conflict.any()
+        else None
+    )
     if conflict.any():
         out.add(conflict, q.id, raw, reasons)
     fill = miss & ok_date
@@ -526,17 +530,33 @@ def _contradictions(numbers, codes, raws, blocked, out: _Collector, dates=None) 
         # a problem with a number worked out from a typed date is the date's: name the column typed in
         by_date = _blank(raws["days_blocked"]) & ("days_blocked" in dates)
         alt = QUIZ["days_blocked"].date_alternative
-        out.add(not_blocked & ~np.isnan(days_blocked) & ~by_date, "days_blocked", raws["days_blocked"],
-                "given while blocked is 'no': leave it blank")
+        out.add(
+            not_blocked & ~np.isnan(days_blocked) & ~by_date,
+            "days_blocked",
+            raws["days_blocked"],
+            "given while blocked is 'no': leave it blank",
+        )
         if alt is not None and "days_blocked" in dates:
-            out.add(not_blocked & ~np.isnan(days_blocked) & by_date, alt, dates["days_blocked"],
-                    "given while blocked is 'no': leave it blank")
+            out.add(
+                not_blocked & ~np.isnan(days_blocked) & by_date,
+                alt,
+                dates["days_blocked"],
+                "given while blocked is 'no': leave it blank",
+            )
         before = days_blocked > since
-        out.add(before & ~by_date, "days_blocked", raws["days_blocked"],
-                "more days since the block than since " + _breakup_named(before & ~by_date, since, dates))
+        out.add(
+            before & ~by_date,
+            "days_blocked",
+            raws["days_blocked"],
+            "more days since the block than since " + _breakup_named(before & ~by_date, since, dates),
+        )
         if alt is not None and "days_blocked" in dates and (before & by_date).any():
-            out.add(before & by_date, alt, dates["days_blocked"],
-                    "the block is before " + _breakup_named(before & by_date, since, dates, by_date=True))
+            out.add(
+                before & by_date,
+                alt,
+                dates["days_blocked"],
+                "the block is before " + _breakup_named(before & by_date, since, dates, by_date=True),
+            )
         week, ignored = numbers["attempts_last_week"], numbers["attempts_ignored"]
         out.add(
             (week > 0) & (silent >= 7),
@@ -588,9 +608,7 @@ def _clean_frame(index, valid, numbers, codes) -> pd.DataFrame:
     return pd.DataFrame(data, index=index[valid])
 
 
-def check_answers(
-    answers: Mapping[str, Any], as_of: Any = None
-) -> tuple[dict[str, Any] | None, list[Problem]]:
+def check_answers(answers: Mapping[str, Any], as_of: Any = None) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Validate one answer set: (clean answers, []) or (None, problems)."""
     frame, problems = check_one(answers, as_of)
     if problems:
@@ -655,9 +673,7 @@ def _group_key(answers: Mapping[str, Any], i: int) -> Any:
     """Sets with the same key share a frame (see ``check_answer_sets``)."""
     known = _known_columns()
     for k, v in answers.items():
-        if k not in known or not (
-            v is None or isinstance(v, str) or (type(v) is int and -(2**63) <= v < 2**63)
-        ):
+        if k not in known or not (v is None or isinstance(v, str) or (type(v) is int and -(2**63) <= v < 2**63)):
             return ("alone", i)
     return "full" if _full_table(answers) else frozenset(answers)
 

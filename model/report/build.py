@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import AnswersError
+from model.odds.provenance import odds_basis, updated_with
 from model.plan.decide import hides_factors, is_heavy_pursuit, is_pressing
 from model.plan.rules import band_meaning, bands, load_rules
 from model.plan.words import block_where, make_plans
@@ -27,12 +28,14 @@ from model.report import factors
 __all__ = ["SCHEMA_VERSION", "WHAT_IF_DAYS", "build_report", "build_reports", "wishes_first"]
 
 #: Bump the minor part for added fields, the major part for changed or removed ones.
-SCHEMA_VERSION = "2.0"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995);
+SCHEMA_VERSION = "2.1"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995);
 # 1.3: plan.wishes_boundary, odds_display_note after a request to stop, earliest_contact_only_if_unblocked;
 # 2.0: boundaries first. No date and no what-if after a "no" (a request to stop, any block, heavy pursuit);
 # odds_display is full, muted or hidden (was full or deemphasised), odds_machine_note when hidden; plan.plan
 # adds no_contact; support (resources) and support_intro at the top level (plan.support was a list of
 # strings); earliest_contact_only_if_unblocked removed (a block never has a date now).
+# 2.1: model.odds_basis (what the odds rest on, in the words printed next to them) and model.updated_with (the
+# real outcomes a model from `exodds update` was updated with; null for a model of the guide alone).
 WHAT_IF_DAYS = 90
 BASE_RATE_CAVEAT = (
     "A self-selected online survey of people who wanted an ex back, asked 9 to 36 months after the "
@@ -47,9 +50,7 @@ WHAT_IF_NOTE = "This is not a countdown: waiting gives no right to an answer."
 # Beside the odds after a "no", however high they are: shown plainly (no band, no headline figure),
 # since "well above typical" must not read as a reason to get in touch.
 NO_ODDS_NOTE = "Whatever these odds say, they are no reason to get in touch: {why}."
-BEYOND_ODDS_NOTE = (
-    "Some of your answers lie past anything the model learned from, so this is a rough guess at best."
-)
+BEYOND_ODDS_NOTE = "Some of your answers lie past anything the model learned from, so this is a rough guess at best."
 SAFETY_ODDS_NOTE = (
     "This report shows no odds of getting back together. Where there was violence, threats or control, "
     "getting back together is not the goal this report can help with, and a number could read as if it "
@@ -134,9 +135,14 @@ def _wishes_text(why: list[str], dated: bool = True) -> str | None:
 
 
 def _outcome_days(card: Mapping[str, Any]) -> int | None:
-    """The horizon the model's outcome has: the generator's, unless it learned from a file (unknown)."""
+    """The horizon the model's outcome has: the generator's; for an updated model the outcomes' follow-up
+    (``exodds update --horizon-days``), when it was given; unknown for a model learned from a file."""
     from model.truth.generator import OUTCOME_DAYS
 
+    update = updated_with(card)
+    if update is not None:
+        days = update.get("horizon_days")
+        return int(days) if isinstance(days, int) and not isinstance(days, bool) and days > 0 else None
     return OUTCOME_DAYS if card.get("source", "generator") == "generator" else None
 
 
@@ -165,21 +171,28 @@ def _what_ifs(model: Any, frame: pd.DataFrame, days: list[dt.date], earliest: li
         offset = (earliest[k] - day).days
         mark = offset if 0 <= offset <= WHAT_IF_DAYS else None
         zero_from = int(max(0, 7 - silent0[k])) if week0[k] > 0 else None
-        out.append({
-            "days": WHAT_IF_DAYS,
-            "assumption": WHAT_IF_ASSUMPTION,
-            "note": WHAT_IF_NOTE,
-            "attempts_last_week_zero_from_day": zero_from,
-            "earliest_contact_day": mark,
-            "points": _points(dates, p[k].tolist(), lo[k].tolist(), hi[k].tolist()),
-        })
+        out.append(
+            {
+                "days": WHAT_IF_DAYS,
+                "assumption": WHAT_IF_ASSUMPTION,
+                "note": WHAT_IF_NOTE,
+                "attempts_last_week_zero_from_day": zero_from,
+                "earliest_contact_day": mark,
+                "points": _points(dates, p[k].tolist(), lo[k].tolist(), hi[k].tolist()),
+            }
+        )
     return out
 
 
 def _points(dates: list[str], p: list[float], lo: list[float], hi: list[float]) -> list[dict[str, Any]]:
     return [
-        {"day": i, "date": dates[i], "reversal_odds": round(p[i], 4), "odds_low": round(lo[i], 4),
-         "odds_high": round(hi[i], 4)}
+        {
+            "day": i,
+            "date": dates[i],
+            "reversal_odds": round(p[i], 4),
+            "odds_low": round(lo[i], 4),
+            "odds_high": round(hi[i], 4),
+        }
         for i in range(len(dates))
     ]
 
@@ -190,6 +203,8 @@ def _model_info(model: Any) -> dict[str, Any]:
     held = card.get("held_out_metrics", {})
     return {
         "version": str(model.version),
+        "odds_basis": odds_basis(card),
+        "updated_with": updated_with(card),
         "trained_at": card.get("trained_at"),
         "trained_on": card.get("source"),
         "outcome_days": _outcome_days(card),
@@ -212,6 +227,13 @@ def _range_words(info: Mapping[str, Any]) -> str:
             "(and a little on chance in the data each model saw); where the odds fall outside it, it is "
             "widened to include them"
         )
+    if kind == "bootstrap" and info.get("updated_with"):
+        return (
+            f"the {pct[0]}th to {pct[1]}th percentile across the model's ensemble, each member updated with a "
+            "resample of the real outcomes: how much the number depends on which outcomes were collected (and on "
+            "what they leave uncertain of the guide's assumptions); where the odds fall outside it, it is widened "
+            "to include them"
+        )
     if kind == "bootstrap":
         return (
             f"the {pct[0]}th to {pct[1]}th percentile across models trained on resamples of the training "
@@ -228,17 +250,28 @@ def _how_to_read(info: Mapping[str, Any], range_words: str, display: str = "full
         "If they asked you to stop, blocked you or stopped answering, their wishes come first. No number in "
         "this report is a reason to contact them."
     )
+    update = info.get("updated_with")
     if display == "hidden":
-        return [
+        first = (
             "exodds turns one breakup guide's assumptions into numbers, learned by a model from synthetic "
-            "(made-up) answers, not from real couples. Where there was violence, threats or control it shows none.",
-            "It knows nothing about you or your ex beyond the answers here.",
-            wishes,
-        ]
-    return [
+            "(made-up) answers, not from real couples. Where there was violence, threats or control it shows none."
+            if not update
+            else f"exodds turns one breakup guide's assumptions into numbers: a model learned them from synthetic "
+            f"(made-up) answers, then {_outcomes_clause(update)}. Where there was violence, threats or control it "
+            "shows none."
+        )
+        return [first, "It knows nothing about you or your ex beyond the answers here.", wishes]
+    first = (
         "These odds express one breakup guide's assumptions, turned into numbers and learned by a model "
         "from synthetic (made-up) answers. They are not measured from real couples, and nobody has "
-        f"checked them against what happened to real people. The outcome is being {outcome}.",
+        f"checked them against what happened to real people. The outcome is being {outcome}."
+        if not update
+        else f"These odds express {info['odds_basis']}: a model first learned the guide's assumptions from synthetic "
+        f"(made-up) answers, then {_outcomes_clause(update)}. They are still not a measured chance for you: the "
+        f"people who reported back may differ from you. The outcome is being {outcome}."
+    )
+    return [
+        first,
         "The model knows nothing about you or your ex beyond the answers here: not why you broke up, "
         "who they are now, or what they want.",
         f"The range is {range_words}. It is not a promise that the true chance lies inside it.",
@@ -251,6 +284,21 @@ DISCLAIMER = (
     "Odds from one breakup guide's assumptions on synthetic data, not measured outcomes; the model knows "
     "only your answers. If they asked you to stop, blocked you or stopped answering, their wishes come first."
 )
+UPDATED_DISCLAIMER = (
+    "Odds from {basis}; not a measured chance for you, and the model knows only your answers. If they asked "
+    "you to stop, blocked you or stopped answering, their wishes come first."
+)
+
+
+def _outcomes_clause(update: Mapping[str, Any]) -> str:
+    """What the real outcomes did to the model, in words (after "then")."""
+    n = f"{update['outcomes']:,} real outcome{'s' if update['outcomes'] != 1 else ''}"
+    if update.get("method") == "keep":
+        return (
+            f"it was checked against {n} reported back by people who took the quiz, which did not "
+            "contradict it, so its odds are unchanged"
+        )
+    return f"{n} reported back by people who took the quiz corrected it where they disagreed"
 
 
 def _beyond_data(clean: Mapping[str, Any], card: Mapping[str, Any]) -> dict[str, Any]:
@@ -265,14 +313,17 @@ def _beyond_data(clean: Mapping[str, Any], card: Mapping[str, Any]) -> dict[str,
             continue
         top = r.get("p995", r.get("max"))
         if isinstance(top, int) and not isinstance(top, bool) and isinstance(clean.get(qid), int) and clean[qid] > top:
-            past.append({"question": qid, "answer": int(clean[qid]), "data_max": int(r.get("max", top)),
-                         "data_p995": int(top)})
+            past.append(
+                {"question": qid, "answer": int(clean[qid]), "data_max": int(r.get("max", top)), "data_p995": int(top)}
+            )
     text = None
     if past:
         listed = _join(
-            [f"{p['answer']:,} for \u201c{QUIZ[p['question']].text}\u201d (only 1 in 200 synthetic answers "
-             f"is above {p['data_p995']:,}; the largest is {p['data_max']:,})"
-             for p in past]
+            [
+                f"{p['answer']:,} for \u201c{QUIZ[p['question']].text}\u201d (only 1 in 200 synthetic answers "
+                f"is above {p['data_p995']:,}; the largest is {p['data_max']:,})"
+                for p in past
+            ]
         )
         text = (
             f"Some answers lie beyond almost all of the synthetic data the model learned from: {listed}. "
@@ -329,23 +380,52 @@ def build_reports(
     beyond = [_beyond_data(cleans[i], card) for i in valid]
     displays = [odds_display(plans[k], cleans[i], beyond[k]) for k, i in enumerate(valid)]
     shown = [k for k, (display, _) in enumerate(displays) if display == "full"]
-    what_ifs = dict(zip(shown, _what_ifs(
-        model, frame.iloc[shown], [valid_days[k] for k in shown], [plans[k].earliest_contact for k in shown]
-    ), strict=True)) if shown else {}
+    what_ifs = (
+        dict(
+            zip(
+                shown,
+                _what_ifs(
+                    model, frame.iloc[shown], [valid_days[k] for k in shown], [plans[k].earliest_contact for k in shown]
+                ),
+                strict=True,
+            )
+        )
+        if shown
+        else {}
+    )
     names = list(contrib.columns)
     contrib_rows = contrib.to_numpy(dtype=np.float64)
     for k, i in enumerate(valid):
         contributions = {name: float(v) for name, v in zip(names, contrib_rows[k], strict=True)}
         out[i] = _report(
-            cleans[i], valid_days[k], model, float(p_all[k]), float(lo_all[k]), float(hi_all[k]), labels[k],
-            contributions, plans[k], what_ifs.get(k), beyond[k], displays[k],
+            cleans[i],
+            valid_days[k],
+            model,
+            float(p_all[k]),
+            float(lo_all[k]),
+            float(hi_all[k]),
+            labels[k],
+            contributions,
+            plans[k],
+            what_ifs.get(k),
+            beyond[k],
+            displays[k],
         )
     return out
 
 
 def _report(
-    clean: dict[str, Any], day: dt.date, model: Any, p: float, lo: float, hi: float, label: str,
-    contributions: dict[str, float], plan: Any, what_if: dict[str, Any] | None, beyond: dict[str, Any],
+    clean: dict[str, Any],
+    day: dt.date,
+    model: Any,
+    p: float,
+    lo: float,
+    hi: float,
+    label: str,
+    contributions: dict[str, float],
+    plan: Any,
+    what_if: dict[str, Any] | None,
+    beyond: dict[str, Any],
     shown: tuple[str, str | None],
 ) -> dict[str, Any]:
     """One report from its scored, planned row."""
@@ -409,7 +489,7 @@ def _report(
             "caveat": BASE_RATE_CAVEAT,
         },
         "how_to_read": _how_to_read(info, range_words, display),
-        "disclaimer": DISCLAIMER,
+        "disclaimer": UPDATED_DISCLAIMER.format(basis=info["odds_basis"]) if info["updated_with"] else DISCLAIMER,
     }
     if display != "full":
         report["odds_machine_note"] = ODDS_MACHINE_NOTE[display]

@@ -236,9 +236,7 @@ def factor_list(
     ``contributions`` maps question id to log-odds (``explain``'s row); ``intercept``,
     ``calibration`` and anything not a quiz question are ignored.
     """
-    items = [
-        (qid, float(c)) for qid, c in contributions.items() if qid in QUIZ.ids and abs(float(c)) >= MIN_LOG_ODDS
-    ]
+    items = [(qid, float(c)) for qid, c in contributions.items() if qid in QUIZ.ids and abs(float(c)) >= MIN_LOG_ODDS]
     up = sorted((t for t in items if t[1] > 0), key=lambda t: -t[1])[:TOP_N]
     down = sorted((t for t in items if t[1] < 0), key=lambda t: t[1])[:TOP_N]
 

@@ -49,7 +49,6 @@ __all__ = [
 ]
 
 
-
 def csp(script_hashes: Iterable[str] = (), *, form_action: str = "'none'", frame_ancestors: bool = False) -> str:
     """The one Content-Security-Policy every page exodds writes or serves: nothing external, inline styles
     and embedded images only, scripts only by hash. A report or a page saved to disk sends no form; the
@@ -141,6 +140,7 @@ def unknown_extension(path: str) -> str | None:
 # The what-if chart
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ChartLayout:
     """Size, margins and wording of one variant of the what-if chart."""
@@ -158,7 +158,15 @@ class ChartLayout:
 
 
 WIDE = ChartLayout(
-    640, 330, 58, 30, 44, 64, 15, "people who ever got back together (survey)", "earliest next message",
+    640,
+    330,
+    58,
+    30,
+    44,
+    64,
+    15,
+    "people who ever got back together (survey)",
+    "earliest next message",
     "Odds over the next {n} days without contact",
 )
 COMPACT = ChartLayout(

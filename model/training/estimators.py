@@ -59,9 +59,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
     @staticmethod
     def _check_frame(X: Any) -> None:
         if not isinstance(X, pd.DataFrame):
-            raise TypeError(
-                f"FeatureExtractor expects a pandas DataFrame of quiz answers, got {type(X).__name__}"
-            )
+            raise TypeError(f"FeatureExtractor expects a pandas DataFrame of quiz answers, got {type(X).__name__}")
 
 
 class GuideBasis(TransformerMixin, BaseEstimator):

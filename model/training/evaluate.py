@@ -26,12 +26,14 @@ from model.training.train import TrainConfig, clean_training_data, split_rows, t
 __all__ = ["evaluate", "peers"]
 
 
-
 def peers(seed: int) -> dict[str, Pipeline]:
     return {
         "logistic_raw": Pipeline(
-            [("features", FeatureExtractor()), ("scale", StandardScaler()),
-             ("logistic", LogisticRegression(max_iter=2000))]
+            [
+                ("features", FeatureExtractor()),
+                ("scale", StandardScaler()),
+                ("logistic", LogisticRegression(max_iter=2000)),
+            ]
         ),
         "boosting": Pipeline(
             [("features", FeatureExtractor()), ("hgb", HistGradientBoostingClassifier(random_state=seed))]
@@ -67,8 +69,13 @@ def evaluate(
         train_clean, train_y = train_clean.iloc[fit], train_y[fit]
         say(f"generating {held_out_rows:,} fresh held-out rows (seed {train_seed + 1})")
         test_clean, test_y, test_truth = clean_training_data(synthetic.generate(held_out_rows, seed=train_seed + 1))
-        setup = {"data": "synthetic", "train_rows": len(train_y), "held_out_rows": held_out_rows,
-                 "train_seed": train_seed, "held_out_seed": train_seed + 1}
+        setup = {
+            "data": "synthetic",
+            "train_rows": len(train_y),
+            "held_out_rows": held_out_rows,
+            "train_seed": train_seed,
+            "held_out_seed": train_seed + 1,
+        }
     else:
         order = np.random.default_rng(seed).permutation(len(data))
         cut = int(0.8 * len(data))

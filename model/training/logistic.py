@@ -17,10 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
+
+from model.numeric import expit
 
 __all__ = ["SignConstrainedLogisticRegression"]
 
@@ -120,7 +121,7 @@ class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         z = self.decision_function(X)
-        p = 1.0 / (1.0 + np.exp(-z))
+        p = expit(z)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: Any) -> np.ndarray:

@@ -193,9 +193,7 @@ def train_model(
     pipe = build_pipeline(config.C).fit(clean.iloc[fit], y[fit])
     candidates: dict[str, Any] = {"none": pipe}
     for method in ("sigmoid", "isotonic"):
-        candidates[method] = CalibratedClassifierCV(FrozenEstimator(pipe), method=method).fit(
-            clean.iloc[cal], y[cal]
-        )
+        candidates[method] = CalibratedClassifierCV(FrozenEstimator(pipe), method=method).fit(clean.iloc[cal], y[cal])
     chosen, losses, margins = _choose_calibration(candidates, clean.iloc[sel], y[sel])
     say(f"calibration by held-out log loss: {', '.join(f'{k} {v:.5f}' for k, v in losses.items())} -> {chosen}")
 
@@ -214,8 +212,7 @@ def train_model(
         member_draws = [r[2] for r in results]
     else:
         results = jobs(
-            delayed(_bootstrap_member)(i, config.seed, clean.iloc[fit], y[fit], config.C)
-            for i in range(config.members)
+            delayed(_bootstrap_member)(i, config.seed, clean.iloc[fit], y[fit], config.C) for i in range(config.members)
         )
         member_draws = []
     if not results:  # no ensemble asked for: the range collapses onto the model itself

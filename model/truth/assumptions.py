@@ -166,9 +166,7 @@ def _parse_assumptions(raw: Mapping[str, Any], where: str) -> Assumptions:
             missing = [f for f in _FIELDS if f not in entry]
             extra = [f for f in entry if f not in _FIELDS]
             if missing or extra:
-                raise ConfigError(
-                    f"{label}: missing fields {missing or 'none'}, unknown fields {extra or 'none'}"
-                )
+                raise ConfigError(f"{label}: missing fields {missing or 'none'}, unknown fields {extra or 'none'}")
             if entry["unit"] not in _UNIT_LIMITS:
                 raise ConfigError(f"{label}: unit {entry['unit']!r} is not one of {', '.join(_UNIT_LIMITS)}")
             if entry["term"] not in _KNOWN_TERMS:
@@ -196,8 +194,9 @@ def _parse_assumptions(raw: Mapping[str, Any], where: str) -> Assumptions:
                 except UsageError as exc:
                     raise ConfigError(f"{label}: {f}: {exc}") from None
             if not a.low <= a.value <= a.high or a.low == a.high:
-                raise ConfigError(f"{label}: expected low < high and low <= value <= high, "
-                                 f"got {a.low:g}, {a.value:g}, {a.high:g}")
+                raise ConfigError(
+                    f"{label}: expected low < high and low <= value <= high, got {a.low:g}, {a.value:g}, {a.high:g}"
+                )
             items[name] = a
     return Assumptions(items)
 
@@ -261,11 +260,14 @@ def sample_assumptions(rng: np.random.Generator) -> dict[str, float]:
     return values
 
 
-
 def stale_assumptions_warning(model: Any) -> str | None:
     """Why a model's odds may not follow ``model/truth/assumptions.toml`` any more (None when they do, or
     when the model was not trained on the generator): the file changed after it was trained."""
-    trained = (getattr(model, "card", None) or {}).get("assumptions_sha256")
+    card = getattr(model, "card", None) or {}
+    trained = card.get("assumptions_sha256")
+    before = card.get("updated_from") if card.get("source") == "update" else None
+    if not trained and isinstance(before, dict) and before.get("assumptions_sha256"):
+        trained = before["assumptions_sha256"]  # an updated model: what the model it came from followed
     if not trained:
         return None
     try:
@@ -274,6 +276,12 @@ def stale_assumptions_warning(model: Any) -> str | None:
         return None
     if now == trained:
         return None
+    if before is not None and not card.get("assumptions_sha256"):
+        return (
+            "model/truth/assumptions.toml has changed since the model this one was updated from was trained, so "
+            "its odds start from the old assumptions: retrain that model (`exodds train --default`), then run "
+            "`exodds update` on it again with the same outcomes"
+        )
     return (
         "model/truth/assumptions.toml has changed since this model was trained, so its odds still follow the "
         "old assumptions: run `exodds train --default` (then `exodds examples` and `exodds notebooks`)"

@@ -47,9 +47,7 @@ class Batcher(Generic[T, R]):
     """``await submit(item)`` gives ``work([... item ...])``'s result for that item; concurrent
     items share a call. ``work`` takes a list of items and returns one result per item, in order."""
 
-    def __init__(
-        self, work: Callable[[list[T]], Sequence[R]], max_size: int = MAX_BATCH, max_wait: float = MAX_WAIT
-    ):
+    def __init__(self, work: Callable[[list[T]], Sequence[R]], max_size: int = MAX_BATCH, max_wait: float = MAX_WAIT):
         self.work = work
         self.max_size = max(1, int(max_size))
         self.max_wait = max_wait
@@ -135,4 +133,3 @@ class Batcher(Generic[T, R]):
             if len(items) == 1:
                 return [_Failed(exc)]
         return [self._run([item])[0] for item in items]  # one at a time: each gets its own result or error
-

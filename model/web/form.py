@@ -139,12 +139,16 @@ def render_quiz(
     problems = list(problems)
     fields, loose = field_views(values, problems)
     day = as_of or dt.date.today()
-    return _env().get_template("quiz.html.j2").render(
-        fields=fields,
-        loose=loose,
-        n_problems=len(problems),
-        as_of=day,
-        today=day.isoformat(),
-        csp=csp,
-        script=Markup(SCRIPT),
+    return (
+        _env()
+        .get_template("quiz.html.j2")
+        .render(
+            fields=fields,
+            loose=loose,
+            n_problems=len(problems),
+            as_of=day,
+            today=day.isoformat(),
+            csp=csp,
+            script=Markup(SCRIPT),
+        )
     )

@@ -33,15 +33,22 @@ __all__ = [
 #: answers 422, naming the rule (the reasons start as here).
 LEFT_TO_THE_SERVER = (
     ("days_silent more than days_since_breakup", "more days since last contact than since"),
-    ("no contact in the past 7 days (attempts_last_week 0) while days_silent is under 7",
-     "no contact in the past 7 days, but days_silent says"),
-    ("fewer attempts_ignored than attempts_last_week while last_reply_tone is never_replied (a breakup a week "
-     "old or more)", "fewer unanswered attempts than attempts_last_week"),
+    (
+        "no contact in the past 7 days (attempts_last_week 0) while days_silent is under 7",
+        "no contact in the past 7 days, but days_silent says",
+    ),
+    (
+        "fewer attempts_ignored than attempts_last_week while last_reply_tone is never_replied (a breakup a week "
+        "old or more)",
+        "fewer unanswered attempts than attempts_last_week",
+    ),
     ("a last contact date before the breakup date", "the last contact is before"),
     ("days_blocked more than days_since_breakup", "more days since the block than since"),
     ("a block date before the breakup date", "the block is before"),
-    ("contact in the past 7 days (attempts_last_week above 0) while days_silent is 7 or more",
-     "contact in the past 7 days, but days_silent says 7 or more days without contact"),
+    (
+        "contact in the past 7 days (attempts_last_week above 0) while days_silent is 7 or more",
+        "contact in the past 7 days, but days_silent says 7 or more days without contact",
+    ),
     ("a date later than as_of", "in the future"),
     ("a date more than 36,500 days before as_of", "more than 36,500 days"),
     ("a date and a number for the same question that disagree", "contradicts"),

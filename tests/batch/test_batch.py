@@ -188,8 +188,12 @@ def test_score_frame_scores_valid_rows_and_explains_the_rest():
     assert list(result.valid) == [True, False, True]
     assert (result.n_rows, result.n_scored, result.n_rejected) == (3, 2, 1)
     assert result.problems.to_dict("records") == [
-        {"row": 11, "column": "anger", "value": "livid",
-         "reason": "not one of the choices: expected one of none, annoyed, angry, furious"}
+        {
+            "row": 11,
+            "column": "anger",
+            "value": "livid",
+            "reason": "not one of the choices: expected one of none, annoyed, angry, furious",
+        }
     ]
     s = result.scored
     assert ((s.odds_low <= s.reversal_odds) & (s.reversal_odds <= s.odds_high)).all()
@@ -253,8 +257,10 @@ def test_score_frame_names_every_missing_required_column():
 
 
 def test_score_frame_accepts_one_as_of_per_row():
-    df = frame(row("a", breakup_date="2026-01-01", days_since_breakup=""),
-               row("b", breakup_date="2026-01-01", days_since_breakup=""))
+    df = frame(
+        row("a", breakup_date="2026-01-01", days_since_breakup=""),
+        row("b", breakup_date="2026-01-01", days_since_breakup=""),
+    )
     df = df.assign(days_silent="0", attempts_last_week="1")
     as_of = ["2026-01-11", "2025-12-31"]  # the second is before the breakup date
     result = batch.score_frame(df, model=FakeModel(), advice=FakeAdvice, as_of=as_of)
@@ -629,11 +635,13 @@ def _refuse_fast_path(*args, **kwargs):
 def test_fast_and_careful_paths_write_the_same_bytes(tmp_path, monkeypatch):
     rows = [*many_rows(300), row("q", note='a "quoted", value\nover lines')]
     src = write(tmp_path / "same.csv", csv_text(rows))
-    fast = batch.score_file(src, tmp_path / "fast.csv", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF,
-                            block_size=2048)
+    fast = batch.score_file(
+        src, tmp_path / "fast.csv", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF, block_size=2048
+    )
     monkeypatch.setattr(batch, "fast_chunks", _refuse_fast_path)
-    slow = batch.score_file(src, tmp_path / "slow.csv", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF,
-                            chunk_rows=50)
+    slow = batch.score_file(
+        src, tmp_path / "slow.csv", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF, chunk_rows=50
+    )
     assert (fast.careful, slow.careful) == (False, True)
     assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
     assert (tmp_path / "fast.errors.csv").read_bytes() == (tmp_path / "slow.errors.csv").read_bytes()
@@ -649,8 +657,16 @@ def test_interrupted_run_leaves_no_file_that_looks_done(tmp_path, exc, fmt):
             raise exc
 
     with pytest.raises(type(exc)):
-        batch.score_file(src, tmp_path / f"out.{fmt}", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF,
-                         block_size=4096, chunk_rows=50, on_chunk=explode)
+        batch.score_file(
+            src,
+            tmp_path / f"out.{fmt}",
+            model=FakeModel(),
+            advice=FakeAdvice,
+            as_of=AS_OF,
+            block_size=4096,
+            chunk_rows=50,
+            on_chunk=explode,
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]
 
 
@@ -668,7 +684,7 @@ def test_interrupt_through_the_command_keeps_the_old_output(tmp_path, capsys, fa
 
 
 def test_unclosed_quote_at_the_end_is_reported(tmp_path, capsys, fakes):
-    text = csv_text([row("a"), row("b")]) + "c,40,10,2,0,no,,no,annoyed,\"no,yes\nd,40,10\n"
+    text = csv_text([row("a"), row("b")]) + 'c,40,10,2,0,no,,no,annoyed,"no,yes\nd,40,10\n'
     src = write(tmp_path / "u.csv", text)
     code, out, _ = score(capsys, src)
     assert code == 3 and last_line(out) == "read 3, scored 2, rejected 1"
@@ -693,18 +709,44 @@ def test_a_real_multi_line_value_in_the_last_record_is_kept(tmp_path, capsys, fa
 
 
 NUMBERISH = st.sampled_from(
-    ["0", "7", "007", "-3", "-0", "40", "36501", "0x10", "+5", " 5", "5.0", "1e3", "", "  ", "９", "1_000",
-     "99999999999999999999", "9223372036854775807", "NaN"]
+    [
+        "0",
+        "7",
+        "007",
+        "-3",
+        "-0",
+        "40",
+        "36501",
+        "0x10",
+        "+5",
+        " 5",
+        "5.0",
+        "1e3",
+        "",
+        "  ",
+        "９",
+        "1_000",
+        "99999999999999999999",
+        "9223372036854775807",
+        "NaN",
+    ]
 )
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(NUMBERISH, NUMBERISH, NUMBERISH, st.sampled_from(["no", "No ", "some", "x", ""])),
-                min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.tuples(NUMBERISH, NUMBERISH, NUMBERISH, st.sampled_from(["no", "No ", "some", "x", ""])),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_fast_hand_over_to_validation_decides_like_plain_text(values):
     """``_frame`` hands numbers as numbers and choices coded: same verdicts, same problems."""
-    rows = [row(str(i), days_since_breakup=a, days_silent=b, days_blocked=c, blocked=d)
-            for i, (a, b, c, d) in enumerate(values)]
+    rows = [
+        row(str(i), days_since_breakup=a, days_silent=b, days_blocked=c, blocked=d)
+        for i, (a, b, c, d) in enumerate(values)
+    ]
     table = pa.Table.from_pylist(rows)
     numbers = np.arange(1, len(rows) + 1)
     resolved = batch.resolve_columns(table.column_names)
@@ -795,8 +837,16 @@ def test_end_to_end_messy_file_with_the_real_model(tmp_path, capsys, real):
 
 
 def test_end_to_end_matches_score_frame(tmp_path, capsys, real):
-    rows = [row(f"{i}", days_silent=str(i), days_since_breakup="90", attempts_ignored=str(i % 4),
-                attempts_last_week="0" if i >= 7 else "1") for i in range(60)]
+    rows = [
+        row(
+            f"{i}",
+            days_silent=str(i),
+            days_since_breakup="90",
+            attempts_ignored=str(i % 4),
+            attempts_last_week="0" if i >= 7 else "1",
+        )
+        for i in range(60)
+    ]
     src = write(tmp_path / "r.csv", csv_text(rows))
     code, _, _ = score(capsys, src, "--out", tmp_path / "r.parquet")
     assert code == 0
@@ -808,8 +858,15 @@ def test_end_to_end_matches_score_frame(tmp_path, capsys, real):
 
 
 def test_end_to_end_form_export_with_the_real_model(tmp_path, capsys, real):
-    code, out, _ = score(capsys, DATA / "form_export.csv", "--mapping", DATA / "form_export.mapping.json",
-                         "--out", tmp_path / "f.csv", as_of=False)
+    code, out, _ = score(
+        capsys,
+        DATA / "form_export.csv",
+        "--mapping",
+        DATA / "form_export.mapping.json",
+        "--out",
+        tmp_path / "f.csv",
+        as_of=False,
+    )
     assert code == 3 and last_line(out) == "read 7, scored 4, rejected 3"
     assert os.path.exists(tmp_path / "f.errors.csv")
 
@@ -819,8 +876,11 @@ def test_text_after_a_closing_quote_is_read_the_same_by_both_readers(tmp_path, c
     """`"call me" maybe` reads as `call me maybe` (as Arrow and pandas read it) whichever reader runs:
     a Latin-1 byte elsewhere in the file, which sends `score` to the careful reader, changes nothing."""
     header = ["respondent", *GOOD, "note"]
-    lines = [",".join(header), ",".join(["a", *GOOD.values(), '"call me" maybe']),
-             ",".join(["b", *GOOD.values(), "ok"])]
+    lines = [
+        ",".join(header),
+        ",".join(["a", *GOOD.values(), '"call me" maybe']),
+        ",".join(["b", *GOOD.values(), "ok"]),
+    ]
     data = ("\n".join(lines) + "\n").encode()
     if force_careful:
         data = data.replace(b",ok\n", ",caf\xe9\n".encode("latin-1"))
@@ -861,8 +921,9 @@ def test_a_missing_safety_column_is_named_not_silently_defaulted(tmp_path, capsy
     """Without a column for the optional safety question every row reads "prefer not to say", which
     changes the advice: `score` and `validate` say so, and the mapping template lists it."""
     rows = [row("a"), row("b")]
-    without = write(tmp_path / "no_safety.csv", csv_text([{k: v for k, v in r.items() if k != "safety_concern"}
-                                                           for r in rows]))
+    without = write(
+        tmp_path / "no_safety.csv", csv_text([{k: v for k, v in r.items() if k != "safety_concern"} for r in rows])
+    )
     code, out, err = score(capsys, without, "--out", tmp_path / "o.csv")
     assert (code, last_line(out)) == (0, "read 2, scored 2, rejected 0")
     assert "warning: no column answers safety_concern" in err and "'prefer_not_to_say'" in err
@@ -870,8 +931,10 @@ def test_a_missing_safety_column_is_named_not_silently_defaulted(tmp_path, capsy
     assert main(["validate", str(without), "--as-of", AS_OF.isoformat()]) == 0
     assert "no column answers safety_concern" in capsys.readouterr().err
     assert main(["mapping-template", str(without)]) == 0
-    assert any(t.startswith("no column found for safety_concern (optional") for t in
-               json.loads(capsys.readouterr().out)["_todo"])
+    assert any(
+        t.startswith("no column found for safety_concern (optional")
+        for t in json.loads(capsys.readouterr().out)["_todo"]
+    )
     with_it = write(tmp_path / "safety.csv", csv_text([row("a", safety_concern="no")]))
     code, out, err = score(capsys, with_it, "--out", tmp_path / "o2.csv")
     assert code == 0 and "safety_concern" not in err
@@ -927,8 +990,12 @@ def test_an_export_without_the_conditional_days_blocked_column_rejects_only_bloc
     assert "no column answers days_blocked" in err and "blocked is some or everywhere is rejected" in err
     errors = pd.read_csv(tmp_path / "o.errors.csv", dtype=str, keep_default_na=False)
     assert errors.to_dict("records") == [
-        {"row": "2", "column": "days_blocked", "value": "",
-         "reason": "missing: this answer is required when blocked is some or everywhere"}
+        {
+            "row": "2",
+            "column": "days_blocked",
+            "value": "",
+            "reason": "missing: this answer is required when blocked is some or everywhere",
+        }
     ]
     assert read_out(tmp_path / "o.csv")["respondent"].tolist() == ["a", "c"]
     assert main(["validate", str(src), "--as-of", AS_OF.isoformat()]) == 1

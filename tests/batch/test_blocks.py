@@ -76,8 +76,17 @@ def scores_text(rows: list[dict[str, str]]) -> list[str]:
     out = []
     for r in scored.to_dict("records"):
         date = "" if pd.isna(r["earliest_contact"]) else r["earliest_contact"].date().isoformat()
-        values = [f"{r['reversal_odds']:.6f}", f"{r['odds_low']:.6f}", f"{r['odds_high']:.6f}", str(r["band"]),
-                  str(r["stage"]), date, str(r["top_factor_up"]), str(r["top_factor_down"]), str(r["model_version"])]
+        values = [
+            f"{r['reversal_odds']:.6f}",
+            f"{r['odds_low']:.6f}",
+            f"{r['odds_high']:.6f}",
+            str(r["band"]),
+            str(r["stage"]),
+            date,
+            str(r["top_factor_up"]),
+            str(r["top_factor_down"]),
+            str(r["model_version"]),
+        ]
         out.append(",".join(values))
     return out
 
@@ -142,7 +151,7 @@ def test_blocks_hold_whole_records_and_each_records_own_bytes(f, block_bytes):
         assert len(lines) == block.table.num_rows
         # the record strings are the block itself (minus its last line end and blank lines)
         joined = "".join(lines).encode()
-        assert chunk.startswith(joined) and not chunk[len(joined):].strip(b"\r\n")
+        assert chunk.startswith(joined) and not chunk[len(joined) :].strip(b"\r\n")
         assert all(line.startswith(term) for line in lines[1:])
         rows += got
         texts += lines
@@ -298,8 +307,10 @@ def test_scored_copy_passes_each_accepted_record_through_byte_for_byte(tmp_path)
     header = ["respondent", *IDS, "note", "comment"]
     rows = []
     for i in range(40):
-        over: dict[str, str] = {"note": f"line one of {i}\r\nline two, with a comma" if i % 3 == 0 else f"n{i}",
-                                "comment": f"  spaced {i}  "}
+        over: dict[str, str] = {
+            "note": f"line one of {i}\r\nline two, with a comma" if i % 3 == 0 else f"n{i}",
+            "comment": f"  spaced {i}  ",
+        }
         if i % 5 == 2:
             over["anger"] = "livid"
         if i % 7 == 4:
@@ -314,8 +325,7 @@ def test_scored_copy_passes_each_accepted_record_through_byte_for_byte(tmp_path)
     assert len(data) > 256 * 20  # many blocks
     assert s.careful is False
 
-    valid = batch.score_frame(pd.DataFrame(rows, dtype=object), model=FakeModel(), advice=FakeAdvice,
-                              as_of=AS_OF).valid
+    valid = batch.score_frame(pd.DataFrame(rows, dtype=object), model=FakeModel(), advice=FakeAdvice, as_of=AS_OF).valid
     accepted = [i for i in range(len(rows)) if valid[i]]
     assert 0 < len(accepted) < len(rows)
     assert (s.n_read, s.n_scored, s.n_rejected) == (len(rows), len(accepted), len(rows) - len(accepted))
@@ -343,7 +353,7 @@ def test_stray_quotes_in_free_text_never_corrupt_the_scored_copy(tmp_path):
     """A value with an unquoted inch sign (``5" tall``) and a quoted multi-line note after it."""
     header = ["respondent", *IDS, "note", "size"]
     answers = ",".join(row()[q] for q in IDS)
-    records = [f"r1,{answers},ok,5\" tall", f'r2,{answers},"one\ntwo",6" wide', f"r3,{answers},fine,7"]
+    records = [f'r1,{answers},ok,5" tall', f'r2,{answers},"one\ntwo",6" wide', f"r3,{answers},fine,7"]
     src = write(tmp_path / "in.csv", (",".join(header) + "\n" + "".join(r + "\n" for r in records)).encode())
     s = score(src, tmp_path / "out.csv")
     assert (s.n_read, s.n_scored) == (3, 3)
@@ -361,8 +371,7 @@ def test_a_stray_quote_among_multi_line_notes_keeps_the_fast_reader(tmp_path):
     records = [f'r{i},{answers},"one\ntwo",{i}' if i % 3 else f"r{i},{answers},fine,{i}" for i in range(60)]
     records[7] = f'r7,{answers},ok,5" tall'
     src = write(tmp_path / "in.csv", (",".join(header) + "\n" + "".join(r + "\n" for r in records)).encode())
-    s = batch.score_file(src, tmp_path / "out.csv", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF,
-                         block_size=512)
+    s = batch.score_file(src, tmp_path / "out.csv", model=FakeModel(), advice=FakeAdvice, as_of=AS_OF, block_size=512)
     assert (s.n_read, s.n_scored, s.careful) == (60, 60, False)
     got = python_rows((tmp_path / "out.csv").read_bytes(), strict=True)
     assert [r[: len(header)] for r in got] == python_rows(src.read_bytes(), strict=True)
@@ -372,8 +381,16 @@ def test_a_stray_quote_among_multi_line_notes_keeps_the_fast_reader(tmp_path):
 
 NOTE = st.lists(st.sampled_from(["ok", " ", ",", '"', "\n", "\r\n", "é", "line"]), max_size=5).map("".join)
 BREAK = st.sampled_from(
-    [("anger", "livid"), ("days_silent", "x"), ("blocked", ""), ("days_silent", "99999"), ("blocked", " No "),
-     ("days_since_breakup", "007"), ("attempts_ignored", "-1"), ("told_no_contact", "é")]
+    [
+        ("anger", "livid"),
+        ("days_silent", "x"),
+        ("blocked", ""),
+        ("days_silent", "99999"),
+        ("blocked", " No "),
+        ("days_since_breakup", "007"),
+        ("attempts_ignored", "-1"),
+        ("told_no_contact", "é"),
+    ]
 )
 
 
@@ -576,7 +593,7 @@ def test_ragged_records_are_taken_out_of_their_block_not_read_record_by_record(t
     careful reader's verdict and line number, and Arrow parses the rest of each block."""
     header = ["respondent", *IDS, "note"]
     answers = ",".join(row()[q] for q in IDS)
-    records = [f'r{i},{answers},{"call me, maybe" if i % 4 == 1 else "fine"}' for i in range(80)]
+    records = [f"r{i},{answers},{'call me, maybe' if i % 4 == 1 else 'fine'}" for i in range(80)]
     records[10] = f'r10,{answers},"two\nlines"'
     data = (",".join(header) + "\n" + "".join(r + "\n" for r in records)).encode()
     with mock.patch.object(readers, "_careful_block", side_effect=AssertionError("read record by record")):

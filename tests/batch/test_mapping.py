@@ -75,10 +75,22 @@ def run(capsys: pytest.CaptureFixture[str], *args: Any) -> tuple[int, str, str]:
 
 AS_OF = dt.date(2026, 11, 26)
 GOOD = {
-    "respondent": "x", "days_since_breakup": "40", "days_silent": "10", "attempts_ignored": "2",
-    "attempts_last_week": "0", "blocked": "no", "days_blocked": "", "told_no_contact": "no", "anger": "annoyed",
-    "wronged_them": "no", "apologized": "yes", "bad_blood": "no", "last_reply_tone": "neutral",
-    "ex_reached_out": "no", "emotional_messages": "1", "safety_concern": "no",
+    "respondent": "x",
+    "days_since_breakup": "40",
+    "days_silent": "10",
+    "attempts_ignored": "2",
+    "attempts_last_week": "0",
+    "blocked": "no",
+    "days_blocked": "",
+    "told_no_contact": "no",
+    "anger": "annoyed",
+    "wronged_them": "no",
+    "apologized": "yes",
+    "bad_blood": "no",
+    "last_reply_tone": "neutral",
+    "ex_reached_out": "no",
+    "emotional_messages": "1",
+    "safety_concern": "no",
 }
 
 
@@ -110,18 +122,26 @@ def test_form_export_is_scored_with_each_rows_timestamp(tmp_path, capsys, fakes)
     assert got["earliest_contact"].tolist()[:2] == ["2025-04-08", "2025-03-15"]
     errors = errors_of(tmp_path / "f.errors.csv")
     assert errors.to_dict("records") == [
-        {"row": "4", "column": "When did you break up?", "value": "4/2/2025",
-         "reason": "in the future: later than 2025-03-16, the day the answers were given"},
-        {"row": "5", "column": "Timestamp", "value": "",
-         "reason": "missing: the response timestamp dates the answers"},
-        {"row": "6", "column": "Have they told you to stop contacting them?", "value": "Maybe",
-         "reason": "not one of the choices: expected one of yes, no"},
+        {
+            "row": "4",
+            "column": "When did you break up?",
+            "value": "4/2/2025",
+            "reason": "in the future: later than 2025-03-16, the day the answers were given",
+        },
+        {"row": "5", "column": "Timestamp", "value": "", "reason": "missing: the response timestamp dates the answers"},
+        {
+            "row": "6",
+            "column": "Have they told you to stop contacting them?",
+            "value": "Maybe",
+            "reason": "not one of the choices: expected one of yes, no",
+        },
     ]
 
 
 def test_as_of_option_replaces_the_timestamps(tmp_path, capsys, fakes):
-    code, out, _ = run(capsys, "score", EXPORT, "--mapping", MAPPING, "--out", tmp_path / "f.csv",
-                       "--as-of", "2025-06-01")
+    code, out, _ = run(
+        capsys, "score", EXPORT, "--mapping", MAPPING, "--out", tmp_path / "f.csv", "--as-of", "2025-06-01"
+    )
     assert (code, out.strip()) == (3, "read 7, scored 6, rejected 1")  # only 'Maybe' is left
     got = pd.read_csv(tmp_path / "f.csv", dtype=str, keep_default_na=False)
     assert got["earliest_contact"].iloc[0] == "2025-06-26"
@@ -148,29 +168,58 @@ def test_unreadable_dates_and_timestamps_name_the_export_column(fakes):
     result = batch.score_frame(df, mapping=load_mapping(MAPPING))
     assert result.valid.tolist() == [False, False, True]
     assert result.problems.to_dict("records") == [
-        {"row": 0, "column": "When did you break up?", "value": "31/01/2025",
-         "reason": "not a date: expected %m/%d/%Y"},
-        {"row": 1, "column": "Timestamp", "value": "yesterday",
-         "reason": "not a date-time: expected %m/%d/%Y %H:%M:%S"},
+        {
+            "row": 0,
+            "column": "When did you break up?",
+            "value": "31/01/2025",
+            "reason": "not a date: expected %m/%d/%Y",
+        },
+        {
+            "row": 1,
+            "column": "Timestamp",
+            "value": "yesterday",
+            "reason": "not a date-time: expected %m/%d/%Y %H:%M:%S",
+        },
     ]  # and no "missing" for days_since_breakup: the date was given, just unreadable
 
 
 def test_answer_texts_match_ignoring_case_and_spaces(fakes):
-    df = export_frame().iloc[[0]].assign(**{"Have they blocked you?": "  yes,  EVERYWHERE ",
-                                          "If blocked: how many days ago did they block you?": "3"})
+    df = (
+        export_frame()
+        .iloc[[0]]
+        .assign(
+            **{
+                "Have they blocked you?": "  yes,  EVERYWHERE ",
+                "If blocked: how many days ago did they block you?": "3",
+            }
+        )
+    )
     result = batch.score_frame(df, mapping=load_mapping(MAPPING))
     assert result.n_scored == 1
 
 
 def test_numeric_answer_texts_can_be_mapped(fakes):
-    mapping = mapping_from_dict({
-        "columns": {q.id: q.id for q in QUIZ},
-        "answers": {"emotional_messages": {"None": "0", "More than 10": "10"}},
-    })
+    mapping = mapping_from_dict(
+        {
+            "columns": {q.id: q.id for q in QUIZ},
+            "answers": {"emotional_messages": {"None": "0", "More than 10": "10"}},
+        }
+    )
     rows = pd.DataFrame([{q.id: "" for q in QUIZ}] * 2)
-    good = {"days_since_breakup": "9", "days_silent": "9", "attempts_ignored": "0", "attempts_last_week": "0",
-            "blocked": "no", "told_no_contact": "no", "anger": "none", "wronged_them": "no", "apologized": "no",
-            "bad_blood": "no", "last_reply_tone": "neutral", "ex_reached_out": "no"}
+    good = {
+        "days_since_breakup": "9",
+        "days_silent": "9",
+        "attempts_ignored": "0",
+        "attempts_last_week": "0",
+        "blocked": "no",
+        "told_no_contact": "no",
+        "anger": "none",
+        "wronged_them": "no",
+        "apologized": "no",
+        "bad_blood": "no",
+        "last_reply_tone": "neutral",
+        "ex_reached_out": "no",
+    }
     rows = rows.assign(**good, emotional_messages=["None", "More than 10"])
     result = batch.score_frame(rows, mapping=mapping, as_of="2025-01-01")
     assert result.n_scored == 2
@@ -199,7 +248,7 @@ def test_a_missing_timestamp_column_exits_2(tmp_path, capsys, fakes):
         ({"columns": {"A": "blocks"}}, "'A' -> 'blocks': not a quiz column"),
         ({"columns": {"A": "anger", "B": "anger"}}, "'A' and 'B' both map to anger"),
         ({"answers": {"anger": {"Livid": "livid"}}}, "'Livid' -> 'livid': expected null, \"\" (no answer) or one of"),
-        ({"answers": {"days_silent": {"A week": "seven"}}}, "expected null, \"\" (no answer) or a whole number"),
+        ({"answers": {"days_silent": {"A week": "seven"}}}, 'expected null, "" (no answer) or a whole number'),
         ({"colums": {}}, "unknown keys ['colums']"),
         ({"exodds_mapping": 2}, "this exodds reads version 1"),
         ({"date_format": "dd/mm/yyyy"}, "has no strptime codes"),
@@ -295,8 +344,15 @@ def test_template_reads_parquet_timestamps_and_dates(tmp_path, capsys, fakes):
 
 def test_template_lists_questions_without_a_column_and_odd_numbers(tmp_path, capsys):
     df = export_frame().drop(columns=["Have they blocked you?"])
-    df["How many emotional, late-night or drunk messages have you sent them?"] = ["1", "None", "2", "More than 10",
-                                                                                  "0", "3", "None"]
+    df["How many emotional, late-night or drunk messages have you sent them?"] = [
+        "1",
+        "None",
+        "2",
+        "More than 10",
+        "0",
+        "3",
+        "None",
+    ]
     df.to_csv(tmp_path / "e.csv", index=False)
     got, _ = proposal(capsys, tmp_path / "e.csv")
     assert "blocked" not in got["columns"].values()
@@ -306,9 +362,13 @@ def test_template_lists_questions_without_a_column_and_odd_numbers(tmp_path, cap
 
 
 def test_template_warns_when_day_and_month_could_be_swapped(tmp_path, capsys):
-    df = export_frame().iloc[:3].assign(
-        Timestamp=["03/04/2025 10:00:00", "03/05/2025 10:00:00", "04/05/2025 10:00:00"],
-        **{"When did you break up?": ["01/02/2025", "02/03/2025", "01/01/2025"]},
+    df = (
+        export_frame()
+        .iloc[:3]
+        .assign(
+            Timestamp=["03/04/2025 10:00:00", "03/05/2025 10:00:00", "04/05/2025 10:00:00"],
+            **{"When did you break up?": ["01/02/2025", "02/03/2025", "01/01/2025"]},
+        )
     )
     df.to_csv(tmp_path / "a.csv", index=False)
     got, _ = proposal(capsys, tmp_path / "a.csv")
@@ -368,8 +428,7 @@ def test_one_odd_timestamp_does_not_hide_the_timestamp_column(tmp_path, capsys, 
     mapping = json.loads((tmp_path / "m.json").read_text())
     assert (mapping["timestamp"], mapping["timestamp_format"]) == ("Timestamp", "%m/%d/%Y %H:%M:%S")
     assert any("1 value(s) do not read as" in t and "'2025-11-23'" in t for t in mapping["_todo"])
-    code, _, _ = run(capsys, "score", tmp_path / "f.csv", "--mapping", tmp_path / "m.json", "--out",
-                     tmp_path / "o.csv")
+    code, _, _ = run(capsys, "score", tmp_path / "f.csv", "--mapping", tmp_path / "m.json", "--out", tmp_path / "o.csv")
     errors = errors_of(tmp_path / "o.errors.csv")
     assert code == 3 and ["5", "Timestamp"] in errors[["row", "column"]].values.tolist()
 
@@ -397,10 +456,15 @@ def test_an_answer_text_can_mean_no_answer(capsys, fakes, tmp_path):
     src = tmp_path / "na.csv"
     pd.DataFrame(rows).to_csv(src, index=False)
     mapping = tmp_path / "m.json"
-    mapping.write_text(json.dumps({"columns": {c: c for c in rows[0]} | {"respondent": None},
-                                   "answers": {"days_blocked": {"n/a": ""}}}), encoding="utf-8")
-    code, out, _ = run(capsys, "score", src, "--mapping", mapping, "--out", tmp_path / "o.csv",
-                       "--as-of", AS_OF.isoformat())
+    mapping.write_text(
+        json.dumps(
+            {"columns": {c: c for c in rows[0]} | {"respondent": None}, "answers": {"days_blocked": {"n/a": ""}}}
+        ),
+        encoding="utf-8",
+    )
+    code, out, _ = run(
+        capsys, "score", src, "--mapping", mapping, "--out", tmp_path / "o.csv", "--as-of", AS_OF.isoformat()
+    )
     assert (code, out.strip().splitlines()[-1]) == (3, "read 3, scored 2, rejected 1")
     errors = pd.read_csv(tmp_path / "o.errors.csv", dtype=str, keep_default_na=False)
     assert errors[["row", "column", "value"]].values.tolist() == [["2", "days_blocked", "N/A"]]
@@ -421,8 +485,7 @@ def test_date_answers_without_a_timestamp_or_as_of_are_named_in_a_warning(capsys
 
 
 def test_timestamps_with_spaces_around_them_are_read():
-    days, blank, bad = parse_timestamps(pd.Series([" 3/14/2025 10:22:05 ", "3/15/2025 10:22:05"]),
-                                        "%m/%d/%Y %H:%M:%S")
+    days, blank, bad = parse_timestamps(pd.Series([" 3/14/2025 10:22:05 ", "3/15/2025 10:22:05"]), "%m/%d/%Y %H:%M:%S")
     assert days.tolist() == [dt.date(2025, 3, 14), dt.date(2025, 3, 15)] and not bad.any() and not blank.any()
 
 
@@ -461,5 +524,7 @@ def test_a_short_export_with_dates_typed_two_ways_is_still_a_date_column():
     assert not any("give the number of days" in t for t in proposed["_todo"])
     # a column of whole numbers, or of text that is mostly not dates, is left alone
     words = pd.DataFrame({"What date did you two break up?": ["last spring", "2026/08/01", "ages ago", "june"]})
-    assert propose_mapping(["What date did you two break up?"], words)["columns"][
-        "What date did you two break up?"] == "days_since_breakup"
+    assert (
+        propose_mapping(["What date did you two break up?"], words)["columns"]["What date did you two break up?"]
+        == "days_since_breakup"
+    )

@@ -55,7 +55,9 @@ CASES = {
     ),
     "MissingColumnsError": (lambda t: ["score", _export(t, "email\na@b\n"), "--quiet"], 2, "days_since_breakup"),
     "OutputError": (
-        lambda t: ["score", REPO / "data/synthetic/sample.csv", "--out", "/dev/stdout"], 2, "not a regular file"
+        lambda t: ["score", REPO / "data/synthetic/sample.csv", "--out", "/dev/stdout"],
+        2,
+        "not a regular file",
     ),
     "ModelLoadError": (lambda t: ["report", GOOD, "--model", t / "no-model"], 1, "no model file"),
 }

@@ -97,15 +97,17 @@ def test_a_choice_typed_as_text_asks_its_follow_up(monkeypatch, capsys, typed):
 
 
 def test_contradicting_dates_are_both_asked_again(monkeypatch, capsys):
-    """"Check both dates": the quiz re-asks both, so a typo in either can be mended."""
+    """ "Check both dates": the quiz re-asks both, so a typo in either can be mended."""
     breakup, contact = (AS_OF - dt.timedelta(days=20)).isoformat(), (AS_OF - dt.timedelta(days=30)).isoformat()
     good_breakup = (AS_OF - dt.timedelta(days=40)).isoformat()
     # last contact before the breakup; mend the breakup's date, keep the contact's
     lines = [breakup, contact, *SESSION[3:], good_breakup, ""]
     code, out, err = run_quiz(monkeypatch, capsys, lines, "--format", "json")
     assert code == 0, err
-    assert (f"- question 2 (the date {contact}): the last contact is before the breakup ({breakup}, "
-            "the date in question 1): check both dates") in err
+    assert (
+        f"- question 2 (the date {contact}): the last contact is before the breakup ({breakup}, "
+        "the date in question 1): check both dates"
+    ) in err
     assert "Please answer these again: 1, 2." in err
     a = json.loads(out)["answers"]
     assert (a["days_since_breakup"], a["days_silent"]) == (40, 30)
@@ -211,9 +213,21 @@ def test_report_on_a_missing_file_or_bad_date_exits_2(tmp_path, capsys):
 def test_report_command_runs_as_a_program(tmp_path):
     target = tmp_path / "r.html"
     done = subprocess.run(
-        [sys.executable, "-m", "model", "report", str(EXAMPLES / "cold.json"), "--as-of", "2026-11-26",
-         "--out", str(target)],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "model",
+            "report",
+            str(EXAMPLES / "cold.json"),
+            "--as-of",
+            "2026-11-26",
+            "--out",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "<svg" in target.read_text(encoding="utf-8")

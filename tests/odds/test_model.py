@@ -48,10 +48,20 @@ def default():
 
 def base_answers() -> dict:
     return {
-        "days_since_breakup": 60, "days_silent": 20, "attempts_ignored": 1, "attempts_last_week": 0,
-        "blocked": "no", "told_no_contact": "no", "anger": "none", "wronged_them": "no",
-        "apologized": "no", "bad_blood": "no", "last_reply_tone": "neutral", "ex_reached_out": "no",
-        "emotional_messages": 0, "safety_concern": "no",
+        "days_since_breakup": 60,
+        "days_silent": 20,
+        "attempts_ignored": 1,
+        "attempts_last_week": 0,
+        "blocked": "no",
+        "told_no_contact": "no",
+        "anger": "none",
+        "wronged_them": "no",
+        "apologized": "no",
+        "bad_blood": "no",
+        "last_reply_tone": "neutral",
+        "ex_reached_out": "no",
+        "emotional_messages": 0,
+        "safety_concern": "no",
     }
 
 
@@ -199,8 +209,16 @@ def test_the_constrained_fit_is_the_constrained_optimum():
     rng = np.random.default_rng(29)  # a case where dropping every wrong sign at once drops one too many
     n = 3000
     base = rng.random((n, 2))
-    X = np.column_stack([base[:, 0], base[:, 0] + 0.3 * rng.random(n), base[:, 1],
-                         0.5 * (base[:, 1] + base[:, 0]), rng.random(n), rng.random(n)])
+    X = np.column_stack(
+        [
+            base[:, 0],
+            base[:, 0] + 0.3 * rng.random(n),
+            base[:, 1],
+            0.5 * (base[:, 1] + base[:, 0]),
+            rng.random(n),
+            rng.random(n),
+        ]
+    )
     y = (rng.random(n) < 1 / (1 + np.exp(-(X @ rng.normal(0, 2, 6))))).astype(int)
     signs = np.array([-1, -1, -1, -1, 0, 0])
     C = 1.0
@@ -216,8 +234,14 @@ def test_the_constrained_fit_is_the_constrained_optimum():
         return 0.5 * w @ w + C * loss.sum(), grad
 
     bounds = [(None, 0) if s < 0 else (0, None) if s > 0 else (None, None) for s in signs] + [(None, None)]
-    ref = minimize(objective, np.zeros(7), jac=True, method="L-BFGS-B", bounds=bounds,
-                   options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 20_000})
+    ref = minimize(
+        objective,
+        np.zeros(7),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 20_000},
+    )
     assert np.allclose(est.coef_[0], ref.x[:-1], atol=1e-4) and np.isclose(est.intercept_[0], ref.x[-1], atol=1e-4)
     assert np.all(signs * est.coef_[0] >= 0)
 
@@ -391,8 +415,15 @@ def test_a_request_to_stop_weighs_most_in_its_first_weeks(default, a, data):
     assert harm(s2) > 0  # and it never turns into a plus
 
 
-HARM_ONLY = ("attempts_ignored", "attempts_last_week", "emotional_messages", "anger", "blocked",
-             "told_no_contact", "bad_blood")
+HARM_ONLY = (
+    "attempts_ignored",
+    "attempts_last_week",
+    "emotional_messages",
+    "anger",
+    "blocked",
+    "told_no_contact",
+    "bad_blood",
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -402,11 +433,21 @@ def test_a_more_hurts_answer_is_never_explained_as_raising_the_odds(default, row
     block, or anger) is never listed as raising the odds, even where most people's answer hurt more."""
     contrib = default.explain(pd.DataFrame(rows, dtype=object), AS_OF)
     assert (contrib[list(HARM_ONLY)].to_numpy() <= 1e-12).all()
-    harmless = dict(rows[0], attempts_ignored=0, attempts_last_week=0, emotional_messages=0, anger="none",
-                    blocked="no", told_no_contact="no", bad_blood="no")
+    harmless = dict(
+        rows[0],
+        attempts_ignored=0,
+        attempts_last_week=0,
+        emotional_messages=0,
+        anger="none",
+        blocked="no",
+        told_no_contact="no",
+        bad_blood="no",
+    )
     # no contact this week: the last one is a week old at least (validation refuses less)
-    harmless |= {"days_silent": max(7, harmless["days_silent"]),
-                 "days_since_breakup": max(7, harmless["days_since_breakup"], harmless["days_silent"])}
+    harmless |= {
+        "days_silent": max(7, harmless["days_silent"]),
+        "days_since_breakup": max(7, harmless["days_since_breakup"], harmless["days_silent"]),
+    }
     harmless.pop("days_blocked", None)
     none = default.explain(pd.DataFrame([harmless], dtype=object), AS_OF)
     assert np.allclose(none[list(HARM_ONLY)].to_numpy(), 0.0)
@@ -646,8 +687,11 @@ def test_a_model_saved_before_weights_files_still_loads(model_copy):
 def test_saved_weights_round_trip_every_calibration(small_model, tmp_path):
     """Isotonic and sigmoid calibrations (and members' own) survive ``weights.npz`` exactly."""
     iso = Calibration("isotonic", x=np.array([-3.0, 0.0, 2.5]), y=np.array([0.1, 0.4, 0.8]))
-    model = replace(small_model, calibration=iso,
-                    member_calibration=[Calibration("sigmoid", 1.1, -0.2), *small_model.member_calibration[1:]])
+    model = replace(
+        small_model,
+        calibration=iso,
+        member_calibration=[Calibration("sigmoid", 1.1, -0.2), *small_model.member_calibration[1:]],
+    )
     model.card = dict(small_model.card)
     save_model(model, tmp_path / "out")
     assert {p.name for p in (tmp_path / "out").iterdir()} == {"model.joblib", "model_card.json", "weights.npz"}
@@ -797,8 +841,12 @@ def test_evaluating_on_a_file_fits_the_peers_on_the_models_own_rows():
     data = generate(5_000, seed=21)
     result = evaluate(data, seed=4)
     train_rows = int(0.8 * len(data))
-    assert result["setup"] == {"data": "file", "train_rows": len(split_rows(train_rows, 4)["fit"]),
-                               "held_out_rows": len(data) - train_rows, "seed": 4}
+    assert result["setup"] == {
+        "data": "file",
+        "train_rows": len(split_rows(train_rows, 4)["fit"]),
+        "held_out_rows": len(data) - train_rows,
+        "seed": 4,
+    }
     assert set(result["metrics"]) == {"model", "logistic_raw", "boosting"}
     for m in result["metrics"].values():
         assert 0 < m["brier"] < 0.25 and 0.5 < m["auc"] <= 1 and "calibration_gap_to_truth" in m

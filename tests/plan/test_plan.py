@@ -605,8 +605,10 @@ def _frame(rows: list[dict[str, Any]], index: Any = None) -> pd.DataFrame:
 
 
 def test_plan_frame_keeps_the_index_and_gives_typed_columns():
-    clean = _frame([BASE, {**BASE, "safety_concern": "yes"}, {**BASE, "days_silent": 2, "attempts_last_week": 1}],
-                   index=[10, 20, 5])
+    clean = _frame(
+        [BASE, {**BASE, "safety_concern": "yes"}, {**BASE, "days_silent": 2, "attempts_last_week": 1}],
+        index=[10, 20, 5],
+    )
     out = plan_frame(clean, AS_OF)
     assert list(out.index) == [10, 20, 5]
     assert list(out.columns) == ["stage", "plan", "earliest_contact", "wait_reason"]
@@ -692,8 +694,15 @@ def test_every_plan_keeps_the_rules_and_boundaries(raw, shift):
     assert (p.stage == 0) == (a["safety_concern"] == "yes") == (p.plan == "safety")
     if said_no and p.plan != "safety":
         assert p.plan in ("move_on", "no_contact") and p.stage == 1 and p.message_guidance == []
-        assert (p.plan == "move_on") == (heavy or (p.wait_reason == "blocked" and a["anger"] == "furious"
-                                         and a["wronged_them"] == "yes" and a["blocked"] == "everywhere"))
+        assert (p.plan == "move_on") == (
+            heavy
+            or (
+                p.wait_reason == "blocked"
+                and a["anger"] == "furious"
+                and a["wronged_them"] == "yes"
+                and a["blocked"] == "everywhere"
+            )
+        )
         assert "no date to count down to" in text(p, "boundaries")
         assert "where they wrote to you" in text(p, "do")  # the same words for their first move, every time
     if blocked:
@@ -851,7 +860,8 @@ def test_plan_words_agree_with_themselves_audit_cases():
     assert p.stage == 3
     assert "give them the space their silence asks for" not in text(p, "warnings")
     assert "if that one goes unanswered too, take it as their answer: there will be no further date" in text(
-        p, "warnings")
+        p, "warnings"
+    )
     # contact this week that was answered is not called unanswered
     p = plan(days_silent=2, attempts_last_week=3, anger="angry")
     assert "got no reply" not in user_text(p)
@@ -870,10 +880,13 @@ def test_plan_words_agree_with_themselves_audit_cases():
     assert "for 30 days: the full 30 days of no contact are complete" in text(p, "reasons")
     # their first move is answered the same way in every report after a "no": briefly, where they wrote
     same = "you can answer briefly and kindly, where they wrote to you, and let them lead"
-    for case in ({"blocked": "some", "days_blocked": 10, "days_silent": 3, "told_no_contact": "yes"},
-                 {"told_no_contact": "yes"}, {"blocked": "everywhere", "days_blocked": 3},
-                 {"attempts_ignored": 12}, {"anger": "furious", "wronged_them": "yes", "blocked": "everywhere",
-                                            "days_blocked": 3}):
+    for case in (
+        {"blocked": "some", "days_blocked": 10, "days_silent": 3, "told_no_contact": "yes"},
+        {"told_no_contact": "yes"},
+        {"blocked": "everywhere", "days_blocked": 3},
+        {"attempts_ignored": 12},
+        {"anger": "furious", "wronged_them": "yes", "blocked": "everywhere", "days_blocked": 3},
+    ):
         p = plan(ex_reached_out="yes", **case)
         assert same in text(p, "do"), case
         assert ("that is not getting around the block" in text(p, "do")) == ("blocked" in case), case

@@ -108,7 +108,9 @@ def test_required_default_and_ask_if():
 
 def test_date_alternatives_and_columns():
     assert QUIZ.date_columns == {
-        "breakup_date": "days_since_breakup", "last_contact_date": "days_silent", "block_date": "days_blocked"
+        "breakup_date": "days_since_breakup",
+        "last_contact_date": "days_silent",
+        "block_date": "days_blocked",
     }
     assert QUIZ.columns == (*ISSUE_IDS, "breakup_date", "last_contact_date", "block_date")
 

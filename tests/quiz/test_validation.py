@@ -25,7 +25,6 @@ BOOLEAN = [q.id for q in QUIZ if q.type == "boolean"]
 REQUIRED = [q.id for q in QUIZ if q.required]
 
 
-
 def hyp(max_examples: int) -> settings:
     """Modest example counts; the shared good_answers fixture is only ever copied, never mutated."""
     return settings(
@@ -115,8 +114,18 @@ def test_any_whole_number_in_range_is_accepted_in_every_spelling(qid, data, good
     n = data.draw(st.integers(q.min, q.max), label="n")
     spelling = data.draw(
         st.sampled_from(
-            [n, str(n), float(n), f" {n} ", f"{n}.0", f"+{n}", f"{n // 10}.{n % 10}E+01", f"\u00a0{n}\u202f",
-             np.int64(n), np.float64(n)]
+            [
+                n,
+                str(n),
+                float(n),
+                f" {n} ",
+                f"{n}.0",
+                f"+{n}",
+                f"{n // 10}.{n % 10}E+01",
+                f"\u00a0{n}\u202f",
+                np.int64(n),
+                np.float64(n),
+            ]
         ),
         label="spelling",
     )
@@ -314,9 +323,7 @@ def test_safety_concern_defaults_to_prefer_not_to_say(blank, good_answers):
     assert validate_answers(answers, AS_OF)["safety_concern"] == "prefer_not_to_say"
 
 
-@pytest.mark.parametrize(
-    "value", ["yes", "no", "prefer_not_to_say", "Prefer not to say", "I prefer not to say"]
-)
+@pytest.mark.parametrize("value", ["yes", "no", "prefer_not_to_say", "Prefer not to say", "I prefer not to say"])
 def test_safety_concern_answers_are_kept(value, good_answers):
     expected = value.lower().removeprefix("i ").replace(" ", "_")
     assert validate_answers({**good_answers, "safety_concern": value}, AS_OF)["safety_concern"] == expected
@@ -349,7 +356,8 @@ def test_days_blocked_missing_while_blocked(blocked, blank, good_answers):
         answers["days_blocked"] = blank
     p = only_problem(answers)
     assert (p.column, p.reason) == (
-        "days_blocked", "missing: this answer is required when blocked is some or everywhere"
+        "days_blocked",
+        "missing: this answer is required when blocked is some or everywhere",
     )
 
 
@@ -588,8 +596,12 @@ def test_check_answers_and_validate_frame_reject_wrong_containers(good_answers):
 @hyp(30)
 @given(since=st.integers(0, 200), silent=st.integers(0, 200))
 def test_contradiction_silent_longer_than_since_breakup(since, silent, good_answers):
-    answers = {**good_answers, "days_since_breakup": since, "days_silent": silent,
-               "attempts_last_week": 0 if silent >= 7 else 1}
+    answers = {
+        **good_answers,
+        "days_since_breakup": since,
+        "days_silent": silent,
+        "attempts_last_week": 0 if silent >= 7 else 1,
+    }
     if silent <= since:
         assert validate_answers(answers, AS_OF)["days_silent"] == silent
     else:
@@ -615,7 +627,8 @@ def test_contradiction_silent_longer_than_since_breakup_from_dates(blank, good_a
     answers.pop("breakup_date")
     p = only_problem(answers)
     assert (p.column, p.reason) == (
-        "last_contact_date", "the last contact is before the breakup, 40 days ago (days_since_breakup): check both"
+        "last_contact_date",
+        "the last contact is before the breakup, 40 days ago (days_since_breakup): check both",
     )
 
 
@@ -625,15 +638,19 @@ def test_contradictions_name_the_breakup_date_when_it_was_typed(good_answers):
     del answers["days_since_breakup"]
     p = only_problem({**answers, "days_silent": 47, "attempts_last_week": 0, "days_blocked": 3})
     assert (p.column, p.reason) == (
-        "days_silent", f"more days since last contact than since the breakup ({iso(40)}, breakup_date)"
+        "days_silent",
+        f"more days since last contact than since the breakup ({iso(40)}, breakup_date)",
     )
     p = only_problem({**answers, "days_silent": 2, "days_blocked": 45})
     assert (p.column, p.reason) == (
-        "days_blocked", f"more days since the block than since the breakup ({iso(40)}, breakup_date)"
+        "days_blocked",
+        f"more days since the block than since the breakup ({iso(40)}, breakup_date)",
     )
     p = only_problem({**answers, "days_silent": 2, "block_date": iso(45)})
     assert (p.column, p.value, p.reason) == (
-        "block_date", iso(45), f"the block is before the breakup ({iso(40)}, breakup_date): check both dates"
+        "block_date",
+        iso(45),
+        f"the block is before the breakup ({iso(40)}, breakup_date): check both dates",
     )
 
 
@@ -686,13 +703,23 @@ def test_last_contacted_today_with_no_contact_this_week_is_refused_in_the_quizs_
 
 
 @hyp(40)
-@given(week=st.integers(0, 30), ignored=st.integers(0, 30), since=st.integers(0, 60),
-       tone=st.sampled_from(QUIZ["last_reply_tone"].values))
+@given(
+    week=st.integers(0, 30),
+    ignored=st.integers(0, 30),
+    since=st.integers(0, 60),
+    tone=st.sampled_from(QUIZ["last_reply_tone"].values),
+)
 def test_never_replied_means_every_attempt_this_week_is_unanswered(week, ignored, since, tone, good_answers):
     """They never replied since the breakup: the attempts of the past 7 days all went unanswered, so there
     cannot be fewer unanswered attempts than that (once the breakup is a week old, so all came after it)."""
-    answers = {**good_answers, "days_since_breakup": since, "days_silent": 0 if week else min(7, since),
-               "attempts_last_week": week, "attempts_ignored": ignored, "last_reply_tone": tone}
+    answers = {
+        **good_answers,
+        "days_since_breakup": since,
+        "days_silent": 0 if week else min(7, since),
+        "attempts_last_week": week,
+        "attempts_ignored": ignored,
+        "last_reply_tone": tone,
+    }
     if since < 7 and week == 0:
         return  # (no consistent silence to give: the breakup is less than a week old)
     if tone == "never_replied" and week > ignored and since >= 7:
@@ -893,7 +920,8 @@ def test_the_day_of_a_block_can_be_given_as_a_date(good_answers):
     p = only_problem({**answers, "block_date": iso(good_answers["days_since_breakup"] + 5)})
     since = good_answers["days_since_breakup"]
     assert (p.column, p.reason) == (
-        "block_date", f"the block is before the breakup, {since} days ago (days_since_breakup): check both"
+        "block_date",
+        f"the block is before the breakup, {since} days ago (days_since_breakup): check both",
     )
     p = only_problem({**answers, "days_blocked": 3})
     assert (p.column, p.reason) == ("days_blocked", "contradicts block_date, which gives 6 days")

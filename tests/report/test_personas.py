@@ -49,8 +49,20 @@ REFUSED = sorted(name for name, p in ALL.items() if p["expect"].get("refused"))
 VALID = sorted(name for name in ALL if name not in REFUSED)
 BLOCKED = [name for name in VALID if ALL[name]["answers"].get("blocked", "no") != "no"]
 EXPECT_KEYS = {
-    "plan", "earliest_contact", "odds_display", "what_if", "support", "wishes_first", "note",
-    "harassment_warning", "pace_note", "contact_after_block", "beyond_data", "odds_above", "refused", "column",
+    "plan",
+    "earliest_contact",
+    "odds_display",
+    "what_if",
+    "support",
+    "wishes_first",
+    "note",
+    "harassment_warning",
+    "pace_note",
+    "contact_after_block",
+    "beyond_data",
+    "odds_above",
+    "refused",
+    "column",
 }
 
 # Rule 2: nothing that makes a block a wait, or invites checking whether it still stands.
@@ -90,8 +102,12 @@ def built(model) -> dict[str, dict[str, Any]]:
     for name in VALID:
         p = ALL[name]
         report = build_report(p["answers"], p["as_of"], model)
-        out[name] = {"report": report, "md": render_markdown(report), "html": render_html(report),
-                     "json": render_json(report)}
+        out[name] = {
+            "report": report,
+            "md": render_markdown(report),
+            "html": render_html(report),
+            "json": render_json(report),
+        }
     return out
 
 
@@ -125,12 +141,15 @@ def test_the_persona_set_is_large_and_covers_the_issue():
     assert {"some", "everywhere"} <= {a.get("blocked") for a in answers}
     assert sum(a.get("safety_concern") == "yes" for a in answers) >= 2
     assert any("breakup_date" in a and "last_contact_date" in a and "block_date" in a for a in answers)
-    assert any(a["attempts_ignored"] == 10_000 for a in answers) and any(a["days_silent"] == 36_500 for a in answers
-                                                                            if "days_silent" in a)
+    assert any(a["attempts_ignored"] == 10_000 for a in answers) and any(
+        a["days_silent"] == 36_500 for a in answers if "days_silent" in a
+    )
     assert any(a["attempts_last_week"] >= 3 and a["attempts_ignored"] < HEAVY for a in answers)  # harassment only
     assert any(a["emotional_messages"] >= 10 and a["attempts_ignored"] < HEAVY for a in answers)
     assert {n for n in VALID if n.startswith("good_")} >= {
-        "good_warm_ex_reached_out", "good_cold_reply_after_31_days", "good_calm_without_apology",
+        "good_warm_ex_reached_out",
+        "good_cold_reply_after_31_days",
+        "good_calm_without_apology",
         "good_ongoing_positive_exchange",
     }
 
@@ -234,8 +253,10 @@ def test_heavy_pursuit_is_the_move_on_plan_with_support_and_no_date(name, built)
 
 def test_retaking_the_quiz_does_not_bring_a_date_back(built):
     """The same nine unanswered attempts, retaken 30 and 90 days later: still no date, still move on."""
-    runs = [built[n]["report"] for n in ("heavy_9_unanswered_today", "heavy_9_retaken_30_days_later",
-                                          "heavy_9_retaken_90_days_later")]
+    runs = [
+        built[n]["report"]
+        for n in ("heavy_9_unanswered_today", "heavy_9_retaken_30_days_later", "heavy_9_retaken_90_days_later")
+    ]
     assert [r["answers"]["days_silent"] for r in runs] == [2, 32, 92]
     assert all(r["earliest_contact"] is None and r["plan"]["plan"] == "move_on" for r in runs)
     assert all(r["what_if"] is None for r in runs)
@@ -255,8 +276,11 @@ def _aged(answers: dict[str, Any], days: int) -> dict[str, Any]:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(answers=valid_answer_sets(), ignored=st.integers(HEAVY, QUIZ["attempts_ignored"].max),
-       later=st.lists(st.integers(1, QUIZ["days_silent"].max), min_size=1, max_size=4))
+@given(
+    answers=valid_answer_sets(),
+    ignored=st.integers(HEAVY, QUIZ["attempts_ignored"].max),
+    later=st.lists(st.integers(1, QUIZ["days_silent"].max), min_size=1, max_size=4),
+)
 def test_heavy_pursuit_never_gets_a_date_however_long_after(answers, ignored, later):
     """Any valid answers with heavy pursuit, retaken any number of days later: no date, ever. The plan
     for every retake at once (plan_frame, as `exodds score` runs it), and the report for the longest wait."""
@@ -283,7 +307,7 @@ def test_a_block_has_no_date_and_no_condition_for_one_in_any_format(name, built)
     assert b["report"]["earliest_contact"] is None and b["report"]["what_if"] is None
     for fmt in ("md", "html", "json"):
         found = UNBLOCK_CONDITION.search(b[fmt])
-        assert not found, (fmt, b[fmt][max(0, found.start() - 120):found.end() + 120])
+        assert not found, (fmt, b[fmt][max(0, found.start() - 120) : found.end() + 120])
 
 
 def test_answering_them_after_a_block_is_said_the_same_way_in_every_report(built):
@@ -340,7 +364,7 @@ def test_a_safety_concern_hides_the_odds_in_every_text_a_person_reads(name, buil
     assert 0 <= data["reversal_odds"] <= 1 and data["band"]  # the machines keep them
     for text in (b["md"], visible_html(b["html"])):
         found = re.search(r"\d+\s?%|under 1%|over 99%|percent", text)
-        assert not found, text[max(0, found.start() - 120):found.end() + 40]
+        assert not found, text[max(0, found.start() - 120) : found.end() + 40]
         assert r["band_meaning"] not in text
 
 
@@ -392,10 +416,20 @@ def test_no_sentence_points_a_way_around_a_boundary(name, built):
     b = built[name]
     r = b["report"]
     plan = r["plan"]
-    ours = [*plan["reasons"], *plan["do"], *plan["dont"], *plan["boundaries"], *plan["warnings"],
-            *plan["message_guidance"], *r["how_to_read"], r["disclaimer"], r["wishes_first"]["text"] or "",
-            r["odds_display_note"] or "", r.get("support_intro") or "",
-            *(f["text"] for f in r["factors"]["raising"] + r["factors"]["lowering"])]
+    ours = [
+        *plan["reasons"],
+        *plan["do"],
+        *plan["dont"],
+        *plan["boundaries"],
+        *plan["warnings"],
+        *plan["message_guidance"],
+        *r["how_to_read"],
+        r["disclaimer"],
+        r["wishes_first"]["text"] or "",
+        r["odds_display_note"] or "",
+        r.get("support_intro") or "",
+        *(f["text"] for f in r["factors"]["raising"] + r["factors"]["lowering"]),
+    ]
     # a support service's own description ("reachable by phone, text or in person") is about the service
     md = b["md"]
     for s in r.get("support", []):

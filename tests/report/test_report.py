@@ -265,7 +265,7 @@ def test_after_a_no_there_is_no_curve_of_odds_rising_with_time(reports, name):
     assert "<svg" not in html and 'class="big"' not in html and "What if you wait" not in md + html
     assert "| More days of no contact |" not in md and "## Your odds" not in md
     assert f"**{r['band']}**" not in md and 'class="band"' not in html  # no band beside the figure
-    plain = md[md.index("## The odds, plainly"):md.index("## Your next step")]
+    plain = md[md.index("## The odds, plainly") : md.index("## Your next step")]
     assert r["odds_display_note"] in plain and f"at {pct(r['reversal_odds'])} (range" in plain
 
 
@@ -353,8 +353,16 @@ def test_told_to_stop_says_their_wishes_come_first(reports):
 def test_after_a_request_to_stop_the_odds_say_they_are_no_reason_to_get_in_touch(model, reports):
     """However high the odds (a warm reply, they reached out, long silence), beside them the report
     says the request stands: a band such as "well above typical" must not read as permission."""
-    answers = {**example("told_to_stop"), "days_since_breakup": 120, "days_silent": 90, "bad_blood": "no",
-               "last_reply_tone": "positive", "ex_reached_out": "yes", "attempts_ignored": 0, "anger": "none"}
+    answers = {
+        **example("told_to_stop"),
+        "days_since_breakup": 120,
+        "days_silent": 90,
+        "bad_blood": "no",
+        "last_reply_tone": "positive",
+        "ex_reached_out": "yes",
+        "attempts_ignored": 0,
+        "anger": "none",
+    }
     for typed in ("breakup_date", "last_contact_date"):
         answers.pop(typed)
     r = build_report(answers, AS_OF, model)
@@ -362,7 +370,7 @@ def test_after_a_request_to_stop_the_odds_say_they_are_no_reason_to_get_in_touch
     note = r["odds_display_note"]
     assert note and "no reason to get in touch" in note and "asked you to stop" in note
     md, html = render_markdown(r), render_html(r)
-    odds_md = md[md.index("## The odds, plainly"):md.index("## Your next step")]
+    odds_md = md[md.index("## The odds, plainly") : md.index("## Your next step")]
     assert note in odds_md
     assert html.index(note) < html.index('id="plan-h"')
     for text in (md, html):  # no praise, no headline figure
@@ -393,8 +401,13 @@ def test_pressure_signs_follow_the_rules_thresholds(good_answers):
 def test_the_report_and_the_plan_count_contact_this_week_alike(model, good_answers, week, ignored, pressing):
     """Messages this week are pressure when earlier ones went unanswered, or when they are many: the
     report's wishes note and the plan agree on it (two answered messages in a conversation are not)."""
-    answers = {**good_answers, "attempts_last_week": week, "attempts_ignored": ignored, "days_silent": 1,
-               "safety_concern": "no"}
+    answers = {
+        **good_answers,
+        "attempts_last_week": week,
+        "attempts_ignored": ignored,
+        "days_silent": 1,
+        "safety_concern": "no",
+    }
     r = build_report(answers, AS_OF, model)
     assert any("in the past 7 days" in w for w in r["wishes_first"]["why"]) == pressing
     plan = r["plan"]
@@ -468,8 +481,12 @@ def test_every_citation_quotes_its_line_or_is_marked_ours(reports):
 def test_report_words_never_point_around_a_boundary(reports):
     for report in reports.values():
         ours = " ".join(
-            [*report["how_to_read"], report["disclaimer"], report["wishes_first"]["text"] or "",
-             *(f["text"] for f in report["factors"]["raising"] + report["factors"]["lowering"])]
+            [
+                *report["how_to_read"],
+                report["disclaimer"],
+                report["wishes_first"]["text"] or "",
+                *(f["text"] for f in report["factors"]["raising"] + report["factors"]["lowering"]),
+            ]
         ).lower()
         for word in ("friends?", "new accounts?", "fake", "turn up", "show up", "in person", "mutual"):
             assert not re.search(rf"\b{word}\b", ours), word
@@ -543,7 +560,7 @@ def test_every_format_shows_the_models_own_odds(model, reports, name):
         assert f"at {shown} (range" in html and 'class="big"' not in html
     else:
         assert f'<span class="big">{shown}</span>' in html
-        odds_md = md[md.index("## Your odds"):md.index("## Your next step")]
+        odds_md = md[md.index("## Your odds") : md.index("## Your next step")]
         assert odds_md.count(f"**{shown}**") == 1
     assert json.loads(render_json(r))["reversal_odds"] == r["reversal_odds"]
 
@@ -679,9 +696,10 @@ def test_question_views_come_from_the_quiz():
     assert question_view("safety_concern")["default_label"] == "I prefer not to say"
     assert "days_blocked" not in [v["id"] for v in quiz_view({"blocked": "no"})]
     assert "days_blocked" in [v["id"] for v in quiz_view({"blocked": "everywhere"})]
-    assert answer_label("attempts_ignored", 1) == "1 attempt" and answer_label("blocked", "some") == QUIZ[
-        "blocked"
-    ].choices[1].label
+    assert (
+        answer_label("attempts_ignored", 1) == "1 attempt"
+        and answer_label("blocked", "some") == QUIZ["blocked"].choices[1].label
+    )
     assert answer_label("days_blocked", None) == "not asked"
 
 
@@ -702,8 +720,9 @@ def test_involved_questions_name_both_sides_of_a_contradiction(good_answers):
     _, problems = check_answers(good_answers, AS_OF)
     assert [involved_questions(p) for p in problems] == [["days_since_breakup", "days_silent"]]
     # a one-word id where the message gives its answer, and a typed date named by its column
-    _, problems = check_answers({**good_answers, "days_silent": 2, "attempts_last_week": 1, "blocked": "no",
-                                 "days_blocked": 3}, AS_OF)
+    _, problems = check_answers(
+        {**good_answers, "days_silent": 2, "attempts_last_week": 1, "blocked": "no", "days_blocked": 3}, AS_OF
+    )
     assert [involved_questions(p) for p in problems] == [["blocked", "days_blocked"]]
     dated = {k: v for k, v in good_answers.items() if k not in ("days_since_breakup", "days_silent")}
     _, problems = check_answers({**dated, "breakup_date": "2026-11-01", "last_contact_date": "2026-10-01"}, AS_OF)
@@ -747,8 +766,14 @@ def test_a_request_to_stop_with_a_block_gives_no_date_however_long_ago():
 
 def test_contact_after_a_block_is_named_as_getting_around_it():
     answers = {k: v for k, v in json.loads((EXAMPLES / "good.json").read_text()).items() if "date" not in k}
-    answers |= {"blocked": "everywhere", "days_blocked": 20, "days_silent": 1, "days_since_breakup": 40,
-                "attempts_last_week": 1, "ex_reached_out": "no"}
+    answers |= {
+        "blocked": "everywhere",
+        "days_blocked": 20,
+        "days_silent": 1,
+        "days_since_breakup": 40,
+        "attempts_last_week": 1,
+        "ex_reached_out": "no",
+    }
     report = build_report(answers, AS_OF, load_model())
     assert "you have been in touch with them since the block" in report["wishes_first"]["why"]
     assert any("since they blocked you" in w and "getting around it" in w for w in report["plan"]["warnings"])
@@ -757,7 +782,8 @@ def test_contact_after_a_block_is_named_as_getting_around_it():
     warning = [w for w in first["plan"]["warnings"] if "since they blocked you" in w]
     assert warning and warning[0].startswith(
         "You have been in touch with them since they blocked you. If that was a brief answer where they wrote to "
-        "you, that was theirs to start. Reaching them any other way after a block")
+        "you, that was theirs to start. Reaching them any other way after a block"
+    )
     assert "getting around it" in warning[0]
     assert not any("unless" in w.lower() for w in first["plan"]["warnings"] + first["wishes_first"]["why"])
     before = build_report({**answers, "days_silent": 25, "attempts_last_week": 0}, AS_OF, load_model())
@@ -782,7 +808,8 @@ def test_answers_beyond_the_training_data_are_named_in_the_report():
     for text in (render_markdown(report), render_html(report)):
         assert "Beyond the data." in text and f"the largest is {top:,})" in text
         assert f"{p995 + 1:,} for \u201c{QUIZ['days_silent'].text}\u201d" in text.replace("&#8220;", "\u201c").replace(
-            "&#8221;", "\u201d")  # the question in words, not its id
+            "&#8221;", "\u201d"
+        )  # the question in words, not its id
         assert "days_silent is" not in text
     inside = build_report({**answers, "days_since_breakup": 400, "days_silent": p995}, AS_OF, model)
     assert inside["beyond_data"] == {"applies": False, "answers": [], "text": None}
@@ -793,8 +820,6 @@ def test_answers_beyond_the_training_data_are_named_in_the_report():
 
     assert not _beyond_data({"days_silent": p995 + 1}, older)["applies"]
     assert _beyond_data({"days_silent": top + 1}, older)["answers"][0]["data_p995"] == top
-
-
 
 
 def test_the_outcome_horizon_is_named_only_for_a_model_trained_on_the_generator(model, good_answers):
@@ -832,17 +857,26 @@ def test_day_counts_in_the_answers_say_which_day_they_go_back_to(model):
 
 
 @pytest.mark.parametrize(("days_blocked", "silent", "since"), [(10, 3, 40), (50, 50, 60), (900, 19, 1000)])
-def test_a_block_never_has_a_date_or_a_condition_for_one_in_any_format(model, good_answers, days_blocked, silent,
-                                                                        since):
+def test_a_block_never_has_a_date_or_a_condition_for_one_in_any_format(
+    model, good_answers, days_blocked, silent, since
+):
     """Issue 16, rule 2: the review's cases, a fresh block, one past its 30 days and one of 900 days."""
-    answers = {**good_answers, "blocked": "some", "days_blocked": days_blocked, "days_silent": silent,
-               "days_since_breakup": since, "attempts_last_week": 1 if silent < 7 else 0, "safety_concern": "no"}
+    answers = {
+        **good_answers,
+        "blocked": "some",
+        "days_blocked": days_blocked,
+        "days_silent": silent,
+        "days_since_breakup": since,
+        "attempts_last_week": 1 if silent < 7 else 0,
+        "safety_concern": "no",
+    }
     r = build_report(answers, AS_OF, model)
     assert r["earliest_contact"] is None and r["what_if"] is None and r["odds_display"] == "muted"
     for text in (render_markdown(r), render_html(r), render_json(r)):
         assert not re.search(r"unblock|by then|take the quiz again|Earliest day", text, re.I), text
-    far = build_report({**answers, "days_since_breakup": 6000, "days_silent": 5000, "attempts_last_week": 0},
-                       AS_OF, model)
+    far = build_report(
+        {**answers, "days_since_breakup": 6000, "days_silent": 5000, "attempts_last_week": 0}, AS_OF, model
+    )
     assert "5,000 days" in render_markdown(far) and "5000 days" not in render_markdown(far)
 
 

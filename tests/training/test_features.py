@@ -286,8 +286,15 @@ def test_works_inside_a_pipeline_and_after_clone(good_answers):
     for i in range(40):
         anger = ["none", "furious"][i % 2]
         silent = i % 35
-        rows.append({**good_answers, "days_silent": silent, "attempts_last_week": int(silent < 7), "anger": anger,
-                     "attempts_ignored": i % 5})
+        rows.append(
+            {
+                **good_answers,
+                "days_silent": silent,
+                "attempts_last_week": int(silent < 7),
+                "anger": anger,
+                "attempts_ignored": i % 5,
+            }
+        )
     df = pd.DataFrame(rows)
     y = np.array([i % 2 for i in range(40)])
     pipe = Pipeline([("features", FeatureExtractor(as_of=AS_OF)), ("logistic", LogisticRegression())])

@@ -368,9 +368,13 @@ def test_silence_builds_to_about_30_days_then_flattens_and_very_long_silence_dec
 def test_a_block_never_helps_and_everywhere_is_worse_than_some(answers, days):
     since = max(answers["days_since_breakup"], days)
     levels = QUIZ["blocked"].values
-    p = dict(zip(levels, p_of(answers, *(
-        {"days_since_breakup": since, "blocked": b, "days_blocked": days} for b in levels
-    )), strict=True))
+    p = dict(
+        zip(
+            levels,
+            p_of(answers, *({"days_since_breakup": since, "blocked": b, "days_blocked": days} for b in levels)),
+            strict=True,
+        )
+    )
     assert p["everywhere"] <= p["some"] < p["no"]
 
 
@@ -418,16 +422,18 @@ def test_each_step_of_anger_lowers_the_odds(answers):
 @given(valid_answer_sets(), st.integers(0, 36500))
 def test_furious_wronged_and_blocked_everywhere_is_near_hopeless(answers, days):
     since = max(answers["days_since_breakup"], days)
-    row = clean_row(answers, days_since_breakup=since, anger="furious", wronged_them="yes",
-                    blocked="everywhere", days_blocked=days)
+    row = clean_row(
+        answers, days_since_breakup=since, anger="furious", wronged_them="yes", blocked="everywhere", days_blocked=days
+    )
     assert true_probability(row)[0] <= P["hopeless_ceiling"] + 1e-12
     generous = {k: A[k].high for k in A.names(group="effects") if "boost" in k or k == "hopeless_ceiling"}
     assert true_probability(row, generous)[0] <= A["hopeless_ceiling"].high + 1e-12
 
 
 def test_the_hopeless_case_holds_under_drawn_assumptions(base):
-    rows = with_(base, anger="furious", wronged_them="yes", blocked="everywhere",
-                 days_blocked=base["days_blocked"].fillna(0))
+    rows = with_(
+        base, anger="furious", wronged_them="yes", blocked="everywhere", days_blocked=base["days_blocked"].fillna(0)
+    )
     for s in range(5):
         draw = sample_assumptions(np.random.default_rng(s))
         assert (true_probability(rows, draw) <= draw["hopeless_ceiling"] + 1e-12).all()
@@ -537,8 +543,7 @@ def test_answer_assumptions_change_who_is_drawn_not_anyones_odds(name, base, bas
 def test_cli_writes_the_same_bytes_for_the_same_seed(ext, tmp_path, capsys):
     paths = [tmp_path / f"a.{ext}", tmp_path / f"b.{ext}"]
     for path in paths:
-        assert main(["synth", "--rows", "2000", "--seed", "9", "--out", str(path),
-                     "--set", "block_some_harm=0.9"]) == 0
+        assert main(["synth", "--rows", "2000", "--seed", "9", "--out", str(path), "--set", "block_some_harm=0.9"]) == 0
     assert paths[0].read_bytes() == paths[1].read_bytes()
     out = capsys.readouterr().out.splitlines()
     assert re.fullmatch(rf"wrote 2000 rows to .*a\.{re.escape(ext)}: reconciled rate 0\.\d{{3}}, .*", out[0])

@@ -45,6 +45,7 @@ if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: .ci/run must install Debian's chromium (apt-get install chromium)")
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
 
+
 @pytest.fixture(scope="module")
 def base_url():
     """The app under uvicorn on a free loopback port, in a thread; stopped after the module."""

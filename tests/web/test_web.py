@@ -106,7 +106,7 @@ def test_quiz_page_has_an_input_for_every_question(client):
     assert names == set(QUIZ.columns)  # every question id, and each date alternative
     for q in QUIZ:
         if q.is_numeric:
-            (a, around), = page.find("input", name=q.id)
+            ((a, around),) = page.find("input", name=q.id)
             assert (a["type"], a["min"], a["max"], a["step"]) == ("number", str(q.min), str(q.max), "1")
             assert f"q-{q.id}" in around
             assert page.find("label", for_=q.id)
@@ -121,7 +121,7 @@ def test_quiz_page_has_an_input_for_every_question(client):
         for a, _ in page.find("input", name=q.id):
             assert f"{q.id}-help" in a["aria-describedby"].split()
         if q.date_alternative:
-            (a, around), = page.find("input", name=q.date_alternative)
+            ((a, around),) = page.find("input", name=q.date_alternative)
             assert a["type"] == "date" and a["max"] == AS_OF.isoformat() and f"q-{q.id}" in around
             assert q.date_alternative not in page.text(f"{q.id}-help")  # the page has an input for it
     # a fresh form starts at the defaults, and nothing else is ticked
@@ -133,7 +133,7 @@ def test_quiz_page_has_an_input_for_every_question(client):
 def test_questions_that_may_not_apply_are_shown_with_a_note_and_hidden_by_the_script(client):
     page = Tree.parse(client.get("/").text)
     for q in QUIZ:
-        (box, _), = [(a, x) for t, a, x in page.elements if a.get("id") == f"q-{q.id}"]
+        ((box, _),) = [(a, x) for t, a, x in page.elements if a.get("id") == f"q-{q.id}"]
         if not q.ask_if:
             assert "data-ask-if" not in box and "hidden" not in box
             continue
@@ -144,7 +144,7 @@ def test_questions_that_may_not_apply_are_shown_with_a_note_and_hidden_by_the_sc
         for k, allowed in q.ask_if.items():
             assert QUIZ[k].text in note
             assert all(c.label in note for c in QUIZ[k].choices if c.value in allowed)
-        (a, _), = page.find("input", name=q.id)
+        ((a, _),) = page.find("input", name=q.id)
         assert "required" not in a  # the server decides, from the answer it depends on
     # the one inline script is allowed by its hash, not by 'unsafe-inline'
     script = "".join(page.script)
@@ -255,10 +255,11 @@ def test_invalid_form_comes_back_with_messages_beside_the_questions(client, good
         assert f"q-{qid}" in around  # inside the question's own box
         # the validator's reason, with question ids in the page's words
         reason = p.reason.replace("(days_since_breakup)", f"(question {number['days_since_breakup']})").replace(
-            "when blocked is", f"when question {number['blocked']} is")
+            "when blocked is", f"when question {number['blocked']} is"
+        )
         assert reason.lower() in page.text(f"{qid}-error").lower()
         assert not re.search(r"[a-z]_[a-z]", page.text(f"{qid}-error"))
-        (inp, _), = page.find("input", name=qid)
+        ((inp, _),) = page.find("input", name=qid)
         assert f"{qid}-error" in inp["aria-describedby"].split() and inp["aria-invalid"] == "true"
         assert reason.lower() in page.text("problems").lower()  # and in the summary at the top, linked
         assert page.find("a", href=f"#q-{qid}")
@@ -269,7 +270,7 @@ def test_invalid_form_comes_back_with_messages_beside_the_questions(client, good
     for qid, value in sent.items():
         q = QUIZ[qid]
         if q.is_numeric:
-            (a, _), = page.find("input", name=qid)
+            ((a, _),) = page.find("input", name=qid)
             assert a["value"] == value
         else:
             checked = [a["value"] for a, _ in page.find("input", name=qid) if "checked" in a]
@@ -283,10 +284,10 @@ def test_a_bad_date_is_shown_beside_its_question(client, good_answers):
     r = client.post("/report", data=sent)
     assert r.status_code == 422
     page = Tree.parse(r.text)
-    (_, around), = [(a, x) for t, a, x in page.elements if a.get("id") == "days_since_breakup-error"]
+    ((_, around),) = [(a, x) for t, a, x in page.elements if a.get("id") == "days_since_breakup-error"]
     assert "q-days_since_breakup" in around
     assert "future" in page.text("days_since_breakup-error")
-    (a, _), = page.find("input", name="breakup_date")
+    ((a, _),) = page.find("input", name="breakup_date")
     assert a["value"] == "2027-01-05"
 
 
@@ -298,7 +299,7 @@ def test_echoed_values_are_escaped(client, good_answers):
     assert r.status_code == 422
     assert "<script>alert" not in r.text and "<img src=x" not in r.text
     page = Tree.parse(r.text)
-    (a, _), = page.find("input", name="days_silent")
+    ((a, _),) = page.find("input", name="days_silent")
     assert a["value"] == payload  # kept, as an attribute value, escaped
     assert len(page.find("script")) == 1 and len(page.find("img")) == 0
     assert payload in page.text("problems")
@@ -309,8 +310,11 @@ def test_echoed_values_are_escaped(client, good_answers):
 
 def test_a_field_sent_twice_is_an_error_not_a_guess(client, good_answers):
     sent = [*form_of(good_answers).items(), ("blocked", "everywhere")]
-    r = client.post("/report", content="&".join(f"{k}={v}" for k, v in sent),
-                    headers={"content-type": "application/x-www-form-urlencoded"})
+    r = client.post(
+        "/report",
+        content="&".join(f"{k}={v}" for k, v in sent),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 422
     assert "blocked-error" in Tree.parse(r.text).texts
 
@@ -570,8 +574,10 @@ def test_serve_passes_the_names_it_answers_to(monkeypatch):
         (["serve"], {"localhost", "127.0.0.1", "::1"}),
         (["serve", "--allow-host", "quiz.lan"], {"localhost", "127.0.0.1", "::1", "quiz.lan"}),
         (["serve", "--host", "0.0.0.0"], None),
-        (["serve", "--host", "0.0.0.0", "--allow-host", "quiz.lan", "--workers", "3", "--body-timeout", "2.5"],
-         {"localhost", "127.0.0.1", "::1", "0.0.0.0", "quiz.lan"}),
+        (
+            ["serve", "--host", "0.0.0.0", "--allow-host", "quiz.lan", "--workers", "3", "--body-timeout", "2.5"],
+            {"localhost", "127.0.0.1", "::1", "0.0.0.0", "quiz.lan"},
+        ),
     ):
         args = build_parser().parse_args(argv)
         assert args.func(args) == 0
@@ -585,8 +591,9 @@ def test_serve_passes_the_names_it_answers_to(monkeypatch):
         assert kwargs["timeout_graceful_shutdown"] == 10
         assert settings.body_timeout == (2.5 if "--body-timeout" in argv else 10)
         c = TestClient(app_from_env())  # what a worker builds
-        assert c.get("/api/questions", headers={"host": "quiz.lan"}).status_code == (421 if allowed == {
-            "localhost", "127.0.0.1", "::1"} else 200)
+        assert c.get("/api/questions", headers={"host": "quiz.lan"}).status_code == (
+            421 if allowed == {"localhost", "127.0.0.1", "::1"} else 200
+        )
         assert c.get("/api/questions", headers={"host": "rebind.example"}).status_code == (421 if allowed else 200)
     args = build_parser().parse_args(["serve", "--workers", "0"])
     assert args.func(args) == 2
@@ -608,18 +615,24 @@ def test_a_worker_started_by_hand_answers_loopback_names_and_logs_no_addresses(m
 
 def test_web_messages_name_questions_by_number_not_id(client, good_answers):
     """A contradiction between two typed dates names them as the page does: question 1's date."""
-    sent = form_of(dict(good_answers, days_since_breakup=None, breakup_date="2026-11-20",
-                        days_silent=None, last_contact_date="2026-11-10"))
+    sent = form_of(
+        dict(
+            good_answers,
+            days_since_breakup=None,
+            breakup_date="2026-11-20",
+            days_silent=None,
+            last_contact_date="2026-11-10",
+        )
+    )
     r = client.post("/report", data=sent)
     assert r.status_code == 422
     text = Tree.parse(r.text).text("days_silent-error")
     assert "the date in question 1" in text and "breakup_date" not in text and "days_since_breakup" not in text
 
 
-
 def test_the_block_question_takes_a_date_too(client, good_answers):
     page = Tree.parse(client.get("/").text)
-    (a, _), = page.find("input", name="block_date")
+    ((a, _),) = page.find("input", name="block_date")
     assert a["type"] == "date"
     sent = form_of(dict(good_answers, blocked="some", days_blocked=None, block_date="2026-11-20"))
     r = client.post("/report", data=sent)
@@ -664,8 +677,11 @@ def test_the_request_schema_takes_a_block_date_for_the_days_since_the_block(good
 def test_an_answer_given_twice_is_named_as_such(client, good_answers):
     """A form field sent twice, or a JSON key given twice: 'more than one answer', not 'not a number'."""
     body = "&".join(f"{k}={v}" for k, v in good_answers.items() if k != "days_silent")
-    r = client.post("/report", content=body + "&days_silent=20&days_silent=30",
-                    headers={"content-type": "application/x-www-form-urlencoded"})
+    r = client.post(
+        "/report",
+        content=body + "&days_silent=20&days_silent=30",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 422 and "More than one answer (20, 30): give one" in r.text
     pairs = ", ".join(f'"{k}": {json.dumps(v)}' for k, v in good_answers.items())
     r = client.post("/api/score", content="{" + pairs + ', "days_silent": 3}', headers=JSON)

@@ -30,8 +30,35 @@ from model.web.batching import Batcher
 from model.web.fastjson import report_json
 
 _ODD_VALUES = st.sampled_from(
-    [None, "", "  ", "x", -1, 0, 7, 99999, 10**30, 1.5, 3.0, -0.0, True, False, "3.0", " 12 ", "1.5E+03", "No",
-     "YES", "Everywhere", "prefer not to say", [1, 2], ["3"], {"a": 1}, "2026-11-20", "2026-02-30", "0001-01-01"]
+    [
+        None,
+        "",
+        "  ",
+        "x",
+        -1,
+        0,
+        7,
+        99999,
+        10**30,
+        1.5,
+        3.0,
+        -0.0,
+        True,
+        False,
+        "3.0",
+        " 12 ",
+        "1.5E+03",
+        "No",
+        "YES",
+        "Everywhere",
+        "prefer not to say",
+        [1, 2],
+        ["3"],
+        {"a": 1},
+        "2026-11-20",
+        "2026-02-30",
+        "0001-01-01",
+    ]
 )
 
 
@@ -109,9 +136,11 @@ _KEYS = st.text(max_size=6)
 _SCALAR = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8))
 _VALUES = st.recursive(
     _SCALAR,
-    lambda inner: st.lists(inner, max_size=5)
-    | st.dictionaries(_KEYS, inner, max_size=5)
-    | st.lists(st.fixed_dictionaries({"a": _SCALAR, "b": inner}), min_size=3, max_size=5),  # flat records, or not
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(_KEYS, inner, max_size=5)
+        | st.lists(st.fixed_dictionaries({"a": _SCALAR, "b": inner}), min_size=3, max_size=5)
+    ),  # flat records, or not
     max_leaves=25,
 )
 
@@ -133,8 +162,16 @@ def test_the_json_writer_on_values_it_leaves_to_render_json():
     deep: Any = 1
     for _ in range(100):  # deeper than the writer's indentation table
         deep = [deep]
-    odd = ({1: "a"}, {"a": math.nan}, [{"a": 1}, {"a": 2}, {"a": math.inf}], [{"a": 1}, {"b": 2}, {"a": 3}],
-           {"a": (1, 2)}, deep, True, "é\u2028\x00")
+    odd = (
+        {1: "a"},
+        {"a": math.nan},
+        [{"a": 1}, {"a": 2}, {"a": math.inf}],
+        [{"a": 1}, {"b": 2}, {"a": 3}],
+        {"a": (1, 2)},
+        deep,
+        True,
+        "é\u2028\x00",
+    )
     for value in odd:
         assert _written(report_json, value) == _written(render_json, value)
 
@@ -198,9 +235,12 @@ def test_concurrent_api_requests_are_scored_together_each_with_its_own_answer(go
     async def run():
         transport = httpx2.ASGITransport(app=app)
         async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            return await asyncio.gather(*(
-                client.post("/api/score", json=body, params={"as_of": day} if day else None) for body, day in requests
-            ))
+            return await asyncio.gather(
+                *(
+                    client.post("/api/score", json=body, params={"as_of": day} if day else None)
+                    for body, day in requests
+                )
+            )
 
     answers = asyncio.run(run())
     batcher = app.state.batcher

@@ -111,15 +111,24 @@ def test_an_as_of_date_far_from_now_is_a_422_that_names_the_range(client, good_a
 
 @pytest.mark.parametrize("as_of", [AS_OF_FIRST, AS_OF_LAST])
 def test_the_first_and_last_as_of_dates_score_even_the_longest_answers(client, good_answers, as_of):
-    longest = dict(good_answers, days_since_breakup=36500, days_silent=36500, blocked="some", days_blocked=36500,
-                   attempts_ignored=10000, emotional_messages=10000)
+    longest = dict(
+        good_answers,
+        days_since_breakup=36500,
+        days_silent=36500,
+        blocked="some",
+        days_blocked=36500,
+        attempts_ignored=10000,
+        emotional_messages=10000,
+    )
     for answers in (good_answers, longest):
         r = client.post(f"/api/score?as_of={as_of}", json=answers)
         assert r.status_code == 200 and r.json()["as_of"] == as_of.isoformat()
 
 
-@pytest.mark.parametrize("query", ["as_of=2026-01-01&as_of=2026-01-02", "as_of=yesterday", "as_of=2026-02-30",
-                                   "as_of=%00", "as_of=" + "9" * 5000])
+@pytest.mark.parametrize(
+    "query",
+    ["as_of=2026-01-01&as_of=2026-01-02", "as_of=yesterday", "as_of=2026-02-30", "as_of=%00", "as_of=" + "9" * 5000],
+)
 def test_an_as_of_that_is_not_one_date_is_a_422(client, good_answers, query):
     (error,) = refused(client.post(f"/api/score?{query}", json=good_answers), 422)["errors"]
     assert error["question"] == "as_of"
@@ -258,10 +267,17 @@ def test_a_body_that_stops_arriving_is_a_408_and_the_app_never_runs():
 
 _TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=12)  # surrogates included
 _KEYS = st.one_of(st.sampled_from(QUIZ.columns), _TEXT)
-_LEAF = st.one_of(st.none(), st.booleans(), st.integers(-(10**20), 10**20), st.floats(allow_nan=False), _TEXT,
-                  st.sampled_from([v for q in QUIZ for v in q.values]))
-_JSON = st.recursive(_LEAF, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4),
-                     max_leaves=12)
+_LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=False),
+    _TEXT,
+    st.sampled_from([v for q in QUIZ for v in q.values]),
+)
+_JSON = st.recursive(
+    _LEAF, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=12
+)
 
 
 def _dumps(value: Any) -> bytes:

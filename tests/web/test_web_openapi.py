@@ -92,8 +92,16 @@ def test_the_as_of_pattern_states_the_dates_the_server_scores():
     pattern = re.compile(AS_OF_PARAMETER["schema"]["pattern"])
     c = TestClient(APP)
     body = {"days_since_breakup": 1}
-    for day, fits in (("1899-12-31", False), ("1900-01-01", True), ("2999-12-31", True), ("3000-01-01", False),
-                      ("2026-11-26", True), ("2026-13-01", False), ("2026-11-26T08:00", False), ("0001-01-01", False)):
+    for day, fits in (
+        ("1899-12-31", False),
+        ("1900-01-01", True),
+        ("2999-12-31", True),
+        ("3000-01-01", False),
+        ("2026-11-26", True),
+        ("2026-13-01", False),
+        ("2026-11-26T08:00", False),
+        ("0001-01-01", False),
+    ):
         assert bool(pattern.fullmatch(day)) is fits, day
         errors = c.post("/api/score", params={"as_of": day}, json=body).json()["errors"]
         assert any(e["question"] == "as_of" for e in errors) is not fits, day  # the server agrees

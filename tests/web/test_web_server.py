@@ -36,8 +36,14 @@ class Served:
     def __init__(self, argv: list[str]):
         env = {k: v for k, v in os.environ.items() if k != "EXODDS_SERVE"}
         self.proc = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True, start_new_session=True,  # (its own process group: the workers can be killed with it)
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # (its own process group: the workers can be killed with it)
         )
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -124,8 +130,10 @@ def read_answer(s: socket.socket) -> tuple[int, dict[str, str], bytes]:
 
 
 def post(path: str, body: bytes, host: str = "localhost") -> bytes:
-    return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
 
 
 def closed_within(s: socket.socket, seconds: float) -> bytes:
@@ -143,8 +151,24 @@ def closed_within(s: socket.socket, seconds: float) -> bytes:
 @pytest.fixture(scope="module")
 def server() -> Iterator[Served]:
     """`exodds serve` with two workers, one-second read timeouts and four connections a worker."""
-    s = Served([sys.executable, "-m", "model", "serve", "--port", "0", "--workers", "2", "--header-timeout", "1",
-                "--body-timeout", "1", "--max-connections", "4"])
+    s = Served(
+        [
+            sys.executable,
+            "-m",
+            "model",
+            "serve",
+            "--port",
+            "0",
+            "--workers",
+            "2",
+            "--header-timeout",
+            "1",
+            "--body-timeout",
+            "1",
+            "--max-connections",
+            "4",
+        ]
+    )
     yield s
     s.stop()
 
@@ -196,9 +220,11 @@ def test_a_body_that_stops_arriving_is_answered_408_and_closed(server):
 
 
 def test_a_request_http_cannot_read_is_a_json_400(server):
-    for raw in (b"GET /api/questions HTTP/1.1\r\nHost: localhost\r\nno colon here\r\n\r\n",
-                b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40 + b"\r\n\r\n",  # TLS to plain HTTP
-                b"GET /api/questions HTTP/1.1\r\nHost: localhost\r\nX: " + b"a" * 40_000 + b"\r\n\r\n"):
+    for raw in (
+        b"GET /api/questions HTTP/1.1\r\nHost: localhost\r\nno colon here\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40 + b"\r\n\r\n",  # TLS to plain HTTP
+        b"GET /api/questions HTTP/1.1\r\nHost: localhost\r\nX: " + b"a" * 40_000 + b"\r\n\r\n",
+    ):
         status, headers, body = request(server.port, raw)
         assert status in (400, 431) and headers["content-type"] == "application/json", body
         assert json.loads(body)["detail"]

@@ -1,0 +1,66 @@
+"""What a model's odds rest on, in words: the guide's assumptions, and for a model ``exodds update``
+wrote, the real outcomes it was updated with (or only checked against).
+
+Why in the odds layer: the report prints these words next to the odds, ``exodds update`` prints the
+same words when it writes the model, and the evaluation page names them; all three read only the
+model's card, so one function serves them and they can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["GUIDE_ONLY", "odds_basis", "updated_with"]
+
+#: What the odds of a model trained on the generator alone rest on.
+GUIDE_ONLY = "one breakup guide's assumptions"
+
+
+def updated_with(card: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The real outcomes a model was updated with, from its card (None for a model ``exodds update``
+    did not write): how many, how many events, the days they were collected between (None when the
+    outcomes were not dated), the follow-up horizon, the method the closed test chose and the
+    version of the model that was updated."""
+    if card.get("source") != "update":
+        return None
+    o = card.get("outcomes")
+    if not isinstance(o, Mapping) or not isinstance(o.get("rows"), int):
+        return None
+    u: Mapping[str, Any] = card["update"] if isinstance(card.get("update"), Mapping) else {}
+    before: Mapping[str, Any] = card["updated_from"] if isinstance(card.get("updated_from"), Mapping) else {}
+    return {
+        "outcomes": int(o["rows"]),
+        "events": o.get("events"),
+        "collected_from": o.get("collected_from"),
+        "collected_to": o.get("collected_to"),
+        "horizon_days": o.get("horizon_days"),
+        "method": u.get("method"),
+        "updated_from": before.get("version"),
+    }
+
+
+def odds_basis(card: Mapping[str, Any]) -> str:
+    """The words a report puts next to the odds: ``GUIDE_ONLY`` for a model of the guide alone; for an
+    updated one, "the guide's assumptions, updated with N real outcomes collected between 4 January
+    2027 and 22 June 2027" ("checked against" when the closed test kept the model unchanged, so the
+    report never claims a correction that was not made)."""
+    u = updated_with(card)
+    if u is None:
+        return GUIDE_ONLY
+    verb = "checked against" if u["method"] == "keep" else "updated with"
+    n = u["outcomes"]
+    words = f"the guide's assumptions, {verb} {n:,} real outcome{'s' if n != 1 else ''}"
+    first, last = _day(u["collected_from"]), _day(u["collected_to"])
+    if first and last:
+        return f"{words} collected between {first} and {last}" if first != last else f"{words} collected on {first}"
+    return f"{words} (when they were collected was not recorded)"
+
+
+def _day(iso: Any) -> str | None:
+    try:
+        d = dt.date.fromisoformat(str(iso)[:10])
+    except (TypeError, ValueError):
+        return None
+    return f"{d.day} {d:%B %Y}"
