@@ -12,7 +12,8 @@ from model.io import cannot_write
 EPILOG = """\
 Output: every input column as read, in order, plus reversal_odds, odds_low, odds_high, band,
 stage, earliest_contact, top_factor_up, top_factor_down, model_version; accepted rows only.
-Errors: CSV of row, column, value, reason (row 1 = first record after the header).
+Errors: CSV of row, column, value, reason (row 1 = first record after the header); with a
+respondent key (--id-column, or the mapping's id_column) row, respondent, column, value, reason.
 The last line printed is `read N, scored M, rejected K`.
 Exit status: 0 all rows scored, 3 some rows rejected, 2 the input (or mapping) cannot be used or
 the output cannot be written (nothing is written then), 1 the model cannot be loaded,
@@ -36,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mapping", help="JSON file mapping export headers and answers to the quiz")
     p.add_argument("--as-of", help="date the answers were given (YYYY-MM-DD); default: each row's date in "
                    "the mapping's timestamp column, else today (given, it replaces the timestamps)")
+    p.add_argument("--id-column", help="the column that identifies a respondent (default: the mapping's "
+                   "id_column): the errors file and the summary name rejected rows by it, and rows with the "
+                   "same key and the same answers are reported as duplicates (each is still scored)")
     p.add_argument("--quiet", action="store_true", help="print nothing but the summary line")
     p.set_defaults(func=run)
 
@@ -58,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             mapping=mapping,
             as_of=args.as_of,
             progress=sys.stderr.isatty() and not args.quiet,
+            id_column=args.id_column,
         )
     except OutputError:
         raise  # (its own message names the file and why)
@@ -67,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         for warning in summary.warnings:
             print(f"warning: {warning}", file=sys.stderr)
+        for line in summary.respondent_lines():
+            print(line, file=sys.stderr)
         if sys.stderr.isatty():
             print(f"wrote {summary.output}", file=sys.stderr)
             if summary.n_rejected:

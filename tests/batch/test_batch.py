@@ -563,7 +563,9 @@ def test_parquet_to_csv_and_csv_to_parquet(tmp_path, capsys, fakes):
     src = write(tmp_path / "c.csv", csv_text([row("007"), row("008")]))
     assert score(capsys, src, "--out", tmp_path / "c.parquet")[0] == 0
     back = pd.read_parquet(tmp_path / "c.parquet")
-    assert back["respondent"].tolist() == ["007", "008"] and back["days_silent"].tolist() == ["10", "10"]
+    # each column in its own type: whole numbers as numbers; 007 stays text, since 7 would lose its zeros
+    assert back["respondent"].tolist() == ["007", "008"] and back["days_silent"].tolist() == [10, 10]
+    assert pq.read_schema(tmp_path / "c.parquet").field("days_silent").type == pa.int64()
     empty = write(tmp_path / "h.csv", ",".join(IDS) + "\n")
     assert score(capsys, empty, "--out", tmp_path / "h.parquet")[0] == 0
     assert pq.read_table(tmp_path / "h.parquet").num_rows == 0
