@@ -152,19 +152,17 @@ def find_layouts(values: Iterable[object], with_time: bool, most: bool = False) 
     allowed = len(vals) // 20
     ranked = sorted(fits, key=lambda f: -len(fits[f]))  # (stable: the listed order among equals)
     best = ranked[0]
-    if len(vals) - len(fits[best]) <= allowed:
-        return _with_twins([best], [v for v in vals if v not in fits[best]], fits, vals)
     rest = [v for v in vals if v not in fits[best]]
-    for other in ranked[1:]:
-        extra = {v: d for v, d in fits[other].items() if v in rest}
-        if not extra or any(fits[best][v] != d for v, d in fits[other].items() if v in fits[best]):
-            continue  # reads nothing new, or reads some value as another day: not unambiguous
-        left = [v for v in rest if v not in extra]
-        if len(left) <= allowed:
-            return _with_twins([best, other], left, fits, vals)
-        break
-    if most and len(fits[best]) * 2 > len(vals):
-        return _with_twins([best], rest, fits, vals)
+    choice, left = [best], rest
+    if len(rest) > allowed:
+        for other in ranked[1:]:
+            extra = {v: d for v, d in fits[other].items() if v in rest}
+            if not extra or any(fits[best][v] != d for v, d in fits[other].items() if v in fits[best]):
+                continue  # reads nothing new, or reads some value as another day: not unambiguous
+            choice, left = [best, other], [v for v in rest if v not in extra]
+            break
+    if len(left) <= allowed or (most and len(left) * 2 < len(vals)):
+        return _with_twins(choice, left, fits, vals)
     return DateLayouts(misfits=vals)
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.quiz.definition import QUIZ, Question
+from model.quiz.validation import choice_value
 
 __all__ = ["HeaderMatch", "Match", "match_choice", "match_headers", "similarity", "words"]
 
@@ -149,6 +150,9 @@ def match_choice(text: Any, q: Question) -> Match:
     key = re.sub(r"[\s\-]+", "_", norm)
     if key in q.values:
         return Match(key, "exact", (key,), "the choice's value")
+    read = choice_value(q, text)
+    if read is not None:  # validation reads it as it is ("1" for yes, "TRUE")
+        return Match(read, "exact", (read,), "validation reads it")
     for c in q.choices:
         if _norm(c.label) == norm:
             return Match(c.value, "exact", (c.value,), "the choice's label")
