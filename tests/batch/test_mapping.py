@@ -14,12 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.batch import pipeline as batch
+from model.batch.core import judge
 from model.batch.mapping import (
     ColumnMapping,
     _translate,
     load_mapping,
     mapping_from_dict,
     parse_timestamps,
+    resolve_columns,
 )
 from model.batch.template import propose_mapping
 from model.cli import main
@@ -275,9 +277,10 @@ def test_template_can_be_written_and_used(tmp_path, capsys, fakes):
     code, out, _ = run(capsys, "score", EXPORT, "--mapping", tmp_path / "m.json", "--out", tmp_path / "o.csv")
     assert (code, out.strip()) == (3, "read 7, scored 3, rejected 4")  # and 'A bit annoyed' (row 1), named:
     errors = errors_of(tmp_path / "o.errors.csv")
-    assert errors.iloc[0].to_dict() == {"row": "1", "respondent": "a@example.org", "column": "How do they feel toward you now?",
-                                        "value": "A bit annoyed", "reason": "not one of the choices: expected one of "
-                                        "none, annoyed, angry, furious"}
+    assert errors.iloc[0].to_dict() == {
+        "row": "1", "respondent": "a@example.org", "column": "How do they feel toward you now?",
+        "value": "A bit annoyed", "reason": "not one of the choices: expected one of none, annoyed, angry, furious",
+    }
 
 
 def test_template_for_quiz_id_headers_is_the_identity(tmp_path, capsys):
@@ -481,3 +484,88 @@ def test_a_short_export_with_dates_typed_two_ways_is_still_a_date_column():
     words = pd.DataFrame({"What date did you two break up?": ["last spring", "2026/08/01", "ages ago", "june"]})
     assert propose_mapping(["What date did you two break up?"], words)["columns"][
         "What date did you two break up?"] == "days_since_breakup"
+
+
+# --------------------------------------------------------------------------- issue 20: numbers, layouts, keys
+
+
+def id_mapping(**extra: Any) -> dict[str, Any]:
+    return {"exodds_mapping": 2, "columns": {c: c for c in GOOD} | {"respondent": None}, **extra}
+
+
+@pytest.mark.parametrize(
+    ("mark", "text", "scored"),
+    [(",", "1.000", "1000"), (".", "1.000", "1"), (".", "1,000", "1000"), (",", "1,5", None), (None, "1.000", None),
+     (None, "1,000", None), (",", "2.500.000", None), (".", "12", "12")],
+)
+def test_numbers_follow_the_mappings_decimal_mark_and_are_refused_without_one(mark, text, scored, fakes, tmp_path,
+                                                                               capsys):
+    """1.000 is a thousand with a decimal comma and one with a decimal point; without the mapping saying
+    which, the row is rejected with the reason, never read as either."""
+    src = tmp_path / "n.csv"
+    pd.DataFrame([row("a", emotional_messages=text)]).to_csv(src, index=False)
+    (tmp_path / "m.json").write_text(json.dumps(id_mapping(decimal_mark=mark)), encoding="utf-8")
+    code, _out, _ = run(capsys, "score", src, "--mapping", tmp_path / "m.json", "--out", tmp_path / "o.csv",
+                       "--as-of", AS_OF.isoformat())
+    errors = errors_of(tmp_path / "o.errors.csv")
+    if scored is None:
+        assert code == 3 and errors["column"].tolist() == ["emotional_messages"]
+        if mark is None:
+            assert errors["reason"].iloc[0].startswith("ambiguous: 1000 if")
+    else:
+        assert code == 0 and errors.empty
+        frame = pd.DataFrame([row("a", emotional_messages=text)])
+        resolved = resolve_columns(list(frame.columns), mapping_from_dict(id_mapping(decimal_mark=mark)))
+        _, valid, clean, _ = judge(frame, resolved, AS_OF)
+        assert valid.all() and clean["emotional_messages"].tolist() == [int(scored)]
+
+
+def test_a_layout_that_reads_no_value_is_a_setup_error_and_writes_nothing(fakes, tmp_path, capsys):
+    src = tmp_path / "d.csv"
+    answers = {k: v for k, v in row("a").items() if k != "days_since_breakup"}
+    pd.DataFrame([answers | {"breakup_date": "2025-01-05"}, answers | {"breakup_date": "2025-02-05"}]).to_csv(
+        src, index=False)
+    columns = {c: c for c in answers} | {"respondent": None, "breakup_date": "breakup_date"}
+    (tmp_path / "m.json").write_text(json.dumps({"columns": columns, "date_format": "%d/%m/%Y"}), encoding="utf-8")
+    mapped = ["--mapping", tmp_path / "m.json"]
+    for args in (["score", src, "--out", tmp_path / "o.csv", *mapped], ["validate", src, *mapped],
+                 ["mapping-template", "--check", tmp_path / "m.json", src]):
+        code, _, err = run(capsys, *args)
+        assert code == 2, (args, err)
+        assert "'breakup_date' has 2 value(s) and '%d/%m/%Y' reads none of them (such as '2025-01-05')" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "m.json"]
+
+
+def test_a_version_1_mapping_is_read_as_it_was_and_new_keys_ask_for_version_2(tmp_path):
+    old = json.loads(MAPPING.read_text())
+    assert old["exodds_mapping"] == 1 and load_mapping(MAPPING).date_format == "%m/%d/%Y"
+    with pytest.raises(MappingError, match=r"\['decimal_mark'\] need \"exodds_mapping\": 2"):
+        mapping_from_dict(old | {"decimal_mark": ","})
+    assert mapping_from_dict(old | {"exodds_mapping": 2, "decimal_mark": ","}).decimal_mark == ","
+
+
+def test_id_column_names_rejected_rows_and_reports_duplicates(fakes, tmp_path, capsys):
+    rows = [row("r1"), row("r2", anger="livid"), row("r1"), row("r3"), row("r3", apologized="no")]
+    src = tmp_path / "k.csv"
+    pd.DataFrame(rows).to_csv(src, index=False)
+    code, out, err = run(capsys, "score", src, "--id-column", "respondent", "--out", tmp_path / "o.csv",
+                         "--as-of", AS_OF.isoformat())
+    assert (code, out.strip()) == (3, "read 5, scored 4, rejected 1")
+    errors = errors_of(tmp_path / "o.errors.csv")
+    assert errors[["row", "respondent", "column"]].values.tolist() == [["2", "r2", "anger"]]
+    assert "rejected by respondent: r2 (row 2)" in err
+    # r1 twice alike: a duplicate (both scored); r3 twice with other answers: not a duplicate
+    assert "1 duplicate(s), the same respondent with the same answers, each row scored: r1: rows 1, 3" in err
+    code, _, err = run(capsys, "score", src, "--id-column", "who", "--out", tmp_path / "o.csv")
+    assert code == 2 and "--id-column 'who' is not in the input" in err
+
+
+def test_parquet_output_starts_over_with_text_when_a_later_value_breaks_a_type(fakes, tmp_path):
+    """Whole numbers in the first block, then 'n/a': the column is text, every value as written."""
+    ids = [str(i) for i in range(1, 300)] + ["n/a"]
+    src = tmp_path / "t.csv"
+    pd.DataFrame([row(r) for r in ids]).to_csv(src, index=False)
+    summary = batch.score_file(src, tmp_path / "t.parquet", as_of=AS_OF, block_size=1024)
+    assert summary.n_scored == 300
+    back = pd.read_parquet(tmp_path / "t.parquet")
+    assert back["respondent"].tolist() == ids and back["attempts_ignored"].tolist() == [2] * 300
