@@ -17,17 +17,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
+    "ZONE_SUFFIX",
     "DateLayouts",
     "ambiguous_values",
     "as_list",
     "find_layouts",
     "read_date",
     "readable_format",
+    "split_zone",
     "strip_zone",
 ]
 
 #: A time-zone suffix a form tool writes after a time: GMT+1, GMT+02:00, UTC, UTC-5, +01:00, +0100, Z.
-_ZONE_VALUE = re.compile(
+ZONE_SUFFIX = re.compile(
     r"(?:\s*\(?\s*(?:GMT|UTC)\s*(?:[+-]\s*\d{1,2}(?::?\d{2})?)?\s*\)?|(?<=\d)\s*[+-]\d{2}:?\d{2}|(?<=\d)Z)\s*$",
     re.IGNORECASE,
 )
@@ -37,7 +39,7 @@ _ZONE_FORMAT = re.compile(r"\s*\(?(?:GMT|UTC)?%[zZ]\)?\s*$|(?<=%S)Z$|\s*(?:GMT|U
 
 def strip_zone(text: str) -> str:
     """``text`` without a trailing time-zone suffix."""
-    return _ZONE_VALUE.sub("", text)
+    return ZONE_SUFFIX.sub("", text)
 
 
 def as_list(fmt: str | Sequence[str] | None) -> list[str]:
@@ -46,7 +48,7 @@ def as_list(fmt: str | Sequence[str] | None) -> list[str]:
     return [fmt] if isinstance(fmt, str) else list(fmt)
 
 
-def _split_zone(fmt: str) -> tuple[str, bool]:
+def split_zone(fmt: str) -> tuple[str, bool]:
     """(the layout without its zone part, whether it had one)."""
     bare = _ZONE_FORMAT.sub("", fmt)
     return bare, bare != fmt
@@ -54,7 +56,7 @@ def _split_zone(fmt: str) -> tuple[str, bool]:
 
 def readable_format(fmt: str) -> bool:
     """Whether strptime can read back a date written with ``fmt`` (an unknown code like %Q cannot)."""
-    bare, _ = _split_zone(fmt)
+    bare, _ = split_zone(fmt)
     sample = dt.datetime(2001, 2, 3, 4, 5, 6)
     try:
         dt.datetime.strptime(sample.strftime(bare), bare)
@@ -64,7 +66,7 @@ def readable_format(fmt: str) -> bool:
 
 
 def _read(text: str, fmt: str) -> dt.date | None:
-    bare, zoned = _split_zone(fmt)
+    bare, zoned = split_zone(fmt)
     value = strip_zone(text) if zoned else text
     try:
         return dt.datetime.strptime(value, bare).date()
@@ -143,7 +145,7 @@ def find_layouts(values: Iterable[object], with_time: bool, most: bool = False) 
     vals = sorted({v.strip() for v in values if isinstance(v, str) and v.strip()})
     if not vals:
         return DateLayouts()
-    zoned = any(_ZONE_VALUE.search(v) for v in vals[:200])
+    zoned = any(ZONE_SUFFIX.search(v) for v in vals[:200])
     probe = vals[:: max(1, len(vals) // 8)][:8]
     candidates = [f for f in _layouts(with_time, zoned) if any(_read(v, f) is not None for v in probe)]
     fits = {f: _fits(vals, f) for f in candidates}

@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.batch.formats import as_list, read_date, readable_format, strip_zone
+from model.batch.formats import ZONE_SUFFIX, as_list, read_date, readable_format, split_zone, strip_zone
 from model.errors import InputError, MappingError, MissingColumnsError
 from model.quiz.definition import QUIZ
 
@@ -649,19 +649,35 @@ def parse_timestamps(
 
 
 def _timestamps_in(s: pd.Series, fmts: list[str], blank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Timestamps read with the mapping's layouts, once per distinct value (a form export's timestamps
-    are mostly distinct, but an export is thousands of rows, not millions)."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    table = []
-    for u in uniques:
-        if isinstance(u, (dt.date, pd.Timestamp)):
-            table.append(np.datetime64(pd.Timestamp(u).date(), "D"))
-            continue
-        day, _ = read_date(str(u), fmts)
-        table.append(np.datetime64(day, "D") if day is not None else np.datetime64("NaT"))
-    table.append(np.datetime64("NaT"))
-    days = np.array(table, dtype="datetime64[D]")[codes]
+    """Timestamps read with the mapping's layouts, each layout over the whole column at once (pandas
+    parses them in C); a value two layouts read as different days is unreadable."""
+    n = len(s)
+    days = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    clash = np.zeros(n, dtype=bool)
+    text = s.where(s.map(lambda v: isinstance(v, str)), None) if s.dtype == object else s.astype(object)
+    unzoned = None
+    for fmt in fmts:
+        bare, zoned = split_zone(fmt)
+        if zoned and unzoned is None:
+            unzoned = text.str.replace(ZONE_SUFFIX, "", regex=True)
+        try:
+            got = pd.to_datetime(unzoned if zoned else text, format=bare, errors="coerce")
+        except (ValueError, TypeError):  # a layout pandas cannot take: value by value
+            got = pd.Series([_strptime_day(v, fmt) for v in text], dtype="datetime64[ns]")
+        read = got.to_numpy().astype("datetime64[D]")
+        clash |= ~np.isnat(read) & ~np.isnat(days) & (read != days)
+        days = np.where(np.isnat(days), read, days)
+    objects = s.map(lambda v: isinstance(v, (dt.date, pd.Timestamp))).to_numpy(dtype=bool)
+    stamps = np.flatnonzero(~blank & np.isnat(days) & objects)
+    for i in stamps:  # datetime objects (a typed Parquet column read as objects)
+        days[i] = np.datetime64(pd.Timestamp(s.iloc[i]).date(), "D")
+    days[clash] = np.datetime64("NaT")
     return days, blank, ~blank & np.isnat(days)
+
+
+def _strptime_day(value: Any, fmt: str) -> Any:
+    day, _ = read_date(str(value), [fmt]) if isinstance(value, str) else (None, None)
+    return pd.NaT if day is None else pd.Timestamp(day)
 
 
 def _guess_format(values: pd.Series, dayfirst: bool) -> str | None:
