@@ -184,6 +184,10 @@ def merge_problems(
                 & vp["reason"].str.startswith("missing").to_numpy(dtype=bool)
             )
         vp = vp[~drop]
+    if len(map_problems) and len(vp):  # the mapping said what is wrong with that answer already
+        said = set(zip(map_problems["pos"].tolist(), map_problems["column"].tolist(), strict=True))
+        header = vp["column"].map(lambda c: resolved.by_quiz.get(c, c))
+        vp = vp[[(p, h) not in said for p, h in zip(vp["pos"].tolist(), header.tolist(), strict=True)]]
     if len(vp):
         source = resolved.by_quiz
         headers = vp["column"].map(lambda c: source.get(c, c))

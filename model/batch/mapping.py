@@ -102,6 +102,11 @@ class ColumnMapping:
         table = self.answers.get(quiz_column) or {}
         return {norm_answer(k): v for k, v in table.items() if v is not None}
 
+    def undecided(self, quiz_column: str) -> set[str]:
+        """Normalised answer texts the mapping leaves null: not decided, so their rows are rejected."""
+        table = self.answers.get(quiz_column) or {}
+        return {norm_answer(k) for k, v in table.items() if v is None}
+
     def date_formats_of(self, header: str) -> list[str]:
         """The layouts of one date column: its own, else the mapping's ``date_format``."""
         return as_list(self.date_formats.get(header, self.date_format))
@@ -429,6 +434,14 @@ def apply_mapping(
     for qcol, header in resolved.by_quiz.items():
         col = df[header]
         if mapping is not None:
+            undecided = mapping.undecided(qcol)
+            if undecided:
+                left = _matches(col, undecided)
+                if left.any():
+                    parts.append(_problems(left, header, df[header], (
+                        f"not decided: left null in {mapping.source} (a label the template could not be sure "
+                        f"of); map it to {_expected(qcol)} to score these rows"
+                    )))
             table = mapping.answer_table(qcol)
             if table:
                 col = _translate(col, table)
@@ -485,6 +498,17 @@ def _problems(mask: np.ndarray, column: str, raw: pd.Series, reason: Any) -> pd.
     return pd.DataFrame(
         {"pos": pos, "column": column, "value": raw.to_numpy(dtype=object)[pos], "reason": reasons}
     )
+
+
+def _expected(qcol: str) -> str:
+    return QUIZ[qcol].expected() if qcol in QUIZ.ids else "a date"
+
+
+def _matches(col: pd.Series, texts: set[str]) -> np.ndarray:
+    """Where ``col`` holds one of ``texts`` (normalised), once per distinct value."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    table = np.array([isinstance(u, str) and norm_answer(u) in texts for u in uniques] + [False], dtype=bool)
+    return table[codes]
 
 
 def _translate(col: pd.Series, table: dict[str, str]) -> pd.Series:

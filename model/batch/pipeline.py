@@ -341,15 +341,19 @@ def check_file(
     as_of: Any = None,
     on_problems: Callable[[list[tuple]], None] | None = None,
     chunk_rows: int = 32_768,
+    id_column: str | None = None,
 ) -> Checked:
     """Validate every record of a CSV/Parquet export, read exactly as ``score_file`` reads it
     (streaming, gzip, ragged and Latin-1 records, ``mapping``), without scoring or writing.
 
     ``on_problems`` receives each chunk's problems as (record, column, value, reason) in
-    record order. A required column that is absent is not an error here: each row misses it.
+    record order, or (record, key, column, value, reason) with a respondent key (``id_column``,
+    else the mapping's). A required column that is absent is not an error here: each row misses it.
     """
     info = inspect_input(input_path)
-    resolved = _resolve(info, mapping, require=False)
+    if id_column is not None and mapping is not None:
+        mapping = dataclasses.replace(mapping, id_column=id_column)
+    resolved = _resolve(info, mapping, require=False, id_column=id_column)
     if as_of is not None:
         as_of = parse_as_of(as_of)
     used = resolved.used_headers
@@ -365,7 +369,9 @@ def check_file(
                 batch, _, numbers = chunk_records(chunk, info, used)
                 problems, valid, _, _ = judge(arrow_frame(batch, used, numbers, resolved), resolved, as_of, reads)
                 offset = n_read if chunk.block else 0  # a block numbers its records from 1
-                rows = problem_rows(problems, chunk.rejected, batch, numbers, offset, as_text=False)
+                rows = problem_rows(
+                    problems, chunk.rejected, batch, numbers, offset, as_text=False, key=resolved.id_column
+                )
                 rows = [r for r in rows if r[0] > shown]  # a second pass repeats what was read already
                 if rows and on_problems is not None:
                     on_problems(rows)

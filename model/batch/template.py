@@ -471,11 +471,15 @@ def _judge_values(
 ) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
     """(values read -> rows, values not read -> (rows, why)) for one mapped column."""
     table = mapping.answer_table(qcol)
+    undecided = mapping.undecided(qcol)
     good: dict[str, int] = {}
     bad: dict[str, tuple[int, str]] = {}
     for value, n in counts.items():
         if not value.strip():
             good[value] = good.get(value, 0) + n  # (a blank is judged with the row's other answers)
+            continue
+        if norm_answer(value) in undecided:
+            bad[value] = (n, "left null in the mapping: not decided (its rows are rejected)")
             continue
         given = table.get(norm_answer(value), value)
         if given == "":

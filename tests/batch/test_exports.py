@@ -151,7 +151,7 @@ def test_check_says_what_the_mapping_does_to_each_column(templates, capsys):
     assert code == 1  # some rows will be rejected for a value
     everywhere = (read_csv(EXPORTS / name)["Have they blocked you?"] == "Yes, on every app and my number").sum()
     assert "'Have they blocked you?' -> blocked:" in out
-    assert f"    'Yes, on every app and my number': {everywhere} row(s): not one of the choices" in out
+    assert f"    'Yes, on every app and my number': {everywhere} row(s): left null in the mapping: not decided" in out
     assert "    '1,000': 1 row(s): ambiguous: 1000 if ',' groups thousands" in out
     assert "'Submit Date (UTC)' -> timestamp: 15 row(s) read" in out
     assert "respondent key: '#'" in out

@@ -117,7 +117,8 @@ def test_form_export_is_scored_with_each_rows_timestamp(tmp_path, capsys, fakes)
         {"row": "5", "column": "Timestamp", "value": "",
          "reason": "missing: the response timestamp dates the answers"},
         {"row": "6", "column": "Have they told you to stop contacting them?", "value": "Maybe",
-         "reason": "not one of the choices: expected one of yes, no"},
+         "reason": f"not decided: left null in {MAPPING} (a label the template could not be sure of); map it to "
+         "one of yes, no to score these rows"},
     ]
 
 
@@ -279,7 +280,8 @@ def test_template_can_be_written_and_used(tmp_path, capsys, fakes):
     errors = errors_of(tmp_path / "o.errors.csv")
     assert errors.iloc[0].to_dict() == {
         "row": "1", "respondent": "a@example.org", "column": "How do they feel toward you now?",
-        "value": "A bit annoyed", "reason": "not one of the choices: expected one of none, annoyed, angry, furious",
+        "value": "A bit annoyed", "reason": f"not decided: left null in {tmp_path / 'm.json'} (a label the template "
+        "could not be sure of); map it to one of none, annoyed, angry, furious to score these rows",
     }
 
 
@@ -569,3 +571,11 @@ def test_parquet_output_starts_over_with_text_when_a_later_value_breaks_a_type(f
     assert summary.n_scored == 300
     back = pd.read_parquet(tmp_path / "t.parquet")
     assert back["respondent"].tolist() == ids and back["attempts_ignored"].tolist() == [2] * 300
+
+
+def test_validate_names_each_problem_by_its_respondent_too(tmp_path, capsys):
+    src = tmp_path / "k.csv"
+    pd.DataFrame([row("r1"), row("r2", anger="livid")]).to_csv(src, index=False)
+    code, out, _ = run(capsys, "validate", src, "--id-column", "respondent", "--as-of", AS_OF.isoformat())
+    assert code == 1 and out.splitlines()[0] == "row 2 (r2): anger = 'livid': not one of the choices: expected one " \
+        "of none, annoyed, angry, furious"
