@@ -252,7 +252,7 @@ def propose_mapping(
     out["columns"] = columns
     out["answers"] = answers
     out["_todo"] = todo
-    out["_matches"] = {h: notes[h] for h in headers if h in notes}
+    out["_matches"] = {h: notes[h] for h in [*headers, "decimal_mark"] if h in notes}
     if answer_notes:
         out["_answer_matches"] = answer_notes
     return out

@@ -536,6 +536,11 @@ def test_a_layout_that_reads_no_value_is_a_setup_error_and_writes_nothing(fakes,
         assert code == 2, (args, err)
         assert "'breakup_date' has 2 value(s) and '%d/%m/%Y' reads none of them (such as '2025-01-05')" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "m.json"]
+    # the timestamp's layout alike (the answers' dates read, the response times do not)
+    (tmp_path / "m.json").write_text(json.dumps({"columns": columns, "timestamp": "respondent",
+                                                 "timestamp_format": "%Y-%m-%d %H:%M"}), encoding="utf-8")
+    code, _, err = run(capsys, "score", src, "--out", tmp_path / "o.csv", *mapped)
+    assert code == 2 and "'respondent' has 2 value(s) and '%Y-%m-%d %H:%M' reads none of them (such as 'a')" in err
 
 
 def test_a_version_1_mapping_is_read_as_it_was_and_new_keys_ask_for_version_2(tmp_path):
