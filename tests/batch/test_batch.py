@@ -1090,3 +1090,19 @@ def test_the_package_offers_the_scoring_functions_the_readme_names():
     code = "import model; from model import score_frame, score_file; print(score_frame.__module__, score_file.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["model.batch.core", "score_file"]
+
+
+@pytest.mark.parametrize("deflate", ["isal", "zlib"])
+def test_gzip_output_reads_back_with_isal_or_with_zlib_alone(deflate, tmp_path, capsys, fakes, monkeypatch):
+    """Level 1 gzip through ISA-L, or through zlib where the isal package is missing: the same CSV."""
+    import gzip
+    import zlib
+
+    from model.batch import sinks
+
+    if deflate == "zlib":
+        monkeypatch.setattr(sinks, "_deflate", lambda: zlib)
+    src = write(tmp_path / "x.csv", csv_text([row(str(i)) for i in range(300)]))
+    assert score(capsys, src, "--out", tmp_path / "plain.csv")[0] == 0
+    assert score(capsys, src, "--out", tmp_path / "packed.csv.gz")[0] == 0
+    assert gzip.decompress((tmp_path / "packed.csv.gz").read_bytes()) == (tmp_path / "plain.csv").read_bytes()
