@@ -2,6 +2,10 @@
 
     .venv/bin/python benchmarks/bench_score.py --rows 1000000
     .venv/bin/python benchmarks/bench_score.py --rows 10000000 --memory-only
+    .venv/bin/python benchmarks/bench_score.py --rows 1000000 --gzip
+
+With ``--gzip`` it times a ``.csv.gz`` output against ``gzip -1`` compressing exodds's plain output
+(the same bytes): the target is a compressed run within 1.5 times that ``gzip -1``.
 
 The baseline is the least any tool could do with the same bytes: pyarrow's
 multi-threaded ``read_csv`` of the input (every column as text) plus
@@ -146,6 +150,35 @@ def use_fakes() -> None:
     batch.default_advice = FakeAdvice
 
 
+def time_gzip(path: Path) -> tuple[float, float]:
+    """(wall, cpu) of ``gzip -1 -c path > /dev/null`` (CPU from the child's resource usage)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        subprocess.run(["gzip", "-1", "-c", str(path)], stdout=sink, check=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def compare_gzip(input_path: Path, tmp_path: Path, repeat: int) -> None:
+    """A .csv.gz output against the plain one and against gzip -1 on the plain output's bytes."""
+    plain, packed = tmp_path / "responses.scored.csv", tmp_path / "responses.scored.csv.gz"
+    runs = {}
+    for _ in range(repeat):  # interleaved, so that load on a shared machine falls on all three alike
+        for name, fn in (("plain", lambda: time_exodds(input_path, plain)),
+                         ("gz", lambda: time_exodds(input_path, packed)),
+                         ("gzip -1", lambda: time_gzip(plain))):
+            runs.setdefault(name, []).append(fn())
+    best = {name: min(r, key=lambda t: t[0]) for name, r in runs.items()}
+    for name, (wall, cpu) in best.items():
+        print(f"{name + ':':22s} {wall:6.2f} s wall, {cpu:6.2f} s CPU")
+    print(f"output: {plain.stat().st_size / 1e6:.0f} MB plain, {packed.stat().st_size / 1e6:.0f} MB gzipped")
+    gz, ref, flat = best["gz"], best["gzip -1"], best["plain"]
+    print(f".csv.gz / gzip -1:      {gz[0] / ref[0]:6.2f} wall, {gz[1] / ref[1]:6.2f} CPU  (target <= 1.5)")
+    print(f".csv.gz / plain .csv:   {gz[0] / flat[0]:6.2f} wall, {gz[1] / flat[1]:6.2f} CPU")
+
+
 def time_exodds(input_path: Path, output_path: Path) -> tuple[float, float]:
     """(wall, cpu) of ``exodds score`` run in this process; CPU counts every thread."""
     from model.cli import main
@@ -199,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timings: best of this many runs")
     ap.add_argument("--fake", action="store_true", help="stand-in model and advice: the pipeline's own overhead")
     ap.add_argument("--memory-only", action="store_true", help="only the peak-memory run (for 10M rows)")
+    ap.add_argument("--gzip", action="store_true", help="a .csv.gz output against gzip -1 on the same bytes")
     ap.add_argument("--workdir", type=Path, help="where to put the files (default: a temporary folder)")
     args = ap.parse_args(argv)
 
@@ -229,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
             from model.odds.artifacts import load_model
 
             load_model()  # load once, as a warm process would
+        if args.gzip:
+            compare_gzip(input_path, tmp_path, args.repeat)
+            return 0
         ours = min((time_exodds(input_path, output_path) for _ in range(args.repeat)), key=lambda t: t[0])
         base = min(
             (time_baseline(input_path, output_path, tmp_path / "baseline.csv") for _ in range(args.repeat)),

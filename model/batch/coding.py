@@ -47,7 +47,7 @@ def arrow_frame(
 
 
 def codable(col: pa.ChunkedArray | pa.Array, qid: str, mapping: ColumnMapping | None) -> bool:
-    return qid in QUIZ.ids and pa.types.is_string(col.type) and not (mapping and mapping.answer_table(qid))
+    return qid in QUIZ.ids and pa.types.is_string(col.type) and not (mapping and mapping.recodes(qid))
 
 
 def coded(col: pa.ChunkedArray | pa.Array, q: Question) -> pd.Categorical | pd.arrays.IntegerArray:
@@ -97,12 +97,14 @@ def problem_rows(
     numbers: np.ndarray | None = None,
     offset: int = 0,
     as_text: bool = True,
+    key: str | None = None,
 ) -> list[tuple]:
     """Errors-file lines in record order; values as read from the file where ``batch`` has them.
 
     ``numbers`` are the record numbers of ``batch``'s rows as ``problems`` gives them; ``offset``
     is added to every one (a block numbers its records from 1). ``as_text=False`` keeps values
-    as they are (a number, None for a blank) instead of their errors-file text.
+    as they are (a number, None for a blank) instead of their errors-file text. With ``key`` (the
+    respondent key's column, among ``batch``'s), each line carries that record's key second.
     """
     values = problems["value"].to_numpy(dtype=object)
     if batch is not None and numbers is not None and len(problems):
@@ -118,7 +120,13 @@ def problem_rows(
         (int(r) + offset, text(c), show(v), text(why))
         for (r, c, _, why), v in zip(problems.itertuples(index=False, name=None), values, strict=True)
     ]
-    if rejected:
-        rows.extend((r + offset, c, v, why) for r, c, v, why in rejected)
+    if key is not None:
+        keys = [""] * len(rows)
+        if batch is not None and numbers is not None and len(problems):
+            pos = np.searchsorted(numbers, problems["row"].to_numpy(dtype=np.int64))
+            keys = [text(k) for k in batch.column(key).take(pa.array(pos)).to_pylist()]
+        rows = [(r[0], k, *r[1:]) for r, k in zip(rows, keys, strict=True)]
+    if rejected:  # (a record that cannot be read has no key to show)
+        rows.extend((r + offset, *([""] if key is not None else []), c, v, why) for r, c, v, why in rejected)
         rows.sort(key=lambda t: t[0])
     return rows

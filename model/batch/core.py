@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from model.batch.mapping import ColumnMapping, Resolved, apply_mapping, resolve_columns
+from model.batch.mapping import ColumnMapping, Reads, Resolved, apply_mapping, check_reads, resolve_columns
 from model.plan.decide import hides_factors
 from model.quiz.validation import PROBLEM_COLUMNS, parse_as_of, validate_frame
 from model.quiz.validation import as_of_days as validation_as_of_days
@@ -102,30 +102,39 @@ def score_frame(
     as_of: Any = None,
     mapping: ColumnMapping | None = None,
     advice: Advice | None = None,
+    reads: Reads | None = None,
 ) -> ScoreResult:
     """Score raw answers: no I/O, ``df`` is never modified, same input gives the same output.
 
     ``as_of`` is a date or one date per row (default: the mapping's timestamp
     column if it names one, else today); an explicit ``as_of`` wins over the
     timestamps. Columns that are not quiz questions are ignored. Raises
-    ``MissingColumnsError`` (naming all) when required columns are absent.
+    ``MissingColumnsError`` (naming all) when required columns are absent, and
+    ``MappingError`` when a date layout of the mapping reads none of its column's
+    values; with ``reads`` (one part of a larger input) the values read are
+    counted there instead, for the caller to check once the input is done.
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"score_frame expects a pandas DataFrame, got {type(df).__name__}")
     model = default_model() if model is None else model
     advice = default_advice() if advice is None else advice
     resolved = resolve_columns([str(c) for c in df.columns], mapping)
-    problems, valid, clean, as_of_days = judge(df, resolved, as_of)
+    tally = Reads() if reads is None else reads
+    problems, valid, clean, as_of_days = judge(df, resolved, as_of, tally)
+    if reads is None and mapping is not None:
+        check_reads(tally, mapping.source)
     scored = score_clean(clean, as_of_days[valid], model, advice)
     return ScoreResult(scored=scored, problems=problems, valid=valid)
 
 
 def judge(
-    df: pd.DataFrame, resolved: Resolved, as_of: Any
+    df: pd.DataFrame, resolved: Resolved, as_of: Any, reads: Reads | None = None
 ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray]:
     """Map and validate raw answers: (problems, valid per row, clean answers of the valid rows
-    indexed like ``df``, the as-of date of every row)."""
-    quiz_df, row_as_of, map_problems, date_failed = apply_mapping(df, resolved, use_timestamp=as_of is None)
+    indexed like ``df``, the as-of date of every row); ``reads`` counts the dates read."""
+    quiz_df, row_as_of, map_problems, date_failed = apply_mapping(
+        df, resolved, use_timestamp=as_of is None, reads=reads
+    )
     n = len(df)
     if as_of is not None:
         as_of_days = validation_as_of_days(as_of, n)
@@ -175,6 +184,10 @@ def merge_problems(
                 & vp["reason"].str.startswith("missing").to_numpy(dtype=bool)
             )
         vp = vp[~drop]
+    if len(map_problems) and len(vp):  # the mapping said what is wrong with that answer already
+        said = set(zip(map_problems["pos"].tolist(), map_problems["column"].tolist(), strict=True))
+        header = vp["column"].map(lambda c: resolved.by_quiz.get(c, c))
+        vp = vp[[(p, h) not in said for p, h in zip(vp["pos"].tolist(), header.tolist(), strict=True)]]
     if len(vp):
         source = resolved.by_quiz
         headers = vp["column"].map(lambda c: source.get(c, c))

@@ -1,12 +1,16 @@
 """Map a form tool's export (question-text headers, answer labels, timestamps) onto quiz ids.
 
-A mapping is a small JSON file the user can read and fix by hand::
+A mapping is a small JSON file the user can read and fix by hand (``exodds mapping-template``
+proposes one; the README's "Form-tool exports" section explains every key)::
 
     {
-      "exodds_mapping": 1,
+      "exodds_mapping": 2,
       "timestamp": "Timestamp",
-      "timestamp_format": "%m/%d/%Y %H:%M:%S",
+      "timestamp_format": "%Y/%m/%d %I:%M:%S %p GMT%z",
       "date_format": "%m/%d/%Y",
+      "date_formats": {"When were you blocked?": ["%m-%d-%Y", "%Y-%m-%d"]},
+      "decimal_mark": null,
+      "id_column": "Email Address",
       "columns": {"How long ago did you break up? (days)": "days_since_breakup",
                   "Have they blocked you?": "blocked",
                   "Your e-mail": null},
@@ -17,11 +21,20 @@ A mapping is a small JSON file the user can read and fix by hand::
 alternative such as ``breakup_date``); ``null`` means "not a question", and
 the column is passed through. ``answers`` maps answer texts (compared after
 trimming and ignoring case) to our values, ``""`` for "no answer" (a form's
-"N/A" where the question was not asked); texts not listed are passed on as
-they are, and validation judges them. ``timestamp`` names the column whose
-date is each row's as-of date (for date answers and the plan's dates).
-Formats use ``strptime`` codes; without them dates must be ISO (YYYY-MM-DD)
-or a format pandas can infer. Keys starting with ``_`` are notes and ignored.
+"N/A" where the question was not asked), ``null`` for "not decided" (the rows
+giving it are rejected); texts not listed are passed on as they are, and
+validation judges them. ``timestamp`` names the column whose date is each
+row's as-of date (for date answers and the plan's dates). Formats use
+``strptime`` codes, one or a list (a value read by two of them as different
+days is rejected); a time-zone suffix (``GMT%z``, ``%z``, ``%Z``) reads
+``GMT+1`` and the like. ``date_format`` serves every date column that
+``date_formats`` (export header -> format) does not name; without either,
+dates must be ISO (YYYY-MM-DD) or a layout pandas infers (``dayfirst``).
+``decimal_mark`` (``","`` or ``"."``) says how the export writes numbers;
+without it ``1.000`` and ``1,000`` are refused as ambiguous. ``id_column``
+names the respondent key shown in the errors file and the summary. Keys
+starting with ``_`` are notes and ignored. Version 1 files (without
+``date_formats``, ``decimal_mark`` and ``id_column``) read as they always did.
 
 Everything here is column-wise: answers and dates are translated once per
 distinct value.
@@ -30,54 +43,78 @@ distinct value.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from model.errors import MappingError, MissingColumnsError
+from model.batch.formats import ZONE_SUFFIX, as_list, read_date, readable_format, split_zone, strip_zone
+from model.errors import InputError, MappingError, MissingColumnsError
 from model.quiz.definition import QUIZ
-from model.quiz.validation import is_whole_number_text
 
 __all__ = [
     "ColumnMapping",
     "MappingError",
     "MissingColumnsError",
+    "Reads",
     "Resolved",
     "apply_mapping",
+    "check_reads",
     "load_mapping",
-    "propose_mapping",
+    "norm_answer",
+    "parse_timestamps",
     "required_columns",
     "resolve_columns",
 ]
 
-MAPPING_VERSION = 1
-_KEYS = {"exodds_mapping", "timestamp", "timestamp_format", "date_format", "dayfirst", "columns", "answers"}
+MAPPING_VERSION = 2
+_KEYS_V1 = {"exodds_mapping", "timestamp", "timestamp_format", "date_format", "dayfirst", "columns", "answers"}
+_KEYS_V2 = {"date_formats", "decimal_mark", "id_column"}
+_KEYS = _KEYS_V1 | _KEYS_V2
+
+Formats = str | list[str] | None
 
 
 @dataclass(frozen=True)
 class ColumnMapping:
-    """Export headers -> quiz columns, answer texts -> our values, and the timestamp column."""
+    """Export headers -> quiz columns, answer texts -> our values, the timestamp and id columns."""
 
     columns: dict[str, str | None] = field(default_factory=dict)
     answers: dict[str, dict[str, str | None]] = field(default_factory=dict)
     timestamp: str | None = None
-    timestamp_format: str | None = None
-    date_format: str | None = None
+    timestamp_format: Formats = None
+    date_format: Formats = None
     dayfirst: bool = False
     source: str = "mapping"
+    date_formats: dict[str, Formats] = field(default_factory=dict)
+    decimal_mark: str | None = None
+    id_column: str | None = None
 
     def answer_table(self, quiz_column: str) -> dict[str, str]:
         """Normalised answer text -> our value, for the texts that have one."""
         table = self.answers.get(quiz_column) or {}
-        return {_norm_answer(k): v for k, v in table.items() if v is not None}
+        return {norm_answer(k): v for k, v in table.items() if v is not None}
+
+    def undecided(self, quiz_column: str) -> set[str]:
+        """Normalised answer texts the mapping leaves null: not decided, so their rows are rejected."""
+        table = self.answers.get(quiz_column) or {}
+        return {norm_answer(k) for k, v in table.items() if v is None}
+
+    def date_formats_of(self, header: str) -> list[str]:
+        """The layouts of one date column: its own, else the mapping's ``date_format``."""
+        return as_list(self.date_formats.get(header, self.date_format))
+
+    def recodes(self, quiz_column: str) -> bool:
+        """Whether answers of ``quiz_column`` are rewritten before validation reads them."""
+        numeric = quiz_column in QUIZ.ids and QUIZ[quiz_column].is_numeric
+        return bool(self.answer_table(quiz_column)) or (numeric and self.decimal_mark is not None)
 
 
 @dataclass(frozen=True)
@@ -87,16 +124,19 @@ class Resolved:
     by_quiz: dict[str, str]  # quiz column -> input header
     timestamp: str | None
     mapping: ColumnMapping | None
+    id_column: str | None = None
 
     @property
     def used_headers(self) -> list[str]:
         cols = list(self.by_quiz.values())
-        if self.timestamp is not None and self.timestamp not in cols:
-            cols.append(self.timestamp)
+        for extra in (self.timestamp, self.id_column):
+            if extra is not None and extra not in cols:
+                cols.append(extra)
         return cols
 
 
-def _norm_answer(text: Any) -> str:
+def norm_answer(text: Any) -> str:
+    """An answer text as answer tables compare it: trimmed, inner spaces one, case ignored."""
     return re.sub(r"\s+", " ", str(text).strip()).casefold()
 
 
@@ -115,14 +155,16 @@ def _valid_answer(quiz_column: str, value: Any) -> bool:
     return isinstance(value, str) and value in q.values
 
 
-def _readable_format(fmt: str) -> bool:
-    """Whether strptime can read back a date written with ``fmt`` (an unknown code like %Q cannot)."""
-    sample = dt.datetime(2001, 2, 3, 4, 5, 6, tzinfo=dt.UTC)  # (aware: %z and %Z write something)
-    try:
-        dt.datetime.strptime(sample.strftime(fmt), fmt)
-    except ValueError:
-        return False
-    return True
+def _check_formats(key: str, value: Any, problems: list[str]) -> None:
+    fmts = [value] if isinstance(value, str) else value
+    if not isinstance(fmts, list) or not fmts or not all(isinstance(f, str) for f in fmts):
+        problems.append(f"'{key}' must be a strptime format, a list of them, or null")
+        return
+    for fmt in fmts:
+        if "%" not in fmt:
+            problems.append(f"'{key}' {fmt!r} has no strptime codes (for example %d/%m/%Y)")
+        elif not readable_format(fmt):
+            problems.append(f"'{key}' {fmt!r} is not a date format strptime can read (codes such as %d/%m/%Y)")
 
 
 def load_mapping(path: str | os.PathLike[str]) -> ColumnMapping:
@@ -147,9 +189,16 @@ def mapping_from_dict(raw: Any, source: str = "mapping") -> ColumnMapping:
     unknown = sorted(k for k in raw if not k.startswith("_") and k not in _KEYS)
     if unknown:
         problems.append(f"unknown keys {unknown}; expected some of {sorted(_KEYS)}")
-    version = raw.get("exodds_mapping", MAPPING_VERSION)
-    if version != MAPPING_VERSION:
-        problems.append(f"exodds_mapping is {version!r}; this exodds reads version {MAPPING_VERSION}")
+    version = raw.get("exodds_mapping", 1)
+    if version not in (1, MAPPING_VERSION):
+        problems.append(
+            f"exodds_mapping is {version!r}; this exodds reads versions 1 and {MAPPING_VERSION} (a newer exodds "
+            "wrote it? upgrade exodds, or propose a new one with `exodds mapping-template`)"
+        )
+    newer = sorted(k for k in raw if k in _KEYS_V2)
+    if version == 1 and newer:
+        problems.append(f"{newer} need \"exodds_mapping\": {MAPPING_VERSION} (version 1 has no such keys): "
+                        "set it to 2; nothing else changes")
     columns = raw.get("columns", {})
     if not isinstance(columns, dict):
         problems.append("'columns' must be an object: export header -> quiz id (or null)")
@@ -184,24 +233,37 @@ def mapping_from_dict(raw: Any, source: str = "mapping") -> ColumnMapping:
             if value is not None and not _valid_answer(qid, value):
                 expected = QUIZ[qid].expected() if qid in QUIZ.ids else "a date"
                 problems.append(
-                    f'answers for {qid}: {text!r} -> {value!r}: expected null, "" (no answer) or {expected}'
+                    f"answers for {qid}: {text!r} -> {value!r}: expected null, \"\" (no answer) or {expected}"
                 )
-            key = _norm_answer(text)  # texts are compared ignoring case and spaces: two must agree
+            key = norm_answer(text)  # texts are compared ignoring case and spaces: two must agree
             if key in seen and seen[key][1] != value:
                 problems.append(
                     f"answers for {qid}: {seen[key][0]!r} -> {seen[key][1]!r} and {text!r} -> {value!r} are the "
                     "same answer text (case and spaces are ignored) with different values; keep one"
                 )
             seen.setdefault(key, (text, value))
-    for key in ("timestamp", "timestamp_format", "date_format"):
+    for key in ("timestamp", "id_column"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
-            problems.append(f"'{key}' must be a string or null")
+            problems.append(f"'{key}' must be a column name (a string) or null")
     for key in ("timestamp_format", "date_format"):
-        fmt = raw.get(key)
-        if isinstance(fmt, str) and "%" not in fmt:
-            problems.append(f"'{key}' {fmt!r} has no strptime codes (for example %d/%m/%Y)")
-        elif isinstance(fmt, str) and not _readable_format(fmt):
-            problems.append(f"'{key}' {fmt!r} is not a date format strptime can read (codes such as %d/%m/%Y)")
+        if raw.get(key) is not None:
+            _check_formats(key, raw[key], problems)
+    date_formats = raw.get("date_formats") or {}
+    if not isinstance(date_formats, dict):
+        problems.append("'date_formats' must be an object: export header -> format (or a list of formats)")
+        date_formats = {}
+    for header, fmt in date_formats.items():
+        if columns.get(header) not in QUIZ.date_columns:
+            problems.append(f"date_formats names {header!r}, which 'columns' does not map to a date column "
+                            f"({', '.join(QUIZ.date_columns)})")
+        if fmt is not None:
+            _check_formats(f"date_formats[{header!r}]", fmt, problems)
+    mark = raw.get("decimal_mark")
+    if mark not in (None, ".", ","):
+        problems.append(f"'decimal_mark' is {mark!r}: expected \",\" (1.000 is a thousand, 1,5 one and a half), "
+                        "\".\" (1,000 is a thousand) or null")
+    if raw.get("dayfirst") is not None and not isinstance(raw.get("dayfirst"), bool):
+        problems.append("'dayfirst' must be true or false")
     if problems:
         raise MappingError(f"{source}: " + "; ".join(problems))
     return ColumnMapping(
@@ -212,6 +274,9 @@ def mapping_from_dict(raw: Any, source: str = "mapping") -> ColumnMapping:
         date_format=raw.get("date_format"),
         dayfirst=bool(raw.get("dayfirst", False)),
         source=source,
+        date_formats={h: f for h, f in date_formats.items() if f is not None},
+        decimal_mark=mark,
+        id_column=raw.get("id_column"),
     )
 
 
@@ -225,14 +290,19 @@ def required_columns() -> list[tuple[str, str | None]]:
     return [(q.id, q.date_alternative) for q in QUIZ if q.required and not q.ask_if]
 
 
-def resolve_columns(headers: Sequence[str], mapping: ColumnMapping | None = None, *, require: bool = True) -> Resolved:
+def resolve_columns(
+    headers: Sequence[str], mapping: ColumnMapping | None = None, *, require: bool = True,
+    id_column: str | None = None,
+) -> Resolved:
     """Find the input column for each quiz column; raise naming every required one missing
     (with ``require=False`` a missing column is left to validation: every row misses the answer).
 
     Without a mapping a header answers a quiz column when it equals the id
-    after trimming and ignoring case.
+    after trimming and ignoring case. ``id_column`` (``--id-column``) names the respondent key,
+    replacing the mapping's.
     """
     headers = [str(h) for h in headers]
+    respondent = _id_column(headers, mapping, id_column)
     by_quiz: dict[str, str] = {}
     timestamp = None
     if mapping is None:
@@ -254,15 +324,26 @@ def resolve_columns(headers: Sequence[str], mapping: ColumnMapping | None = None
             if mapping.timestamp not in present:
                 raise MissingColumnsError(
                     [mapping.timestamp],
-                    f"the timestamp column {mapping.timestamp!r} named in {mapping.source} is not in the input",
+                    f"the timestamp column {mapping.timestamp!r} named in {mapping.source} "
+                    "is not in the input",
                 )
             timestamp = mapping.timestamp
         if require:
             _check_required(by_quiz, absent, mapping)
-        return Resolved(by_quiz, timestamp, mapping)
+        return Resolved(by_quiz, timestamp, mapping, respondent)
     if require:
         _check_required(by_quiz, [], None)
-    return Resolved(by_quiz, timestamp, None)
+    return Resolved(by_quiz, timestamp, None, respondent)
+
+
+def _id_column(headers: list[str], mapping: ColumnMapping | None, given: str | None) -> str | None:
+    name = given if given is not None else (mapping.id_column if mapping is not None else None)
+    if name is None:
+        return None
+    if name not in headers:
+        where = "--id-column" if given is not None else f"the id_column named in {mapping.source}"  # type: ignore[union-attr]
+        raise InputError(f"{where} {name!r} is not in the input; its columns are " + ", ".join(map(repr, headers)))
+    return name
 
 
 def _check_required(by_quiz: dict[str, str], absent: list[str], mapping: ColumnMapping | None) -> None:
@@ -296,8 +377,45 @@ def _check_required(by_quiz: dict[str, str], absent: list[str], mapping: ColumnM
 # --------------------------------------------------------------------------- applying
 
 
+@dataclass
+class Reads:
+    """How many values of each date or timestamp column were given and read (``check_reads``)."""
+
+    given: dict[str, int] = field(default_factory=dict)
+    read: dict[str, int] = field(default_factory=dict)
+    layout: dict[str, str] = field(default_factory=dict)
+    example: dict[str, str] = field(default_factory=dict)
+
+    def add(self, header: str, given: int, read: int, layout: str, example: str | None) -> None:
+        self.given[header] = self.given.get(header, 0) + given
+        self.read[header] = self.read.get(header, 0) + read
+        self.layout[header] = layout
+        if example is not None:
+            self.example.setdefault(header, example)
+
+    def merge(self, other: Reads) -> None:
+        for h in other.given:
+            self.add(h, other.given[h], other.read[h], other.layout[h], other.example.get(h))
+
+
+def check_reads(reads: Reads, source: str) -> None:
+    """A layout that reads none of its column's values is the mapping's mistake, not every row's:
+    raise ``MappingError`` (exit 2, nothing written) naming the column, the layout and a value."""
+    wrong = [h for h, n in reads.given.items() if n and not reads.read.get(h)]
+    if wrong:
+        parts = [
+            f"{h!r} has {reads.given[h]} value(s) and {reads.layout[h]} reads none of them "
+            f"(such as {reads.example.get(h, '')!r})"
+            for h in wrong
+        ]
+        raise MappingError(
+            f"{source}: " + "; ".join(parts) + ": fix the format (timestamp_format, date_format or date_formats; "
+            "`exodds mapping-template --check` shows what reads); nothing was written"
+        )
+
+
 def apply_mapping(
-    df: pd.DataFrame, resolved: Resolved, *, use_timestamp: bool = True
+    df: pd.DataFrame, resolved: Resolved, *, use_timestamp: bool = True, reads: Reads | None = None
 ) -> tuple[pd.DataFrame, np.ndarray | None, pd.DataFrame, dict[str, np.ndarray]]:
     """Raw export columns -> a frame of quiz columns, plus per-row as-of dates and problems.
 
@@ -306,7 +424,8 @@ def apply_mapping(
     header; ``date_failed`` maps a question id to the rows whose date answer
     could not be read (so "missing" is not reported for them as well).
     ``df`` is never modified. With ``use_timestamp=False`` the timestamp
-    column is not read (an explicit as-of date replaces it).
+    column is not read (an explicit as-of date replaces it). ``reads``, when
+    given, counts the date and timestamp values given and read per column.
     """
     mapping = resolved.mapping
     data: dict[str, Any] = {}
@@ -315,14 +434,27 @@ def apply_mapping(
     for qcol, header in resolved.by_quiz.items():
         col = df[header]
         if mapping is not None:
+            undecided = mapping.undecided(qcol)
+            if undecided:
+                left = _matches(col, undecided)
+                if left.any():
+                    parts.append(_problems(left, header, df[header], (
+                        f"not decided: left null in {mapping.source} (a label the template could not be sure "
+                        f"of); map it to {_expected(qcol)} to score these rows"
+                    )))
             table = mapping.answer_table(qcol)
             if table:
                 col = _translate(col, table)
+            if mapping.decimal_mark is not None and qcol in QUIZ.ids and QUIZ[qcol].is_numeric:
+                col = _numbers_in(col, mapping.decimal_mark)
             if qcol in QUIZ.date_columns:
-                col, bad = _dates_to_iso(col, mapping.date_format, mapping.dayfirst)
+                fmts = mapping.date_formats_of(header)
+                col, bad, reasons, n_given = _dates_to_iso(col, fmts, mapping.dayfirst)
+                if reads is not None and fmts:
+                    example = None if not bad.any() else str(df[header].to_numpy(dtype=object)[np.argmax(bad)])
+                    reads.add(header, n_given, n_given - int(bad.sum()), _shown(fmts), example)
                 if bad.any():
-                    fmt = mapping.date_format or "YYYY-MM-DD"
-                    parts.append(_problems(bad, header, df[header], f"not a date: expected {fmt}"))
+                    parts.append(_problems(bad, header, df[header], reasons))
                     date_failed[QUIZ.date_columns[qcol]] = bad
         data[qcol] = col
     if mapping is None and list(resolved.by_quiz) == list(resolved.by_quiz.values()) == list(df.columns):
@@ -335,10 +467,18 @@ def apply_mapping(
     if resolved.timestamp is not None and use_timestamp:
         assert mapping is not None
         raw = df[resolved.timestamp]
-        as_of, blank, bad = parse_timestamps(raw, mapping.timestamp_format, mapping.dayfirst)
-        parts.append(_problems(blank, resolved.timestamp, raw, "missing: the response timestamp dates the answers"))
-        fmt = mapping.timestamp_format or "an ISO date-time"
-        parts.append(_problems(bad, resolved.timestamp, raw, f"not a date-time: expected {fmt}"))
+        fmts = as_list(mapping.timestamp_format)
+        as_of, blank, bad = parse_timestamps(raw, fmts, mapping.dayfirst)
+        if reads is not None:
+            example = None if not bad.any() else str(raw.to_numpy(dtype=object)[np.argmax(bad)])
+            given = int((~blank).sum())
+            layout = _shown(fmts) if fmts else "no layout (ISO 8601 or one pandas infers)"
+            reads.add(resolved.timestamp, given, given - int(bad.sum()), layout, example)
+        parts.append(
+            _problems(blank, resolved.timestamp, raw, "missing: the response timestamp dates the answers")
+        )
+        if bad.any():
+            parts.append(_problems(bad, resolved.timestamp, raw, _timestamp_reasons(raw, bad, fmts)))
     parts = [p for p in parts if len(p)]
     problems = (
         pd.concat(parts, ignore_index=True)
@@ -348,65 +488,144 @@ def apply_mapping(
     return out, as_of, problems, date_failed
 
 
-def _problems(mask: np.ndarray, column: str, raw: pd.Series, reason: str) -> pd.DataFrame:
+def _shown(fmts: list[str]) -> str:
+    return " or ".join(repr(f) for f in fmts)
+
+
+def _problems(mask: np.ndarray, column: str, raw: pd.Series, reason: Any) -> pd.DataFrame:
     pos = np.flatnonzero(mask)
-    return pd.DataFrame({"pos": pos, "column": column, "value": raw.to_numpy(dtype=object)[pos], "reason": reason})
+    reasons = reason[pos] if isinstance(reason, np.ndarray) else reason
+    return pd.DataFrame(
+        {"pos": pos, "column": column, "value": raw.to_numpy(dtype=object)[pos], "reason": reasons}
+    )
+
+
+def _expected(qcol: str) -> str:
+    return QUIZ[qcol].expected() if qcol in QUIZ.ids else "a date"
+
+
+def _matches(col: pd.Series, texts: set[str]) -> np.ndarray:
+    """Where ``col`` holds one of ``texts`` (normalised), once per distinct value."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    table = np.array([isinstance(u, str) and norm_answer(u) in texts for u in uniques] + [False], dtype=bool)
+    return table[codes]
 
 
 def _translate(col: pd.Series, table: dict[str, str]) -> pd.Series:
     """Replace answer texts found in ``table``; others stay as they are."""
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    new = np.array([table.get(_norm_answer(u), u) for u in uniques] + [None], dtype=object)
+    new = np.array([table.get(norm_answer(u), u) for u in uniques] + [None], dtype=object)
     return pd.Series(new[codes], index=col.index, dtype=object)
 
 
-def _one_date(text: str, fmt: str | None, dayfirst: bool) -> dt.date | None:
-    text = text.strip()
-    if fmt:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            return None
+_GROUPS = {",": re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]*)?"),
+           ".": re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")}
+
+
+def number_in(text: str, mark: str) -> str:
+    """A number written with ``mark`` as its decimal mark (and the other as a thousands separator),
+    as validation reads numbers: ``1.000`` with "," is ``1000``; with "." it is ``1``. Text that is
+    no such number is returned as it was (validation then says what is wrong with it)."""
+    value = text.strip()
+    other = "." if mark == "," else ","
+    if _GROUPS[mark].fullmatch(value):
+        value = value.replace(other, "")
+    elif other in value:
+        return text
+    value = value.replace(",", ".")
     try:
-        return dt.date.fromisoformat(text[:10])
+        number = Decimal(value)
+    except InvalidOperation:
+        return text
+    if not number.is_finite():
+        return text
+    return str(int(number)) if number == number.to_integral_value() else format(number, "f")
+
+
+def _numbers_in(col: pd.Series, mark: str) -> pd.Series:
+    """Number answers written in the export's convention, as validation reads them (once per distinct text)."""
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return col
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    new = np.array([number_in(u, mark) if isinstance(u, str) else u for u in uniques] + [None], dtype=object)
+    return pd.Series(new[codes], index=col.index, dtype=object)
+
+
+def _one_date(text: str, fmts: list[str], dayfirst: bool) -> tuple[dt.date | None, str | None]:
+    text = text.strip()
+    if fmts:
+        return read_date(text, fmts)
+    try:
+        return dt.date.fromisoformat(text[:10]), None
     except ValueError:
         pass
     try:
-        return pd.Timestamp(pd.to_datetime(text, dayfirst=dayfirst)).date()
+        return pd.Timestamp(pd.to_datetime(strip_zone(text), dayfirst=dayfirst)).date(), None
     except (ValueError, TypeError, OverflowError):
-        return None
+        return None, "expected YYYY-MM-DD"
 
 
-def _dates_to_iso(col: pd.Series, fmt: str | None, dayfirst: bool) -> tuple[pd.Series, np.ndarray]:
-    """Date answers in the export's format -> ISO text; unreadable ones blanked and flagged."""
+def _dates_to_iso(
+    col: pd.Series, fmts: list[str], dayfirst: bool
+) -> tuple[pd.Series, np.ndarray, np.ndarray, int]:
+    """Date answers in the export's layouts -> ISO text; unreadable ones blanked and flagged, with
+    why (and how many values were given at all)."""
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
     iso: list[str | None] = []
     bad: list[bool] = []
+    why: list[str | None] = []
+    blank: list[bool] = []
     for u in uniques:
         if not isinstance(u, str):
-            if isinstance(u, (dt.date, pd.Timestamp)):
-                iso.append(pd.Timestamp(u).date().isoformat())
-                bad.append(False)
-            else:
-                iso.append(None)
-                bad.append(True)
+            ok = isinstance(u, (dt.date, pd.Timestamp))
+            iso.append(pd.Timestamp(u).date().isoformat() if ok else None)
+            bad.append(not ok)
+            why.append(None if ok else "not a date")
+            blank.append(False)
             continue
         if not u.strip():
             iso.append(None)
             bad.append(False)
+            why.append(None)
+            blank.append(True)
             continue
-        d = _one_date(u, fmt, dayfirst)
+        d, reason = _one_date(u, fmts, dayfirst)
         iso.append(d.isoformat() if d else None)
         bad.append(d is None)
+        why.append(None if d else (reason if reason and reason.startswith("ambiguous") else f"not a date: {reason}"))
+        blank.append(False)
     iso_table = np.array([*iso, None], dtype=object)
     bad_table = np.array([*bad, False], dtype=bool)
-    return pd.Series(iso_table[codes], index=col.index, dtype=object), bad_table[codes]
+    why_table = np.array([*why, None], dtype=object)
+    given = int((~np.array([*blank, True], dtype=bool)[codes]).sum())
+    return pd.Series(iso_table[codes], index=col.index, dtype=object), bad_table[codes], why_table[codes], given
+
+
+def _timestamp_reasons(raw: pd.Series, bad: np.ndarray, fmts: list[str]) -> np.ndarray:
+    """Why each unreadable timestamp is: no layout reads it, or two read it as different days."""
+    values = raw.to_numpy(dtype=object)
+    reasons = np.full(len(raw), None, dtype=object)
+    cache: dict[Any, str] = {}
+    for i in np.flatnonzero(bad):
+        v = values[i]
+        if v not in cache:
+            why = read_date(str(v), fmts)[1] if fmts else None
+            if why and why.startswith("ambiguous"):
+                cache[v] = why
+            else:
+                cache[v] = "not a date-time: " + (why or "expected an ISO date-time")
+        reasons[i] = cache[v]
+    return reasons
 
 
 def parse_timestamps(
-    raw: pd.Series, fmt: str | None = None, dayfirst: bool = False
+    raw: pd.Series, fmt: str | Sequence[str] | None = None, dayfirst: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Response timestamps -> (datetime64[D] dates as written, blank mask, unreadable mask)."""
+    """Response timestamps -> (datetime64[D] dates as written, blank mask, unreadable mask).
+
+    ``fmt`` is a layout or a list of them (a value two of them read as different days is
+    unreadable); a time-zone suffix is set aside (the date as written counts)."""
+    fmts = as_list(fmt)
     text = raw.astype(object)
     blank = np.array(text.isna().to_numpy() | (text.astype(str).str.strip() == "").to_numpy(), dtype=bool)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
@@ -421,8 +640,9 @@ def parse_timestamps(
     s = stripped.where(stripped.notna(), s)  # (values that are not text stay as they are)
     days = np.full(len(raw), np.datetime64("NaT"), dtype="datetime64[D]")
     todo = ~blank
-    guesses = [fmt] if fmt else ["ISO8601", _guess_format(s[todo], dayfirst)]
-    for guess in guesses:
+    if fmts:
+        return _timestamps_in(s, fmts, blank)
+    for guess in ["ISO8601", _guess_format(s[todo], dayfirst)]:
         if guess is None or not todo.any():
             continue
         try:
@@ -435,14 +655,14 @@ def parse_timestamps(
         idx = np.flatnonzero(todo)
         days[idx] = np.where(np.isnat(days[idx]), got, days[idx])
         todo = todo & np.isnat(days)
-    if todo.any() and not fmt:  # stragglers in another layout: once per distinct value
+    if todo.any():  # stragglers in another layout: once per distinct value
         idx = np.flatnonzero(todo)
         sub = s.iloc[idx]
         codes, uniques = pd.factorize(sub)
         table = []
         for u in uniques:
             try:
-                ts = pd.Timestamp(pd.to_datetime(str(u), dayfirst=dayfirst))
+                ts = pd.Timestamp(pd.to_datetime(strip_zone(str(u)), dayfirst=dayfirst))
                 table.append(np.datetime64(ts.tz_localize(None) if ts.tz else ts, "D"))
             except (ValueError, TypeError, OverflowError):
                 table.append(np.datetime64("NaT"))
@@ -450,6 +670,38 @@ def parse_timestamps(
         days[idx] = np.array(table, dtype="datetime64[D]")[codes]
         todo = todo & np.isnat(days)
     return days, blank, todo
+
+
+def _timestamps_in(s: pd.Series, fmts: list[str], blank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Timestamps read with the mapping's layouts, each layout over the whole column at once (pandas
+    parses them in C); a value two layouts read as different days is unreadable."""
+    n = len(s)
+    days = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    clash = np.zeros(n, dtype=bool)
+    text = s.where(s.map(lambda v: isinstance(v, str)), None) if s.dtype == object else s.astype(object)
+    unzoned = None
+    for fmt in fmts:
+        bare, zoned = split_zone(fmt)
+        if zoned and unzoned is None:
+            unzoned = text.str.replace(ZONE_SUFFIX, "", regex=True)
+        try:
+            got = pd.to_datetime(unzoned if zoned else text, format=bare, errors="coerce")
+        except (ValueError, TypeError):  # a layout pandas cannot take: value by value
+            got = pd.Series([_strptime_day(v, fmt) for v in text], dtype="datetime64[ns]")
+        read = got.to_numpy().astype("datetime64[D]")
+        clash |= ~np.isnat(read) & ~np.isnat(days) & (read != days)
+        days = np.where(np.isnat(days), read, days)
+    objects = s.map(lambda v: isinstance(v, (dt.date, pd.Timestamp))).to_numpy(dtype=bool)
+    stamps = np.flatnonzero(~blank & np.isnat(days) & objects)
+    for i in stamps:  # datetime objects (a typed Parquet column read as objects)
+        days[i] = np.datetime64(pd.Timestamp(s.iloc[i]).date(), "D")
+    days[clash] = np.datetime64("NaT")
+    return days, blank, ~blank & np.isnat(days)
+
+
+def _strptime_day(value: Any, fmt: str) -> Any:
+    day, _ = read_date(str(value), [fmt]) if isinstance(value, str) else (None, None)
+    return pd.NaT if day is None else pd.Timestamp(day)
 
 
 def _guess_format(values: pd.Series, dayfirst: bool) -> str | None:
@@ -461,316 +713,3 @@ def _guess_format(values: pd.Series, dayfirst: bool) -> str | None:
             if guess:
                 return guess
     return None
-
-
-# --------------------------------------------------------------------------- proposing
-
-_STOP = {
-    "a",
-    "an",
-    "the",
-    "you",
-    "your",
-    "they",
-    "them",
-    "their",
-    "did",
-    "do",
-    "does",
-    "have",
-    "has",
-    "how",
-    "many",
-    "to",
-    "of",
-    "in",
-    "on",
-    "or",
-    "and",
-    "is",
-    "are",
-    "was",
-    "were",
-    "since",
-    "any",
-    "way",
-    "what",
-    "when",
-    "with",
-    "from",
-    "for",
-    "it",
-    "if",
-    "me",
-    "my",
-    "i",
-    "ex",
-    "yes",
-    "no",
-}
-_TIMESTAMP_WORDS = ("timestamp", "submitted", "submission", "created", "completed", "response date", "time")
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.replace("_", " ").casefold())
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
-def _similarity(a: str, b: str) -> float:
-    """How alike two texts are: the better of character and content-word overlap (0..1)."""
-    wa, wb = _words(a), _words(b)
-    if not wa or not wb:
-        return 0.0
-    ratio = difflib.SequenceMatcher(None, " ".join(wa), " ".join(wb)).ratio()
-    ca = {_stem(w) for w in wa if w not in _STOP}
-    cb = {_stem(w) for w in wb if w not in _STOP}
-    dice = 2 * len(ca & cb) / (len(ca) + len(cb)) if ca and cb else 0.0
-    return max(ratio, dice)
-
-
-def _question_texts(q) -> list[str]:
-    texts = [q.id, q.text]
-    if q.date_alternative:
-        texts.append(q.date_alternative)
-    return texts
-
-
-def _looks_integer(values: Iterable[str]) -> float:
-    vals = [v.strip() for v in values if isinstance(v, str) and v.strip()]
-    if not vals:
-        return 0.0
-    return sum(is_whole_number_text(v) for v in vals) / len(vals)
-
-
-_DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%m/%d/%Y",
-    "%d/%m/%Y",
-    "%d.%m.%Y",
-    "%Y/%m/%d",
-    "%d-%m-%Y",
-    "%m-%d-%Y",
-    "%m/%d/%y",
-    "%d/%m/%y",
-)
-_TIME_SUFFIXES = ("", " %H:%M:%S", " %H:%M", "T%H:%M:%S", "T%H:%M:%SZ", " %I:%M:%S %p", " %I:%M %p")
-
-
-def _misfits(values: list[str], fmt: str) -> list[str]:
-    out = []
-    for v in values:
-        try:
-            dt.datetime.strptime(v, fmt)
-        except ValueError:
-            out.append(v)
-    return out
-
-
-def _date_format(values: Iterable[Any], with_time: bool, most: bool = False) -> tuple[str | None, bool]:
-    """(a strptime format that reads every sample value, whether another format would too).
-
-    A format that reads all but a stray few (at most 1 in 20: a hand-edited cell should not hide the
-    column) will do when none reads them all, for timestamps (``with_time``) and date answers alike;
-    the template lists those values, and their rows are rejected when scored. Formats that read more
-    come first, so a value that settles the day/month order is never taken for a stray. With
-    ``most``, a format that reads more than half will do (a date answer typed in two ways).
-    """
-    vals = sorted({v.strip() for v in values if isinstance(v, str) and v.strip()})
-    if not vals:
-        return None, False
-    allowed = (len(vals) - 1) // 2 if most else len(vals) // 20
-    fits = []
-    for suffix in _TIME_SUFFIXES if with_time else ("",):
-        for base in _DATE_FORMATS:
-            odd = len(_misfits(vals, base + suffix))
-            if odd <= allowed:
-                fits.append((odd, base + suffix))
-    if not fits:
-        return None, False
-    fits.sort(key=lambda t: t[0])  # stable: the listed order among equals
-    best = [f for odd, f in fits if odd == fits[0][0]]
-    return best[0], len(best) > 1 and best[0][:2] != best[1][:2]
-
-
-def _timestamp_candidate(header: str, values: list[Any]) -> tuple[float, str | None, bool]:
-    words = " ".join(_words(header))
-    named = any(re.search(rf"\b{w}\b", words) for w in _TIMESTAMP_WORDS)
-    fmt, ambiguous = _date_format(values, with_time=True)
-    if fmt is None:
-        vals = [v.strip() for v in values if isinstance(v, str) and v.strip()]
-        iso = sum(bool(re.match(r"\d{4}-\d{2}-\d{2}", v)) for v in vals)  # ISO 8601, any time part
-        if vals and iso >= len(vals) - len(vals) // 20:
-            return (1.0 if named else 0.5), None, False
-        return 0.0, None, False
-    return (1.0 if named else 0.5), (None if fmt.startswith("%Y-%m-%d") else fmt), ambiguous
-
-
-def propose_mapping(
-    headers: Sequence[str], sample: pd.DataFrame, *, threshold: float = 0.55, max_choices: int = 30
-) -> dict[str, Any]:
-    """A mapping template from an export's headers and a sample of its rows.
-
-    Matches header text against each question's text and id, picks the
-    timestamp column, guesses date layouts, and matches the distinct answers of
-    each choice column against our values and labels. Everything it could not
-    match is ``null`` and listed under ``_todo``.
-    """
-    headers = [str(h) for h in headers]
-    samples = {h: [v for v in sample[h].tolist()] if h in sample.columns else [] for h in headers}
-    todo: list[str] = []
-    notes: dict[str, str] = {}
-
-    # 1. the timestamp column
-    ts_scores = {h: _timestamp_candidate(h, samples[h]) for h in headers}
-    ts_header = None
-    ts_best = max(ts_scores.items(), key=lambda kv: kv[1][0], default=(None, (0.0, None, False)))
-    if ts_best[0] is not None and ts_best[1][0] >= 1.0:
-        ts_header = ts_best[0]
-
-    # 2. headers -> questions, greedy on the best score
-    scores = []
-    for h in headers:
-        if h == ts_header:
-            continue
-        for q in QUIZ:
-            s = max(_similarity(h, t) for t in _question_texts(q))
-            if h.strip().casefold() in {q.id, q.date_alternative}:
-                s = 2.0
-            scores.append((s, h, q.id))
-    scores.sort(key=lambda t: -t[0])
-    chosen: dict[str, str] = {}
-    taken: set[str] = set()
-    for s, h, qid in scores:
-        if s < threshold or h in chosen or qid in taken:
-            continue
-        chosen[h] = qid
-        taken.add(qid)
-        notes[h] = f"{qid} (similarity {min(s, 1.0):.2f})"
-
-    # 3. numbers or dates, and answer texts
-    columns: dict[str, str | None] = {}
-    answers: dict[str, dict[str, str | None]] = {}
-    date_formats: dict[str, tuple[str | None, bool]] = {}
-    for h in headers:
-        qid = chosen.get(h)
-        if qid is None:
-            columns[h] = None
-            if h != ts_header:
-                todo.append(f"column {h!r}: matched no question; set a quiz id, or leave null to pass it through")
-            continue
-        q = QUIZ[qid]
-        vals = [v for v in samples[h] if isinstance(v, str) and v.strip()]
-        target = qid
-        if q.is_numeric:
-            if q.date_alternative and vals and _looks_integer(vals) < 0.5:
-                # mostly dates: the date column, whose odd values are listed (not a day count for each)
-                fmt, ambiguous = _date_format(vals, with_time=False)
-                if fmt is None:
-                    fmt, ambiguous = _date_format(vals, with_time=False, most=True)
-                if fmt is not None:
-                    target = q.date_alternative
-                    date_formats[h] = (fmt, ambiguous)
-                    odd = _misfits(sorted({v.strip() for v in vals}), fmt)
-                    if odd:
-                        todo.append(
-                            f"column {h!r} ({target}): {', '.join(map(repr, odd[:10]))} do not read as {fmt!r}; "
-                            "fix them in the export, or their rows are rejected when scored"
-                        )
-            if target == qid:
-                odd = sorted({v.strip() for v in vals if not is_whole_number_text(v)})
-                if odd and len(odd) <= max_choices:
-                    answers[qid] = {v: None for v in odd}
-                    shown = ", ".join(map(repr, odd))
-                    todo.append(f"answers for {qid}: give the number of {q.unit} for {shown}")
-        else:
-            distinct = sorted({v.strip() for v in vals})
-            if len(distinct) <= max_choices:
-                table = {v: _match_choice(v, q) for v in distinct}
-                if any(table[v] != v for v in table):
-                    answers[qid] = table
-                missing = [v for v, m in table.items() if m is None]
-                if missing:
-                    todo.append(
-                        f"answers for {qid}: {', '.join(map(repr, missing))} matched none of "
-                        f"{', '.join(q.values)}; set each to one of them"
-                    )
-            else:
-                todo.append(f"column {h!r} ({qid}): {len(distinct)} different answers; expected a few choices")
-        columns[h] = target
-        if target != qid:
-            notes[h] = f"{target}: dates, answering {notes[h]}"
-    for q in QUIZ:
-        if q.id in chosen.values() or (q.date_alternative and q.date_alternative in chosen.values()):
-            continue
-        if q.required and q.ask_if:
-            todo.append(
-                f"no column found for {q.id}: {q.text} (asked when {q.condition()}); without one, "
-                "every row with that answer is rejected"
-            )
-        elif q.required:
-            todo.append(f"no column found for {q.id}: {q.text}")
-        else:
-            todo.append(
-                f"no column found for {q.id} (optional: {q.text}); without one every row reads "
-                f"{q.default!r}, which can change the advice. If a column asks it, set that column to {q.id!r}"
-            )
-
-    out: dict[str, Any] = {"exodds_mapping": MAPPING_VERSION}
-    out["timestamp"] = ts_header
-    if ts_header is not None:
-        _, fmt, ambiguous = ts_scores[ts_header]
-        out["timestamp_format"] = fmt
-        if ambiguous:
-            todo.append(f"timestamp {ts_header!r}: check day/month order of timestamp_format {fmt!r}")
-        stamps = sorted({v.strip() for v in samples[ts_header] if isinstance(v, str) and v.strip()})
-        # (an ISO 8601 column, fmt None, may have any time part: only its date is checked)
-        odd = _misfits(stamps, fmt) if fmt else [v for v in stamps if _misfits([v[:10]], "%Y-%m-%d")]
-        if odd:
-            shown = ", ".join(map(repr, odd[:5])) + (", ..." if len(odd) > 5 else "")
-            todo.append(
-                f"timestamp {ts_header!r}: {len(odd)} value(s) do not read as {fmt!r} ({shown}); their rows "
-                "will be rejected unless the export is fixed or --as-of is given"
-            )
-    else:
-        todo.append("no timestamp column found: set 'timestamp' to the column with the response date, or pass --as-of")
-    fmts = {f for f, _ in date_formats.values() if f}
-    if fmts:
-        fmt = sorted(fmts)[0]
-        out["date_format"] = None if fmt == "%Y-%m-%d" else fmt
-        if len(fmts) > 1:
-            todo.append(f"date columns use different layouts {sorted(fmts)}; one date_format applies to all")
-        if any(a for _, a in date_formats.values()):
-            todo.append(f"check day/month order of date_format {fmt!r}")
-    out["columns"] = columns
-    out["answers"] = answers
-    out["_todo"] = todo
-    out["_matches"] = {h: notes[h] for h in headers if h in notes}
-    return out
-
-
-def _match_choice(text: str, q) -> str | None:
-    norm = _norm_answer(text)
-    key = re.sub(r"[\s\-]+", "_", norm)
-    if key in q.values:
-        return key
-    for c in q.choices:
-        if _norm_answer(c.label) == norm:
-            return c.value
-    if q.type == "boolean":
-        first = _words(norm)[:1]
-        if first and first[0] in {"yes", "y", "true", "yeah", "yep"}:
-            return "yes"
-        if first and first[0] in {"no", "n", "false", "nope", "not"}:
-            return "no"
-    best, best_score = None, 0.0
-    for c in q.choices:
-        s = max(_similarity(text, c.label), _similarity(text, c.value))
-        if s > best_score:
-            best, best_score = c.value, s
-    return best if best_score >= 0.6 else None

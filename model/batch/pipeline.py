@@ -17,6 +17,7 @@ cannot read it exactly.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import itertools
 import os
@@ -44,7 +45,7 @@ from model.batch.core import (
     judge,
     score_frame,
 )
-from model.batch.mapping import ColumnMapping, Resolved, resolve_columns
+from model.batch.mapping import ColumnMapping, Reads, Resolved, check_reads, resolve_columns
 from model.batch.readers import (
     Chunk,
     InputInfo,
@@ -65,6 +66,7 @@ from model.batch.sinks import (
     ErrorSink,
     LinesSink,
     ParquetSink,
+    RetypeColumns,
     check_errors_name,
     default_errors_path,
     default_output_path,
@@ -148,9 +150,33 @@ class Summary:
     warnings: list[str] = field(default_factory=list)
     careful: bool = False  # True when the careful CSV path was used
 
+    id_column: str | None = None
+    rejected_keys: list[tuple[int, str]] = field(default_factory=list)  # (record, key), with an id column
+    duplicates: list[tuple[str, list[int]]] = field(default_factory=list)  # (key, records): same answers
+
     @property
     def line(self) -> str:
         return f"read {self.n_read}, scored {self.n_scored}, rejected {self.n_rejected}"
+
+    def respondent_lines(self, limit: int = 10) -> list[str]:
+        """What the summary says of respondents: who was rejected, and who answered twice alike."""
+        if self.id_column is None:
+            return []
+        out = []
+        if self.rejected_keys:
+            shown = ", ".join(f"{key or '(no key)'} (row {row})" for row, key in self.rejected_keys[:limit])
+            more = f", and {len(self.rejected_keys) - limit} more" if len(self.rejected_keys) > limit else ""
+            out.append(f"rejected by {self.id_column}: {shown}{more}; why: {self.errors}")
+        if self.duplicates:
+            shown = "; ".join(
+                f"{key or '(no key)'}: rows {', '.join(map(str, rows))}" for key, rows in self.duplicates[:limit]
+            )
+            more = f"; and {len(self.duplicates) - limit} more" if len(self.duplicates) > limit else ""
+            out.append(
+                f"{len(self.duplicates)} duplicate(s), the same {self.id_column} with the same answers, each row "
+                f"scored: {shown}{more}"
+            )
+        return out
 
     @property
     def exit_code(self) -> int:
@@ -171,11 +197,14 @@ def score_file(
     chunk_rows: int = 32_768,
     on_chunk: Callable[[int], None] | None = None,
     threads: int = 1,
+    id_column: str | None = None,
 ) -> Summary:
     """Score a CSV/Parquet file into ``output`` (+ ``errors``), streaming; atomic on success.
 
     Raises ``InputError`` (or ``MissingColumnsError``/``MappingError``) when the
-    input cannot be used at all; nothing is written then.
+    input cannot be used at all, or when a date layout of the mapping reads none of its
+    column's values; nothing is written then. ``id_column`` (else the mapping's) names the
+    respondent key that the errors file and the summary show.
     """
     for given, option in ((output, "--out"), (errors, "--errors")):
         if given is not None and not str(given).strip():
@@ -186,7 +215,9 @@ def score_file(
     if errors is not None:
         check_errors_name(err_path)
     _check_paths(info.path, out_path, err_path)
-    resolved = _resolve(info, mapping)
+    if id_column is not None and mapping is not None:
+        mapping = dataclasses.replace(mapping, id_column=id_column)
+    resolved = _resolve(info, mapping, id_column=id_column)
     if as_of is not None:
         as_of = parse_as_of(as_of)
     model = default_model() if model is None else model
@@ -196,20 +227,26 @@ def score_file(
         _check_csv_can_hold(input_schema(info), out_path)
     delimiter = "\t" if out_path.name.lower().endswith((".tsv", ".tsv.gz")) else info.delimiter
 
-    scoring = _Scoring(resolved, mapping, as_of, model, advice)
     with atomic_path(out_path) as tmp_out, atomic_path(err_path) as tmp_err:
         reader = "fast"  # then "checked" (when only a cut was wrong), then "careful"
+        text_columns: frozenset[str] = frozenset()  # Parquet output: columns a later chunk showed are text
         while True:
+            scoring = _Scoring(resolved, mapping, as_of, model, advice, Reads())
             chunks = _chunks(info, reader, chunk_rows, block_size)
             careful = reader == "careful"
             passthrough = info.kind == "csv" and not careful and kind == "csv" and delimiter == info.delimiter
-            target = _Target(tmp_out, tmp_err, kind, compressed, delimiter, passthrough)
+            target = _Target(tmp_out, tmp_err, kind, compressed, delimiter, passthrough, text_columns)
             try:
                 summary = _run(info, chunks, scoring, target, progress, on_chunk, threads)
             except UseCarefulPath as exc:
                 reader = _next_reader(reader, exc)
                 continue
+            except RetypeColumns as exc:
+                text_columns = text_columns | exc.columns
+                continue
             break
+        if mapping is not None:
+            check_reads(scoring.reads, mapping.source)
     summary.output, summary.errors, summary.careful = out_path, err_path, careful
     summary.warnings.extend(unanswered_warnings(resolved) + undated_warnings(resolved, as_of))
     if getattr(model, "card", None):  # (a stand-in model has no card to check)
@@ -285,30 +322,37 @@ def check_file(
     as_of: Any = None,
     on_problems: Callable[[list[tuple]], None] | None = None,
     chunk_rows: int = 32_768,
+    id_column: str | None = None,
 ) -> Checked:
     """Validate every record of a CSV/Parquet export, read exactly as ``score_file`` reads it
     (streaming, gzip, ragged and Latin-1 records, ``mapping``), without scoring or writing.
 
     ``on_problems`` receives each chunk's problems as (record, column, value, reason) in
-    record order. A required column that is absent is not an error here: each row misses it.
+    record order, or (record, key, column, value, reason) with a respondent key (``id_column``,
+    else the mapping's). A required column that is absent is not an error here: each row misses it.
     """
     info = inspect_input(input_path)
-    resolved = _resolve(info, mapping, require=False)
+    if id_column is not None and mapping is not None:
+        mapping = dataclasses.replace(mapping, id_column=id_column)
+    resolved = _resolve(info, mapping, require=False, id_column=id_column)
     if as_of is not None:
         as_of = parse_as_of(as_of)
     used = resolved.used_headers
     reader = "fast"
     shown = 0  # records whose problems were passed on before a reader gave up
     while True:
+        reads = Reads()
         chunks = _chunks(info, reader, chunk_rows)
         n_read = n_valid = n_rejected = 0
         recoded: list[int] = []
         try:
             for chunk in chunks:
                 batch, _, numbers = chunk_records(chunk, info, used)
-                problems, valid, _, _ = judge(arrow_frame(batch, used, numbers, resolved), resolved, as_of)
+                problems, valid, _, _ = judge(arrow_frame(batch, used, numbers, resolved), resolved, as_of, reads)
                 offset = n_read if chunk.block else 0  # a block numbers its records from 1
-                rows = problem_rows(problems, chunk.rejected, batch, numbers, offset, as_text=False)
+                rows = problem_rows(
+                    problems, chunk.rejected, batch, numbers, offset, as_text=False, key=resolved.id_column
+                )
                 rows = [r for r in rows if r[0] > shown]  # a second pass repeats what was read already
                 if rows and on_problems is not None:
                     on_problems(rows)
@@ -321,6 +365,8 @@ def check_file(
             reader = _next_reader(reader, exc)
             continue
         break
+    if mapping is not None:
+        check_reads(reads, mapping.source)
     warnings = list(info.warnings)
     if recoded:
         warnings.append(f"{len(recoded)} record(s) were not valid UTF-8 and were read as Windows-1252/Latin-1")
@@ -381,9 +427,11 @@ def _check_paths(input_path: Path, out_path: Path, err_path: Path) -> None:
         raise InputError(f"{err_path}: the errors file would overwrite the input or the output")
 
 
-def _resolve(info: InputInfo, mapping: ColumnMapping | None, require: bool = True) -> Resolved:
+def _resolve(
+    info: InputInfo, mapping: ColumnMapping | None, require: bool = True, id_column: str | None = None
+) -> Resolved:
     try:
-        return resolve_columns(info.header, mapping, require=require)
+        return resolve_columns(info.header, mapping, require=require, id_column=id_column)
     except MissingColumnsError as exc:
         raise MissingColumnsError(exc.missing, f"{info.path}: {exc}") from None
     except ValueError as exc:
@@ -399,9 +447,12 @@ class _Scoring:
     as_of: dt.date | None
     model: OddsModel
     advice: Advice
+    reads: Reads  # the dates each column gave and the mapping's layouts read, over the whole input
 
     def score(self, df: pd.DataFrame) -> ScoreResult:
-        return score_frame(df, model=self.model, as_of=self.as_of, mapping=self.mapping, advice=self.advice)
+        return score_frame(
+            df, model=self.model, as_of=self.as_of, mapping=self.mapping, advice=self.advice, reads=self.reads
+        )
 
 
 @dataclass(frozen=True)
@@ -418,11 +469,13 @@ class _Target:
     compressed: bool
     delimiter: str
     passthrough: bool
+    text_columns: frozenset[str] = frozenset()  # CSV columns a Parquet output keeps as text
 
     def sink(self, info: InputInfo) -> CsvSink | LinesSink | ParquetSink:
         schema = _output_schema(input_schema(info))
         if self.kind == "parquet":
-            return ParquetSink(self.out, schema)
+            infer = [h for h in info.header if h not in self.text_columns] if info.kind == "csv" else []
+            return ParquetSink(self.out, schema, infer)
         if self.passthrough:
             return LinesSink(self.out, schema.names, self.delimiter, self.compressed, info.line_end, info.bom)
         return CsvSink(self.out, schema.names, self.delimiter, self.compressed, info.bom)
@@ -447,7 +500,10 @@ def _run(
     used = resolved.used_headers
     sink = target.sink(info)
     parsed_columns = list(used) if passthrough else list(info.header)
-    errs = ErrorSink(target.errors, info.bom)
+    key = resolved.id_column
+    errs = ErrorSink(target.errors, info.bom, keyed=key is not None)
+    twins = _Twins(key, [*resolved.by_quiz.values(), key]) if key is not None else None
+    rejected_keys: list[tuple[int, str]] = []
     bar = Progress(info.size, progress)
     n_read = n_scored = n_rejected = 0
     any_rows = False
@@ -494,9 +550,13 @@ def _run(
                     pending = io_pool.submit(sink.write, accepted, result.scored)
                 any_rows = any_rows or bool(keep.any())
                 offset = n_read if done.block else 0
-                problems = problem_rows(result.problems, done.rejected, batch, numbers, offset)
+                problems = problem_rows(result.problems, done.rejected, batch, numbers, offset, key=key)
                 if problems:
                     errs.write(problems)
+                if twins is not None:
+                    twins.add(batch, numbers + offset)
+                    if len(rejected_keys) < _KEYS_KEPT:
+                        rejected_keys.extend(dict.fromkeys((p[0], p[1]) for p in problems))
                 n_read += batch.num_rows + len(done.rejected)
                 n_scored += result.n_scored
                 n_rejected += result.n_rejected + len(done.rejected)
@@ -529,7 +589,51 @@ def _run(
             f"{len(recoded)} record(s) were not valid UTF-8 and were read as Windows-1252/Latin-1 "
             f"(records {shown}); check their text in the output"
         )
-    return Summary(n_read, n_scored, n_rejected, Path(), Path(), warnings)
+    summary = Summary(n_read, n_scored, n_rejected, Path(), Path(), warnings, id_column=key)
+    summary.rejected_keys = rejected_keys
+    summary.duplicates = twins.found() if twins is not None else []
+    return summary
+
+
+_KEYS_KEPT = 1000  # rejected respondents kept for the summary (it shows the first few)
+
+
+class _Twins:
+    """Finds rows with the same respondent key and the same answers, as written (a form sent twice):
+    a 64-bit hash of each row's key and answers, grouped once the input is done."""
+
+    def __init__(self, key: str, columns: list[str]):
+        self.key = key
+        self.columns = list(dict.fromkeys(columns))
+        self.hashes: list[np.ndarray] = []
+        self.rows: list[np.ndarray] = []
+        self.keys: list[pa.Array] = []
+
+    def add(self, batch: pa.Table | pa.RecordBatch, numbers: np.ndarray) -> None:
+        if batch.num_rows == 0:
+            return
+        frame = batch.select(self.columns).to_pandas()
+        self.hashes.append(pd.util.hash_pandas_object(frame, index=False).to_numpy())
+        self.rows.append(np.asarray(numbers, dtype=np.int64))
+        column = batch.column(self.key)
+        self.keys.append(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+
+    def found(self) -> list[tuple[str, list[int]]]:
+        """(key, record numbers) for each group of two or more alike, in record order."""
+        if not self.hashes:
+            return []
+        hashes, rows = np.concatenate(self.hashes), np.concatenate(self.rows)
+        _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+        twice = np.flatnonzero(counts[inverse] > 1)
+        if not len(twice):
+            return []
+        keys = pa.concat_arrays([k.cast(pa.string()) for k in self.keys]).take(pa.array(twice)).to_pylist()
+        groups: dict[int, list[int]] = {}
+        names: dict[int, str] = {}
+        for i, k in zip(twice.tolist(), keys, strict=True):
+            groups.setdefault(int(inverse[i]), []).append(int(rows[i]))
+            names.setdefault(int(inverse[i]), "" if k is None else k)
+        return sorted(((names[g], sorted(r)) for g, r in groups.items()), key=lambda t: t[1][0])
 
 
 def _read_ahead(chunks: Iterator[Chunk], pool: ThreadPoolExecutor) -> Iterator[Chunk]:

@@ -13,6 +13,7 @@ import io
 import itertools
 import os
 import re
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,10 @@ from model.quiz.validation import PROBLEM_COLUMNS
 
 __all__ = [
     "ERROR_COLUMNS",
+    "KEYED_ERROR_COLUMNS",
     "SCORE_COLUMNS",
     "SCORE_SCHEMA",
+    "RetypeColumns",
     "check_errors_name",
     "default_errors_path",
     "default_output_path",
@@ -116,12 +119,46 @@ def check_errors_name(path: Path) -> None:
     raise InputError(f"{path}: the errors file is plain CSV; name it .csv (or .txt)")
 
 
+def _deflate() -> Any:
+    """ISA-L's deflate (the ``isal`` package: about 3.5 times faster than zlib's fastest level, and
+    its level 1 writes smaller files), else zlib's."""
+    try:
+        from isal import isal_zlib
+    except ImportError:  # (a dependency, but gzip output must not need it)
+        return zlib
+    return isal_zlib
+
+
+#: The gzip level of a compressed output: 1, the fastest (ISA-L levels go 0 to 3; zlib's level 6,
+#: gzip's default, takes about 3 times as long as its level 1 for a file a fifth smaller, and Arrow's
+#: own gzip stream writes level 9: 10 times as long).
+GZIP_LEVEL = 1
+
+
+class GzipOut:
+    """A gzip stream over an open file, at ``GZIP_LEVEL``. The writing thread compresses while the
+    others parse and score (ISA-L and zlib release the GIL while they compress)."""
+
+    def __init__(self, file: pa.NativeFile, level: int = GZIP_LEVEL, deflate: Any = None):
+        self._file = file
+        deflate = _deflate() if deflate is None else deflate
+        self._zip = deflate.compressobj(level, deflate.DEFLATED, 31)  # 31: a gzip header and trailer
+
+    def write(self, data: bytes | pa.Buffer) -> None:
+        out = self._zip.compress(data)
+        if out:
+            self._file.write(out)
+
+    def close(self) -> None:
+        self._file.write(self._zip.flush())
+
+
 class CsvSink:
     """Appends Arrow tables as CSV text: unquoted where possible, so text stays as it was."""
 
     def __init__(self, path: Path, names: Sequence[str], delimiter: str, compressed: bool, bom: bool = False):
         self._file = pa.OSFile(str(path), "wb")
-        self._out = pa.CompressedOutputStream(self._file, "gzip") if compressed else self._file
+        self._out = GzipOut(self._file) if compressed else self._file
         self._delimiter = delimiter
         self._out.write(BOM * bom + _csv_lines([list(names)], delimiter).encode("utf-8"))
         self._plain = pacsv.WriteOptions(include_header=False, delimiter=delimiter, quoting_style="none")
@@ -224,7 +261,7 @@ class LinesSink:
         bom: bool = False,
     ):
         self._file = pa.OSFile(str(path), "wb")
-        self._out = pa.CompressedOutputStream(self._file, "gzip") if compressed else self._file
+        self._out = GzipOut(self._file) if compressed else self._file
         self._delimiter = delimiter
         self._line_end = line_end  # the header's; ends the last line, whatever the block size
         # each record's bytes start with the line end before it, so the header has none of its own
@@ -268,31 +305,109 @@ def _needs_quotes(text: str, delimiter: str) -> bool:
     return any(ch in text for ch in (delimiter, '"', "\n", "\r"))
 
 
+class RetypeColumns(Exception):
+    """A later chunk holds a value the type chosen for a CSV column cannot hold exactly: start the
+    output over with those columns as text."""
+
+    def __init__(self, columns: frozenset[str]):
+        super().__init__(", ".join(sorted(columns)))
+        self.columns = columns
+
+
+#: Types a CSV column of a Parquet output may take, tried in order: the first that reads every
+#: value of the column and writes each back as the same text (so 007, +3, 3.10 stay text).
+_TYPES = (pa.int64(), pa.float64(), pa.date32(), pa.timestamp("s"), pa.bool_())
+
+
+def _typed(col: pa.Array | pa.ChunkedArray, typ: pa.DataType) -> pa.Array | None:
+    """``col`` (text) as ``typ`` when every value reads and writes back as the same text (blank as
+    null), else None."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    given = pc.and_(pc.is_valid(col), pc.not_equal(col, ""))
+    text = pc.if_else(given, col, pa.scalar(None, pa.string()))
+    try:
+        typed = pc.cast(text, typ)
+        back = pc.cast(typed, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    same = pc.equal(back, text)
+    if same.null_count != text.null_count or not pc.all(pc.fill_null(same, True)).as_py():
+        return None
+    return typed
+
+
 class ParquetSink:
-    def __init__(self, path: Path, schema: pa.Schema):
+    """Writes Parquet: every input column in its own type. A Parquet input's columns keep theirs; a
+    CSV input's columns named in ``infer`` take the first of ``_TYPES`` that holds the first rows
+    exactly (decided at the first write); a later value that type cannot hold raises
+    ``RetypeColumns``."""
+
+    def __init__(self, path: Path, schema: pa.Schema, infer: Sequence[str] = ()):
+        self._path = path
         self._schema = schema
-        self._writer = pq.ParquetWriter(str(path), schema)
+        self._infer = set(infer)
+        self._writer: pq.ParquetWriter | None = None
+
+    def _open(self, accepted: pa.RecordBatch | None) -> None:
+        if accepted is not None and self._infer:
+            fields = list(self._schema)
+            for i, f in enumerate(fields):
+                if f.name not in self._infer:
+                    continue
+                col = accepted.column(i)
+                if not pc.any(pc.not_equal(col, "")).as_py():
+                    continue  # nothing given yet: text
+                for typ in _TYPES:
+                    if _typed(col, typ) is not None:
+                        fields[i] = pa.field(f.name, typ)
+                        break
+            self._schema = pa.schema(fields)
+        self._writer = pq.ParquetWriter(str(self._path), self._schema)
 
     def write(self, accepted: pa.RecordBatch, scored: pd.DataFrame) -> None:
-        inputs = [
-            col.cast(self._schema.field(i).type) if col.type != self._schema.field(i).type else col
-            for i, col in enumerate(accepted.columns)
-        ]
+        if self._writer is None:
+            if accepted.num_rows == 0:
+                return
+            self._open(accepted)
+        assert self._writer is not None
+        inputs, wrong = [], set()
+        for i, col in enumerate(accepted.columns):
+            typ = self._schema.field(i).type
+            if col.type == typ:
+                inputs.append(col)
+            elif self._schema.field(i).name in self._infer:
+                typed = _typed(col, typ)
+                if typed is None:
+                    wrong.add(self._schema.field(i).name)
+                inputs.append(typed)
+            else:
+                inputs.append(col.cast(typ))
+        if wrong:
+            raise RetypeColumns(frozenset(wrong))
         arrays = inputs + _score_arrays(scored, as_text=False)
         self._writer.write_table(pa.Table.from_arrays(arrays, schema=self._schema))
 
     def write_empty(self) -> None:
+        if self._writer is None:
+            self._open(None)
+        assert self._writer is not None
         self._writer.write_table(self._schema.empty_table())
 
     def close(self) -> None:
-        self._writer.close()
+        if self._writer is not None:
+            self._writer.close()
+
+
+#: The errors file's columns with a respondent key (``--id-column``): the key comes second.
+KEYED_ERROR_COLUMNS = [ERROR_COLUMNS[0], "respondent", *ERROR_COLUMNS[1:]]
 
 
 class ErrorSink:
-    def __init__(self, path: Path, bom: bool = False):
+    def __init__(self, path: Path, bom: bool = False, keyed: bool = False):
         # (with the input's BOM, so Excel shows the values' accents as the input's own file does)
         self._fh = open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="")  # noqa: SIM115
-        self._fh.write(_csv_lines([ERROR_COLUMNS]))
+        self._fh.write(_csv_lines([KEYED_ERROR_COLUMNS if keyed else ERROR_COLUMNS]))
 
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         self._fh.write(_csv_lines(rows))

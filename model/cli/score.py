@@ -12,7 +12,8 @@ from model.io import cannot_write
 EPILOG = """\
 Output: every input column as read, in order, plus reversal_odds, odds_low, odds_high, band,
 stage, earliest_contact, top_factor_up, top_factor_down, model_version; accepted rows only.
-Errors: CSV of row, column, value, reason (row 1 = first record after the header).
+Errors: CSV of row, column, value, reason (row 1 = first record after the header); with a
+respondent key (--id-column, or the mapping's id_column) row, respondent, column, value, reason.
 The last line printed is `read N, scored M, rejected K`.
 Exit status: 0 all rows scored, 3 some rows rejected, 2 the input (or mapping) cannot be used or
 the output cannot be written (nothing is written then), 1 the model cannot be loaded,
@@ -44,6 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="model directory (`exodds train --out`, `exodds update --out`); default: the built-in model",
     )
+    p.add_argument(
+        "--id-column",
+        help="the column that identifies a respondent (default: the mapping's id_column): the errors file "
+        "and the summary name rejected rows by it, and rows with the same key and the same answers are "
+        "reported as duplicates (each is still scored)",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but the summary line")
     p.set_defaults(func=run)
 
@@ -72,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
             as_of=args.as_of,
             model=model,
             progress=sys.stderr.isatty() and not args.quiet,
+            id_column=args.id_column,
         )
     except OutputError:
         raise  # (its own message names the file and why)
@@ -81,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         for warning in summary.warnings:
             print(f"warning: {warning}", file=sys.stderr)
+        for line in summary.respondent_lines():
+            print(line, file=sys.stderr)
         if sys.stderr.isatty():
             print(f"wrote {summary.output}", file=sys.stderr)
             if summary.n_rejected:

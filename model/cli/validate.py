@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="JSON (object or list of objects), CSV (may be gzipped) or Parquet")
     p.add_argument("--as-of", help="date the answers were given (YYYY-MM-DD); default today")
     p.add_argument("--mapping", help="for a form export: JSON file mapping its headers and answers to the quiz")
+    p.add_argument("--id-column", help="the column that identifies a respondent (default: the mapping's "
+                   "id_column): each problem names its row's key too")
     p.set_defaults(func=run)
 
 
@@ -33,13 +35,19 @@ def run(args: argparse.Namespace) -> int:
     from model.quiz.validation import Problem
 
     def show(rows: list[tuple]) -> None:
-        for row, column, value, reason in rows:
-            print(Problem(row, column, value, reason))  # "row N: question = value: reason"
+        for found in rows:
+            if len(found) == 5:  # with a respondent key: "row N (key): question = value: reason"
+                row, key, column, value, reason = found
+                print(Problem(f"{row} ({key or 'no key'})", column, value, reason))
+            else:
+                print(Problem(*found))  # "row N: question = value: reason"
 
     try:
         mapping = load_mapping(args.mapping) if args.mapping else None
         # a table is read exactly as `exodds score` reads it: same records, same numbers
-        checked = batch.check_file(args.file, mapping=mapping, as_of=args.as_of, on_problems=show)
+        checked = batch.check_file(
+            args.file, mapping=mapping, as_of=args.as_of, on_problems=show, id_column=args.id_column
+        )
     except (InputError, MappingError, MissingColumnsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -55,6 +63,9 @@ def _run_json(args: argparse.Namespace) -> int:
     """One answer set or a list of them: an unknown key is a mistake in it."""
     from model.quiz.validation import validate_frame
 
+    if args.id_column:
+        print("error: --id-column is for tables (CSV/Parquet), not JSON answer files", file=sys.stderr)
+        return 2
     if args.mapping:
         print("error: --mapping is for form exports (CSV/Parquet), not JSON answer files", file=sys.stderr)
         return 2

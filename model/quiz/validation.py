@@ -28,6 +28,7 @@ __all__ = [
     "AnswersError",
     "Problem",
     "ValidationResult",
+    "ambiguous_number",
     "check_answer_sets",
     "check_answers",
     "check_clean",
@@ -35,6 +36,7 @@ __all__ = [
     "choice_value",
     "clean_column",
     "clean_records",
+    "number_problem",
     "parse_as_of",
     "validate_answers",
     "validate_frame",
@@ -202,8 +204,37 @@ def _parse_integer(value: Any, q: Question) -> tuple[float, str | None]:
     return number, _range_reason(number, q)
 
 
+# digits grouped in threes by a dot or a comma ("1.000", "12,500"): one thousand where the mark groups
+# thousands (Dutch, German: 1.000; English: 1,000) and one where it is the decimal mark. Never guessed:
+# a form export's mapping says which convention it uses (``decimal_mark``)
+_GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}(?:([.,])[0-9]{3})(?:\1[0-9]{3})*")
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+")
+
+
+def ambiguous_number(text: str) -> str | None:
+    """Why a number text (trimmed) means different numbers in different conventions, or None."""
+    m = _GROUPED.fullmatch(text)
+    if m is None:
+        return None
+    mark = m.group(1)
+    other = "comma" if mark == "," else "point"
+    grouped = text.replace(mark, "")
+    if text.count(mark) > 1:  # 1.000.000 groups thousands: only the convention is unsaid
+        return f"digits grouped by {mark!r} ({grouped} if {mark!r} groups thousands): write it without separators"
+    as_decimal = format(Decimal(text.replace(",", ".")).normalize(), "f")
+    return (
+        f"ambiguous: {grouped} if {mark!r} groups thousands, {as_decimal} if it is the decimal {other}; write it "
+        "without separators, or say the export's decimal mark (a mapping's decimal_mark)"
+    )
+
+
 def _number_text(text: str) -> tuple[float, str | None]:
     """A number written as text (trimmed, not blank): (its value, None), or (NaN, what is wrong)."""
+    ambiguous = ambiguous_number(text)
+    if ambiguous is not None:
+        return np.nan, ambiguous
+    if _DECIMAL_COMMA.fullmatch(text) is not None:
+        return np.nan, f"a decimal comma ({text.replace(',', '.')}): not a whole number"
     if _NUMBER_TEXT.fullmatch(text) is None:  # not 1_000, "３" or "inf", which float() reads
         if any(ch.isdigit() and not ch.isascii() for ch in text):
             return np.nan, "not a number (write it with the digits 0 to 9)"
@@ -216,6 +247,12 @@ def _number_text(text: str) -> tuple[float, str | None]:
     if not whole:
         return np.nan, "not a whole number"
     return float(exact) + 0.0, None  # (+ 0.0: -0 is 0)
+
+
+def number_problem(q: Question, value: Any) -> str | None:
+    """Why validation refuses ``value`` as an answer to the number question ``q`` (None: it reads it,
+    or it is blank), for one value at a time (``exodds mapping-template --check``)."""
+    return _parse_integer(value, q)[1]
 
 
 def is_whole_number_text(text: str) -> bool:

@@ -569,7 +569,9 @@ def test_parquet_to_csv_and_csv_to_parquet(tmp_path, capsys, fakes):
     src = write(tmp_path / "c.csv", csv_text([row("007"), row("008")]))
     assert score(capsys, src, "--out", tmp_path / "c.parquet")[0] == 0
     back = pd.read_parquet(tmp_path / "c.parquet")
-    assert back["respondent"].tolist() == ["007", "008"] and back["days_silent"].tolist() == ["10", "10"]
+    # each column in its own type: whole numbers as numbers; 007 stays text, since 7 would lose its zeros
+    assert back["respondent"].tolist() == ["007", "008"] and back["days_silent"].tolist() == [10, 10]
+    assert pq.read_schema(tmp_path / "c.parquet").field("days_silent").type == pa.int64()
     empty = write(tmp_path / "h.csv", ",".join(IDS) + "\n")
     assert score(capsys, empty, "--out", tmp_path / "h.parquet")[0] == 0
     assert pq.read_table(tmp_path / "h.parquet").num_rows == 0
@@ -1155,3 +1157,19 @@ def test_the_package_offers_the_scoring_functions_the_readme_names():
     code = "import model; from model import score_frame, score_file; print(score_frame.__module__, score_file.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["model.batch.core", "score_file"]
+
+
+@pytest.mark.parametrize("deflate", ["isal", "zlib"])
+def test_gzip_output_reads_back_with_isal_or_with_zlib_alone(deflate, tmp_path, capsys, fakes, monkeypatch):
+    """Level 1 gzip through ISA-L, or through zlib where the isal package is missing: the same CSV."""
+    import gzip
+    import zlib
+
+    from model.batch import sinks
+
+    if deflate == "zlib":
+        monkeypatch.setattr(sinks, "_deflate", lambda: zlib)
+    src = write(tmp_path / "x.csv", csv_text([row(str(i)) for i in range(300)]))
+    assert score(capsys, src, "--out", tmp_path / "plain.csv")[0] == 0
+    assert score(capsys, src, "--out", tmp_path / "packed.csv.gz")[0] == 0
+    assert gzip.decompress((tmp_path / "packed.csv.gz").read_bytes()) == (tmp_path / "plain.csv").read_bytes()

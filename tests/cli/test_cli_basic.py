@@ -240,16 +240,17 @@ def test_validate_reads_a_table_exactly_as_score_does(tmp_path, capsys, good_ans
 
 
 def test_validate_a_form_export_with_its_mapping(capsys):
-    code, out, _ = run(
-        capsys, "validate", str(DATA / "form_export.csv"), "--mapping", str(DATA / "form_export.mapping.json")
-    )
+    code, out, _ = run(capsys, "validate", str(DATA / "form_export.csv"),
+                       "--mapping", str(DATA / "form_export.mapping.json"))
     # the same three rows score rejects (tests/test_mapping.py), named by the export's own headers
     assert code == 1
     assert out.strip().splitlines() == [
         "row 4: When did you break up? = '4/2/2025': in the future: later than 2025-03-16, the day the "
         "answers were given",
         "row 5: Timestamp = (blank): missing: the response timestamp dates the answers",
-        "row 6: Have they told you to stop contacting them? = 'Maybe': not one of the choices: expected one of yes, no",
+        "row 6: Have they told you to stop contacting them? = 'Maybe': not decided: left null in "
+        f"{DATA / 'form_export.mapping.json'} (a label the template could not be sure of); map it to one of yes, no "
+        "to score these rows",
         "7 row(s): 4 valid, 3 with problems",
     ]
     without = run(capsys, "validate", str(DATA / "form_export.csv"))
@@ -371,7 +372,8 @@ def test_commands_that_need_no_model_start_without_scikit_learn(tmp_path, good_a
     (about 0.6 s): building the command line must not import it either."""
     src = write_json(tmp_path / "a.json", good_answers)
     assert_runs_without_scikit_learn(
-        f"from model.cli import main; main(['validate', {str(src)!r}, '--as-of', '2026-01-01']); main(['questions'])"
+        "from model.cli import main; "
+        f"main(['validate', {str(src)!r}, '--as-of', '2026-01-01']); main(['questions'])"
     )
 
 

@@ -17,7 +17,14 @@ from hypothesis import strategies as st
 
 from model.errors import AnswersError
 from model.quiz.definition import QUIZ
-from model.quiz.validation import Problem, check_answers, parse_as_of, validate_answers, validate_frame
+from model.quiz.validation import (
+    Problem,
+    check_answers,
+    number_problem,
+    parse_as_of,
+    validate_answers,
+    validate_frame,
+)
 
 NUMERIC = [q.id for q in QUIZ if q.is_numeric]
 CHOICE = [q.id for q in QUIZ if not q.is_numeric]
@@ -206,6 +213,13 @@ def test_text_that_is_not_a_number_is_rejected(qid, junk, good_answers):
         (10**400, "above the maximum"),  # past float's range
         ([3], "not a number"),
         ({"n": 3}, "not a number"),
+        # digits grouped in threes: a thousand in Dutch and German, one in English (1.000), or the reverse
+        # (1,000); never guessed (a form export's mapping says its decimal_mark)
+        ("1.000", "ambiguous: 1000 if '.' groups thousands, 1 if it is the decimal point"),
+        ("1.095", "ambiguous: 1095 if '.' groups thousands, 1.095 if it is the decimal point"),
+        ("1,000", "ambiguous: 1000 if ',' groups thousands, 1 if it is the decimal comma"),
+        ("1.000.000", "digits grouped by '.'"),
+        ("1,5", "a decimal comma (1.5): not a whole number"),
     ],
 )
 def test_wrong_numbers_say_what_was_expected(qid, value, start, good_answers):
@@ -925,3 +939,12 @@ def test_the_day_of_a_block_can_be_given_as_a_date(good_answers):
     )
     p = only_problem({**answers, "days_blocked": 3})
     assert (p.column, p.reason) == ("days_blocked", "contradicts block_date, which gives 6 days")
+
+
+@settings(max_examples=200, deadline=None)
+@given(number=st.integers(min_value=1000, max_value=999_999_999), mark=st.sampled_from([".", ","]))
+def test_a_number_with_grouped_thousands_is_never_read_as_some_number(number, mark):
+    """1.000, 12,500, 3.000.000: refused with a reason, whatever the convention might be."""
+    text = f"{number:,}".replace(",", mark)
+    reason = number_problem(QUIZ["emotional_messages"], text)
+    assert reason is not None and ("ambiguous" in reason or "grouped" in reason), (text, reason)
