@@ -57,6 +57,7 @@ import pandas as pd
 
 from model.batch.formats import ZONE_SUFFIX, as_list, read_date, readable_format, split_zone, strip_zone
 from model.errors import InputError, MappingError, MissingColumnsError
+from model.quiz.dates import AS_OF_FIRST, AS_OF_LAST
 from model.quiz.definition import QUIZ
 
 __all__ = [
@@ -479,6 +480,11 @@ def apply_mapping(
         )
         if bad.any():
             parts.append(_problems(bad, resolved.timestamp, raw, _timestamp_reasons(raw, bad, fmts)))
+        read = ~(blank | bad)
+        far = read & ((as_of < np.datetime64(AS_OF_FIRST, "D")) | (as_of > np.datetime64(AS_OF_LAST, "D")))
+        if far.any():
+            reason = f"outside the dates exodds scores ({AS_OF_FIRST} to {AS_OF_LAST})"
+            parts.append(_problems(far, resolved.timestamp, raw, reason))
     parts = [p for p in parts if len(p)]
     problems = (
         pd.concat(parts, ignore_index=True)

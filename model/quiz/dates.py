@@ -12,9 +12,16 @@ from typing import Any
 
 from model.errors import UsageError
 
-__all__ = ["ISO_DATE_SHAPE", "iso_date", "parse_as_of"]
+__all__ = ["AS_OF_FIRST", "AS_OF_LAST", "ISO_DATE_SHAPE", "iso_date", "parse_as_of"]
 
 ISO_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # a date as typed, whether or not the day exists
+
+#: The as-of dates exodds judges answers against: every date a report works out from one (100 years
+#: back for the longest answer, the plan's waits, 90 days of what-if ahead) stays a real calendar
+#: date, and the span is far wider than any answer needs. The command line, the web API and batch
+#: timestamps all refuse a day outside it with this reason.
+AS_OF_FIRST = dt.date(1900, 1, 1)
+AS_OF_LAST = dt.date(2999, 12, 31)
 
 
 def parse_as_of(value: Any = None) -> dt.date:
@@ -24,6 +31,8 @@ def parse_as_of(value: Any = None) -> dt.date:
     day = iso_date(value)
     if day is None:
         raise UsageError(f"as-of date {value!r} is not an ISO date (YYYY-MM-DD)")
+    if not AS_OF_FIRST <= day <= AS_OF_LAST:
+        raise UsageError(f"as-of date {value!r} is outside the dates exodds scores ({AS_OF_FIRST} to {AS_OF_LAST})")
     return day
 
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from model.quiz.dates import AS_OF_FIRST, AS_OF_LAST
 from model.quiz.definition import QUIZ
 from model.quiz.validation import Problem, parse_as_of
 from model.web.form import keep_repeats
@@ -32,11 +33,6 @@ __all__ = [
 MAX_UNKNOWN = 5
 #: Fields a form may carry (the quiz has 18 inputs); python-multipart stops reading beyond them.
 MAX_FORM_FIELDS = 64
-#: The as-of dates the server scores: every date a report works out (100 years back for the longest
-#: answer, the plan's waits and 90 days of what-if ahead) stays a real calendar date, and far more
-#: than any answer needs.
-AS_OF_FIRST = dt.date(1900, 1, 1)
-AS_OF_LAST = dt.date(2999, 12, 31)
 
 
 class Refused(Exception):
@@ -146,7 +142,4 @@ def as_of_date(given: Iterable[str], today: dt.date) -> dt.date:
         day = parse_as_of(values[0])
     except ValueError as exc:
         raise Refused(422, "1 invalid answer(s)", [Problem(None, "as_of", values[0], str(exc))]) from None
-    if not AS_OF_FIRST <= day <= AS_OF_LAST:
-        reason = f"as-of date {values[0]!r} is outside the dates this server scores ({AS_OF_FIRST} to {AS_OF_LAST})"
-        raise Refused(422, "1 invalid answer(s)", [Problem(None, "as_of", values[0], reason)])
-    return day
+    return day  # (parse_as_of refuses a day outside AS_OF_FIRST to AS_OF_LAST)

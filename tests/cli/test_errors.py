@@ -84,3 +84,29 @@ def test_a_broken_rules_file_is_a_config_error_exit_1(monkeypatch, capsys):
             monkeypatch.setattr(mod, "load_rules", broken)
     code, err = run(capsys, "report", GOOD, "--as-of", "2026-11-26")
     assert code == 1 and "advice rules: waits.ignored.value = -1" in err
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "3000-01-01", "9999-12-31"])
+@pytest.mark.parametrize("command", ["report", "score"])
+def test_an_as_of_date_far_outside_the_span_is_a_usage_error_not_a_crash(tmp_path, capsys, command, day):
+    target = GOOD if command == "report" else REPO / "data/synthetic/sample.csv"
+    out = ["--out", tmp_path / "o.csv"] if command == "score" else []
+    code, err = run(capsys, command, target, "--as-of", day, *out)
+    assert code == 2 and f"as-of date {day!r} is outside the dates exodds scores" in err and "Traceback" not in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_batch_timestamp_far_outside_the_span_rejects_its_row_with_the_reason(tmp_path, capsys):
+    data = REPO / "tests/data/form_export.csv"
+    lines = data.read_text().splitlines()
+    lines[1] = lines[1].replace("3/14/2025 10:22:05", "1/1/0001 10:22:05", 1)
+    lines[2] = lines[2].replace("3/15/2025 08:01:44", "12/31/9999 08:01:44", 1)
+    export = _export(tmp_path, "\n".join(lines) + "\n")
+    out = tmp_path / "scored.csv"
+    code, _ = run(capsys, "score", export, "--mapping", REPO / "tests/data/form_export.mapping.json", "--out", out)
+    assert code == 3
+    import csv
+
+    errors_rows = list(csv.DictReader((tmp_path / "scored.errors.csv").open()))
+    far = [(r["row"], r["value"]) for r in errors_rows if "outside the dates exodds scores" in r["reason"]]
+    assert far == [("1", "1/1/0001 10:22:05"), ("2", "12/31/9999 08:01:44")]

@@ -519,6 +519,18 @@ def test_parse_as_of():
             parse_as_of(junk)
 
 
+@given(st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)))
+def test_as_of_dates_outside_the_span_are_refused_by_name_and_inside_it_kept(day):
+    from model.quiz.dates import AS_OF_FIRST, AS_OF_LAST
+
+    if AS_OF_FIRST <= day <= AS_OF_LAST:
+        assert parse_as_of(day.isoformat()) == day
+    else:  # (year 1 and year 9999 once made the plan's dates overflow)
+        words = f"outside the dates exodds scores ({AS_OF_FIRST} to {AS_OF_LAST})"
+        with pytest.raises(ValueError, match=re.escape(words)):
+            parse_as_of(day.isoformat())
+
+
 # ---------------------------------------------------------------- unknown keys, all problems at once
 
 

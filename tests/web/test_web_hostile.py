@@ -106,7 +106,7 @@ def test_an_as_of_date_far_from_now_is_a_422_that_names_the_range(client, good_a
     body = refused(client.post(f"/api/score?as_of={as_of}", json=good_answers), 422)
     (error,) = body["errors"]
     assert error["question"] == "as_of" and error["value"] == as_of
-    assert f"outside the dates this server scores ({AS_OF_FIRST} to {AS_OF_LAST})" in error["reason"]
+    assert f"outside the dates exodds scores ({AS_OF_FIRST} to {AS_OF_LAST})" in error["reason"]
 
 
 @pytest.mark.parametrize("as_of", [AS_OF_FIRST, AS_OF_LAST])
