@@ -11,8 +11,9 @@ seconds, the two endpoints one after the other at the same concurrency, and prin
 second, the 50th, 95th and 99th percentile latency, and errors (any status but 200, or a dropped
 connection), the server's CPU time per request (all its processes, from /proc: less
 sensitive than the rates to other work on the machine), and how many requests each worker
-answered (from the access log: the workers share one listening socket, and the first to wake
-takes many of a burst of new connections). The score requests cycle through
+answered (from the access log: on Linux each worker has a listening socket of its own and the
+kernel shares new connections out among them; with one shared socket, as uvicorn's own workers
+have, the first worker to wake took most of a burst). The score requests cycle through
 ``examples/*.json``. The ratio of the two
 endpoints' rates at the highest concurrency is the figure the goal is set in (at least 0.25); it
 is measured within one run because this machine is shared and both sides slow down together.

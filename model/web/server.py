@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 from dataclasses import asdict, dataclass, fields
@@ -129,12 +130,18 @@ def _warm_up(model: Any = None) -> None:
 
 
 def run(settings: ServeSettings, host: str, port: int, workers: int, log_level: str = "info") -> None:
-    """Serve until stopped: ``workers`` processes share the port, each built by ``app_from_env``."""
+    """Serve until stopped: ``workers`` processes on the port, each built by ``app_from_env``.
+
+    Several workers get a listening socket each where the kernel shares connections out among them
+    (Linux: ``model.web.workers``); elsewhere they share uvicorn's one socket."""
     import uvicorn
+
+    from model.web import workers as balanced
 
     os.environ[ENV] = settings.to_env()  # (read by every worker, and by the protocol in each)
     _parse.cache_clear()
-    uvicorn.run(
+    serve = balanced.supervise if workers > 1 and balanced.balanced_workers_available() else uvicorn.run
+    serve(
         "model.web.server:app_from_env",
         factory=True,
         host=host,
@@ -146,6 +153,6 @@ def run(settings: ServeSettings, host: str, port: int, workers: int, log_level: 
         proxy_headers=False,  # nothing sits in front of it: never take a client address from a header
         log_level=log_level,
         timeout_keep_alive=KEEP_ALIVE,
-        timeout_graceful_shutdown=settings.grace_seconds,  # a stalled request cannot hold a stop longer
+        timeout_graceful_shutdown=math.ceil(settings.grace_seconds),  # a stalled request cannot hold a stop longer
         lifespan="off",
     )

@@ -569,6 +569,12 @@ def test_serve_passes_the_names_it_answers_to(monkeypatch):
             seen.update(app=app, kwargs=kwargs, env=os.environ[ENV])
 
     monkeypatch.setitem(sys.modules, "uvicorn", FakeUvicorn)
+    from model.web import workers
+
+    def fake_supervise(app, **kwargs):  # several workers: a socket each, the same options
+        seen.update(app=app, kwargs=kwargs, env=os.environ[ENV], supervised=True)
+
+    monkeypatch.setattr(workers, "supervise", fake_supervise)
     monkeypatch.setenv(ENV, "")  # (restored after the test)
     for argv, allowed in (
         (["serve"], {"localhost", "127.0.0.1", "::1"}),
@@ -586,6 +592,7 @@ def test_serve_passes_the_names_it_answers_to(monkeypatch):
         kwargs = seen["kwargs"]
         assert seen["app"] == "model.web.server:app_from_env" and kwargs["factory"] is True  # built in each worker
         assert kwargs["workers"] == (3 if "--workers" in argv else default_workers())
+        assert seen.pop("supervised", False) == (kwargs["workers"] > 1 and workers.balanced_workers_available())
         assert kwargs["http"] == "model.web.protocol:GuardedH11Protocol"
         assert kwargs["access_log"] is False and kwargs["proxy_headers"] is False
         assert kwargs["timeout_graceful_shutdown"] == 10

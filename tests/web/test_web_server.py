@@ -7,6 +7,7 @@ timeouts, and always stopped (their process group is killed if a stop hangs).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import os
@@ -23,11 +24,13 @@ from pathlib import Path
 import pytest
 
 from model.web.guard import PERMISSIONS_POLICY
+from model.web.workers import balanced_workers_available
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = (ROOT / "examples" / "good.json").read_bytes()
+ONE_GET = b"GET /api/questions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
 
 
 class Served:
@@ -196,6 +199,55 @@ def test_every_worker_keeps_the_host_check_and_logs_paths_only(server):
     assert "as_of" not in text and "2026-11-26" not in text and "rebind" not in text  # no query, no Host
     assert not re.search(r"127\.0\.0\.1:\d+ -", text)  # uvicorn's access log (client address) is off
     assert len({pid for pid, _ in server.access_log()}) == 2
+
+
+@pytest.mark.skipif(not balanced_workers_available(), reason="the kernel shares connections out on Linux only")
+def test_new_connections_are_shared_out_among_the_workers(server):
+    """Forty connections one after another: each worker, with a socket of its own, answers a share."""
+    before = len(server.access_log())
+    for _ in range(40):
+        status, _, _ = request(server.port, ONE_GET)
+        assert status == 200
+    deadline = time.monotonic() + 10
+    while len(server.access_log()) < before + 40 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log = server.access_log()[before:]
+    answered = collections.Counter(pid for pid, line in log if line == "GET /api/questions 200")
+    assert sum(answered.values()) == 40 and len(answered) == 2 and min(answered.values()) >= 5, answered
+
+
+def test_a_worker_that_dies_is_replaced_and_one_that_cannot_start_stops_the_server():
+    code = "from model.web.server import ServeSettings, run; run(ServeSettings({}), '127.0.0.1', 0, 2)"
+    s = Served([sys.executable, "-c", code.format("allowed_hosts=('localhost',)")])
+    try:
+        pids: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(pids) < 2 and time.monotonic() < deadline:
+            request(s.port, ONE_GET)
+            time.sleep(0.02)
+            pids = {pid for pid, _ in s.access_log()}
+        assert len(pids) == 2, s.text()
+        victim = min(pids)
+        os.kill(victim, signal.SIGKILL)
+        s._wait_for(rf"worker {victim} ended \(exit code (-9)\): starting another", 30)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:  # every request answered; a third worker among them in time
+            status, _, _ = request(s.port, ONE_GET)
+            assert status == 200
+            if {pid for pid, _ in s.access_log()} - pids:
+                break
+            time.sleep(0.05)
+        assert {pid for pid, _ in s.access_log()} - pids - {victim}, s.text()
+    finally:
+        assert s.stop() < 30 and s.proc.returncode == 0
+    broken = subprocess.run(
+        [sys.executable, "-c", code.format("model_dir='/nonexistent/model'")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert broken.returncode == 3 and "a worker ended while starting" in broken.stderr, broken.stderr
 
 
 def test_a_head_that_stops_arriving_is_answered_408_and_closed(server):
