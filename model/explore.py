@@ -121,7 +121,10 @@ def example_answers(directory: str | Path | None = None, *, fallback_rows: int =
 
     sample = generate(fallback_rows, seed=0)[list(QUIZ.ids)].astype(object)
     sample = sample.where(sample.notna(), None)
-    return {f"synthetic_{i + 1}": row.to_dict() for i, (_, row) in enumerate(sample.iterrows())}
+    return {
+        f"synthetic_{i + 1}": {str(k): v for k, v in row.to_dict().items()}
+        for i, (_, row) in enumerate(sample.iterrows())
+    }
 
 
 def _clean(raw: pd.DataFrame, as_of: Any) -> pd.DataFrame:

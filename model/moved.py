@@ -13,7 +13,10 @@ import importlib
 import sys
 import types
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
 
 __all__ = ["MOVED", "UNTIL", "install"]
 
@@ -88,7 +91,7 @@ class _Finder:
             return None
         from importlib.machinery import ModuleSpec
 
-        return ModuleSpec(fullname, self)
+        return ModuleSpec(fullname, cast("Loader", self))  # a loader by protocol, see the class docstring
 
     def create_module(self, spec: Any) -> types.ModuleType | None:
         return None  # the default module object; exec_module fills it

@@ -60,7 +60,7 @@ def _codes(clean: pd.DataFrame, qid: str) -> np.ndarray:
     if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == values:
         codes = np.asarray(col.cat.codes)
     else:
-        codes = pd.Index(values).get_indexer(col.astype(object))  # -1 where not a choice
+        codes = pd.Index(values).get_indexer(pd.Index(col.astype(object)))  # -1 where not a choice
     if (codes < 0).any():
         i = int(np.flatnonzero(codes < 0)[0])
         raise ValueError(
@@ -106,7 +106,8 @@ class Situation:
 
     @property
     def move_on(self) -> np.ndarray:
-        return ~self.safety & (self.hopeless | self.heavy)
+        out: np.ndarray = ~self.safety & (self.hopeless | self.heavy)
+        return out
 
     def row(self, i: int) -> Situation:
         """Row ``i`` alone, as a one-row situation (what the words read)."""
@@ -118,7 +119,8 @@ class Situation:
     def said_no(self) -> np.ndarray:
         """A "no" that no wait lifts: heavy pursuit, a request to stop, a block that stands. No date,
         no countdown, whatever the days since."""
-        return self.heavy | self.told | self.blocked
+        out: np.ndarray = self.heavy | self.told | self.blocked
+        return out
 
     def due(self, name: str) -> np.ndarray:
         """The day the wait ``name`` ends (the last contact + its days), for every row."""
@@ -143,7 +145,7 @@ def situation(clean: pd.DataFrame, as_of: Any) -> Situation:
 
     def is_(qid: str, *values: str) -> np.ndarray:
         first, *rest = (QUIZ[qid].values.index(v) for v in values)
-        mask = codes[qid] == first  # plain comparisons beat np.isin and fancy indexing here
+        mask: np.ndarray = codes[qid] == first  # plain comparisons beat np.isin and fancy indexing here
         for k in rest:
             mask |= codes[qid] == k
         return mask
@@ -280,9 +282,9 @@ def decide(s: Situation, index: pd.Index) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "stage": stage,
-            "plan": pd.Categorical.from_codes(plan.astype(np.int8), categories=list(PLANS)),
+            "plan": pd.Categorical.from_codes(plan.astype(np.int8), categories=pd.Index(PLANS)),
             "earliest_contact": earliest_days,
-            "wait_reason": pd.Categorical.from_codes(reason, categories=list(_REASON_CODES)),
+            "wait_reason": pd.Categorical.from_codes(reason, categories=pd.Index(_REASON_CODES)),
         },
         index=index,
     )

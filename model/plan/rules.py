@@ -153,7 +153,7 @@ class Rules:
 
     def table(self) -> list[tuple[str, float | str, str]]:
         """(name, value, source) for every number, in file order: the README table."""
-        rows = [(f"waits.{k}", r.value, r.source) for k, r in self.waits.items()]
+        rows: list[tuple[str, float | str, str]] = [(f"waits.{k}", r.value, r.source) for k, r in self.waits.items()]
         rows += [(f"thresholds.{k}", r.value, r.source) for k, r in self.thresholds.items()]
         rows.append(("base_rate", self.base_rate.value, self.base_rate.source))
         rows.append(("stayed_together", self.stayed_together.value, self.stayed_together.source))

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.plan.decide import MOVE_ON_NAME, NO_CONTACT_NAME, STAGE_NAMES, decide, situation
+from model.plan.decide import MOVE_ON_NAME, NO_CONTACT_NAME, STAGE_NAMES, Situation, decide, situation
 from model.plan.rules import WAIT_REASONS, band, band_meaning, load_rules, source_parts
 from model.quiz.definition import QUIZ
 from model.quiz.presentation import long_date
@@ -196,7 +196,17 @@ _SUPPORT_INTRO = {
 class _Writer:
     """Turns one decided row into plain words. Our wording throughout: nothing copied from the guide."""
 
-    def __init__(self, *, stage, plan, reason, earliest, today, answers, s):
+    def __init__(
+        self,
+        *,
+        stage: int,
+        plan: str,
+        reason: str,
+        earliest: dt.date | None,
+        today: dt.date,
+        answers: Mapping[str, Any],
+        s: Situation,
+    ) -> None:
         self.stage, self.plan, self.reason = stage, plan, reason
         self.earliest, self.today, self.a, self.s = earliest, today, answers, s
         self.rules = load_rules()

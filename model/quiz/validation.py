@@ -166,7 +166,8 @@ def _blank(raw: pd.Series) -> np.ndarray:
         return raw.isna().to_numpy()
     codes, uniques = _factorize(raw)
     table = np.array([isinstance(u, str) and not u.strip() for u in uniques] + [True], dtype=bool)
-    return table[codes]
+    blank: np.ndarray = table[codes]
+    return blank
 
 
 # white space around a number: ASCII, and the no-break and other Unicode spaces that spreadsheets in
@@ -267,9 +268,9 @@ def _range_reason(number: float, q: Question) -> str | None:
         return f"not a number: expected {q.expected()}"
     if np.isfinite(number) and number != np.floor(number):
         return f"not a whole number: expected {q.expected()}"
-    if number < q.min:
+    if q.min is not None and number < q.min:
         return f"below the minimum {q.min}: expected {q.expected()}"
-    if number > q.max:
+    if q.max is not None and number > q.max:
         return f"above the maximum {q.max}: expected {q.expected()}"
     return None
 
@@ -299,7 +300,7 @@ def _parse_integers(raw: pd.Series, q: Question) -> tuple[np.ndarray, np.ndarray
     parsed = [*(_parse_integer(u, q) for u in uniques), (np.nan, None)]
     number_table = np.array([p[0] for p in parsed], dtype=float)
     reason_table = np.array([p[1] for p in parsed], dtype=object)
-    bad_table = ~np.equal(reason_table, None)
+    bad_table = np.array([p[1] is not None for p in parsed], dtype=bool)
     blank_table = np.array([np.isnan(p[0]) and p[1] is None for p in parsed], dtype=bool)
     bad = bad_table[codes]
     reasons = reason_table[codes] if bad_table.any() else None
@@ -346,7 +347,8 @@ def _normalise_choice(value: Any, q: Question) -> int:
 def _parse_choices(raw: pd.Series, q: Question) -> np.ndarray:
     codes, uniques = _factorize(raw)
     table = np.array([*(_normalise_choice(u, q) for u in uniques), MISSING], dtype=np.int16)
-    return table[codes]  # sentinel -1 picks the appended MISSING
+    choices: np.ndarray = table[codes]  # sentinel -1 picks the appended MISSING
+    return choices
 
 
 def _parse_dates(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -472,9 +474,19 @@ def _full_table(columns: Any) -> bool:
     return all(q.id in columns or (q.date_alternative or "") in columns for q in QUIZ if q.required and not q.ask_if)
 
 
-def _apply_date(dates, q, values, miss, bad, raw, today, out):
+def _apply_date(
+    dates: pd.Series,
+    q: Question,
+    values: np.ndarray,
+    miss: np.ndarray,
+    bad: np.ndarray,
+    raw: pd.Series,
+    today: np.ndarray,
+    out: _Collector,
+) -> tuple[np.ndarray, np.ndarray]:
     """Fill ``q`` from its date alternative; flag bad, future and conflicting dates."""
     col = q.date_alternative
+    assert col is not None and q.max is not None  # (called for a whole-number question with a date alternative)
     when, unparsable = _parse_dates(dates)
     reason: Any = "not an ISO date: expected YYYY-MM-DD"
     if unparsable.any():  # right shape, but no such day (2026-02-30): say that, not "not ISO"
@@ -505,7 +517,7 @@ def _apply_date(dates, q, values, miss, bad, raw, today, out):
     ok_date = ~np.isnan(days) & ~future
     both = ok_date & ~miss & ~bad
     conflict = both & (values != days)
-    reasons = (
+    conflict_reasons = (
         np.array(
             [f"contradicts {col}, which gives {int(d)} days" if not np.isnan(d) else None for d in days],
             dtype=object,
@@ -514,14 +526,16 @@ def _apply_date(dates, q, values, miss, bad, raw, today, out):
         else None
     )
     if conflict.any():
-        out.add(conflict, q.id, raw, reasons)
+        out.add(conflict, q.id, raw, conflict_reasons)
     fill = miss & ok_date
     values = np.where(fill, days, values)
     miss = miss & ~fill & ~unparsable & ~future
     return values, miss
 
 
-def _breakup_named(mask: np.ndarray, since: np.ndarray, dates: dict, by_date: np.ndarray | bool = False) -> Any:
+def _breakup_named(
+    mask: np.ndarray, since: np.ndarray, dates: Mapping[str, pd.Series], by_date: np.ndarray | bool = False
+) -> Any:
     """How a contradiction names the breakup: as the date typed (breakup_date) or as the days.
 
     ``by_date`` marks rows whose other side was a typed date too: there the reason asks to check
@@ -535,14 +549,21 @@ def _breakup_named(mask: np.ndarray, since: np.ndarray, dates: dict, by_date: np
     alt = QUIZ["days_since_breakup"].date_alternative
     reasons = np.full(len(mask), "the breakup (days_since_breakup)", dtype=object)
     for i in np.flatnonzero(mask & (typed | by_date)):
-        if typed[i]:
+        if breakup is not None and typed[i]:  # (typed is all False without a breakup date)
             reasons[i] = f"the breakup ({breakup.iloc[i]!s}, {alt})" + (": check both dates" if by_date[i] else "")
         else:
             reasons[i] = f"the breakup, {int(since[i])} days ago (days_since_breakup): check both"
     return reasons
 
 
-def _contradictions(numbers, codes, raws, blocked, out: _Collector, dates=None) -> None:
+def _contradictions(
+    numbers: Mapping[str, np.ndarray],
+    codes: Mapping[str, np.ndarray],
+    raws: Mapping[str, pd.Series],
+    blocked: np.ndarray,
+    out: _Collector,
+    dates: Mapping[str, pd.Series] | None = None,
+) -> None:
     since, silent = numbers["days_since_breakup"], numbers["days_silent"]
     dates = dates or {}
     with np.errstate(invalid="ignore"):
@@ -555,10 +576,11 @@ def _contradictions(numbers, codes, raws, blocked, out: _Collector, dates=None) 
             raws["days_silent"],
             "more days since last contact than since " + _breakup_named(typed_days, since, dates),
         )
-        if from_date.any():  # the person typed dates: name the dates, not the days worked out from them
+        silent_alt = QUIZ["days_silent"].date_alternative
+        if silent_alt is not None and from_date.any():  # typed dates: name the dates, not the days worked out
             out.add(
                 from_date,
-                QUIZ["days_silent"].date_alternative,
+                silent_alt,
                 dates["days_silent"],
                 "the last contact is before " + _breakup_named(from_date, since, dates, by_date=True),
             )
@@ -630,7 +652,9 @@ def _choice_dtype_of(qid: str) -> pd.CategoricalDtype:
     return pd.CategoricalDtype(list(QUIZ[qid].values))
 
 
-def _clean_frame(index, valid, numbers, codes) -> pd.DataFrame:
+def _clean_frame(
+    index: pd.Index, valid: np.ndarray, numbers: Mapping[str, np.ndarray], codes: Mapping[str, np.ndarray]
+) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for q in QUIZ:
         if q.is_numeric:
@@ -736,11 +760,12 @@ def clean_column(clean: pd.DataFrame, qid: str, plain: bool = False) -> list[Any
         return [categories[c] if c >= 0 else (None if plain else np.nan) for c in array.codes.tolist()]
     if isinstance(array, pd.arrays.IntegerArray):
         if plain:
-            return array.to_numpy(dtype=object, na_value=None).tolist()
+            # (pandas-stubs leave None out of na_value; pandas takes it)
+            return array.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[arg-type]
         values = list(array.to_numpy(dtype=np.int64, na_value=0))
         return [pd.NA if missing else v for v, missing in zip(values, array.isna().tolist(), strict=True)]
-    values = clean[qid].to_numpy()
-    return values.tolist() if plain else list(values)
+    cells = clean[qid].to_numpy()
+    return cells.tolist() if plain else list(cells)
 
 
 def _scalar(v: Any) -> Any:
@@ -773,7 +798,8 @@ def validate_one(answers: Mapping[str, Any], as_of: Any = None) -> pd.DataFrame:
 
 
 def is_choice(codes: np.ndarray, question: str, value: str) -> np.ndarray:
-    return (codes == QUIZ[question].values.index(value)).astype(np.float64)
+    flags: np.ndarray = (codes == QUIZ[question].values.index(value)).astype(np.float64)
+    return flags
 
 
 def check_clean(clean: pd.DataFrame) -> None:

@@ -50,7 +50,8 @@ TOP_N = 3  # factors shown on each side
 
 def points(p: float, contribution: float) -> float:
     """Percentage points this answer adds to (or takes from) the odds ``p`` (see module docstring)."""
-    return 100.0 * (p - expit(logit(p) - contribution))
+    size: float = 100.0 * (p - expit(logit(p) - contribution))
+    return size
 
 
 def size_words(pts: float, multiplier: float | None = None) -> str:

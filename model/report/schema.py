@@ -23,7 +23,8 @@ def _schema_text() -> str:
 
 def report_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of ``build_report``'s output: a fresh copy each call."""
-    return json.loads(_schema_text())
+    schema: dict[str, Any] = json.loads(_schema_text())
+    return schema
 
 
 def openapi_report_schema() -> dict[str, Any]:
@@ -46,4 +47,5 @@ def openapi_report_schema() -> dict[str, Any]:
             return [inline(v) for v in node]
         return node
 
-    return inline(schema)
+    inlined: dict[str, Any] = inline(schema)
+    return inlined

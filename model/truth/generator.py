@@ -306,11 +306,12 @@ def _terms(a: Mapping[str, np.ndarray], p: Mapping[str, float]) -> dict[str, np.
 
 def _hopeless(a: Mapping[str, np.ndarray]) -> np.ndarray:
     """The guide's 'pretty unlikely' case (line 138): furious, wronged, blocked everywhere."""
-    return (
+    hopeless: np.ndarray = (
         (a["anger"] == _code("anger", "furious"))
         & (a["wronged_them"] == _code("wronged_them", "yes"))
         & (a["blocked"] == _code("blocked", "everywhere"))
     )
+    return hopeless
 
 
 def _total(terms: Mapping[str, np.ndarray], n: int) -> np.ndarray:
@@ -354,7 +355,7 @@ def _intercept_for(key: tuple[tuple[str, float], ...]) -> float:
             f"(reachable: {rate(lo):.4f} to {rate(hi):.4f})"
         )
     # Newton's method kept inside a shrinking bracket (the rate rises with the intercept).
-    b = _logit(target) - float(np.median(score))
+    b: float = _logit(target) - float(np.median(score))
     for _ in range(200):
         p_ref = _sigmoid(_cap(b + score, hopeless, p["hopeless_ceiling"]))
         gap = float(p_ref.mean()) - target
@@ -394,6 +395,7 @@ def _arrays_from_frame(answers: pd.DataFrame) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for q in QUIZ:
         if q.id not in answers.columns:  # an optional question: its default, as validation does
+            assert q.default is not None  # (the quiz's optional questions have defaults)
             out[q.id] = np.full(len(answers), _code(q.id, q.default), dtype=np.int8)
             continue
         col = answers[q.id]
@@ -406,7 +408,7 @@ def _arrays_from_frame(answers: pd.DataFrame) -> dict[str, np.ndarray]:
             if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == list(q.values):
                 codes = np.asarray(col.cat.codes)
             else:
-                codes = pd.Index(list(q.values)).get_indexer(col.to_numpy(dtype=object))
+                codes = pd.Index(list(q.values)).get_indexer(pd.Index(col.to_numpy(dtype=object)))
             if (codes < 0).any():
                 bad = sorted({str(v) for v in col[codes < 0].unique()})[:5]
                 raise ValueError(
@@ -451,7 +453,8 @@ def true_logit(answers: pd.DataFrame, overrides: Mapping[str, float] | None = No
 
 def true_probability(answers: pd.DataFrame, overrides: Mapping[str, float] | None = None) -> np.ndarray:
     """True probability of getting back together for each row of clean answers (``p_true``)."""
-    return _sigmoid(true_logit(answers, overrides))
+    p_true: np.ndarray = _sigmoid(true_logit(answers, overrides))
+    return p_true
 
 
 # ------------------------------------------------------------------------------------------------
@@ -461,7 +464,7 @@ def true_probability(answers: pd.DataFrame, overrides: Mapping[str, float] | Non
 
 def _string_column(values: tuple[str, ...], codes: np.ndarray) -> pd.Series:
     """Choice codes -> a plain string column, built in Arrow (several times faster than objects)."""
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped]  # (no type hints: pyarrow ships no stubs)
 
     dictionary = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(list(values)))
     return pd.Series(dictionary.cast(pa.large_string()).to_pandas(), copy=False).astype("str")
@@ -515,8 +518,8 @@ def write_synthetic(df: pd.DataFrame, path: str | Path) -> Path:
     time stamp, so the same frame always gives the same bytes.
     """
     import pyarrow as pa
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
+    import pyarrow.csv as pcsv  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
     target = Path(path)
     kind = _suffix(target)

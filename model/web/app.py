@@ -61,16 +61,16 @@ def problem_json(p: Problem) -> dict[str, Any]:
     return {"question": str(p.column), "value": _json_value(p.value), "reason": str(p.reason)}
 
 
-def _invalid(problems: list[Problem], total: int | None = None) -> JSONResponse:
+def _invalid(problems: list[Problem], total: int | None = None) -> Response:
     total = len(problems) if total is None else total
     return _refused(Refused(422, f"{total} invalid answer(s)", problems))
 
 
-def _error(status: int, detail: str) -> JSONResponse:
+def _error(status: int, detail: str) -> Response:
     return _refused(Refused(status, detail))
 
 
-def _refused(r: Refused) -> JSONResponse:
+def _refused(r: Refused) -> Response:
     """A refusal as JSON: ASCII (ensure_ascii), so whatever it quotes from the request can be sent."""
     body: dict[str, Any] = {"detail": r.detail}
     if r.problems is not None:

@@ -54,14 +54,14 @@ class Batcher(Generic[T, R]):
         self.in_flight = 0  # submitted, not yet answered
         self._peak = (0, 0.0)  # (most in flight at once, since when)
         self._joined: asyncio.Event | None = None
-        self._waiting: dict[asyncio.AbstractEventLoop, list[tuple[T, asyncio.Future]]] = {}
-        self._tasks: set[asyncio.Task] = set()  # (a running task must be referenced, or it may be collected)
+        self._waiting: dict[asyncio.AbstractEventLoop, list[tuple[T, asyncio.Future[R | _Failed]]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()  # (a running task must be referenced, or it may be collected)
         self.batches = 0  # (counted for the tests and the benchmark)
         self.items = 0
 
     async def submit(self, item: T) -> R:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future = loop.create_future()
+        future: asyncio.Future[R | _Failed] = loop.create_future()
         waiting = self._waiting.get(loop)
         if waiting is None:  # nothing queued or running on this loop: this request starts the scoring
             waiting = self._waiting[loop] = []
@@ -84,7 +84,9 @@ class Batcher(Generic[T, R]):
             raise result.error
         return result
 
-    async def _drain(self, loop: asyncio.AbstractEventLoop, waiting: list[tuple[T, asyncio.Future]]) -> None:
+    async def _drain(
+        self, loop: asyncio.AbstractEventLoop, waiting: list[tuple[T, asyncio.Future[R | _Failed]]]
+    ) -> None:
         """Score what is waiting, in batches, until nothing is; requests arriving meanwhile join."""
         try:
             await asyncio.sleep(0)  # let requests that are ready in this same turn of the loop join
@@ -106,7 +108,9 @@ class Batcher(Generic[T, R]):
                 if not future.done():
                     future.cancel()
 
-    async def _gather(self, loop: asyncio.AbstractEventLoop, waiting: list) -> None:
+    async def _gather(
+        self, loop: asyncio.AbstractEventLoop, waiting: list[tuple[T, asyncio.Future[R | _Failed]]]
+    ) -> None:
         """Wait (at most ``max_wait``) while fewer requests wait than were lately in flight at once."""
         peak, since = self._peak
         expected = min(self.max_size, peak if loop.time() - since <= PEAK_MEMORY else 1)
@@ -125,7 +129,7 @@ class Batcher(Generic[T, R]):
 
     def _run(self, items: list[T]) -> list[R | _Failed]:
         try:
-            results = list(self.work(items))
+            results: list[R | _Failed] = list(self.work(items))
             if len(results) != len(items):
                 raise RuntimeError(f"work returned {len(results)} results for {len(items)} items")
             return results

@@ -45,7 +45,7 @@ def report_json(report: Any) -> str:
 
 
 def _scalar(v: Any) -> str:
-    text = _SCALARS[type(v)](v)
+    text: str = _SCALARS[type(v)](v)
     if text in _NOT_JSON and type(v) is float:
         raise _Unusual
     return text
@@ -61,7 +61,7 @@ def _value(v: Any, level: int, parts: list[str]) -> None:
         parts.append(_scalar(v))
 
 
-def _dict(d: dict, level: int, parts: list[str]) -> None:
+def _dict(d: dict[Any, Any], level: int, parts: list[str]) -> None:
     if not d:
         parts.append("{}")
         return
@@ -83,7 +83,7 @@ def _dict(d: dict, level: int, parts: list[str]) -> None:
     parts.append("}")
 
 
-def _list(items: list, level: int, parts: list[str]) -> None:
+def _list(items: list[Any], level: int, parts: list[str]) -> None:
     if not items:
         parts.append("[]")
         return
@@ -102,7 +102,7 @@ def _list(items: list, level: int, parts: list[str]) -> None:
     parts.append("]")
 
 
-def _records(items: list, level: int, parts: list[str], first_sep: str, sep: str) -> bool:
+def _records(items: list[Any], level: int, parts: list[str], first_sep: str, sep: str) -> bool:
     """A list of flat dicts with the same keys (the what-if points): keys and layout written once.
     False, with nothing written, when the list is not that."""
     keys = tuple(items[0])

@@ -79,7 +79,9 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def field_views(values: Mapping[str, Any], problems: Iterable[Problem]) -> tuple[list[dict[str, Any]], list[dict]]:
+def field_views(
+    values: Mapping[str, Any], problems: Iterable[Problem]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Each question's view with the value to show and its messages; and the problems no question owns."""
     owner = {q.id: q.id for q in QUIZ} | QUIZ.date_columns
     shown = QUIZ.numbers()  # 1, 2, ...; a follow-up 5a (the terminal quiz numbers them alike)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import sys
 from dataclasses import asdict, dataclass, fields
@@ -153,6 +152,8 @@ def run(settings: ServeSettings, host: str, port: int, workers: int, log_level: 
         proxy_headers=False,  # nothing sits in front of it: never take a client address from a header
         log_level=log_level,
         timeout_keep_alive=KEEP_ALIVE,
-        timeout_graceful_shutdown=math.ceil(settings.grace_seconds),  # a stalled request cannot hold a stop longer
+        # a stalled request cannot hold a stop longer (uvicorn annotates this int; it is passed to
+        # asyncio.timeout, which takes a float)
+        timeout_graceful_shutdown=settings.grace_seconds,  # type: ignore[arg-type]
         lifespan="off",
     )
