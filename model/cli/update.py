@@ -72,6 +72,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "cross-validation (default: %(default)s)",
     )
     p.add_argument(
+        "--alpha",
+        type=float,
+        metavar="A",
+        help="significance level of each test of the closed test; lower keeps the model more often "
+        "(default: model.training.update.ALPHA, 0.01)",
+    )
+    p.add_argument(
         "--seed", type=int, default=0, help="seed of the bootstrap range and CV folds (default: %(default)s)"
     )
     p.add_argument("--out", required=True, metavar="DIR", help="directory to write the updated model to")
@@ -85,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
     from model.odds.artifacts import default_model_dir, load_model, save_weights
     from model.training import update as U
 
+    if args.alpha is not None and not 0 < args.alpha < 1:
+        raise UsageError(f"--alpha {args.alpha:g}: expected a level between 0 and 1, such as 0.01")
     if args.horizon_days is not None and not 1 <= args.horizon_days <= 36500:
         raise UsageError(f"--horizon-days {args.horizon_days}: expected a whole number of days from 1 to 36500")
     source_dir = Path(args.model) if args.model else default_model_dir()
@@ -115,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         dates=got.dates,
         seed=args.seed,
         select=args.select,
+        alpha=U.ALPHA if args.alpha is None else args.alpha,
         outcomes={
             "file": src.name,
             "file_sha256": got.sha256,
@@ -143,6 +153,7 @@ def _command(args: argparse.Namespace) -> str:
         "horizon_days",
         "errors",
         "select",
+        "alpha",
         "seed",
         "out",
     ):
