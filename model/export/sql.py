@@ -129,6 +129,7 @@ class _Scorer:
     def __init__(self, d: Dialect, pm: PortableModel, version: str, table: str):
         self.d, self.pm, self.version, self.source = d, pm, version, d.table(table)
         self.on_axes = {a.question for t in pm.tables for a in t.axes}
+        self.unread = [q for q in QUIZ if not q.is_numeric and q.id not in self.on_axes]
         self.placed: dict[tuple[str, tuple[int, ...]], tuple[str, str | None]] = {}
         for t in pm.tables:  # the columns that place each number between its table's points
             for axis in t.axes:
@@ -153,8 +154,8 @@ class _Scorer:
         summed, joins = self.summed()
         ctes += [
             self.cte("coded", "answers", "a", self.carry("a"), self.coded()),
-            self.cte("placed", "coded", "c", self.carry("c", codes), self.positions()),
-            self.cte("summed", "placed", "p", self.carry("p"), summed, joins),
+            self.cte("placed", "coded", "c", self.carry("c", [*codes, "usable"]), self.positions()),
+            self.cte("summed", "placed", "p", self.carry("p", ["usable"]), summed, joins),
             self.cte("calibrated", "summed", "s", self.carry("s", factors), self.calibrated()),
             self.cte("ranked", "calibrated", "p", self.carry("p", probabilities + factors), self.ranks()),
             self.cte("picked", "ranked", "r", self.carry("r", probabilities[: 1 if m >= 2 else None] + factors),
@@ -223,6 +224,13 @@ class _Scorer:
             else:
                 whens = " ".join(f"WHEN {d.text(v)} THEN {i}" for i, v in enumerate(q.values))
                 out.append(f"CASE {src} {whens} END AS {d.ident('c_' + q.id)}")
+        # a choice no table reads (safety_concern) must still be one: the row scores null otherwise
+        checks = []
+        for q in self.unread:
+            src = self.col("a", q.id)
+            listed = f"{src} IN ({', '.join(d.text(v) for v in q.values)})"
+            checks.append(listed if q.required else f"({src} IS NULL OR {listed})")
+        out.append(f"CASE WHEN {' AND '.join(checks) or '1 = 1'} THEN 1 END AS {d.ident('usable')}")
         return out
 
     def positions(self) -> list[str]:
@@ -286,10 +294,9 @@ class _Scorer:
     # -- odds, range, band, factors -----------------------------------------------------------
     def calibrated(self) -> list[str]:
         d = self.d
-        return [
-            f"{_probability(self.col('s', f'z{i}'), cal, d)} AS {d.ident(f'p{i}')}"
-            for i, cal in enumerate(self.pm.calibrations)
-        ]
+        p = [_probability(self.col("s", f"z{i}"), cal, d) for i, cal in enumerate(self.pm.calibrations)]
+        p[0] = f"CASE WHEN {self.col('s', 'usable')} = 1 THEN {p[0]} END"  # (null odds: null range, band, factors)
+        return [f"{e} AS {d.ident(f'p{i}')}" for i, e in enumerate(p)]
 
     def ranks(self) -> list[str]:
         m = self.pm.n_members
