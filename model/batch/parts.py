@@ -171,14 +171,14 @@ class Parts:
             raise InputError(f"{out}: scored parts go to a folder of Parquet parts; name a folder, not a file")
         if out.exists() and not out.is_dir():
             raise InputError(f"{out}: is a file; --out names the folder for the scored parts")
+        ins = {p.path.resolve() for p in parts}
+        if any(out.resolve() == p or out.resolve() in p.parents for p in ins):
+            raise InputError(f"{out}: holds input parts; choose another --out")
         if out.is_dir() and (stray := [p for p in out.rglob("*") if p.is_file() and p.suffix != ".parquet"]):
             raise InputError(
                 f"{out}: holds files that are not Parquet parts (such as {stray[0].relative_to(out)}); a run "
                 "replaces only a previous run's parts: choose another --out"
             )
-        ins = {p.path.resolve() for p in parts}
-        if any(out.resolve() == p or out.resolve() in p.parents for p in ins):
-            raise InputError(f"{out}: holds input parts; choose another --out")
         err = Path(errors) if errors else out.with_name(f"{out.name}.errors.csv")
         if errors:
             check_errors_name(err)
