@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import os
 import sys
+from pathlib import Path
 
 INSTALL_HINT = (
     "exodds serve needs the web extra (FastAPI and uvicorn). Install it with:\n"
@@ -31,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "another address it answers any name unless names are given, then those, the address and "
         "this computer's own names",
     )
+    p.add_argument("--model", help="a model directory (default: the shipped model)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument(
         "--workers", type=int, default=None, metavar="N",
@@ -103,12 +105,15 @@ def run(args: argparse.Namespace) -> int:
         "body_timeout": args.body_timeout,
         "max_connections": args.max_connections,
     }
-    settings = server.ServeSettings(allowed_hosts=allowed, **{k: v for k, v in limits.items() if v is not None})
+    model_dir = str(Path(args.model).resolve()) if args.model else None  # (the workers may start elsewhere)
+    settings = server.ServeSettings(allowed_hosts=allowed, model_dir=model_dir,
+                                    **{k: v for k, v in limits.items() if v is not None})
     workers = args.workers or default_workers()
     from model.odds.artifacts import load_model
     from model.truth.assumptions import stale_assumptions_warning
 
-    stale = stale_assumptions_warning(load_model())  # (a model that cannot load fails here, before any worker)
+    # (a model that cannot load fails here, before any worker)
+    stale = stale_assumptions_warning(load_model(model_dir) if model_dir else load_model())
     shown = f"[{args.host}]" if ":" in args.host else args.host
     where = f"http://{shown}:{args.port}/" if args.port else f"http://{shown}:PORT/ (the port uvicorn reports below)"
     print(

@@ -50,6 +50,7 @@ class ServeSettings:
 
     allowed_hosts: tuple[str, ...] | None = LOOPBACK_NAMES
     as_of: str | None = None
+    model_dir: str | None = None  # a model directory (None: the shipped model)
     max_body: int = MAX_BODY_BYTES
     body_timeout: float = BODY_TIMEOUT
     header_timeout: float = HEADER_TIMEOUT
@@ -102,25 +103,31 @@ def app_from_env() -> Any:
 
     s = ServeSettings.from_env()
     setup_logging()
+    model = None
+    if s.model_dir:
+        from model.odds.artifacts import load_model
+
+        model = load_model(s.model_dir)
     app = create_app(
+        model,
         as_of=s.as_of,
         max_body=s.max_body,
         allowed_hosts=s.allowed_hosts,
         body_timeout=s.body_timeout,
         max_batch=s.max_batch,
     )
-    _warm_up()
+    _warm_up(model)
     return app
 
 
-def _warm_up() -> None:
+def _warm_up(model: Any = None) -> None:
     """Score one answer set now, so the model's tables and the templates are built before the first
     request rather than during it (half a second)."""
     from model.report.build import build_reports
     from model.web.fastjson import report_json
     from model.web.openapi import example_answers
 
-    (report,) = build_reports([example_answers()])
+    (report,) = build_reports([example_answers()], model=model)
     report_json(report)
 
 
