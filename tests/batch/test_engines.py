@@ -176,7 +176,8 @@ def test_engines_are_a_registry_by_name():
 
 
 def test_the_dask_engine_imports_dask_only_when_it_runs():
-    code = "import sys, model.batch.engines, model.cli.score; print('dask' in sys.modules, 'distributed' in sys.modules)"
+    code = ("import sys, model.batch.engines, model.cli.score; "
+            "print('dask' in sys.modules, 'distributed' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert done.stdout.split() == ["False", "False"]
 

@@ -85,7 +85,6 @@ def test_the_dask_engine_scores_from_weights_alone(weights_only, tmp_path):
 
 
 def test_the_web_quiz_serves_from_weights_alone(weights_only, monkeypatch, good_answers):
-    pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
     from model.web import server

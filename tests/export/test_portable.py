@@ -62,8 +62,8 @@ def test_the_readme_scorer_reads_the_document_to_the_models_odds(document, tmp_p
         + "assert 'numpy' not in sys.modules and 'model' not in sys.modules\n"
     )
     (tmp_path / "model.json").write_text(json.dumps(document))
-    done = subprocess.run([sys.executable, "-I", str(program), str(tmp_path / "model.json"), str(tmp_path / "answers.json")],
-                          capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run([sys.executable, "-I", str(program), str(tmp_path / "model.json"),
+                           str(tmp_path / "answers.json")], capture_output=True, text=True, timeout=120, check=True)
     got = json.loads(done.stdout)
     expected = load_model().predict_clean(clean)
     for column in ("reversal_odds", "odds_low", "odds_high"):

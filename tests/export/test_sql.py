@@ -11,9 +11,11 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb  # (the sql extra, which the test command installs: a missing one fails, never skips)
 import numpy as np
 import pandas as pd
 import pytest
+import sqlglot
 from conftest import AS_OF
 
 from model.batch.pipeline import score_file
@@ -23,9 +25,6 @@ from model.odds.artifacts import load_model
 from model.odds.calibration import Calibration
 from model.quiz.definition import QUIZ
 from model.truth.generator import generate
-
-duckdb = pytest.importorskip("duckdb")
-sqlglot = pytest.importorskip("sqlglot")
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 IDS = list(QUIZ.ids)
@@ -57,10 +56,7 @@ def duckdb_with(df: pd.DataFrame):
 
 
 def run_query(engine: str, df: pd.DataFrame, query: str) -> pd.DataFrame:
-    if engine == "duckdb":
-        out = duckdb_with(df).execute(query).df()
-    else:
-        out = pd.read_sql_query(query, sqlite_with(df))
+    out = duckdb_with(df).execute(query).df() if engine == "duckdb" else pd.read_sql_query(query, sqlite_with(df))
     return out.sort_values("row_id").reset_index(drop=True)
 
 
