@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ import pytest
 from model.cli import main
 from model.export.portable import FORMAT, model_document
 from model.odds.artifacts import default_model_dir, load_model
+from model.odds.calibration import Calibration
 from model.odds.lookup import random_clean
 from model.plan.rules import bands
 from model.quiz.validation import clean_records, validate_frame
@@ -66,6 +68,33 @@ def test_the_readme_scorer_reads_the_document_to_the_models_odds(document, tmp_p
                            str(tmp_path / "answers.json")], capture_output=True, text=True, timeout=120, check=True)
     got = json.loads(done.stdout)
     expected = load_model().predict_clean(clean)
+    for column in ("reversal_odds", "odds_low", "odds_high"):
+        np.testing.assert_allclose([g[column] for g in got], expected[column].to_numpy(), rtol=0, atol=1e-12)
+    assert [g["band"] for g in got] == list(bands(expected["reversal_odds"].to_numpy()))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda m: replace(m, pipeline=None, calibration=Calibration("isotonic", x=np.array([-4.0, -1.0, 0.0, 2.0]),
+                                                                     y=np.array([0.01, 0.2, 0.45, 0.9]))),
+        lambda m: replace(m, pipeline=None, member_calibration=[Calibration("sigmoid", 1.2, -0.3)] * 25),
+        lambda m: replace(m, pipeline=None, member_coef=m.member_coef[:2], member_intercept=m.member_intercept[:2],
+                          member_calibration=m.member_calibration[:2]),
+        lambda m: replace(m, pipeline=None, member_coef=m.member_coef[:1], member_intercept=m.member_intercept[:1],
+                          member_calibration=m.member_calibration[:1]),
+    ],
+    ids=["isotonic", "members-sigmoid", "two-members", "one-member"],
+)
+def test_the_readme_scorer_reads_every_calibration_and_ensemble_size(change):
+    model = change(load_model())
+    document = json.loads(json.dumps(model_document(model)))
+    namespace: dict = {}
+    exec(compile(readme_scorer(), "README.md", "exec"), namespace)
+    clean = pd.concat([validate_frame(generate(500, seed=6), extra="ignore").clean,
+                       random_clean(500, np.random.default_rng(7))], ignore_index=True)
+    got = [namespace["score"](document, a) for a in clean_records(clean)]
+    expected = model.predict_clean(clean)
     for column in ("reversal_odds", "odds_low", "odds_high"):
         np.testing.assert_allclose([g[column] for g in got], expected[column].to_numpy(), rtol=0, atol=1e-12)
 
