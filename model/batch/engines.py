@@ -24,7 +24,7 @@ from model.batch.parts import PartResult, Parts, is_parts, loaded_model, score_p
 from model.batch.pipeline import Summary
 from model.errors import UsageError
 
-__all__ = ["ENGINES", "DaskEngine", "Engine", "LocalEngine", "make_engine", "register_engine"]
+__all__ = ["ENGINES", "ENTRY_POINTS", "DaskEngine", "Engine", "LocalEngine", "make_engine", "register_engine"]
 
 
 class Engine(Protocol):
@@ -52,8 +52,19 @@ def register_engine(name: str, factory: Callable[..., Engine]) -> None:
     ENGINES[name] = factory
 
 
+#: the entry-point group where an installed package offers engines (name = module:factory)
+ENTRY_POINTS = "exodds.engines"
+
+
 def make_engine(name: str, **options: Any) -> Engine:
-    """The engine registered as ``name``, built with ``options``; ``UsageError`` for an unknown name."""
+    """The engine registered as ``name`` (or offered as ``name`` in the ``exodds.engines`` entry-point
+    group, registered on first use), built with ``options``; ``UsageError`` for an unknown name."""
+    if name not in ENGINES:
+        from importlib.metadata import entry_points
+
+        for point in entry_points(group=ENTRY_POINTS, name=name):
+            register_engine(name, point.load())
+            break
     try:
         factory = ENGINES[name]
     except KeyError:

@@ -59,7 +59,7 @@ def export(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_a_dask_cluster_of_two_workers_scores_as_the_local_engine_does(export, tmp_path):
     local = engines.make_engine("local").score(export, tmp_path / "local", as_of=AS_OF)
-    dask = engines.make_engine("dask", workers=2, processes=False).score(export, tmp_path / "dask", as_of=AS_OF)
+    dask = engines.make_engine("dask", workers=2).score(export, tmp_path / "dask", as_of=AS_OF)
     assert local.line == dask.line
     assert local.n_read == 6 * PART_ROWS == local.n_scored + local.n_rejected  # every row accounted for
     assert 0 < local.n_rejected < 0.02 * local.n_read
@@ -173,6 +173,29 @@ def test_engines_are_a_registry_by_name():
         del engines.ENGINES["recording"]
     with pytest.raises(UsageError, match="--workers 0"):
         engines.make_engine("dask", workers=0)
+
+
+def test_an_installed_package_offers_an_engine_through_entry_points(monkeypatch, tmp_path, capsys):
+    import importlib.metadata
+
+    offered = importlib.metadata.EntryPoint("elsewhere", "model.batch.engines:LocalEngine", engines.ENTRY_POINTS)
+
+    def entry_points(group, name):
+        assert group == "exodds.engines"
+        return [offered] if name == "elsewhere" else []
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    monkeypatch.delitem(engines.ENGINES, "elsewhere", raising=False)
+    try:
+        generate(50, seed=3).to_csv(tmp_path / "in.csv", index=False)
+        assert main(["score", str(tmp_path / "in.csv"), "--engine", "elsewhere", "--as-of", AS_OF.isoformat(),
+                     "--quiet"]) == 0
+        assert capsys.readouterr().out == "read 50, scored 50, rejected 0\n"
+        assert engines.ENGINES["elsewhere"] is engines.LocalEngine
+    finally:
+        engines.ENGINES.pop("elsewhere", None)
+    with pytest.raises(UsageError, match="unknown engine 'nowhere'"):
+        engines.make_engine("nowhere")
 
 
 def test_the_dask_engine_imports_dask_only_when_it_runs():
