@@ -152,6 +152,25 @@ def test_the_validation_query_gives_each_row_its_first_problem(tmp_path, engine)
     assert scored.loc[own.to_numpy(), ODDS + TEXTS].isna().all().all()
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "sqlite"])
+def test_the_readmes_views_score_only_the_valid_rows(tmp_path, engine):
+    """README: CREATE VIEW checked AS <validation query>; a view of its rows with no problem; the
+    scoring query on that view scores exactly the rows `exodds score` accepts, as it scores them."""
+    df = mutate(answers(1500, seed=21), seed=22)
+    df.to_parquet(tmp_path / "in.parquet", index=False)
+    summary = score_file(tmp_path / "in.parquet", tmp_path / "out.parquet", as_of=AS_OF)
+    expected = pd.read_parquet(tmp_path / "out.parquet")
+    con = duckdb_with(df) if engine == "duckdb" else sqlite_with(df)
+    con.execute("CREATE VIEW checked AS " + sql.validation_query(dialect_name=engine))
+    con.execute("CREATE VIEW valid_responses AS SELECT * FROM checked WHERE problem IS NULL")
+    query = sql.score_query(load_model(), dialect_name=engine, table="valid_responses")
+    got = con.execute(query).df() if engine == "duckdb" else pd.read_sql_query(query, con)
+    got = got.sort_values("row_id").reset_index(drop=True)
+    assert len(got) == summary.n_scored == len(expected) < len(df)
+    assert got["row_id"].tolist() == expected["row_id"].tolist()
+    np.testing.assert_allclose(got[ODDS].to_numpy(), expected[ODDS].to_numpy(), rtol=0, atol=1e-6)
+
+
 @pytest.mark.parametrize(
     "change",
     [
