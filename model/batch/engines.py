@@ -97,6 +97,8 @@ class DaskEngine:
     scheduler is at ``scheduler``, whose workers must see the same files (a shared file system) and
     have the same exodds and model (each checks its model's version against this one's)."""
 
+    connect_timeout = "10s"  # how long to try a --scheduler address before saying it cannot be reached
+
     def __init__(self, workers: int | None = None, scheduler: str | None = None, processes: bool = True,
                  threads_per_worker: int = 1):
         if workers is not None and workers < 1:
@@ -139,7 +141,7 @@ class DaskEngine:
             ) from None
         if self.scheduler:
             try:
-                return Client(self.scheduler, timeout="10s")
+                return Client(self.scheduler, timeout=self.connect_timeout)
             except (OSError, TimeoutError) as exc:
                 raise UsageError(f"--scheduler {self.scheduler}: cannot reach a Dask scheduler there ({exc})") from None
         cluster = LocalCluster(

@@ -206,9 +206,10 @@ def test_the_dask_engine_imports_dask_only_when_it_runs():
 
 
 @pytest.mark.slow
-def test_exodds_score_on_an_existing_cluster(tmp_path, capsys):
+def test_exodds_score_on_an_existing_cluster(tmp_path, capsys, monkeypatch):
     """--scheduler: the parts go to a cluster already running; the summary line and exit code are the
     local engine's."""
+    monkeypatch.setattr(engines.DaskEngine, "connect_timeout", "2s")  # (for the address that answers nothing)
     from dask.distributed import LocalCluster
 
     frames = {"p1.csv": small(300, seed=1), "p2.parquet": small(200, seed=2)}
