@@ -37,7 +37,17 @@ import pandas as pd
 
 from model.truth import generator as synthetic
 
-__all__ = ["SEEDS_ALPHA", "SEEDS_CONFIRM", "SEEDS_DEV", "SEEDS_PORT", "SEEDS_REPORT", "TEST_ROWS", "WORLDS", "test_set", "world"]
+__all__ = [
+    "SEEDS_ALPHA",
+    "SEEDS_CONFIRM",
+    "SEEDS_DEV",
+    "SEEDS_PORT",
+    "SEEDS_REPORT",
+    "TEST_ROWS",
+    "WORLDS",
+    "test_set",
+    "world",
+]
 
 SEEDS_DEV = tuple(range(100, 130))
 SEEDS_REPORT = tuple(range(1000, 1030))  # the first report run (design fixed on SEEDS_DEV)

@@ -25,7 +25,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("model", "model.io", "model.moved", "model.numeric"),
     ("model.quiz",),
     ("model.truth", "model.odds", "model.plan"),
-    ("model.report", "model.batch", "model.training"),
+    # export: the model carried to other engines (SQL, JSON) needs the plan's bands and safety rule
+    # beside the odds' tables, so it sits above both, with report and batch
+    ("model.report", "model.batch", "model.training", "model.export"),
     ("model.web", "model.explore"),
     ("model.cli",),
     ("model.__main__",),

@@ -1,4 +1,10 @@
-"""``exodds score INPUT``: score every row of a response export; rejected rows go to an errors file."""
+"""``exodds score INPUT``: score every row of a response export; rejected rows go to an errors file.
+
+INPUT is a file, or an export in parts: a folder (Spark, Hive and warehouse unloads write these) or a
+glob of CSV/Parquet parts, scored into a folder of Parquet parts (``--out``, default INPUT.scored)
+with one errors file that names each problem's part. ``--engine dask`` scores the parts on a Dask
+cluster: a local one by default (``--workers``), or an existing one (``--scheduler``).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,8 @@ EPILOG = """\
 Output: every input column as read, in order, plus reversal_odds, odds_low, odds_high, band,
 stage, earliest_contact, top_factor_up, top_factor_down, model_version; accepted rows only.
 Errors: CSV of row, column, value, reason (row 1 = first record after the header); with a
-respondent key (--id-column, or the mapping's id_column) row, respondent, column, value, reason.
+respondent key (--id-column, or the mapping's id_column) row, respondent, column, value, reason;
+for parts, file (the part, as named under INPUT) comes first and rows are numbered in each part.
 The last line printed is `read N, scored M, rejected K`.
 Exit status: 0 all rows scored, 3 some rows rejected, 2 the input (or mapping) cannot be used or
 the output cannot be written (nothing is written then), 1 the model cannot be loaded,
@@ -29,9 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("input", help="CSV (comma, semicolon or tab; UTF-8; may be gzipped) or Parquet")
+    p.add_argument("input", help="CSV (comma, semicolon or tab; UTF-8; may be gzipped) or Parquet; or a folder "
+                   "or a glob (quoted) of such parts")
     p.add_argument(
-        "--out", help="output file: .csv, .tsv, .txt (each may end .gz), .parquet or .pq (default: INPUT with .scored)"
+        "--out", help="output file: .csv, .tsv, .txt (each may end .gz), .parquet or .pq (default: INPUT with "
+        ".scored); for parts, a folder of Parquet parts (default: INPUT.scored)"
     )
     p.add_argument("--errors", help="errors file (default: <output stem>.errors.csv)")
     p.add_argument("--mapping", help="JSON file mapping export headers and answers to the quiz")
@@ -51,13 +60,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and the summary name rejected rows by it, and rows with the same key and the same answers are "
         "reported as duplicates (each is still scored)",
     )
+    p.add_argument(
+        "--engine",
+        default="local",
+        help="where to score: local (this process, the default) or dask (a Dask cluster: exodds[dask])",
+    )
+    p.add_argument("--workers", type=int, help="--engine dask: workers of the local cluster (default: one a core)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="--engine dask: use the cluster whose scheduler is at ADDRESS (tcp://host:8786) instead "
+        "of a local one; its workers must see INPUT and --out at the same paths",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but the summary line")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.batch import pipeline as batch
+    from model.batch.engines import make_engine
+    from model.errors import UsageError
 
+    options = {k: v for k, v in (("workers", args.workers), ("scheduler", args.scheduler)) if v is not None}
+    if options and args.engine == "local":
+        raise UsageError(f"--{next(iter(options))} is for --engine dask; the local engine runs in this process")
+    engine = make_engine(args.engine, **options)
     try:
         from model.batch.mapping import load_mapping
 
@@ -66,18 +92,13 @@ def run(args: argparse.Namespace) -> int:
             from model.quiz.dates import parse_as_of
 
             parse_as_of(args.as_of)
-        model = None
-        if args.model:
-            from model.odds.artifacts import load_model
-
-            model = load_model(args.model)
-        summary = batch.score_file(
+        summary = engine.score(
             args.input,
             args.out,
             args.errors,
             mapping=mapping,
             as_of=args.as_of,
-            model=model,
+            model_dir=args.model,
             progress=sys.stderr.isatty() and not args.quiet,
             id_column=args.id_column,
         )

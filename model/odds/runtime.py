@@ -26,11 +26,27 @@ from model.odds.lookup import Lookup, build_lookups, lookup_indices, lookup_sum,
 from model.quiz.definition import QUIZ
 from model.quiz.validation import validate_frame
 
-__all__ = ["BATCH_BLOCK", "CHUNK", "OddsModel"]
+__all__ = ["BATCH_BLOCK", "CHUNK", "OddsModel", "ScoringTables"]
 
 CHUNK = 16_384  # rows per basis block: small enough that memory is reused, not faulted in anew
 BATCH_BLOCK = 4096  # rows per block in score_batch: its gathered table rows stay in the CPU cache
 PIPELINE_LOCK = threading.Lock()  # one unpickling of the pipeline, whichever thread asks first
+
+
+@dataclass(frozen=True)
+class ScoringTables:
+    """What ``score_batch`` reads, for carrying the model elsewhere (``model.odds.tables``).
+
+    Each lookup's columns are [main | members | one per quiz question]: log-odds without the
+    intercepts, and each question's share of the main model's. A question's contribution, as
+    explanations and top factors read it, is (its share - ``reference[q]``) * ``scale``.
+    """
+
+    lookups: list[Lookup]
+    n_members: int
+    questions: list[str]  # the per-question columns, in quiz order
+    reference: np.ndarray  # one a question
+    scale: float
 
 
 @dataclass
@@ -226,6 +242,15 @@ class OddsModel:
             self.__dict__["_batch"] = tables
         cached: tuple[list[np.ndarray], list[np.ndarray]] | None = self.__dict__["_batch"]
         return cached
+
+    def scoring_tables(self) -> ScoringTables | None:
+        """The tables scoring reads (None when ``LOOKUP_GROUPS`` no longer describe the basis)."""
+        lookups = self._lookups()
+        if lookups is None:
+            return None
+        _, n_members, questions = self._weights()
+        scale = 1.0 if self.calibration.kind == "isotonic" else float(self.calibration.slope)
+        return ScoringTables(lookups, n_members, list(questions), self._reference_contrib.copy(), scale)
 
     # -- helpers ------------------------------------------------------------
     def _weights(self) -> tuple[np.ndarray, int, list[str]]:

@@ -23,6 +23,7 @@ __all__ = [
     "MOVE_ON_NAME",
     "NO_CONTACT_NAME",
     "PLANS",
+    "SAFETY_FIRST",
     "STAGE_NAMES",
     "Situation",
     "decide",
@@ -44,6 +45,9 @@ STAGE_NAMES: dict[int, str] = {
     3: "Send one short message, then wait",
     4: "Rebuild slowly",
 }
+#: The answer that puts safety first (stage 0): no reconciliation plan, and no factors listed
+#: (``hides_factors``). The SQL export (``model.export.sql``) reads it from here too.
+SAFETY_FIRST: tuple[str, tuple[str, ...]] = ("safety_concern", ("yes",))
 MOVE_ON_NAME = "Step back and start moving on"
 NO_CONTACT_NAME = "Give them space: no contact"
 _REASON_CODES: tuple[str, ...] = tuple(WAIT_REASONS)  # wait_reason codes, in the order batch output codes them
@@ -161,7 +165,7 @@ def situation(clean: pd.DataFrame, as_of: Any) -> Situation:
     positive = is_("last_reply_tone", "positive")
     cold = is_("last_reply_tone", "cold")
     reached_out = is_("ex_reached_out", "yes")
-    safety = is_("safety_concern", "yes")
+    safety = is_(SAFETY_FIRST[0], *SAFETY_FIRST[1])
 
     harassment = last_week >= t("harassment_last_week")
     many_ignored = ignored >= t("many_ignored")

@@ -25,6 +25,8 @@ from model.quiz.dates import iso_date as _iso_date
 from model.quiz.definition import QUIZ, Question
 
 __all__ = [
+    "BETWEEN_ANSWERS",
+    "EMPTY_RECORD",
     "AnswersError",
     "Problem",
     "ValidationResult",
@@ -33,11 +35,14 @@ __all__ = [
     "check_answers",
     "check_clean",
     "check_one",
+    "choice_reason",
     "choice_value",
     "clean_column",
     "clean_records",
+    "missing_reason",
     "number_problem",
     "parse_as_of",
+    "range_reasons",
     "validate_answers",
     "validate_frame",
     "validate_one",
@@ -50,6 +55,49 @@ _FALSE = {"no", "n", "false", "f", "0", "0.0"}
 _SEP = re.compile(r"[\s\-]+")
 MISSING = -1  # choice code for a blank answer
 INVALID = -2  # choice code for an answer outside the list
+
+#: A record with no answer at all: the one problem it gets, (column, reason).
+EMPTY_RECORD = ("(record)", "no answers at all: an empty record")
+_BREAKUP = "the breakup (days_since_breakup)"  # how a rule names the breakup given as a number of days
+_SILENT_LONGER = "more days since last contact than since "
+_NOT_BLOCKED = "given while blocked is 'no': leave it blank"
+_BLOCK_LONGER = "more days since the block than since "
+_WEEK_BUT_SILENT = "contact in the past 7 days, but days_silent says 7 or more days without contact"
+_NO_WEEK_BUT_RECENT = "no contact in the past 7 days, but days_silent says the last contact was less than 7 days ago"
+_NEVER_BUT_FEWER = (
+    "fewer unanswered attempts than attempts_last_week, but last_reply_tone says they never replied, so "
+    "every attempt since the breakup went unanswered"
+)
+#: The rules between answers, in the order ``validate_frame`` checks them: rule -> (the column its
+#: problem names, the reason when every answer is a number). The SQL validation query
+#: (``model.export.sql``) checks the same rules with the same words; a test holds it to this list.
+BETWEEN_ANSWERS: dict[str, tuple[str, str]] = {
+    "silent_longer_than_breakup": ("days_silent", _SILENT_LONGER + _BREAKUP),
+    "days_blocked_while_not_blocked": ("days_blocked", _NOT_BLOCKED),
+    "block_longer_than_breakup": ("days_blocked", _BLOCK_LONGER + _BREAKUP),
+    "contact_this_week_but_silent": ("attempts_last_week", _WEEK_BUT_SILENT),
+    "no_contact_this_week_but_recent": ("attempts_last_week", _NO_WEEK_BUT_RECENT),
+    "never_replied_but_fewer_ignored": ("attempts_ignored", _NEVER_BUT_FEWER),
+}
+
+
+def range_reasons(q: Question) -> tuple[str, str, str]:
+    """A number's problems, in the order they are checked: not whole, below the minimum, above the maximum."""
+    return (
+        f"not a whole number: expected {q.expected()}",
+        f"below the minimum {q.min}: expected {q.expected()}",
+        f"above the maximum {q.max}: expected {q.expected()}",
+    )
+
+
+def choice_reason(q: Question) -> str:
+    """The problem of an answer that is none of a choice question's choices."""
+    return f"not one of the choices: expected {q.expected()}"
+
+
+def missing_reason(q: Question) -> str:
+    """The problem of a required answer left blank (for a follow-up, when it is asked)."""
+    return "missing: this answer is required" + (f" when {q.condition()}" if q.ask_if else "")
 
 
 @dataclass(frozen=True)
@@ -266,12 +314,13 @@ def is_whole_number_text(text: str) -> bool:
 def _range_reason(number: float, q: Question) -> str | None:
     if np.isnan(number):
         return f"not a number: expected {q.expected()}"
+    not_whole, below, above = range_reasons(q)
     if np.isfinite(number) and number != np.floor(number):
-        return f"not a whole number: expected {q.expected()}"
+        return not_whole
     if q.min is not None and number < q.min:
-        return f"below the minimum {q.min}: expected {q.expected()}"
+        return below
     if q.max is not None and number > q.max:
-        return f"above the maximum {q.max}: expected {q.expected()}"
+        return above
     return None
 
 
@@ -432,7 +481,7 @@ def validate_frame(
             unanswered[q.id] = miss  # (a bad or future answer is an answer: not blank)
         else:
             c = _parse_choices(raw, q)
-            out.add(c == INVALID, q.id, raw, f"not one of the choices: expected {q.expected()}")
+            out.add(c == INVALID, q.id, raw, choice_reason(q))
             unanswered[q.id] = c == MISSING  # (before a default fills it)
             if q.default is not None:
                 c = np.where(c == MISSING, q.values.index(q.default), c)
@@ -447,7 +496,7 @@ def validate_frame(
         if not empty.any():
             break
         empty &= unanswered[q.id]
-    out.add(empty, "(record)", blank, "no answers at all: an empty record")
+    out.add(empty, EMPTY_RECORD[0], blank, EMPTY_RECORD[1])
     for q in QUIZ:
         if not q.required:
             continue
@@ -457,8 +506,7 @@ def validate_frame(
             # An invalid or missing `blocked` is reported itself; guessing that
             # days_blocked applies would add a second, invented problem.
             applies &= np.isin(codes[key], allowed_codes)
-        reason = "missing: this answer is required" + (f" when {q.condition()}" if q.ask_if else "")
-        out.add(missing[q.id] & applies & ~empty, q.id, raws[q.id], reason)
+        out.add(missing[q.id] & applies & ~empty, q.id, raws[q.id], missing_reason(q))
 
     dates = {q.id: df[q.date_alternative] for q in QUIZ if q.date_alternative and q.date_alternative in df.columns}
     _contradictions(numbers, codes, raws, blocked, out, dates)
@@ -545,9 +593,9 @@ def _breakup_named(
     typed = np.zeros(len(mask), dtype=bool) if breakup is None else ~_blank(breakup)
     by_date = np.broadcast_to(np.asarray(by_date, dtype=bool), mask.shape)
     if not (mask & (typed | by_date)).any():
-        return "the breakup (days_since_breakup)"
+        return _BREAKUP
     alt = QUIZ["days_since_breakup"].date_alternative
-    reasons = np.full(len(mask), "the breakup (days_since_breakup)", dtype=object)
+    reasons = np.full(len(mask), _BREAKUP, dtype=object)
     for i in np.flatnonzero(mask & (typed | by_date)):
         if breakup is not None and typed[i]:  # (typed is all False without a breakup date)
             reasons[i] = f"the breakup ({breakup.iloc[i]!s}, {alt})" + (": check both dates" if by_date[i] else "")
@@ -574,7 +622,7 @@ def _contradictions(
             typed_days,
             "days_silent",
             raws["days_silent"],
-            "more days since last contact than since " + _breakup_named(typed_days, since, dates),
+            _SILENT_LONGER + _breakup_named(typed_days, since, dates),
         )
         silent_alt = QUIZ["days_silent"].date_alternative
         if silent_alt is not None and from_date.any():  # typed dates: name the dates, not the days worked out
@@ -589,26 +637,12 @@ def _contradictions(
         # a problem with a number worked out from a typed date is the date's: name the column typed in
         by_date = _blank(raws["days_blocked"]) & ("days_blocked" in dates)
         alt = QUIZ["days_blocked"].date_alternative
-        out.add(
-            not_blocked & ~np.isnan(days_blocked) & ~by_date,
-            "days_blocked",
-            raws["days_blocked"],
-            "given while blocked is 'no': leave it blank",
-        )
+        out.add(not_blocked & ~np.isnan(days_blocked) & ~by_date, "days_blocked", raws["days_blocked"], _NOT_BLOCKED)
         if alt is not None and "days_blocked" in dates:
-            out.add(
-                not_blocked & ~np.isnan(days_blocked) & by_date,
-                alt,
-                dates["days_blocked"],
-                "given while blocked is 'no': leave it blank",
-            )
+            out.add(not_blocked & ~np.isnan(days_blocked) & by_date, alt, dates["days_blocked"], _NOT_BLOCKED)
         before = days_blocked > since
-        out.add(
-            before & ~by_date,
-            "days_blocked",
-            raws["days_blocked"],
-            "more days since the block than since " + _breakup_named(before & ~by_date, since, dates),
-        )
+        out.add(before & ~by_date, "days_blocked", raws["days_blocked"],
+                _BLOCK_LONGER + _breakup_named(before & ~by_date, since, dates))
         if alt is not None and "days_blocked" in dates and (before & by_date).any():
             out.add(
                 before & by_date,
@@ -621,14 +655,14 @@ def _contradictions(
             (week > 0) & (silent >= 7),
             "attempts_last_week",
             raws["attempts_last_week"],
-            "contact in the past 7 days, but days_silent says 7 or more days without contact",
+            _WEEK_BUT_SILENT,
         )
         # the same two answers the other way round: a last contact inside the past 7 days is a contact in them
         out.add(
             (week == 0) & (silent < 7),
             "attempts_last_week",
             raws["attempts_last_week"],
-            "no contact in the past 7 days, but days_silent says the last contact was less than 7 days ago",
+            _NO_WEEK_BUT_RECENT,
         )
         # never replied since the breakup: every attempt since then is unanswered, those of the past 7 days
         # too (when the breakup is a week old or more, so that all of them came after it)
@@ -637,8 +671,7 @@ def _contradictions(
             never & (week > ignored) & (since >= 7),
             "attempts_ignored",
             raws["attempts_ignored"],
-            "fewer unanswered attempts than attempts_last_week, but last_reply_tone says they never replied, so "
-            "every attempt since the breakup went unanswered",
+            _NEVER_BUT_FEWER,
         )
 
 
