@@ -17,7 +17,8 @@ never guessed.
 
 Method: keep the model, re-estimate its intercept, recalibrate it (intercept and slope), or revise
 each question's weight shrunk towards the recalibration (signs kept), chosen by likelihood ratio
-tests from the most to the least extensive update (alpha 0.05). It prints each test's statistic,
+tests from the most to the least extensive update (alpha 0.01 to leave the model at all, then 0.05
+between updates). It prints each test's statistic,
 degrees of freedom and p-value, the decision and why, and what the number of outcomes and events
 supports (Riley et al. 2021). The model directory holds weights.npz and model_card.json (no
 pickle); its range comes from bootstrap resamples of the outcomes, and its card records where it
@@ -72,11 +73,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "cross-validation (default: %(default)s)",
     )
     p.add_argument(
+        "--alpha-keep",
+        type=float,
+        metavar="A",
+        help="level of the first test, the one that leaves the model at all; lower keeps it more often "
+        "(default: 0.01)",
+    )
+    p.add_argument(
         "--alpha",
         type=float,
         metavar="A",
-        help="significance level of each test of the closed test; lower keeps the model more often "
-        "(default: model.training.update.ALPHA, 0.01)",
+        help="level of the tests between updates once the model is left (default: 0.05)",
     )
     p.add_argument(
         "--seed", type=int, default=0, help="seed of the bootstrap range and CV folds (default: %(default)s)"
@@ -92,8 +99,9 @@ def run(args: argparse.Namespace) -> int:
     from model.odds.artifacts import default_model_dir, load_model, save_weights
     from model.training import update as U
 
-    if args.alpha is not None and not 0 < args.alpha < 1:
-        raise UsageError(f"--alpha {args.alpha:g}: expected a level between 0 and 1, such as 0.01")
+    for option, level in (("--alpha", args.alpha), ("--alpha-keep", args.alpha_keep)):
+        if level is not None and not 0 < level < 1:
+            raise UsageError(f"{option} {level:g}: expected a level between 0 and 1, such as 0.01")
     if args.horizon_days is not None and not 1 <= args.horizon_days <= 36500:
         raise UsageError(f"--horizon-days {args.horizon_days}: expected a whole number of days from 1 to 36500")
     source_dir = Path(args.model) if args.model else default_model_dir()
@@ -125,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         select=args.select,
         alpha=U.ALPHA if args.alpha is None else args.alpha,
+        alpha_keep=U.ALPHA_KEEP if args.alpha_keep is None else args.alpha_keep,
         outcomes={
             "file": src.name,
             "file_sha256": got.sha256,
@@ -153,6 +162,7 @@ def _command(args: argparse.Namespace) -> str:
         "horizon_days",
         "errors",
         "select",
+        "alpha_keep",
         "alpha",
         "seed",
         "out",

@@ -81,7 +81,7 @@ def test_update_prints_the_decision_every_test_and_what_the_sample_supports(upda
     assert "read 900 rows of follow-up.csv against model exodds-" in text
     assert "outcomes: 897 accepted (3 rejected: see the errors file), collected 2027-01-04 to 2027-03-24" in text
     assert "what they support (Riley et al. 2021" in text and "observed/expected ratio" in text
-    assert "closed test (Vergouwe et al. 2017), alpha 0.05:" in text
+    assert "closed test (Vergouwe et al. 2017), alpha 0.01 against keeping the model, 0.05 between updates:" in text
     card = load_model(updated["out"]).card
     for t in card["update"]["tests"]:
         assert f"{t['compared']:<26} LR = {t['statistic']:8.2f}  df = {t['df']:3.0f}" in text

@@ -176,7 +176,8 @@ def test_the_likelihood_ratio_tests_match_an_independent_computation(shipped):
         assert t.statistic == pytest.approx(stat, abs=1e-3)
         assert t.df == expected_df[other]
         assert t.p_value == pytest.approx(stats.chi2.sf(stat, expected_df[other]), rel=1e-3, abs=1e-12)
-        assert t.significant == (t.p_value < 0.05)
+        level = U.ALPHA_KEEP if other == "keep" else U.ALPHA
+        assert t.significant == (t.p_value < level)
     assert [t.compared for t in tests] == ["revision vs keep", "revision vs intercept", "revision vs recalibration"][
         : len(tests)
     ]
@@ -232,7 +233,23 @@ def test_the_closed_test_keeps_a_right_model_in_most_seeds(shipped):
         clean, y, _ = _data("guide", 1_000, 500 + seed)
         method, _, _ = U.closed_test(U.fit_candidates(shipped, basis_of(clean), y))
         kept += method == "keep"
-    assert kept >= 8  # alpha 0.05, conservative p-values: a false update is rare
+    assert kept >= 9  # alpha_keep 0.01, conservative p-values: a false update is rare
+
+
+def test_leaving_the_model_takes_the_stricter_level_and_the_rest_the_usual_one():
+    """A p-value between the two levels: against keep it keeps the model; between updates it moves on."""
+
+    def cands(ll_rev, ll_keep, ll_int, ll_rec):
+        fits = {"keep": (ll_keep, 0), "intercept": (ll_int, 1), "recalibration": (ll_rec, 2), "revision": (ll_rev, 15)}
+        return {k: U.Candidate(k, ll, df, 0.0, np.zeros(1)) for k, (ll, df) in fits.items()}
+
+    between = stats.chi2.isf(0.03, 15) / 2  # an LR statistic with p = 0.03 on 15 df
+    method, tests, reason = U.closed_test(cands(0.0, -between, -1e3, -1e3))
+    assert method == "keep" and not tests[0].significant and "not significant at 0.01" in reason
+    method, tests, _ = U.closed_test(cands(0.0, -1e3, -1e3, -stats.chi2.isf(0.03, 13) / 2))
+    assert method == "revision" and [t.significant for t in tests] == [True, True, True]
+    method, _, _ = U.closed_test(cands(0.0, -between, -1e3, -1e3), alpha_keep=0.05)
+    assert method == "revision"
 
 
 @pytest.mark.parametrize("name", ["issue", "reweighted"])
