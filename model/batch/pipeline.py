@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from model.batch import blocks
 from model.batch.coding import arrow_frame, problem_rows
