@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pacsv
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 
 __all__ = [
     "END_OF_INPUT",
@@ -234,8 +234,10 @@ def _parse_block(data: bytes, names: Sequence[str], columns: Sequence[str], deli
     newlines = _newlines(data)
     ends = _line_ends(data, newlines)
     if table.num_rows != len(ends) or not _closes(data, newlines, ends, delimiter):
-        ends = _parity_record_ends(data, newlines, delimiter)
-        if ends is None or len(ends) != table.num_rows:
+        parity = _parity_record_ends(data, newlines, delimiter)
+        if parity is not None and len(parity) == table.num_rows:
+            ends = parity
+        else:
             ends = _csv_record_ends(data, newlines, delimiter, table, names)
     if not data.isascii():  # Arrow checks only the columns it converts
         try:

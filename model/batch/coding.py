@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from model.batch.core import blank_values, text_dtype
 from model.batch.mapping import ColumnMapping, Resolved
@@ -98,7 +98,7 @@ def problem_rows(
     offset: int = 0,
     as_text: bool = True,
     key: str | None = None,
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     """Errors-file lines in record order; values as read from the file where ``batch`` has them.
 
     ``numbers`` are the record numbers of ``batch``'s rows as ``problems`` gives them; ``offset``
@@ -116,7 +116,7 @@ def problem_rows(
                 raw = np.asarray(batch.column(column).take(pa.array(pos[idx])).to_pylist(), dtype=object)
                 values[idx] = np.where(blank_values(raw), values[idx], raw)
     show = text if as_text else as_value
-    rows = [
+    rows: list[tuple[Any, ...]] = [
         (int(r) + offset, text(c), show(v), text(why))
         for (r, c, _, why), v in zip(problems.itertuples(index=False, name=None), values, strict=True)
     ]

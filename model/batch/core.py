@@ -42,7 +42,8 @@ class OddsModel(Protocol):
     first it finds, and these two methods otherwise.
     """
 
-    version: str
+    @property
+    def version(self) -> str: ...
 
     def predict_clean(self, clean: pd.DataFrame) -> pd.DataFrame: ...
 
@@ -285,7 +286,9 @@ def score_clean(clean: pd.DataFrame, as_of: np.ndarray, model: OddsModel, advice
 
 def categorical(values: Any) -> pd.Categorical:
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    return pd.Categorical.from_codes(codes, [str(u) for u in uniques])
+    # (pandas-stubs want an Index of categories; pandas takes any list-like, as model/odds/lookup.py does)
+    out: pd.Categorical = pd.Categorical.from_codes(codes, [str(u) for u in uniques])  # type: ignore[call-overload]
+    return out
 
 
 def text_dtype(texts: tuple[str, ...]) -> pd.CategoricalDtype:

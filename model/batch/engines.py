@@ -76,8 +76,18 @@ def make_engine(name: str, **options: Any) -> Engine:
 class LocalEngine:
     """This process: a file streams through ``score_file``; parts are scored one after another."""
 
-    def score(self, input_path, output=None, errors=None, *, mapping=None, as_of=None, model_dir=None,
-              progress=False, id_column=None) -> Summary:
+    def score(
+        self,
+        input_path: str | os.PathLike[str],
+        output: str | os.PathLike[str] | None = None,
+        errors: str | os.PathLike[str] | None = None,
+        *,
+        mapping: ColumnMapping | None = None,
+        as_of: Any = None,
+        model_dir: str | None = None,
+        progress: bool = False,
+        id_column: str | None = None,
+    ) -> Summary:
         if not is_parts(input_path):  # (the shipped model is loaded once the file is known to be usable)
             return pipeline.score_file(input_path, output, errors, mapping=mapping, as_of=as_of,
                               model=loaded_model(model_dir) if model_dir else None, progress=progress,
@@ -110,8 +120,18 @@ class DaskEngine:
         self.workers, self.scheduler = workers, scheduler
         self.processes, self.threads_per_worker = processes, threads_per_worker
 
-    def score(self, input_path, output=None, errors=None, *, mapping=None, as_of=None, model_dir=None,
-              progress=False, id_column=None) -> Summary:
+    def score(
+        self,
+        input_path: str | os.PathLike[str],
+        output: str | os.PathLike[str] | None = None,
+        errors: str | os.PathLike[str] | None = None,
+        *,
+        mapping: ColumnMapping | None = None,
+        as_of: Any = None,
+        model_dir: str | None = None,
+        progress: bool = False,
+        id_column: str | None = None,
+    ) -> Summary:
         model = loaded_model(model_dir)  # (a model that cannot load fails here, before any cluster starts)
         run = Parts.plan(input_path, output, errors)  # (a single file is one part)
         model_dir = str(Path(model_dir).resolve()) if model_dir else None
@@ -125,7 +145,8 @@ class DaskEngine:
             try:
                 from dask.distributed import as_completed
 
-                for done, future in enumerate(as_completed(futures), 1):
+                # (distributed leaves as_completed, Client and LocalCluster unannotated)
+                for done, future in enumerate(as_completed(futures), 1):  # type: ignore[no-untyped-call]
                     future.result()  # (the first part that fails stops the run, with its own error)
                     _show(progress, done, len(futures))
                 results: list[PartResult] = client.gather(futures)
@@ -144,17 +165,17 @@ class DaskEngine:
             ) from None
         if self.scheduler:
             try:
-                return Client(self.scheduler, timeout=self.connect_timeout)
+                return Client(self.scheduler, timeout=self.connect_timeout)  # type: ignore[no-untyped-call]
             except (OSError, TimeoutError) as exc:
                 raise UsageError(f"--scheduler {self.scheduler}: cannot reach a Dask scheduler there ({exc})") from None
-        cluster = LocalCluster(
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=self.workers or os.cpu_count() or 1,
             threads_per_worker=self.threads_per_worker,
             processes=self.processes,
             dashboard_address=None,
             silence_logs=logging.ERROR,
         )
-        return _Owned(Client(cluster), cluster)
+        return _Owned(Client(cluster), cluster)  # type: ignore[no-untyped-call]
 
 
 class _Owned:

@@ -152,7 +152,7 @@ def _valid_answer(quiz_column: str, value: Any) -> bool:
             number = int(str(value).strip())
         except ValueError:
             return False
-        return q.min <= number <= q.max
+        return (q.min is None or q.min <= number) and (q.max is None or number <= q.max)
     return isinstance(value, str) and value in q.values
 
 
@@ -665,7 +665,7 @@ def parse_timestamps(
         idx = np.flatnonzero(todo)
         sub = s.iloc[idx]
         codes, uniques = pd.factorize(sub)
-        table = []
+        table: list[np.datetime64] = []
         for u in uniques:
             try:
                 ts = pd.Timestamp(pd.to_datetime(strip_zone(str(u)), dayfirst=dayfirst))
@@ -688,10 +688,13 @@ def _timestamps_in(s: pd.Series, fmts: list[str], blank: np.ndarray) -> tuple[np
     unzoned = None
     for fmt in fmts:
         bare, zoned = split_zone(fmt)
-        if zoned and unzoned is None:
-            unzoned = text.str.replace(ZONE_SUFFIX, "", regex=True)
+        source = text
+        if zoned:
+            if unzoned is None:
+                unzoned = text.str.replace(ZONE_SUFFIX, "", regex=True)
+            source = unzoned
         try:
-            got = pd.to_datetime(unzoned if zoned else text, format=bare, errors="coerce")
+            got = pd.to_datetime(source, format=bare, errors="coerce")
         except (ValueError, TypeError):  # a layout pandas cannot take: value by value
             got = pd.Series([_strptime_day(v, fmt) for v in text], dtype="datetime64[ns]")
         read = got.to_numpy().astype("datetime64[D]")

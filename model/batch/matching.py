@@ -59,11 +59,11 @@ _CONTRACTIONS = ((re.compile(r"\bcan't\b|\bcannot\b"), "can not"), (re.compile(r
 
 
 def _plain(text: Any) -> str:
-    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
-    text = text.casefold().replace("’", "'").replace("_", " ")
+    plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    plain = plain.casefold().replace("’", "'").replace("_", " ")
     for pattern, repl in _CONTRACTIONS:
-        text = pattern.sub(repl, text)
-    return text
+        plain = pattern.sub(repl, plain)
+    return plain
 
 
 def words(text: Any) -> list[str]:
@@ -153,9 +153,9 @@ def match_choice(text: Any, q: Question) -> Match:
     read = choice_value(q, text)
     if read is not None:  # validation reads it as it is ("1" for yes, "TRUE")
         return Match(read, "exact", (read,), "validation reads it")
-    for c in q.choices:
-        if _norm(c.label) == norm:
-            return Match(c.value, "exact", (c.value,), "the choice's label")
+    for choice in q.choices:
+        if _norm(choice.label) == norm:
+            return Match(choice.value, "exact", (choice.value,), "the choice's label")
     t = _Reading.of(text)
     readings = {c.value: _choice_reading(q, c.value) for c in q.choices}
     compatible = []

@@ -112,8 +112,8 @@ def read_outcome_file(
         if as_of_column not in header:
             raise InputError(f"{info.path}: --as-of-column {as_of_column!r} is not a column of the file")
         if mapping is None:  # the headers are the quiz ids: map each to itself, and date the rows
-            found = resolve_input(info, None).by_quiz
-            mapping = mapping_from_dict({"columns": {h: q for q, h in found.items()}}, source="--as-of-column")
+            by_quiz = resolve_input(info, None).by_quiz
+            mapping = mapping_from_dict({"columns": {h: q for q, h in by_quiz.items()}}, source="--as-of-column")
         mapping = dataclasses.replace(mapping, timestamp=as_of_column)
     resolved = resolve_input(info, mapping)
     if outcome_column in resolved.by_quiz.values():
@@ -123,7 +123,8 @@ def read_outcome_file(
     dated = resolved.timestamp is not None
     reader = "fast"
     while True:
-        parts, ys, ds, rec, problems, recoded = [], [], [], [], [], []
+        parts, ys, ds, rec, problems = [], [], [], [], []
+        recoded: list[int] = []
         kept: dict[str, list[np.ndarray]] = {c: [] for c in carried}
         n_read = 0
         try:

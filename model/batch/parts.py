@@ -80,7 +80,8 @@ def find_parts(input_path: str | os.PathLike[str]) -> list[Part]:
     if not data:
         others = f" (it holds {len(found)} other file(s))" if found else ""
         raise InputError(f"{text}: no CSV or Parquet parts (.csv, .csv.gz, .tsv, .txt, .parquet, .pq){others}")
-    parts, seen = [], {}
+    parts: list[Part] = []
+    seen: dict[str, str] = {}  # output name -> the part scored into it
     for p in data:  # (absolute: a worker elsewhere on a shared file system may run in another folder)
         name = names[p]
         lower = name.lower()

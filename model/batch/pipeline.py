@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from model.batch import blocks
 from model.batch.coding import arrow_frame, problem_rows
@@ -320,7 +320,7 @@ def check_file(
     *,
     mapping: ColumnMapping | None = None,
     as_of: Any = None,
-    on_problems: Callable[[list[tuple]], None] | None = None,
+    on_problems: Callable[[list[tuple[Any, ...]]], None] | None = None,
     chunk_rows: int = 32_768,
     id_column: str | None = None,
 ) -> Checked:
@@ -481,6 +481,11 @@ class _Target:
         return CsvSink(self.out, schema.names, self.delimiter, self.compressed, info.bom)
 
 
+# a chunk's records (the Arrow batch, its lines when copied as they are, their numbers), coded then scored
+_Prepared = tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray, pd.DataFrame]
+_Scored = tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray, ScoreResult]
+
+
 def _run(
     info: InputInfo,
     chunks: Iterator[Chunk],
@@ -508,16 +513,16 @@ def _run(
     n_read = n_scored = n_rejected = 0
     any_rows = False
     recoded: list[int] = []
-    pending: Future | None = None
-    in_flight: deque[tuple[Chunk, Future]] = deque()
+    pending: Future[None] | None = None
+    in_flight: deque[tuple[Chunk, Future[_Scored]]] = deque()
     width = max(1, threads)
 
-    def prepare(chunk: Chunk) -> tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray, pd.DataFrame]:
+    def prepare(chunk: Chunk) -> _Prepared:
         """Parse a block (its records numbered from 1; the writer shifts them) and code its answers."""
         batch, lines, numbers = chunk_records(chunk, info, parsed_columns, lines=passthrough)
         return batch, lines, numbers, arrow_frame(batch, used, numbers, resolved)
 
-    def score(prepared: Future) -> tuple[pa.Table | pa.RecordBatch, pa.StringArray | None, np.ndarray, ScoreResult]:
+    def score(prepared: Future[_Prepared]) -> _Scored:
         batch, lines, numbers, df = prepared.result()
         return batch, lines, numbers, scoring.score(df)
 
@@ -638,14 +643,13 @@ class _Twins:
 
 def _read_ahead(chunks: Iterator[Chunk], pool: ThreadPoolExecutor) -> Iterator[Chunk]:
     """Yield chunks while the next one is being read in ``pool`` (Arrow releases the GIL)."""
-    done = object()
-    nxt = pool.submit(next, chunks, done)
+    nxt = pool.submit(next, chunks, None)  # (None: the chunks are all read; no chunk is None)
     try:
         while True:
             chunk = nxt.result()
-            if chunk is done:
+            if chunk is None:
                 return
-            nxt = pool.submit(next, chunks, done)
+            nxt = pool.submit(next, chunks, None)
             yield chunk
     finally:
         nxt.cancel()

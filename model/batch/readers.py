@@ -27,9 +27,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from model.batch.blocks import (
     END_OF_INPUT,
@@ -216,7 +216,7 @@ def _check_header(path: Path, header: Sequence[str]) -> None:
         )
 
 
-def _open_binary(path: Path, compressed: bool):
+def _open_binary(path: Path, compressed: bool) -> gzip.GzipFile | io.BufferedReader:
     return gzip.open(path, "rb") if compressed else open(path, "rb")
 
 
@@ -579,12 +579,20 @@ def _csv_reason(exc: csv.Error) -> str:
     return text
 
 
-def _careful_chunk(info, rows, numbers, rejected, recoded, raw) -> Chunk:
+def _careful_chunk(
+    info: InputInfo,
+    rows: list[list[str]],
+    numbers: list[int],
+    rejected: list[tuple[int, str, str, str]],
+    recoded: list[int],
+    raw: gzip.GzipFile | io.BufferedReader,
+) -> Chunk:
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in info.header]
     arrays = [pa.array(col, type=pa.string()) for col in columns]
     batch = pa.RecordBatch.from_arrays(arrays, names=info.header)
     try:
-        position = raw.fileobj.tell() if hasattr(raw, "fileobj") else raw.tell()
+        # (typeshed types GzipFile.fileobj as a reader or writer protocol without tell: the file it opened has it)
+        position = raw.fileobj.tell() if hasattr(raw, "fileobj") else raw.tell()  # type: ignore[union-attr]
     except (OSError, ValueError, AttributeError):
         position = 0
     return Chunk(np.array(numbers, dtype=np.int64), batch, list(rejected), position, list(recoded))

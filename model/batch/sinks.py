@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from model.errors import InputError
 from model.io import names_a_file_type
@@ -467,7 +467,8 @@ def _fixed_words(x: np.ndarray) -> np.ndarray | None:
     whole = v // 1_000_000
     frac = v - whole * 1_000_000
     mid = frac // 1000
-    return _HEAD[whole] | _MID[mid] | _LOW[frac - mid * 1000]
+    packed: np.ndarray = _HEAD[whole] | _MID[mid] | _LOW[frac - mid * 1000]
+    return packed
 
 
 def _fixed_text(x: np.ndarray) -> pa.Array:
@@ -484,8 +485,9 @@ def _suffix_pieces(scored: pd.DataFrame, delimiter: str) -> list[pa.Array]:
     the scores: the three odds as one fixed-width piece, and runs of few-valued columns as one
     dictionary of every combination of their labels (one gather instead of one per column)."""
     n = len(scored)
-    words = [_fixed_words(scored[c].to_numpy(dtype=np.float64)) for c in SCORE_COLUMNS[:3]]
-    if all(w is not None for w in words) and len(delimiter.encode()) == 1:
+    found = [_fixed_words(scored[c].to_numpy(dtype=np.float64)) for c in SCORE_COLUMNS[:3]]
+    words = [w for w in found if w is not None]
+    if len(words) == len(found) and len(delimiter.encode()) == 1:
         sep = delimiter.encode()[0]
         rows = np.empty((n, 26), dtype=np.uint8)
         for k, w in enumerate(words):

@@ -413,7 +413,7 @@ def check_mapping(
     info = inspect_input(path)
     resolved = resolve_columns(info.header, mapping, require=False, id_column=id_column)
     wanted = resolved.used_headers
-    counts: dict[str, Counter] = {h: Counter() for h in wanted}
+    counts: dict[str, Counter[str]] = {h: Counter() for h in wanted}
     n_read = 0
     chunks = parquet_chunks(info, rows) if info.kind == "parquet" else careful_chunks(info, rows)
     reads = Reads()
@@ -440,13 +440,13 @@ def check_mapping(
         given = {v: n for v, n in counts[h].items() if v.strip()}
         _days, _, unread = parse_timestamps(pd.Series(list(given), dtype=object), as_list(mapping.timestamp_format),
                                            mapping.dayfirst)
-        bad = {v: n for (v, n), u in zip(given.items(), unread, strict=True) if u}
+        not_read = {v: n for (v, n), u in zip(given.items(), unread, strict=True) if u}
         blank = sum(n for v, n in counts[h].items() if not v.strip())
-        lines.append(f"{h!r} -> timestamp: {sum(given.values()) - sum(bad.values())} row(s) read"
+        lines.append(f"{h!r} -> timestamp: {sum(given.values()) - sum(not_read.values())} row(s) read"
                      + (f", {blank} blank" if blank else ""))
-        for v, n in sorted(bad.items(), key=lambda kv: -kv[1])[:20]:
+        for v, n in sorted(not_read.items(), key=lambda kv: -kv[1])[:20]:
             lines.append(f"    {v!r}: {n} row(s): not read as {_shown(as_list(mapping.timestamp_format)) or 'ISO'}")
-        bad_total += len(bad) + (blank > 0)
+        bad_total += len(not_read) + (blank > 0)
     else:
         lines.append("no timestamp column: dates count from --as-of, else from the day of scoring")
     passed = [h for h in info.header if h not in wanted]
@@ -467,7 +467,7 @@ def _as_text(value: Any) -> str:
 
 
 def _judge_values(
-    qcol: str, header: str, counts: Counter, mapping: ColumnMapping
+    qcol: str, header: str, counts: Counter[str], mapping: ColumnMapping
 ) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
     """(values read -> rows, values not read -> (rows, why)) for one mapped column."""
     table = mapping.answer_table(qcol)

@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from model.cli.report import as_of_option, load, print_problems, read_answers
 from model.errors import InputError
@@ -23,7 +24,7 @@ AS_OF = "2026-11-26"
 PERSONAS = ("tests/data/personas", "reports/personas")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("examples", help="regenerate reports/examples from examples/*.json", description=__doc__)
     p.add_argument("--answers-dir", help="folder of answer files (default: examples, or tests/data/personas)")
     p.add_argument("--out-dir", help="output folder (default: reports/examples, or reports/personas)")
@@ -38,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _persona(path: Path, as_of: object) -> tuple[dict, object]:
+def _persona(path: Path, as_of: object) -> tuple[dict[str, Any], object]:
     """A persona file's answers and as-of date (docs/responsibility-checklist.md describes the file)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

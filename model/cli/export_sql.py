@@ -16,7 +16,7 @@ import sys
 DIALECT_NAMES = ("duckdb", "sqlite", "postgres", "spark")  # (model.export.sql.DIALECTS, without importing it)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "export-sql",
         help="write the model (or its validation checks) as one SQL query",

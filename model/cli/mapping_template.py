@@ -18,7 +18,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "mapping-template",
         help="propose a mapping from a form-tool export to the quiz, or check one (--check)",

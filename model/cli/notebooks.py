@@ -56,7 +56,7 @@ def notebook_paths(folder: str | Path = "notebooks") -> list[Path]:
 def read_notebook(path: str | Path) -> Any:
     """A notebook (nbformat node) built from its jupytext percent-format ``.py``."""
     try:
-        import jupytext
+        import jupytext  # type: ignore[import-untyped]  # (jupytext ships no type hints)
     except ImportError:
         raise RuntimeError(_NEEDS) from None
     nb = jupytext.read(str(path), fmt="py:percent")
@@ -110,8 +110,12 @@ def inject_parameters(nb: Any, parameters: Mapping[str, Any]) -> Any:
             f"{', '.join(known) or 'none'}"
         )
     lines = ["# Parameters (injected)"] + [f"{k} = {v!r}" for k, v in parameters.items()]
-    cell = nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": [INJECTED_TAG]}, id=INJECTED_TAG)
-    nb.cells.insert(_parameters_cell(nb) + 1, cell)
+    cell = nbformat.v4.new_code_cell(  # type: ignore[no-untyped-call]  # (nbformat leaves it unannotated)
+        "\n".join(lines), metadata={"tags": [INJECTED_TAG]}, id=INJECTED_TAG
+    )
+    at = _parameters_cell(nb)
+    assert at is not None  # without a parameters cell every name is unknown and raised above
+    nb.cells.insert(at + 1, cell)
     return nb
 
 
@@ -119,12 +123,12 @@ def _with_figure_check(nb: Any) -> Any:
     import nbformat
 
     nb = copy.deepcopy(nb)
-    first = nbformat.v4.new_code_cell(
+    first = nbformat.v4.new_code_cell(  # type: ignore[no-untyped-call]  # (nbformat leaves it unannotated)
         "from model.explore import install_figure_check\ninstall_figure_check()",
         metadata={"tags": [CHECK_TAG]},
         id=f"{CHECK_TAG}-first",
     )
-    last = nbformat.v4.new_code_cell(
+    last = nbformat.v4.new_code_cell(  # type: ignore[no-untyped-call]  # (nbformat leaves it unannotated)
         "from model.explore import assert_figures_checked\nassert_figures_checked()",
         metadata={"tags": [CHECK_TAG]},
         id=f"{CHECK_TAG}-last",
@@ -203,12 +207,13 @@ def export_html(nb: Any, target: str | Path, title: str | None = None) -> Path:
     changes only when the notebook's content does.
     """
     from nbconvert import HTMLExporter
-    from pygments.formatters import HtmlFormatter
+    from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]  # (no types-Pygments)
 
     from model.io import atomic_write
     from model.report.render import static_page
 
-    body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
+    exporter = HTMLExporter(template_name="basic")  # type: ignore[no-untyped-call]  # (unannotated in nbconvert)
+    body, _ = exporter.from_notebook_node(nb)
     target = Path(target)
     page = static_page("notebook.html.j2").render(
         title=title or target.stem, pygments=HtmlFormatter().get_style_defs(".highlight"), body=body
@@ -224,7 +229,7 @@ def export_html(nb: Any, target: str | Path, title: str | None = None) -> Path:
 # ------------------------------------------------------------------------------------------------
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "notebooks",
         help="run notebooks/*.py headless and export reports/notebooks/*.html",
@@ -314,7 +319,7 @@ def run(args: argparse.Namespace) -> int:
             target = Path(args.ipynb_dir) / f"{path.stem}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             with atomic_write(target, "w", encoding="utf-8", newline="\n") as fh:
-                nbformat.write(done, fh)
+                nbformat.write(done, fh)  # type: ignore[no-untyped-call]  # (nbformat leaves it unannotated)
             wrote.append(str(target))
         print(f"ran {path} in {took:.1f} s" + (f"; wrote {', '.join(wrote)}" if wrote else ""))
     return 0

@@ -7,10 +7,10 @@ import json
 import shutil
 import textwrap
 
-from model.quiz.definition import QUIZ, Quiz
+from model.quiz.definition import QUIZ, Question, Quiz
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("questions", help="print the quiz questions", description=__doc__)
     p.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     p.set_defaults(func=run)
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _answer(q) -> str:
+def _answer(q: Question) -> str:
     text = q.expected()
     if q.date_alternative:
         text += f"; or {q.date_alternative} (YYYY-MM-DD)"

@@ -32,7 +32,7 @@ class _Back(Exception):
 BACK = ("back", "<")  # typed at any question: the previous question again
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "quiz",
         help="answer the quiz in the terminal and get the report",
@@ -154,7 +154,8 @@ class TerminalQuiz:
     def fill(self) -> None:
         """Ask every question that applies and is unanswered; drop answers that no longer apply.
         'back' asks the previous question again (its answer kept with Enter)."""
-        questions, done = list(QUIZ), []
+        questions = list(QUIZ)
+        done: list[Question] = []
         i, again = 0, False
         while i < len(questions):
             q = questions[i]

@@ -21,7 +21,7 @@ stderr, no file written) or the file cannot be read; 1 the model cannot be loade
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "report",
         help="write the results report for one answer file",

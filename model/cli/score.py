@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from model.errors import OutputError
@@ -28,7 +29,7 @@ the output cannot be written (nothing is written then), 1 the model cannot be lo
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "score",
         help="score a CSV/Parquet export of quiz answers",
@@ -129,7 +130,11 @@ def _write_failure(args: argparse.Namespace, exc: OSError) -> str:
     targets = [out, Path(args.errors) if args.errors else default_errors_path(out)]
     failed = Path(exc.filename) if exc.filename else None
     if failed is not None:
-        for matches in (lambda t: failed == t or failed in t.parents, lambda t: failed.parent == t.parent):
+        checks: tuple[Callable[[Path], bool], ...] = (
+            lambda t: failed == t or failed in t.parents,
+            lambda t: failed.parent == t.parent,
+        )
+        for matches in checks:
             for target in targets:
                 if matches(target):
                     return cannot_write(target, exc)

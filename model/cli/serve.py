@@ -16,7 +16,7 @@ INSTALL_HINT = (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "serve",
         help="run the web quiz and JSON API (needs the 'web' extra)",

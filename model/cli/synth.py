@@ -9,7 +9,7 @@ from model.errors import UsageError
 from model.truth import SAMPLE_COMMAND
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "synth",
         help="generate synthetic responses (answers, reconciled, p_true) from the guide's assumptions",

@@ -30,7 +30,7 @@ written but the errors file), 1 the model cannot be loaded.
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "update",
         help="update the model with real outcomes (closed testing procedure)",

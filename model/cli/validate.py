@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from model.errors import InputError, MappingError, MissingColumnsError
 from model.io import read_json_answers
 from model.quiz.definition import QUIZ
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "validate",
         help="check a JSON answer file or a CSV/Parquet of answers",
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from model.batch.mapping import load_mapping
     from model.quiz.validation import Problem
 
-    def show(rows: list[tuple]) -> None:
+    def show(rows: list[tuple[Any, ...]]) -> None:
         for found in rows:
             if len(found) == 5:  # with a respondent key: "row N (key): question = value: reason"
                 row, key, column, value, reason = found

@@ -34,7 +34,7 @@ import numpy as np
 from model.odds.calibration import PERCENTILES, Calibration
 from model.odds.explain import MIN_LOG_ODDS
 from model.odds.runtime import OddsModel
-from model.odds.tables import Axis, PortableModel, portable_model
+from model.odds.tables import Axis, PortableModel, PortableTable, portable_model
 from model.plan.decide import SAFETY_FIRST
 from model.plan.rules import load_rules
 from model.quiz.definition import QUIZ, Question
@@ -198,7 +198,7 @@ class _Scorer:
         head = f"{d.ident(name)} AS {d.materialized}(\n  SELECT\n    {body}"
         return f"{head}\n  FROM {d.ident(source)} AS {d.ident(alias)}{tail}\n)"
 
-    def values_cte(self, name: str, t) -> str:
+    def values_cte(self, name: str, t: PortableTable) -> str:
         d = self.d
         columns = ", ".join(d.ident(c) for c in ("k", *t.values))
         rows = []
@@ -279,7 +279,9 @@ class _Scorer:
                 joins.append(f"LEFT JOIN {d.ident(name)} AS {d.ident(alias)} ON {self.col(alias, 'k')} = {key}")
                 weights = []
                 for b, k in enumerate(sparse):
-                    t_col = self.col("p", self.placed[(t.axes[k].question, t.axes[k].points)][1])
+                    weight = self.placed[(t.axes[k].question, t.axes[k].points)][1]
+                    assert weight is not None  # (an axis read between points, not dense, has its weight)
+                    t_col = self.col("p", weight)
                     weights.append(t_col if corner >> b & 1 else f"(1e0 - {t_col})")
                 for v in t.values:
                     terms[v].append(" * ".join([self.col(alias, v), *weights]))
