@@ -41,7 +41,13 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 import worlds as W  # noqa: E402
 
 SIZES = (500, 2000)
-SEED_SETS = {"alpha": W.SEEDS_ALPHA, "report": W.SEEDS_REPORT, "confirm": W.SEEDS_CONFIRM, "port": W.SEEDS_PORT}
+SEED_SETS = {
+    "alpha": W.SEEDS_ALPHA,
+    "levels": W.SEEDS_LEVELS,
+    "report": W.SEEDS_REPORT,
+    "confirm": W.SEEDS_CONFIRM,
+    "port": W.SEEDS_PORT,
+}
 METHODS = ("keep", "intercept", "recalibration", "revision")
 
 
