@@ -28,7 +28,7 @@ from model.report import factors
 __all__ = ["SCHEMA_VERSION", "WHAT_IF_DAYS", "build_report", "build_reports", "wishes_first"]
 
 #: Bump the minor part for added fields, the major part for changed or removed ones.
-SCHEMA_VERSION = "2.1"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995);
+SCHEMA_VERSION = "2.2"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995);
 # 1.3: plan.wishes_boundary, odds_display_note after a request to stop, earliest_contact_only_if_unblocked;
 # 2.0: boundaries first. No date and no what-if after a "no" (a request to stop, any block, heavy pursuit);
 # odds_display is full, muted or hidden (was full or deemphasised), odds_machine_note when hidden; plan.plan
@@ -36,6 +36,8 @@ SCHEMA_VERSION = "2.1"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th perce
 # strings); earliest_contact_only_if_unblocked removed (a block never has a date now).
 # 2.1: model.odds_basis (what the odds rest on, in the words printed next to them) and model.updated_with (the
 # real outcomes a model from `exodds update` was updated with; null for a model of the guide alone).
+# 2.2: model.range_name (what the odds' range is called: "plausible range" for the guide's model, "sampling
+# range" for a model trained on a file, whose range leaves out the model's own error).
 WHAT_IF_DAYS = 90
 BASE_RATE_CAVEAT = (
     "A self-selected online survey of people who wanted an ex back, asked 9 to 36 months after the "
@@ -209,10 +211,22 @@ def _model_info(model: Any) -> dict[str, Any]:
         "trained_on": card.get("source"),
         "outcome_days": _outcome_days(card),
         "range_kind": rng.get("kind"),
+        "range_name": range_name(card),
         "range_meaning": rng.get("meaning"),
         "range_percentiles": list(rng.get("percentiles", [])) or None,
         "held_out": {k: held[k] for k in ("rows", "auc", "brier", "log_loss", "ece") if k in held},
     }
+
+
+def range_name(card: Mapping[str, Any]) -> str:
+    """What the report calls the odds' range: the card's own name for it, else "sampling range" for a
+    model trained on a file before cards named it (its range is the spread over resamples of that file,
+    which leaves out the model's own error, so it holds the truth less often than "plausible" says), else
+    "plausible range"."""
+    rng = card.get("range", {}) or {}
+    if rng.get("name"):
+        return str(rng["name"])
+    return "sampling range" if rng.get("kind") == "bootstrap" and not updated_with(card) else "plausible range"
 
 
 def _range_words(info: Mapping[str, Any]) -> str:
@@ -236,9 +250,10 @@ def _range_words(info: Mapping[str, Any]) -> str:
         )
     if kind == "bootstrap":
         return (
-            f"the {pct[0]}th to {pct[1]}th percentile across models trained on resamples of the training "
-            "data: how much the number depends on the sample; where the odds fall outside it, it is widened "
-            "to include them"
+            f"the {pct[0]}th to {pct[1]}th percentile across refits of this model to resamples of its training "
+            "data: how much the number depends on the sample. It leaves out the model's own error, so the true "
+            "chance is outside it more often than the percentiles say; where the odds fall outside it, it is "
+            "widened to include them"
         )
     return info.get("range_meaning") or "how much the odds move between the model's ensemble members"
 
