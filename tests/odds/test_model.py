@@ -832,28 +832,3 @@ def test_a_calibration_map_must_beat_none_by_more_than_noise():
     chosen, _, margins = _choose_calibration({"none": Fixed(squashed), "sigmoid": Fixed(truth)}, clean, y)
     assert chosen == "sigmoid" and margins["sigmoid"] > 2
     assert "rule" in load_model().card["calibration"]
-
-
-def test_evaluating_on_a_file_fits_the_peers_on_the_models_own_rows():
-    """The model is cross-fitted on all of the 80%, the peers (EBM too: the test command installs the
-    extra ``peers``) fit the same rows; every model has its fit time, and with p_true in the file the
-    model's range is checked against it."""
-    from model.training.evaluate import evaluate
-
-    data = generate(5_000, seed=21)
-    result = evaluate(data, seed=4)
-    train_rows = int(0.8 * len(data))
-    assert result["setup"] == {
-        "data": "file",
-        "train_rows": train_rows,
-        "held_out_rows": len(data) - train_rows,
-        "seed": 4,
-    }
-    assert set(result["metrics"]) == {"model", "logistic_raw", "boosting", "ebm"}
-    for m in result["metrics"].values():
-        assert 0 < m["brier"] < 0.25 and 0.5 < m["auc"] <= 1 and "calibration_gap_to_truth" in m
-        assert m["fit_seconds"] is not None and m["fit_seconds"] >= 0
-    assert result["model"]["range_name"] == "sampling range"
-    cover = result["model"]["range_coverage_of_p_true"]
-    assert 0.2 < cover["coverage"] <= 1 and cover["width_mean"] > 0
-    assert abs(cover["coverage"] + cover["truth_below"] + cover["truth_above"] - 1) < 1e-12
