@@ -15,7 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="train the odds model (on a file, or on fresh synthetic data)",
         description=__doc__
         + " Writes model.joblib, weights.npz and model_card.json. Without --data the range around each prediction "
-        "comes from an ensemble over the generator's assumptions; with --data, from bootstrap resamples.",
+        "comes from an ensemble over the generator's assumptions (the plausible range). With --data every row is "
+        "used: the penalty, the link, interaction terms and the calibration map are chosen by cross-fitting, the "
+        "final fit uses all rows, and the range is the spread of refits to bootstrap resamples (the sampling range).",
     )
     p.add_argument("--data", help="CSV/Parquet of quiz answers plus 'reconciled' (p_true ignored)")
     p.add_argument("--rows", type=int, default=TrainConfig.rows, help="synthetic rows when no --data (%(default)s)")
@@ -55,5 +57,6 @@ def run(args: argparse.Namespace) -> int:
     path = save_model(model, out, command=command)
     m = model.card["held_out_metrics"]
     summary = ", ".join(f"{k} {m[k]:.4f}" for k in ("brier", "log_loss", "ece", "auc", "mae_p_true") if k in m)
-    print(f"model written to {path} ({model.version}); held-out {summary}")
+    held = "out-of-fold" if data is not None else "held-out"
+    print(f"model written to {path} ({model.version}); {held} {summary}")
     return 0

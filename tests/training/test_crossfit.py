@@ -298,3 +298,15 @@ def test_evaluate_adds_ebm_each_models_fit_time_and_the_ranges_coverage_of_the_t
     cover = result["model"]["range_coverage_of_p_true"]
     assert 0.2 < cover["coverage"] <= 1 and cover["width_mean"] > 0
     assert abs(cover["coverage"] + cover["truth_below"] + cover["truth_above"] - 1) < 1e-12
+
+
+def test_update_refuses_a_model_with_terms_or_another_link_rather_than_dropping_them():
+    from model.errors import UsageError
+    from model.training.recalibrate import linear_map
+
+    with pytest.raises(UsageError, match="interaction terms"):
+        linear_map(_model(Calibration("none")))
+    plain = _model(Calibration("sigmoid", link="probit"))
+    plain.terms = ()
+    with pytest.raises(UsageError, match="probit link"):
+        linear_map(plain)
