@@ -72,6 +72,7 @@ def evaluate(
     *,
     seed: int = 2026,
     held_out_rows: int = HELD_OUT_ROWS,
+    peer_names: tuple[str, ...] | None = None,
     log: Any = None,
 ) -> dict[str, Any]:
     """Metrics for the model and its peers on one held-out split.
@@ -82,6 +83,7 @@ def evaluate(
     cross-fitting), and the peers are fitted on those same rows. With ``p_true`` in the held-out
     rows, the model is trained with its range (25 members) and the result says how often it holds
     the truth (``model.range_coverage_of_p_true``). Every model gets its ``fit_seconds``.
+    ``peer_names`` picks peers of ``peers()`` (None: all of them).
     """
     say = log or (lambda msg: None)
     from model.truth import generator as synthetic
@@ -122,6 +124,8 @@ def evaluate(
     predictions = {"model": odds["reversal_odds"].to_numpy()}
     seconds: dict[str, Any] = {"model": model_seconds}
     for name, peer in peers(seed).items():
+        if peer_names is not None and name not in peer_names:
+            continue
         say(f"fitting peer {name}")
         t0 = time.perf_counter()
         peer.fit(train_clean, train_y)
