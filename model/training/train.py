@@ -299,6 +299,11 @@ def _train_on_file(data: pd.DataFrame, config: TrainConfig, source: str, say: An
 
     data_hash = _frame_hash(data)
     clean, y, truth = clean_training_data(data)
+    if len(np.unique(y)) < 2:
+        raise InputError(
+            f"every one of the {len(y):,} outcomes in '{OUTCOME}' is {int(y[0]) if len(y) else 'missing'}: "
+            "a model of the odds needs both outcomes"
+        )
     feats = features_from_clean(clean)
     variables = {c: feats[c].to_numpy() for c in feats.columns}
     X = basis_matrix(variables, len(feats))

@@ -310,3 +310,12 @@ def test_update_refuses_a_model_with_terms_or_another_link_rather_than_dropping_
     plain.terms = ()
     with pytest.raises(UsageError, match="probit link"):
         linear_map(plain)
+
+
+def test_a_file_whose_outcomes_are_all_the_same_is_refused():
+    from model.errors import InputError
+    from model.training.train import TrainConfig, train_model
+
+    data = TRUTHS["bounded"](60, 3).assign(reconciled=0)
+    with pytest.raises(InputError, match="needs both outcomes"):
+        train_model(data, TrainConfig(seed=1, members=0))
