@@ -26,6 +26,7 @@
 # %% tags=["parameters"]
 HELD_OUT_ROWS = 20_000  # fresh held-out rows drawn by the generator (seed: the model's seed + 1)
 BINS = 15  # reliability-diagram bins (equal width)
+PEERS = ("logistic_raw", "boosting")  # None: every installed peer (EBM too, with the extra `peers`: minutes)
 
 # %%
 import matplotlib.pyplot as plt
@@ -40,10 +41,10 @@ from model.truth import generator as synthetic
 
 ODDS = "predicted probability (0 to 1)"
 model = load_model()
-result = evaluate(model=model, held_out_rows=HELD_OUT_ROWS)
+result = evaluate(model=model, held_out_rows=HELD_OUT_ROWS, peer_names=PEERS)
 pred, y, truth = result["_predictions"], result["_y"], result["_truth"]
 names = list(pred)
-colors = dict(zip(names, ["#345", "#e90", "#2a7"], strict=True))
+colors = dict(zip(names, ["#345", "#e90", "#2a7", "#a3c"][: len(names)], strict=True))
 result["setup"]
 
 # %% [markdown]

@@ -108,10 +108,18 @@ def run(args: argparse.Namespace) -> int:
         data = read_table(args.data)
     result = evaluate(data, model, held_out_rows=args.held_out_rows, log=log)
     out = write_report(result, args.out)
-    print(f"{'model':<14}{'brier':>8}{'log_loss':>10}{'ece':>8}{'auc':>8}{'mae_p_true':>12}")
+    print(f"{'model':<14}{'brier':>8}{'log_loss':>10}{'ece':>8}{'auc':>8}{'mae_p_true':>12}{'fit_seconds':>13}")
     for name, m in result["metrics"].items():
         mae = f"{m['mae_p_true']:>12.4f}" if "mae_p_true" in m else f"{'-':>12}"
-        print(f"{name:<14}{m['brier']:>8.4f}{m['log_loss']:>10.4f}{m['ece']:>8.4f}{m['auc']:>8.4f}{mae}")
+        secs = f"{m['fit_seconds']:>13.1f}" if m.get("fit_seconds") is not None else f"{'-':>13}"
+        print(f"{name:<14}{m['brier']:>8.4f}{m['log_loss']:>10.4f}{m['ece']:>8.4f}{m['auc']:>8.4f}{mae}{secs}")
+    cover = result["model"].get("range_coverage_of_p_true")
+    if cover:
+        name = result["model"].get("range_name") or "range"
+        print(
+            f"the model's {name} held p_true in {cover['coverage']:.0%} of held-out rows "
+            f"(below it {cover['truth_below']:.0%}, above it {cover['truth_above']:.0%})"
+        )
     print(f"report written to {out}/index.html")
     return 0
 

@@ -15,12 +15,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="train the odds model (on a file, or on fresh synthetic data)",
         description=__doc__
         + " Writes model.joblib, weights.npz and model_card.json. Without --data the range around each prediction "
-        "comes from an ensemble over the generator's assumptions; with --data, from bootstrap resamples.",
+        "comes from an ensemble over the generator's assumptions (the plausible range). With --data every row is "
+        "used: the penalty, the link, interaction terms and the calibration map are chosen by cross-fitting, the "
+        "final fit uses all rows, and the range is the spread of refits to bootstrap resamples (the sampling range).",
     )
     p.add_argument("--data", help="CSV/Parquet of quiz answers plus 'reconciled' (p_true ignored)")
     p.add_argument("--rows", type=int, default=TrainConfig.rows, help="synthetic rows when no --data (%(default)s)")
     p.add_argument("--seed", type=int, default=TrainConfig.seed, help="seed for data, splits and ensemble")
     p.add_argument("--members", type=int, default=TrainConfig.members, help="ensemble size (%(default)s)")
+    p.add_argument(
+        "--portable",
+        action="store_true",
+        help="with --data: choose only what export-sql and export-model can carry (the logit link; no "
+        "piecewise calibration map); interaction terms are kept",
+    )
     where = p.add_mutually_exclusive_group()
     where.add_argument("--out", default="models/latest", help="output directory (%(default)s)")
     where.add_argument("--default", action="store_true", help="rebuild the built-in default model in place")
@@ -45,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     config = TrainConfig(rows=args.rows, seed=args.seed, members=args.members)
+    if args.portable:
+        from dataclasses import replace
+
+        config = replace(config, links=("logit",), calibrations=("none", "sigmoid", "isotonic"))
     try:
         model = train_model(data, config, source=args.data, log=log)
     except ValueError as exc:
@@ -55,5 +67,6 @@ def run(args: argparse.Namespace) -> int:
     path = save_model(model, out, command=command)
     m = model.card["held_out_metrics"]
     summary = ", ".join(f"{k} {m[k]:.4f}" for k in ("brier", "log_loss", "ece", "auc", "mae_p_true") if k in m)
-    print(f"model written to {path} ({model.version}); held-out {summary}")
+    held = "out-of-fold" if data is not None else "held-out"
+    print(f"model written to {path} ({model.version}); {held} {summary}")
     return 0

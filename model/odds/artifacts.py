@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from model.errors import ModelLoadError
-from model.odds.basis import N_COLUMNS, basis_signature
-from model.odds.calibration import Calibration
+from model.odds.basis import TERMS, basis_signature, column_names
+from model.odds.calibration import LINKS, Calibration
+from model.odds.interactions import term_by_name
 from model.odds.runtime import OddsModel
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "REBUILD_COMMAND",
     "WEIGHTS",
     "default_model_dir",
+    "format_version",
     "load_model",
     "model_from_weights",
     "model_weights",
@@ -47,8 +49,17 @@ REBUILD_COMMAND = "exodds train --default"
 #: The layout of a model directory (the card's ``format_version``): 1 for cards written before the
 #: field existed (weights.npz beside model.joblib), 2 from the package's subpackages on: the card and
 #: weights.npz are the model, model.joblib (the scikit-learn pipeline, for retraining) is optional and
-#: names the new module paths. A newer version than this is refused.
-FORMAT_VERSION = 2
+#: names the new module paths; 3 from issue 19 on: weights.npz may also hold ``terms`` (the names of the
+#: interaction terms a model trained on a file chose, rebuilt from ``model.odds.interactions``) and
+#: ``calibration_link`` (a link other than the logit); without them a model is what format 2 described,
+#: so older directories load as before. A newer version than this is refused.
+FORMAT_VERSION = 3
+
+
+def format_version(model: OddsModel) -> int:
+    """The oldest format that describes ``model``: 2 unless it has chosen terms or another link, so
+    the directories of models without them stay readable by the exodds that wrote format 2."""
+    return 3 if model.terms or any(c.link != "logit" for c in [model.calibration, *model.member_calibration]) else 2
 
 
 def default_model_dir() -> Path:
@@ -162,7 +173,7 @@ def save_weights(model: OddsModel, out_dir: str | Path, card: dict[str, Any]) ->
             arrays: dict[str, Any] = model_weights(model)  # (numpy's stub types savez's **kwds as bool)
             np.savez(fh, **arrays)
         card["weights_sha256"] = sha256_file(tmp)
-    card["format_version"] = FORMAT_VERSION
+    card["format_version"] = format_version(model)
     (out / ARTIFACT).unlink(missing_ok=True)  # (a pickle left from before would not match these weights)
     with atomic_write(out / CARD, "w", encoding="utf-8") as fh:
         json.dump(card, fh, indent=2, sort_keys=False)
@@ -237,6 +248,10 @@ def model_weights(model: OddsModel) -> dict[str, np.ndarray]:
         "calibration_slope": np.asarray([c.slope for c in cals], dtype=np.float64),
         "calibration_offset": np.asarray([c.offset for c in cals], dtype=np.float64),
     }
+    if any(c.link != "logit" for c in cals):
+        arrays["calibration_link"] = np.asarray([c.link for c in cals])
+    if model.terms:  # names only: loading rebuilds them from model.odds.interactions, never from code
+        arrays["terms"] = np.asarray([t.name for t in model.terms])
     for i, c in enumerate(cals):
         if c.x is not None:
             arrays[f"calibration_{i}_x"] = np.asarray(c.x, dtype=np.float64)
@@ -261,9 +276,10 @@ def model_from_weights(arrays: dict[str, np.ndarray]) -> OddsModel:
         "calibration_offset",
     }
     curves = {f"calibration_{i}_{xy}" for i in range(k + 1) for xy in "xy"}
+    optional = {"calibration_link", "terms"}  # (format 3: only when a model has them)
     if missing := sorted(known - set(arrays)):
         raise ValueError(f"missing array(s): {', '.join(missing)}")
-    if unknown := sorted(set(arrays) - known - curves):
+    if unknown := sorted(set(arrays) - known - curves - optional):
         raise ValueError(f"unknown array(s): {', '.join(unknown)}")
 
     def numbers(key: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -283,27 +299,37 @@ def model_from_weights(arrays: dict[str, np.ndarray]) -> OddsModel:
             raise ValueError(f"{key}: {', '.join(bad)} is not one of {', '.join(sorted(allowed))}")
         return [str(v) for v in a.ravel()]
 
-    kinds = texts("calibration_kind", (k + 1,), {"none", "sigmoid", "isotonic"})
+    kinds = texts("calibration_kind", (k + 1,), {"none", "sigmoid", "isotonic", "piecewise"})
     slope, offset = numbers("calibration_slope", (k + 1,)), numbers("calibration_offset", (k + 1,))
+    links = texts("calibration_link", (k + 1,), set(LINKS)) if "calibration_link" in arrays else ["logit"] * (k + 1)
+    names: list[str] = []
+    if "terms" in arrays:
+        t = arrays["terms"]
+        if t.dtype.kind != "U" or t.ndim != 1:
+            raise ValueError(f"terms: expected a list of names, got {t.dtype} of shape {t.shape}")
+        names = [str(v) for v in t]
+    terms = tuple(term_by_name(name) for name in names)  # (KeyError: not a term this exodds knows)
+    width = len(column_names(TERMS + terms))
     cals = []
     for i, kind in enumerate(kinds):
         x = y = None
-        if kind == "isotonic":
+        if kind in ("isotonic", "piecewise"):
             if f"calibration_{i}_x" not in arrays or f"calibration_{i}_y" not in arrays:
-                raise ValueError(f"calibration {i} is isotonic but its calibration_{i}_x/_y are missing")
+                raise ValueError(f"calibration {i} is {kind} but its calibration_{i}_x/_y are missing")
             n = arrays[f"calibration_{i}_x"].shape[:1] or (0,)
             x, y = numbers(f"calibration_{i}_x", n), numbers(f"calibration_{i}_y", n)
         elif f"calibration_{i}_x" in arrays or f"calibration_{i}_y" in arrays:
-            raise ValueError(f"calibration {i} is {kind} but has an isotonic curve")
-        cals.append(Calibration(kind, float(slope[i]), float(offset[i]), x, y))
+            raise ValueError(f"calibration {i} is {kind} but has a curve")
+        cals.append(Calibration(kind, float(slope[i]), float(offset[i]), x, y, link=links[i]))
     return OddsModel(
         pipeline=None,
-        coef=numbers("coef", (N_COLUMNS,)),
+        coef=numbers("coef", (width,)),
         intercept=float(numbers("intercept", ())),
         calibration=cals[0],
-        member_coef=numbers("member_coef", (k, N_COLUMNS)),
+        member_coef=numbers("member_coef", (k, width)),
         member_intercept=numbers("member_intercept", (k,)),
         member_calibration=cals[1:],
         range_kind=texts("range_kind", (), {"assumptions", "bootstrap"})[0],
-        reference=numbers("reference", (N_COLUMNS,)),
+        reference=numbers("reference", (width,)),
+        terms=terms,
     )

@@ -128,16 +128,18 @@ def _fades(x: np.ndarray, knots: tuple[float, ...]) -> np.ndarray:
     return np.column_stack([np.ones(len(x)), 1.0 - _ramps(x, knots)])
 
 
-def basis_matrix(X: dict[str, np.ndarray], n: int) -> np.ndarray:
+def basis_matrix(X: dict[str, np.ndarray], n: int, terms: tuple[Term, ...] = TERMS) -> np.ndarray:
     """The basis for a mapping of variable name -> values (the fast path).
 
     Column-major, filled column by column: whole-number inputs (all validated
     answers are) read each column from a small table indexed by the value,
     which is one gather per column instead of several passes over the rows.
+    ``terms`` defaults to ``TERMS``; a model trained with chosen interaction terms
+    (``model.odds.interactions``) passes ``TERMS + model.terms``.
     """
-    out = np.zeros((n, N_COLUMNS), dtype=np.float64, order="F")
+    out = np.zeros((n, sum(len(t.column_names()) for t in terms)), dtype=np.float64, order="F")
     j = 0
-    for term in TERMS:
+    for term in terms:
         mult: np.ndarray | None = None
         for cond in term.by:
             flag = np.asarray(_condition(X, cond), dtype=np.float64)
@@ -168,20 +170,21 @@ def _table(kind: str, knots: tuple[float, ...]) -> np.ndarray:
     return _ramps(xs, knots) if kind == "ramp" else _fades(xs, knots)
 
 
-def column_names() -> list[str]:
-    return [name for term in TERMS for name in term.column_names()]
+def column_names(terms: tuple[Term, ...] = TERMS) -> list[str]:
+    return [name for term in terms for name in term.column_names()]
 
 
 def basis_signature() -> str:
-    """Fingerprint of the column layout: a model's weights only fit the basis they were trained on."""
+    """Fingerprint of the column layout: a model's weights only fit the basis they were trained on.
+    (That of ``TERMS``: a model's chosen interaction terms are stored by name beside its weights.)"""
     import hashlib
 
     return hashlib.sha256("\n".join(column_names()).encode()).hexdigest()[:16]
 
 
-def column_signs() -> np.ndarray:
-    return np.concatenate([np.full(len(t.column_names()), t.sign) for t in TERMS])
+def column_signs(terms: tuple[Term, ...] = TERMS) -> np.ndarray:
+    return np.concatenate([np.full(len(t.column_names()), t.sign) for t in terms])
 
 
-def column_owners() -> np.ndarray:
-    return np.concatenate([np.full(len(t.column_names()), t.owner, dtype=object) for t in TERMS])
+def column_owners(terms: tuple[Term, ...] = TERMS) -> np.ndarray:
+    return np.concatenate([np.full(len(t.column_names()), t.owner, dtype=object) for t in terms])

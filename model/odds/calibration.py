@@ -12,28 +12,64 @@ import numpy as np
 
 from model import numeric
 
-__all__ = ["PERCENTILES", "Calibration", "expit", "odds_with_range"]
+__all__ = ["LINKS", "PERCENTILES", "Calibration", "expit", "link_logit", "odds_with_range"]
 
 PERCENTILES = (10, 90)  # the range: these percentiles of the ensemble members' odds
+#: Links of a fitted model's linear predictor z: p = expit(z) ("logit"), 1 - exp(-exp(z)) ("cloglog"),
+#: Phi(z) ("probit"). The generator's model is always logit; a model trained on a file may choose another.
+LINKS = ("logit", "cloglog", "probit")
 
 
 @dataclass
 class Calibration:
-    """Map from the logistic model's log-odds to calibrated probabilities."""
+    """Map from the model's linear predictor to calibrated log-odds: the link, then a map.
 
-    kind: str  # "none", "sigmoid" or "isotonic"
+    ``kind``: "none", "sigmoid" (slope and offset on the link's log-odds), "isotonic" (a step curve of
+    probabilities over z itself) or "piecewise" (a non-decreasing broken line of log-odds over the
+    link's log-odds, knots ``x``, values ``y``, flat or straight beyond them).
+    """
+
+    kind: str  # "none", "sigmoid", "isotonic" or "piecewise"
     slope: float = 1.0
     offset: float = 0.0
     x: np.ndarray | None = None
     y: np.ndarray | None = None
+    link: str = "logit"  # see LINKS
+
+    @property
+    def linear(self) -> bool:
+        """Log-odds = slope * z + offset. Explanations are then scaled by the slope; otherwise (a
+        non-linear map or a link other than the logit) a ``calibration`` column holds the difference
+        between the log-odds and z, so each row still sums to its log-odds."""
+        return self.link == "logit" and self.kind in ("none", "sigmoid")
 
     def logit(self, z: np.ndarray) -> np.ndarray:
+        if self.kind in ("isotonic", "piecewise") and (self.x is None or self.y is None):
+            raise ValueError(f"a {self.kind} calibration needs its curve (x and y)")
         if self.kind == "isotonic":
-            if self.x is None or self.y is None:
-                raise ValueError("an isotonic calibration needs its curve (x and y)")
+            assert self.x is not None and self.y is not None  # (checked above)
             p = np.clip(np.interp(z, self.x, self.y), 1e-6, 1 - 1e-6)
             return np.asarray(np.log(p) - np.log1p(-p))
-        return np.asarray(self.slope * z + self.offset)
+        t = link_logit(z, self.link)
+        if self.kind == "piecewise":
+            assert self.x is not None and self.y is not None  # (checked above)
+            return np.asarray(np.interp(t, self.x, self.y))
+        return np.asarray(self.slope * t + self.offset)
+
+
+def link_logit(z: np.ndarray, link: str) -> np.ndarray:
+    """log(p / (1 - p)) for the probability ``link`` gives the linear predictor z, accurate in both tails."""
+    z = np.asarray(z, dtype=np.float64)
+    if link == "logit":
+        return z
+    if link == "cloglog":  # p = 1 - exp(-e^z): log p = log(-expm1(-e^z)), log(1 - p) = -e^z
+        e = np.exp(np.minimum(z, 30.0))
+        return np.asarray(np.log(-np.expm1(-np.maximum(e, 1e-300))) + e)
+    if link == "probit":
+        from scipy.special import log_ndtr  # type: ignore[import-untyped]  # (only probit models pay for it)
+
+        return np.asarray(log_ndtr(z) - log_ndtr(-z))
+    raise ValueError(f"unknown link {link!r}: expected one of {', '.join(LINKS)}")
 
 
 def expit(z: np.ndarray) -> np.ndarray:
@@ -52,7 +88,7 @@ def member_range(calibrations: list[Calibration], Z: np.ndarray) -> tuple[np.nda
     if m == 1:
         p = expit(calibrations[0].logit(Z[:, 0]))
         return p, p
-    if any(c.kind != "none" for c in calibrations):
+    if any(not (c.kind == "none" and c.link == "logit") for c in calibrations):
         P = np.column_stack([expit(c.logit(Z[:, i])) for i, c in enumerate(calibrations)])
     else:
         P = Z

@@ -16,11 +16,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.odds.basis import TERMS, basis_matrix
+from model.odds.basis import TERMS, Term, basis_matrix
 from model.odds.features import features_from_clean
 from model.quiz.definition import QUIZ
 
-__all__ = ["LOOKUP_GROUPS", "Lookup", "build_lookups", "grid_clean", "lookup_indices", "lookup_sum", "random_clean"]
+__all__ = [
+    "LOOKUP_GROUPS",
+    "MAX_GROUP_ROWS",
+    "Lookup",
+    "build_lookups",
+    "grid_clean",
+    "lookup_groups",
+    "lookup_indices",
+    "lookup_sum",
+    "random_clean",
+]
 
 # Every basis term reads the answers of a few questions only, so the product of the basis with the
 # weights is a sum, over these groups, of a small table indexed by the group's answers: scoring
@@ -120,20 +130,82 @@ def grid_clean(values: dict[str, np.ndarray], n: int) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def build_lookups(W: np.ndarray) -> list[Lookup] | None:
-    names = [t.name for t in TERMS]
-    assigned = [name for _, terms in LOOKUP_GROUPS for name in terms]
+Groups = tuple[tuple[dict[str, int | None], tuple[str, ...]], ...]
+
+#: the questions each variable of ``model.odds.features`` reads, and the caps of numbers in the tables
+_READS: dict[str, tuple[str, ...]] = {
+    "days_since_breakup": ("days_since_breakup",),
+    "days_silent": ("days_silent",),
+    "attempts_ignored": ("attempts_ignored",),
+    "attempts_last_week": ("attempts_last_week",),
+    "blocked": ("blocked",),
+    "days_blocked": ("blocked", "days_blocked"),
+    "told_no_contact": ("told_no_contact",),
+    "anger": ("anger",),
+    "wronged_them": ("wronged_them",),
+    "apologized": ("apologized",),
+    "bad_blood": ("bad_blood",),
+    "reply_positive": ("last_reply_tone",),
+    "reply_cold": ("last_reply_tone",),
+    "never_replied": ("last_reply_tone",),
+    "ex_reached_out": ("ex_reached_out",),
+    "emotional_messages": ("emotional_messages",),
+    "unanswered_last_week": ("attempts_last_week", "attempts_ignored"),
+    "furious_wronged_blocked": ("anger", "wronged_them", "blocked"),
+}
+_CAPS: dict[str, int | None] = {caps_q: cap for caps, _ in LOOKUP_GROUPS for caps_q, cap in caps.items()}
+#: the most rows one group's table may have (a chosen term widens its group to the term's questions)
+MAX_GROUP_ROWS = 250_000
+
+
+def _term_questions(term: Term) -> list[str]:
+    names = ([term.feature] if term.feature else []) + [c.split(">=")[0].split("==")[0] for c in term.by]
+    return list(dict.fromkeys(q for v in names for q in _READS[v]))
+
+
+def lookup_groups(extra: tuple[Term, ...] = ()) -> Groups:
+    """``LOOKUP_GROUPS`` with each chosen interaction term (``model.odds.interactions``) added to the
+    group that holds its owner's other terms, that group then reading the term's questions too
+    (numbers capped as elsewhere). So each question's columns still live in one group, which is what
+    ``score_batch``'s fast path needs. Raises ``ValueError`` if a table would pass ``MAX_GROUP_ROWS``."""
+    groups = [(dict(caps), list(names)) for caps, names in LOOKUP_GROUPS]
+    owner_of = {t.name: t.owner for t in TERMS}
+    for term in extra:
+        home = next((g for g in groups if any(owner_of.get(n) == term.owner for n in g[1])), None)
+        if home is None:
+            home = ({}, [])
+            groups.append(home)
+        for q in _term_questions(term):
+            home[0].setdefault(q, _CAPS.get(q))
+        home[1].append(term.name)
+        owner_of[term.name] = term.owner
+        size = int(np.prod([len(QUIZ[q].values) if c is None else c + 1 for q, c in home[0].items()]))
+        if size > MAX_GROUP_ROWS:
+            raise ValueError(f"interaction term {term.name}: its scoring table would have {size:,} rows")
+    return tuple((caps, tuple(names)) for caps, names in groups)
+
+
+def build_lookups(W: np.ndarray, extra: tuple[Term, ...] = ()) -> list[Lookup] | None:
+    """The tables for weights ``W`` (rows: the columns of ``TERMS + extra``), or None if the groups do
+    not describe that basis."""
+    terms_all = TERMS + tuple(extra)
+    names = [t.name for t in terms_all]
+    try:
+        groups = lookup_groups(tuple(extra))
+    except ValueError:
+        return None
+    assigned = [name for _, terms in groups for name in terms]
     if sorted(assigned) != sorted(names):
         return None
-    first = np.cumsum([0] + [len(t.column_names()) for t in TERMS])
+    first = np.cumsum([0] + [len(t.column_names()) for t in terms_all])
     lookups = []
-    for caps, terms in LOOKUP_GROUPS:
+    for caps, terms in groups:
         qids = list(caps)
         sizes = [len(QUIZ[q].values) if (cap := caps[q]) is None else cap + 1 for q in qids]
         grid = np.indices(sizes).reshape(len(sizes), -1)
         clean = grid_clean(dict(zip(qids, grid, strict=True)), grid.shape[1])
         feats = features_from_clean(clean)
-        B = basis_matrix({c: feats[c].to_numpy() for c in feats.columns}, len(feats))
+        B = basis_matrix({c: feats[c].to_numpy() for c in feats.columns}, len(feats), terms_all)
         cols = np.concatenate([np.arange(first[i], first[i + 1]) for i, n in enumerate(names) if n in terms])
         table = np.ascontiguousarray(B[:, cols] @ W[cols])
         lookups.append(Lookup(qids, sizes, [caps[q] for q in qids], table))

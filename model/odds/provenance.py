@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["GUIDE_ONLY", "odds_basis", "updated_with"]
+__all__ = ["GUIDE_ONLY", "odds_basis", "trained_on_file", "updated_with"]
 
 #: What the odds of a model trained on the generator alone rest on.
 GUIDE_ONLY = "one breakup guide's assumptions"
@@ -41,12 +41,30 @@ def updated_with(card: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def trained_on_file(card: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The file a model ``exodds train --data`` wrote was trained on, from its card (None for the
+    guide's model and for an update): how many answer sets with outcomes, and the file's name. Whether
+    those outcomes are real, the card cannot say; the words never claim it."""
+    if card.get("source") in (None, "generator", "update") or not isinstance(card.get("crossfit"), Mapping):
+        return None
+    split: Mapping[str, Any] = card["split"] if isinstance(card.get("split"), Mapping) else {}
+    rows = split.get("final_fit", card.get("rows"))
+    source = str(card.get("source") or "")
+    name = source.replace("\\", "/").rsplit("/", 1)[-1] if source and source != "dataframe" else None
+    return {"rows": int(rows) if isinstance(rows, int) else None, "file": name}
+
+
 def odds_basis(card: Mapping[str, Any]) -> str:
-    """The words a report puts next to the odds: ``GUIDE_ONLY`` for a model of the guide alone; for an
+    """The words a report puts next to the odds: ``GUIDE_ONLY`` for a model of the guide alone; "a model
+    trained on 2,000 answer sets with their outcomes (followup.csv)" for one trained on a file; for an
     updated one, "the guide's assumptions, updated with N real outcomes collected between 4 January
     2027 and 22 June 2027" ("checked against" when the closed test kept the model unchanged, so the
     report never claims a correction that was not made)."""
     u = updated_with(card)
+    t = trained_on_file(card)
+    if t is not None:
+        n = f"{t['rows']:,} answer sets with their outcomes" if t["rows"] else "answer sets with their outcomes"
+        return f"a model trained on {n}" + (f" ({t['file']})" if t["file"] else "")
     if u is None:
         return GUIDE_ONLY
     verb = "checked against" if u["method"] == "keep" else "updated with"

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import AnswersError
-from model.odds.basis import basis_matrix, column_owners
+from model.odds.basis import TERMS, Term, basis_matrix, column_owners
 from model.odds.calibration import Calibration, odds_with_range
 from model.odds.explain import factor_dtype, pick, top_factors
 from model.odds.features import features_from_clean
@@ -64,6 +64,8 @@ class OddsModel:
     member_calibration: list[Calibration]
     range_kind: str  # "assumptions" or "bootstrap"
     reference: np.ndarray  # mean basis row of the training data: explanations are relative to it
+    # interaction terms chosen in training (``model.odds.interactions``): their columns follow TERMS'
+    terms: tuple[Term, ...] = ()
     card: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -85,7 +87,7 @@ class OddsModel:
         return self.explain_clean(self._clean(answers, as_of))
 
     def explain_clean(self, clean: pd.DataFrame) -> pd.DataFrame:
-        """One column per quiz question plus ``intercept`` (and ``calibration`` for isotonic).
+        """One column per quiz question plus ``intercept`` (and ``calibration`` for a non-linear map or link).
 
         Contributions are on the calibrated log-odds scale, relative to the
         average training respondent; positive raises the odds. Each basis
@@ -111,7 +113,7 @@ class OddsModel:
         """
         W, n_members, owners = self._weights()
         n = len(clean)
-        isotonic = self.calibration.kind == "isotonic"
+        isotonic = not self.calibration.linear  # (isotonic or piecewise map, or a link other than the logit)
         odds = np.empty((n, 3), order="F")  # column-major: each column is one pandas column, no copy
         n_expl = len(owners) + (2 if isotonic else 1)
         expl = np.empty((n, n_expl), order="F")  # (left unfilled when no explanation is asked for)
@@ -218,7 +220,7 @@ class OddsModel:
             if lookups is not None:
                 _, n_members, questions = self._weights()
                 width = 1 + n_members
-                isotonic = self.calibration.kind == "isotonic"
+                isotonic = not self.calibration.linear
                 scale = 1.0 if isotonic else self.calibration.slope
                 sums, extremes = [], []
                 for lk in lookups:
@@ -257,7 +259,7 @@ class OddsModel:
         """[main | members | per-question] weights, built once per loaded model."""
         cached = self.__dict__.get("_cache")
         if cached is None:
-            owners = column_owners()
+            owners = column_owners(TERMS + tuple(self.terms))
             questions = list(QUIZ.ids)
             G = np.zeros((len(self.coef), len(questions)))
             for k, q in enumerate(questions):
@@ -294,7 +296,7 @@ class OddsModel:
         the groups do not describe this basis, score through the basis itself)."""
         if "_lookup" not in self.__dict__:
             W = self._weights()[0]
-            lookups = build_lookups(W)
+            lookups = build_lookups(W, tuple(self.terms))
             if lookups is not None:
                 sample = random_clean(4096, np.random.default_rng(0))
                 exact = self._basis(sample) @ W
@@ -315,7 +317,7 @@ class OddsModel:
 
     def _basis(self, clean: pd.DataFrame) -> np.ndarray:
         feats = features_from_clean(clean)
-        return basis_matrix({c: feats[c].to_numpy() for c in feats.columns}, len(feats))
+        return basis_matrix({c: feats[c].to_numpy() for c in feats.columns}, len(feats), TERMS + tuple(self.terms))
 
     @staticmethod
     def _clean(answers: pd.DataFrame, as_of: Any) -> pd.DataFrame:

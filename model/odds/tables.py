@@ -90,6 +90,13 @@ class PortableModel:
 
 def portable_model(model: OddsModel) -> PortableModel:
     """The model's scoring tables, split and thinned to their points, checked against the originals."""
+    for cal in (model.calibration, *model.member_calibration):
+        if cal.link != "logit" or cal.kind not in ("none", "sigmoid", "isotonic"):
+            raise ConfigError(
+                f"this model's calibration (link {cal.link!r}, map {cal.kind!r}, chosen by exodds train --data) "
+                "has no portable form: the SQL query and the JSON document carry the logit link with no map, a "
+                "sigmoid or an isotonic map. Score it with exodds score, or train it again with --portable"
+            )
     parts = model.scoring_tables()
     if parts is None:
         raise ConfigError(

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import AnswersError
-from model.odds.provenance import odds_basis, updated_with
+from model.odds.provenance import odds_basis, trained_on_file, updated_with
 from model.plan.decide import hides_factors, is_heavy_pursuit, is_pressing
 from model.plan.rules import band_meaning, bands, load_rules
 from model.plan.words import block_where, make_plans
@@ -28,7 +28,7 @@ from model.report import factors
 __all__ = ["SCHEMA_VERSION", "WHAT_IF_DAYS", "build_report", "build_reports", "wishes_first"]
 
 #: Bump the minor part for added fields, the major part for changed or removed ones.
-SCHEMA_VERSION = "2.1"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995);
+SCHEMA_VERSION = "2.2"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th percentile (data_p995);
 # 1.3: plan.wishes_boundary, odds_display_note after a request to stop, earliest_contact_only_if_unblocked;
 # 2.0: boundaries first. No date and no what-if after a "no" (a request to stop, any block, heavy pursuit);
 # odds_display is full, muted or hidden (was full or deemphasised), odds_machine_note when hidden; plan.plan
@@ -36,6 +36,8 @@ SCHEMA_VERSION = "2.1"  # 1.1: beyond_data; 1.2: beyond_data at the 99.5th perce
 # strings); earliest_contact_only_if_unblocked removed (a block never has a date now).
 # 2.1: model.odds_basis (what the odds rest on, in the words printed next to them) and model.updated_with (the
 # real outcomes a model from `exodds update` was updated with; null for a model of the guide alone).
+# 2.2: model.range_name (what the odds' range is called: "plausible range" for the guide's model, "sampling
+# range" for a model trained on a file, whose range leaves out the model's own error).
 WHAT_IF_DAYS = 90
 BASE_RATE_CAVEAT = (
     "A self-selected online survey of people who wanted an ex back, asked 9 to 36 months after the "
@@ -205,14 +207,27 @@ def _model_info(model: Any) -> dict[str, Any]:
         "version": str(model.version),
         "odds_basis": odds_basis(card),
         "updated_with": updated_with(card),
+        "trained_on_file": trained_on_file(card),
         "trained_at": card.get("trained_at"),
         "trained_on": card.get("source"),
         "outcome_days": _outcome_days(card),
         "range_kind": rng.get("kind"),
+        "range_name": range_name(card),
         "range_meaning": rng.get("meaning"),
         "range_percentiles": list(rng.get("percentiles", [])) or None,
         "held_out": {k: held[k] for k in ("rows", "auc", "brier", "log_loss", "ece") if k in held},
     }
+
+
+def range_name(card: Mapping[str, Any]) -> str:
+    """What the report calls the odds' range: the card's own name for it, else "sampling range" for a
+    model trained on a file before cards named it (its range is the spread over resamples of that file,
+    which leaves out the model's own error, so it holds the truth less often than "plausible" says), else
+    "plausible range"."""
+    rng = card.get("range", {}) or {}
+    if rng.get("name"):
+        return str(rng["name"])
+    return "sampling range" if rng.get("kind") == "bootstrap" and not updated_with(card) else "plausible range"
 
 
 def _range_words(info: Mapping[str, Any]) -> str:
@@ -236,9 +251,10 @@ def _range_words(info: Mapping[str, Any]) -> str:
         )
     if kind == "bootstrap":
         return (
-            f"the {pct[0]}th to {pct[1]}th percentile across models trained on resamples of the training "
-            "data: how much the number depends on the sample; where the odds fall outside it, it is widened "
-            "to include them"
+            f"the {pct[0]}th to {pct[1]}th percentile across refits of this model to resamples of its training "
+            "data: how much the number depends on the sample. It leaves out the model's own error, so the true "
+            "chance is outside it more often than the percentiles say; where the odds fall outside it, it is "
+            "widened to include them"
         )
     return info.get("range_meaning") or "how much the odds move between the model's ensemble members"
 
@@ -251,6 +267,24 @@ def _how_to_read(info: Mapping[str, Any], range_words: str, display: str = "full
         "this report is a reason to contact them."
     )
     update = info.get("updated_with")
+    if info.get("trained_on_file"):
+        if display == "hidden":
+            return [
+                f"exodds turns answers into numbers with {info['odds_basis']}. Where there was violence, threats "
+                "or control it shows none.",
+                "It knows nothing about you or your ex beyond the answers here.",
+                wishes,
+            ]
+        return [
+            f"These odds come from {info['odds_basis']}, not from one breakup guide's assumptions. They are not a "
+            "measured chance for you: the people in that file may differ from you, and the model knows only the "
+            f"patterns in it. The outcome is being {outcome}.",
+            "The model knows nothing about you or your ex beyond the answers here: not why you broke up, "
+            "who they are now, or what they want.",
+            f"The range is {range_words}. It is not a promise that the true chance lies inside it.",
+            factors.SIZE_MEANING.replace("the guide's synthetic data", "the data the model was trained on"),
+            wishes,
+        ]
     if display == "hidden":
         first = (
             "exodds turns one breakup guide's assumptions into numbers, learned by a model from synthetic "
@@ -330,6 +364,10 @@ def _beyond_data(clean: Mapping[str, Any], card: Mapping[str, Any]) -> dict[str,
             "There the model has too few examples to follow the guide's assumptions closely, and past the "
             "largest it only extends its curves, so read the number as a rough guess at best."
         )
+        if trained_on_file(card):
+            text = text.replace(" synthetic answers ", " answers it was trained on ").replace(
+                "the synthetic data the model learned from", "the data the model was trained on"
+            ).replace("to follow the guide's assumptions closely", "to be trusted")
     return {"applies": bool(past), "answers": past, "text": text}
 
 
@@ -473,7 +511,11 @@ def _report(
         },
         "factors": {
             "size_unit": factors.SIZE_UNIT,
-            "size_meaning": factors.SIZE_MEANING,
+            "size_meaning": (
+                factors.SIZE_MEANING.replace("the guide's synthetic data", "the data the model was trained on")
+                if info["trained_on_file"]
+                else factors.SIZE_MEANING
+            ),
             "raising": raising,
             "lowering": lowering,
             "contributions": {k: round(v, 4) for k, v in contributions.items()},
@@ -489,7 +531,11 @@ def _report(
             "caveat": BASE_RATE_CAVEAT,
         },
         "how_to_read": _how_to_read(info, range_words, display),
-        "disclaimer": UPDATED_DISCLAIMER.format(basis=info["odds_basis"]) if info["updated_with"] else DISCLAIMER,
+        "disclaimer": (
+            UPDATED_DISCLAIMER.format(basis=info["odds_basis"])
+            if info["updated_with"] or info["trained_on_file"]
+            else DISCLAIMER
+        ),
     }
     if display != "full":
         report["odds_machine_note"] = ODDS_MACHINE_NOTE[display]

@@ -98,6 +98,7 @@ def write_report(result: dict[str, Any], out_dir: str | Path) -> Path:
                 "auc",
                 "mae_p_true",
                 "brier_gap_to_truth",
+                "fit_seconds",
             )
             if any(c in m for m in public["metrics"].values())
         ],

@@ -190,11 +190,12 @@ def chart_description(report: Mapping[str, Any]) -> str:
     first, last = pts[0], pts[-1]
     base = float(report["base_rate"]["ever_reconnected"])
     mark = w.get("earliest_contact_day")
+    range_name = report.get("model", {}).get("range_name") or "plausible range"
     desc = (
         f"Line chart. Horizontal axis: days of further no contact, 0 to {n}, counted from "
         f"{long_date(report['as_of'])}. Vertical axis: odds in percent. The odds go from "
         f"{pct(first['reversal_odds'])} today to {pct(last['reversal_odds'])} after {n} more days; the shaded "
-        f"band is the plausible range, {pct_range(first['odds_low'], first['odds_high'])} today and "
+        f"band is the {range_name}, {pct_range(first['odds_low'], first['odds_high'])} today and "
         f"{pct_range(last['odds_low'], last['odds_high'])} at day {n}. A dashed line marks the "
         f"{pct(base)} of people in a reader survey who got back together at some point."
     )

@@ -11,16 +11,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from model.errors import AnswersError
-from model.odds.basis import basis_matrix, column_names
+from model.numeric import expit
+from model.odds.basis import TERMS, basis_matrix, column_names
 from model.odds.features import VARIABLES
 from model.quiz.validation import Problem, validate_frame
 from model.training.variables import FEATURES, variables_from_clean
 
-__all__ = ["FeatureExtractor", "GuideBasis"]
+__all__ = ["FeatureExtractor", "FittedOdds", "GuideBasis"]
 
 
 class FeatureExtractor(TransformerMixin, BaseEstimator):
@@ -66,8 +67,15 @@ class GuideBasis(TransformerMixin, BaseEstimator):
     """Variables (``FeatureExtractor`` output) -> basis columns on fixed knots.
 
     Stateless apart from checking its input: fixed knots mean every model of
-    an ensemble shares one basis, so batch scoring computes it once.
+    an ensemble shares one basis, so batch scoring computes it once. ``terms`` are interaction terms
+    chosen in training (``model.odds.interactions``), appended to ``TERMS``.
     """
+
+    def __init__(self, terms: tuple[Any, ...] = ()):
+        self.terms = terms
+
+    def _terms(self) -> tuple[Any, ...]:
+        return TERMS + tuple(getattr(self, "terms", ()))  # (pickles from before terms lack it)
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> GuideBasis:
         self._check(X)
@@ -79,10 +87,10 @@ class GuideBasis(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_in_")
         self._check(X)
         cols = {name: X[name].to_numpy(dtype=np.float64) for name in X.columns}
-        return basis_matrix(cols, len(X))
+        return basis_matrix(cols, len(X), self._terms())
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.asarray(column_names(), dtype=object)
+        return np.asarray(column_names(self._terms()), dtype=object)
 
     @staticmethod
     def _check(X: Any) -> None:
@@ -91,3 +99,36 @@ class GuideBasis(TransformerMixin, BaseEstimator):
         missing = [c for c in VARIABLES if c not in X.columns]
         if missing:
             raise ValueError(f"GuideBasis input lacks variables: {', '.join(missing)}")
+
+
+class FittedOdds(ClassifierMixin, BaseEstimator):
+    """Basis columns -> probabilities with fixed weights, intercept and calibration (link and map): the
+    last step of a cross-fitted model's pipeline (``model.training.train.crossfit_pipeline``). Fitted
+    already: its ``fit`` changes nothing, the weights come from ``model.training.crossfit``."""
+
+    def __init__(self, coef: Any = None, intercept: float = 0.0, calibration: Any = None):
+        self.coef = coef
+        self.intercept = intercept
+        self.calibration = calibration
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return np.array([0, 1])
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return self.coef is not None
+
+    def fit(self, X: Any = None, y: Any = None) -> FittedOdds:
+        """Nothing to learn (scikit-learn asks for fit): the weights were chosen by cross-fitting."""
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        out: np.ndarray = self.calibration.logit(np.asarray(X, dtype=np.float64) @ self.coef + self.intercept)
+        return out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        p = expit(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        return (self.decision_function(X) > 0).astype(int)

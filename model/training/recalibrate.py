@@ -72,6 +72,18 @@ def linear_map(model: OddsModel) -> tuple[float, float]:
     a plain reason (``UsageError``) rather than approximated.
     """
     c = model.calibration
+    if model.terms:
+        raise UsageError(
+            "this model was trained on a file and chose interaction terms beyond the guide's basis "
+            f"({len(model.terms)} of them, such as {model.terms[0].name}): exodds update updates "
+            "the guide's basis only; retrain it with `exodds train --data` on the old rows and the new outcomes"
+        )
+    if c.link != "logit" or c.kind == "piecewise":
+        raise UsageError(
+            f"this model maps its linear predictor through a {c.link} link and a '{c.kind}' calibration, which "
+            "is not linear on the log-odds: exodds update can only update a model with the logit link and a "
+            "'none' or 'sigmoid' calibration; retrain it with `exodds train --data` instead"
+        )
     if c.kind == "isotonic":
         raise UsageError(
             "this model maps its log-odds through an isotonic calibration curve, which is not linear: "

@@ -1,11 +1,15 @@
 """Train the odds model: pipeline, calibration choice, ensemble range, model card.
 
-The main model is fitted on most of the data, calibrated on a separate slice,
-and the calibration (none, sigmoid or isotonic) is chosen by log loss on a
-third slice; a fourth slice gives the held-out metrics in the card. The range
-around each prediction comes from an ensemble: for the default model, members
-trained on data from the generator with assumptions drawn from their plausible
-ranges; for a given file, bootstrap resamples of it.
+Two paths. The default model (``exodds train --default``, data from the generator) is fitted on
+most of the data, calibrated on a separate slice, and the calibration (none, sigmoid or isotonic)
+is chosen by log loss on a third slice; fresh generated rows give the held-out metrics in the card.
+Its range comes from members trained on data from the generator with assumptions drawn from their
+plausible ranges (the "plausible range").
+
+A model trained on a file (``exodds train --data``, ``_train_on_file``) uses every row: penalty,
+link, interaction terms and calibration map are chosen by cross-fitting (``model.training.crossfit``),
+the final fit uses all rows, and the card's metrics are out-of-fold. Its range is the spread of
+refits to bootstrap resamples of the file (the "sampling range").
 """
 
 from __future__ import annotations
@@ -29,19 +33,19 @@ from sklearn.pipeline import Pipeline
 from model import __version__
 from model.errors import InputError
 from model.io import atomic_path, atomic_write
-from model.odds.artifacts import ARTIFACT, CARD, FORMAT_VERSION, WEIGHTS, model_weights, sha256_file
-from model.odds.basis import basis_matrix, basis_signature, column_owners, column_signs
+from model.odds.artifacts import ARTIFACT, CARD, WEIGHTS, format_version, model_weights, sha256_file
+from model.odds.basis import TERMS, Term, basis_matrix, basis_signature, column_owners, column_signs
 from model.odds.calibration import PERCENTILES, Calibration
 from model.odds.features import features_from_clean
 from model.odds.runtime import OddsModel
 from model.quiz.definition import QUIZ
 from model.quiz.validation import validate_frame
-from model.training.estimators import FeatureExtractor, GuideBasis
+from model.training.estimators import FeatureExtractor, FittedOdds, GuideBasis
 from model.training.logistic import SignConstrainedLogisticRegression
 from model.training.metrics import score_predictions
 from model.training.settings import HELD_OUT_ROWS, TrainConfig
 
-__all__ = ["TrainConfig", "build_pipeline", "clean_training_data", "save_model", "train_model"]
+__all__ = ["TrainConfig", "build_pipeline", "clean_training_data", "crossfit_pipeline", "save_model", "train_model"]
 
 OUTCOME = "reconciled"
 TRUTH = "p_true"
@@ -126,13 +130,17 @@ def _choose_calibration(
     return chosen, losses, margins
 
 
-def explanation_reference(mean_row: np.ndarray) -> np.ndarray:
+def explanation_reference(
+    mean_row: np.ndarray, owners: np.ndarray | None = None, signs: np.ndarray | None = None
+) -> np.ndarray:
     """The basis row explanations are measured from: the average training row, except that a
     question whose every column is sign-constrained (the guide says only that more of it hurts:
     ignored attempts, a block, anger, a request to stop...) is measured from its harmless answer,
     where those columns are 0. So such an answer can only lower the odds or leave them, never be
-    listed as raising them because most people's answer hurt more."""
-    owners, signs = column_owners(), column_signs()
+    listed as raising them because most people's answer hurt more. ``owners`` and ``signs`` default
+    to those of ``TERMS`` (a model with chosen interaction terms passes its own)."""
+    owners = column_owners() if owners is None else owners
+    signs = column_signs() if signs is None else signs
     reference = np.asarray(mean_row, dtype=np.float64).copy()
     for owner in np.unique(owners):
         cols = owners == owner
@@ -160,12 +168,6 @@ def _assumption_member(i: int, seed: int, rows: int, C: float) -> tuple[np.ndarr
     return coef, intercept, drawn
 
 
-def _bootstrap_member(i: int, seed: int, clean: pd.DataFrame, y: np.ndarray, C: float) -> tuple[np.ndarray, float]:
-    rng = np.random.default_rng([seed, 104729, i])
-    idx = rng.integers(0, len(y), len(y))
-    return _fit_member(clean.iloc[idx], y[idx], C)
-
-
 def train_model(
     data: pd.DataFrame | None = None,
     config: TrainConfig = TrainConfig(),
@@ -173,21 +175,21 @@ def train_model(
     source: str | None = None,
     log: Any = None,
 ) -> OddsModel:
-    """Fit the whole model; ``data`` None means fresh data from the generator."""
+    """Fit the whole model; ``data`` None means fresh data from the generator, a frame means a model
+    of that file by cross-fitting (``_train_on_file``)."""
     say = log or (lambda msg: None)
     t0 = time.perf_counter()
-    if data is None:
-        from model.truth import generator as synthetic
+    if data is not None:
+        return _train_on_file(data, config, source or "dataframe", say, t0)
+    from model.truth import generator as synthetic
 
-        say(f"generating {config.rows:,} synthetic rows (seed {config.seed})")
-        data = synthetic.generate(config.rows, seed=config.seed)
-        range_kind, source = "assumptions", source or "generator"
-    else:
-        range_kind, source = "bootstrap", source or "dataframe"
+    say(f"generating {config.rows:,} synthetic rows (seed {config.seed})")
+    data = synthetic.generate(config.rows, seed=config.seed)
+    range_kind, source = "assumptions", source or "generator"
     data_hash = _frame_hash(data)
-    clean, y, truth = clean_training_data(data)
-    parts = split_rows(len(y), config.seed)
-    fit, cal, sel, test = (parts[k] for k in ("fit", "calibrate", "select", "test"))
+    clean, y, _ = clean_training_data(data)
+    parts = split_rows(len(y), config.seed)  # (the test slice is unused: fresh generated rows judge it)
+    fit, cal, sel = (parts[k] for k in ("fit", "calibrate", "select"))
 
     say(f"fitting the pipeline on {len(fit):,} rows")
     pipe = build_pipeline(config.C).fit(clean.iloc[fit], y[fit])
@@ -205,16 +207,10 @@ def train_model(
 
     say(f"training {config.members} ensemble members ({range_kind})")
     jobs = Parallel(n_jobs=config.n_jobs)
-    if range_kind == "assumptions":
-        results = jobs(
-            delayed(_assumption_member)(i, config.seed, config.member_rows, config.C) for i in range(config.members)
-        )
-        member_draws = [r[2] for r in results]
-    else:
-        results = jobs(
-            delayed(_bootstrap_member)(i, config.seed, clean.iloc[fit], y[fit], config.C) for i in range(config.members)
-        )
-        member_draws = []
+    results = jobs(
+        delayed(_assumption_member)(i, config.seed, config.member_rows, config.C) for i in range(config.members)
+    )
+    member_draws = [r[2] for r in results]
     if not results:  # no ensemble asked for: the range collapses onto the model itself
         results = [(lr.coef_[0].copy(), float(lr.intercept_[0]))]
     model = OddsModel(
@@ -229,15 +225,10 @@ def train_model(
         range_kind=range_kind,
         reference=reference,
     )
-    if range_kind == "assumptions":
-        # the generator can give a fresh held-out sample as large as we like: ECE on 20k rows is noisy
-        held_seed = config.seed + 1
-        held_clean, held_y, held_truth = clean_training_data(synthetic.generate(HELD_OUT_ROWS, seed=held_seed))
-        held_out = f"{HELD_OUT_ROWS} fresh generated rows (seed {held_seed})"
-    else:
-        held_clean, held_y = clean.iloc[test], y[test]
-        held_truth = None if truth is None else truth[test]
-        held_out = f"the {len(test)}-row test split of the training data"
+    # the generator can give a fresh held-out sample as large as we like: ECE on 20k rows is noisy
+    held_seed = config.seed + 1
+    held_clean, held_y, held_truth = clean_training_data(synthetic.generate(HELD_OUT_ROWS, seed=held_seed))
+    held_out = f"{HELD_OUT_ROWS} fresh generated rows (seed {held_seed})"
     pred = model.predict_clean(held_clean)
     metrics = score_predictions(held_y, pred["reversal_odds"].to_numpy(), held_truth)
     metrics["held_out"] = held_out
@@ -253,7 +244,7 @@ def train_model(
         "split": {k: len(v) for k, v in parts.items()},
         "data_sha256": data_hash,
         "seed": config.seed,
-        "assumptions_sha256": _assumptions_hash() if range_kind == "assumptions" else None,
+        "assumptions_sha256": _assumptions_hash(),
         "config": {k: getattr(config, k) for k in config.__dataclass_fields__},
         "sklearn_version": sklearn.__version__,
         "numpy_version": np.__version__,
@@ -267,6 +258,7 @@ def train_model(
         },
         "range": {
             "kind": range_kind,
+            "name": "plausible range",
             "members": config.members,
             "percentiles": list(PERCENTILES),
             "meaning": (
@@ -275,10 +267,6 @@ def train_model(
                 else f"spread across models trained on {config.member_rows:,} rows each from the generator "
                 "with every assumption drawn from its plausible range (so it also holds the sampling noise "
                 "of rows that size), widened to include the model's own odds where they fall outside"
-                if range_kind == "assumptions"
-                else "spread across models fitted to bootstrap resamples of the training file "
-                "(sampling noise only: the assumptions behind the file cannot be varied), widened to include "
-                "the model's own odds where they fall outside"
             ),
         },
         "basis_signature": basis_signature(),
@@ -292,6 +280,139 @@ def train_model(
     }
     say(f"done in {model.card['train_seconds']} s; held-out {json.dumps(metrics)}")
     return model
+
+
+#: What a file-trained model's range is, for its card and report (measured coverage: README, "Training
+#: on real data"; ``exodds evaluate`` measures it on any file with ``p_true``).
+SAMPLING_RANGE_MEANING = (
+    "spread across refits of the final model (same penalty, terms, link and calibration) to bootstrap "
+    "resamples of the training file: how much the odds would move with another sample of this size. It "
+    "does not include the model's own bias, so it holds the true odds less often than its percentiles "
+    "say (on the benchmark truths about half to three quarters of the time for 10-90); widened to "
+    "include the model's own odds where they fall outside"
+)
+
+
+def _train_on_file(data: pd.DataFrame, config: TrainConfig, source: str, say: Any, t0: float) -> OddsModel:
+    """`exodds train --data`: cross-fitted choices, a final fit on every row, bootstrap members."""
+    from model.training.crossfit import CrossFitSettings, bootstrap_members, cross_fit
+
+    data_hash = _frame_hash(data)
+    clean, y, truth = clean_training_data(data)
+    if len(np.unique(y)) < 2:
+        raise InputError(
+            f"every one of the {len(y):,} outcomes in '{OUTCOME}' is {int(y[0]) if len(y) else 'missing'}: "
+            "a model of the odds needs both outcomes"
+        )
+    feats = features_from_clean(clean)
+    variables = {c: feats[c].to_numpy() for c in feats.columns}
+    X = basis_matrix(variables, len(feats))
+    settings = CrossFitSettings(
+        folds=config.folds,
+        C_grid=tuple(config.C_grid),
+        links=tuple(config.links),
+        max_terms=config.max_terms,
+        margin_se=config.margin_se,
+        calibrations=tuple(config.calibrations),
+        seed=config.seed,
+    )
+    say(f"cross-fitting on all {len(y):,} rows")
+    res = cross_fit(X, y, column_signs(), variables, settings, log=say)
+    c = res.calibration
+    cal = Calibration(c["kind"], float(c["slope"]), float(c["offset"]), c["x"], c["y"], link=res.link)
+    say(f"training {config.members} bootstrap members")
+    member_coef, member_intercept = bootstrap_members(res, y, config.members, config.seed, n_jobs=config.n_jobs)
+    if not len(member_intercept):  # no ensemble asked for: the range collapses onto the model itself
+        member_coef, member_intercept = res.coef[None, :].copy(), np.array([res.intercept])
+    all_terms = TERMS + tuple(res.terms)
+    assert res.X is not None  # (the final fit's design)
+    reference = explanation_reference(res.X.mean(axis=0), column_owners(all_terms), column_signs(all_terms))
+    model = OddsModel(
+        pipeline=crossfit_pipeline(res.terms, res.coef, res.intercept, cal, clean, feats),
+        coef=res.coef.copy(),
+        intercept=float(res.intercept),
+        calibration=cal,
+        member_coef=member_coef,
+        member_intercept=member_intercept,
+        member_calibration=[cal for _ in member_intercept],
+        range_kind="bootstrap",
+        reference=reference,
+        terms=tuple(res.terms),
+    )
+    metrics = score_predictions(y, res.oof_p, truth)
+    metrics["held_out"] = (
+        f"out-of-fold predictions for all {len(y):,} rows ({res.card['folds']} folds; each row scored by a "
+        "model fitted without it, calibration map included)"
+    )
+    odds = model.predict_clean(clean)
+    metrics["range_width_mean"] = float((odds["odds_high"] - odds["odds_low"]).mean())
+    model.card = {
+        "exodds_version": __version__,
+        "trained_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "source": source,
+        "rows": len(y),
+        "split": {"cross_fit_folds": res.card["folds"], "final_fit": len(y)},
+        "data_sha256": data_hash,
+        "seed": config.seed,
+        "assumptions_sha256": None,
+        "config": {k: getattr(config, k) for k in config.__dataclass_fields__},
+        "sklearn_version": sklearn.__version__,
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        "calibration": {
+            "chosen": res.calibration["kind"],
+            "link": res.link,
+            "held_out_log_loss": res.card["calibration"]["oof_log_loss"],
+            "gain_over_none_in_standard_errors": res.card["calibration"]["gain_over_none_in_standard_errors"],
+            "rule": "each map is fitted on the other folds' out-of-fold predictions and scored on its own fold; "
+            "a map is used only when it lowers that log loss below none's by more than twice the paired "
+            "standard error",
+        },
+        "crossfit": {k: res.card[k] for k in ("C", "link", "terms", "steps", "final_fit", "seconds")},
+        "range": {
+            "kind": "bootstrap",
+            "name": "sampling range",
+            "members": config.members,
+            "percentiles": list(PERCENTILES),
+            "meaning": (
+                "no ensemble was trained: the range is the odds themselves"
+                if config.members == 0
+                else SAMPLING_RANGE_MEANING
+            ),
+        },
+        "basis_signature": basis_signature(),
+        "constraints": {
+            "columns": len(res.coef),
+            "active": int((res.coef != 0).sum()),
+            "kkt_violation": res.card["final_fit"]["kkt_violation"],
+        },
+        "held_out_metrics": metrics,
+        "answer_ranges": _answer_ranges(clean),
+        "member_assumptions": [],
+        "train_seconds": round(time.perf_counter() - t0, 1),
+    }
+    say(f"done in {model.card['train_seconds']} s; out-of-fold {json.dumps(metrics)}")
+    return model
+
+
+def crossfit_pipeline(
+    terms: tuple[Term, ...],
+    coef: np.ndarray,
+    intercept: float,
+    calibration: Calibration,
+    clean: pd.DataFrame,
+    feats: pd.DataFrame,
+) -> Pipeline:
+    """The scikit-learn face of a cross-fitted model (for sklearn-minded users and the tests that
+    compare it with the fast path): answers -> variables -> basis (with the chosen terms) -> weights,
+    link and calibration map."""
+    return Pipeline(
+        [
+            ("features", FeatureExtractor().fit(clean)),
+            ("basis", GuideBasis(terms=tuple(terms)).fit(feats)),
+            ("odds", FittedOdds(coef=coef, intercept=intercept, calibration=calibration)),
+        ]
+    )
 
 
 def _answer_ranges(clean: pd.DataFrame) -> dict[str, dict[str, int]]:
@@ -337,7 +458,7 @@ def save_model(model: OddsModel, out_dir: str | Path, command: str | None = None
             card["artifact_bytes"] = tmp.stat().st_size
         if command:
             card["command"] = command
-        card["format_version"] = FORMAT_VERSION
+        card["format_version"] = format_version(model)
         with atomic_write(out / CARD, "w", encoding="utf-8") as fh:
             json.dump(card, fh, indent=2, sort_keys=False)
             fh.write("\n")

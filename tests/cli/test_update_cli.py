@@ -18,6 +18,7 @@ from conftest import assert_runs_without_scikit_learn
 from model import load_model
 from model.cli import main
 from model.errors import ModelLoadError
+from model.report.build import SCHEMA_VERSION
 from model.report.schema import report_schema
 from tests.worlds import world
 
@@ -144,7 +145,7 @@ def test_every_report_format_says_the_model_was_updated(updated, tmp_path, capsy
         if fmt == "json":
             report = json.loads(text)
             jsonschema.validate(report, SCHEMA)
-            assert report["schema_version"] == "2.1" and report["model"]["odds_basis"] == WORDS
+            assert report["schema_version"] == SCHEMA_VERSION and report["model"]["odds_basis"] == WORDS
             assert report["model"]["updated_with"]["outcomes"] == 897
             assert report["model"]["outcome_days"] == 180 and report["model"]["trained_on"] == "update"
             assert WORDS in report["how_to_read"][0] and WORDS in report["disclaimer"]
