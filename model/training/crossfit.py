@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg import cho_factor, cho_solve  # type: ignore[import-untyped]  # (no scipy-stubs installed)
 
 from model.numeric import expit
 from model.odds.basis import TERMS, Term
@@ -160,7 +160,7 @@ def calibrate(kind: str, eta: np.ndarray, y: np.ndarray, link: str) -> dict[str,
         ys = _segments(xs, knots) @ fit.coef + fit.intercept
         return {"kind": "piecewise", "slope": 1.0, "offset": 0.0, "x": xs, "y": ys, "link": link}
     if kind == "isotonic":
-        from sklearn.isotonic import IsotonicRegression
+        from sklearn.isotonic import IsotonicRegression  # type: ignore[import-untyped]  # (scikit-learn ships no type hints)
 
         iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(eta, y)
         return {
@@ -587,7 +587,7 @@ def bootstrap_members(
     warm-started from the final fit."""
     if members == 0:
         return np.zeros((0, len(res.coef))), np.zeros(0)
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed  # type: ignore[import-untyped]  # (joblib ships no type hints)
 
     y = np.asarray(y, dtype=np.float64)
     out = Parallel(n_jobs=n_jobs)(

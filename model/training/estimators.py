@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin  # type: ignore[import-untyped]  # (scikit-learn ships no type hints)
+from sklearn.utils.validation import check_is_fitted  # type: ignore[import-untyped]
 
 from model.errors import AnswersError
 from model.numeric import expit

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.ensemble import HistGradientBoostingClassifier  # type: ignore[import-untyped]  # (scikit-learn ships no type hints)
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+from sklearn.pipeline import Pipeline  # type: ignore[import-untyped]
+from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
 
 from model.odds.artifacts import load_model
 from model.odds.runtime import OddsModel
@@ -46,7 +46,7 @@ def peers(seed: int) -> dict[str, Pipeline]:
         ),
     }
     try:
-        from interpret.glassbox import ExplainableBoostingClassifier
+        from interpret.glassbox import ExplainableBoostingClassifier  # type: ignore[import-untyped]  # (interpret ships no type hints)
     except ImportError:  # the optional extra `peers` is not installed
         return out
     out["ebm"] = Pipeline(

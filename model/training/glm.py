@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
-from scipy.special import log_ndtr, ndtr
+from scipy.linalg import LinAlgError, cho_factor, cho_solve  # type: ignore[import-untyped]  # (no scipy-stubs installed)
+from scipy.special import log_ndtr, ndtr  # type: ignore[import-untyped]
 
 from model.numeric import expit
 from model.odds.calibration import LINKS, link_logit

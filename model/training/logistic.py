@@ -17,9 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression
-from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
+from sklearn.base import BaseEstimator, ClassifierMixin  # type: ignore[import-untyped]  # (scikit-learn ships no type hints)
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+from sklearn.utils.validation import check_array, check_is_fitted, check_X_y  # type: ignore[import-untyped]
 
 from model.numeric import expit
 

@@ -8,7 +8,7 @@ Brier score, log loss, ECE and AUC we report how far predictions are from
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score  # type: ignore[import-untyped]  # (scikit-learn ships no type hints)
 
 __all__ = ["calibration_gap", "expected_calibration_error", "reliability_table", "score_predictions"]
 

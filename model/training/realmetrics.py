@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from scipy import linalg, optimize, stats
+from scipy import linalg, optimize, stats  # type: ignore[import-untyped]  # (no scipy-stubs installed)
 
 from model.errors import InputError
 from model.numeric import expit, logit

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
+from scipy import linalg  # type: ignore[import-untyped]  # (no scipy-stubs installed)
 
 from model.errors import UsageError
 from model.numeric import expit

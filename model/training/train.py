@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sklearn
-from joblib import Parallel, delayed
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.frozen import FrozenEstimator
-from sklearn.pipeline import Pipeline
+import sklearn  # type: ignore[import-untyped]  # (scikit-learn ships no type hints)
+from joblib import Parallel, delayed  # type: ignore[import-untyped]  # (joblib ships no type hints)
+from sklearn.calibration import CalibratedClassifierCV  # type: ignore[import-untyped]
+from sklearn.frozen import FrozenEstimator  # type: ignore[import-untyped]
+from sklearn.pipeline import Pipeline  # type: ignore[import-untyped]
 
 from model import __version__
 from model.errors import InputError

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]  # (no scipy-stubs installed)
 
 from model.errors import InputError
 from model.odds.basis import N_COLUMNS, column_signs
