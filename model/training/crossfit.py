@@ -34,6 +34,7 @@ truth on the benchmark truths).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,7 +113,8 @@ def stratified_folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
 
 def _log_loss_rows(y: np.ndarray, p: np.ndarray) -> np.ndarray:
     p = np.clip(p, _P_EPS, 1 - _P_EPS)
-    return -(y * np.log(p) + (1 - y) * np.log1p(-p))
+    loss: np.ndarray = -(y * np.log(p) + (1 - y) * np.log1p(-p))
+    return loss
 
 
 def _paired_margin(base: np.ndarray, other: np.ndarray) -> float:
@@ -188,12 +190,16 @@ def _segments(z: np.ndarray, knots: np.ndarray) -> np.ndarray:
 
 def calibrated_logit(cal: dict[str, Any], eta: np.ndarray) -> np.ndarray:
     """log-odds after the link and the calibration map (``Calibration.logit`` in the package)."""
+    z: np.ndarray
     if cal["kind"] == "piecewise":
-        return np.interp(logit_of_link(eta, cal["link"]), cal["x"], cal["y"])
+        z = np.interp(logit_of_link(eta, cal["link"]), cal["x"], cal["y"])
+        return z
     if cal["kind"] == "isotonic":
         p = np.clip(np.interp(eta, cal["x"], cal["y"]), 1e-6, 1 - 1e-6)
-        return np.log(p) - np.log1p(-p)
-    return cal["slope"] * logit_of_link(eta, cal["link"]) + cal["offset"]
+        z = np.log(p) - np.log1p(-p)
+        return z
+    z = cal["slope"] * logit_of_link(eta, cal["link"]) + cal["offset"]
+    return z
 
 
 def calibrated_p(cal: dict[str, Any], eta: np.ndarray) -> np.ndarray:
@@ -257,22 +263,23 @@ class _Folds:
         starts: list[tuple[np.ndarray, float]] | None = None,
         patience: int | None = None,
         mult: Any = 1.0,
-    ) -> tuple[np.ndarray, list[list[tuple]]]:
+    ) -> tuple[np.ndarray, list[list[tuple[np.ndarray, float]]]]:
         """OOF linear predictors (rows x len(Cs)) and each fold's fits, warm-started along ``Cs`` in order.
 
         ``mult`` is the per-column penalty multiplier (or a list of them, one per entry of ``Cs``).
         With ``patience``, the path stops once the OOF log loss has risen ``patience`` times in a row
         past its best (the remaining columns of the result are NaN)."""
         eta = np.full((len(self.y), len(Cs)), np.nan)
-        fits: list[list[tuple]] = [[] for _ in range(self.k)]
-        prev = list(starts) if starts is not None else [None] * self.k
+        fits: list[list[tuple[np.ndarray, float]]] = [[] for _ in range(self.k)]
+        prev: list[tuple[np.ndarray, float] | None] = list(starts) if starts is not None else [None] * self.k
         best, worse = np.inf, 0
         for j, C in enumerate(Cs):
             for f in range(self.k):
                 pen = (mult[j] if isinstance(mult, list) else mult) / C
                 r = fit_glm(self.Xt[f], self.y[self.train[f]], signs, pen, link=link, start=prev[f])
-                prev[f] = (r.coef, r.intercept)
-                fits[f].append(prev[f])
+                fitted = (r.coef, r.intercept)
+                prev[f] = fitted
+                fits[f].append(fitted)
                 eta[self.held[f], j] = self.X[self.held[f]] @ r.coef + r.intercept
             loss = float(_log_loss_rows(self.y, link_mean(eta[:, j], link)).mean())
             if loss < best:
@@ -362,7 +369,7 @@ def cross_fit(
         return j, losses[j], means
 
     # 1-2. C for each link; the first link unless another wins by the margin
-    per_link = {}
+    per_link: dict[str, tuple[int, np.ndarray, np.ndarray, list[tuple[np.ndarray, float]]]] = {}
     for i, link in enumerate(settings.links):
         # the first link walks the whole grid (until the loss has risen twice); the others only the
         # chosen C's neighbours (the best C hardly depends on the link), warm-started from the first's fits
@@ -391,7 +398,7 @@ def cross_fit(
     C = Cs[j]
 
     # 3. interaction terms, forward
-    chosen_terms: tuple = ()
+    chosen_terms: tuple[Term, ...] = ()
     chosen_names: list[str] = []
     cur_signs = signs
     mult = np.ones(X.shape[1])  # per column, the multiplier of the penalty 1/C
@@ -429,7 +436,7 @@ def cross_fit(
                 return False
             return True
 
-        def candidates():
+        def candidates() -> Iterator[tuple[str, float]]:
             """The next candidate to cross-fit: the best by the score test, until ``patience``
             rejections in a row; then (``refine_pass``) each refinement not tried yet."""
             while len(chosen_names) < settings.max_terms and rejected_in_row < settings.patience:
@@ -445,7 +452,7 @@ def cross_fit(
                     break
                 # the full-data fit, scored on the sample's rows (the sample's share of the penalty)
                 scores = _score_screen(folds.X[sub], y[sub], full.coef, full.intercept, link, C * n / len(sub), blocks)
-                name = max(scores, key=scores.get)
+                name = max(scores, key=scores.__getitem__)
                 tried.add(name)
                 yield name, scores[name]
             if settings.refine_pass:
@@ -559,6 +566,8 @@ def design(res: CrossFitResult, X: np.ndarray, variables: dict[str, np.ndarray] 
     """Base basis plus the chosen terms' columns, for new rows."""
     if not res.terms:
         return X
+    if variables is None:
+        raise ValueError("interaction terms need the feature variables")
     return np.column_stack([X, terms_matrix(res.terms, variables, len(X))])
 
 

@@ -24,7 +24,7 @@ from model.training.variables import FEATURES, variables_from_clean
 __all__ = ["FeatureExtractor", "FittedOdds", "GuideBasis"]
 
 
-class FeatureExtractor(TransformerMixin, BaseEstimator):
+class FeatureExtractor(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # (scikit-learn's bases are untyped)
     """Quiz answers -> numeric variables, as a scikit-learn transformer.
 
     ``transform`` validates raw answers first (lenient about form-export
@@ -63,7 +63,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             raise TypeError(f"FeatureExtractor expects a pandas DataFrame of quiz answers, got {type(X).__name__}")
 
 
-class GuideBasis(TransformerMixin, BaseEstimator):
+class GuideBasis(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Variables (``FeatureExtractor`` output) -> basis columns on fixed knots.
 
     Stateless apart from checking its input: fixed knots mean every model of
@@ -101,7 +101,7 @@ class GuideBasis(TransformerMixin, BaseEstimator):
             raise ValueError(f"GuideBasis input lacks variables: {', '.join(missing)}")
 
 
-class FittedOdds(ClassifierMixin, BaseEstimator):
+class FittedOdds(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Basis columns -> probabilities with fixed weights, intercept and calibration (link and map): the
     last step of a cross-fitted model's pipeline (``model.training.train.crossfit_pipeline``). Fitted
     already: its ``fit`` changes nothing, the weights come from ``model.training.crossfit``."""

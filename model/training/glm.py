@@ -35,12 +35,16 @@ _EPS = 1e-12
 
 def link_mean(eta: np.ndarray, link: str) -> np.ndarray:
     """The probability for the linear predictor ``eta`` under ``link``."""
+    p: np.ndarray
     if link == "logit":
-        return expit(eta)
+        p = expit(eta)
+        return p
     if link == "cloglog":
-        return -np.expm1(-np.exp(np.minimum(eta, 30.0)))
+        p = -np.expm1(-np.exp(np.minimum(eta, 30.0)))
+        return p
     if link == "probit":
-        return ndtr(eta)
+        p = ndtr(eta)
+        return p
     raise ValueError(f"unknown link {link!r}: expected one of {', '.join(LINKS)}")
 
 
@@ -92,7 +96,7 @@ def kkt_violation(grad: np.ndarray, coef: np.ndarray, signs: np.ndarray) -> np.n
     """Per coefficient, how far (coef, grad of the objective) is from the constrained optimum's
     conditions: grad 0 where the coefficient is free; where it sits on its bound, grad may only
     push it outward (for coef <= 0 at 0: grad <= 0)."""
-    v = np.abs(grad).copy()
+    v: np.ndarray = np.abs(grad).copy()
     at_upper = (signs < 0) & (coef >= 0)
     at_lower = (signs > 0) & (coef <= 0)
     v[at_upper] = np.maximum(grad[at_upper], 0.0)  # at 0, gradient <= 0 is allowed (wants to rise, cannot)

@@ -26,7 +26,7 @@ from model.numeric import expit
 __all__ = ["SignConstrainedLogisticRegression"]
 
 
-class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):
+class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # (scikit-learn's bases are untyped)
     """``LogisticRegression`` with ``signs[j] == -1`` forcing ``coef_[j] <= 0``.
 
     Parameters
@@ -117,7 +117,8 @@ class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):
         X = check_array(X, dtype=np.float64)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} columns, but this model was fitted on {self.n_features_in_}")
-        return X @ self.coef_[0] + self.intercept_[0]
+        z: np.ndarray = X @ self.coef_[0] + self.intercept_[0]
+        return z
 
     def predict_proba(self, X: Any) -> np.ndarray:
         z = self.decision_function(X)
@@ -125,4 +126,5 @@ class SignConstrainedLogisticRegression(ClassifierMixin, BaseEstimator):
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        label: np.ndarray = self.classes_[(self.decision_function(X) > 0).astype(int)]
+        return label
