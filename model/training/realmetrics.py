@@ -333,7 +333,7 @@ def auc_delong(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     return {"auc": auc, "se": se, "ci": ci}
 
 
-def auc_difference(y: np.ndarray, p1: np.ndarray, p2: np.ndarray) -> dict[str, float]:
+def auc_difference(y: np.ndarray, p1: np.ndarray, p2: np.ndarray) -> dict[str, float | list[float]]:
     """Paired DeLong test of AUC(p2) - AUC(p1) on the same outcomes."""
     a1, v10a, v01a = _placements(y, p1)
     a2, v10b, v01b = _placements(y, p2)

@@ -45,6 +45,7 @@ import pandas as pd
 from scipy import stats  # type: ignore[import-untyped]  # (no scipy-stubs installed)
 
 from model.errors import InputError
+from model.numeric import expit
 from model.odds.basis import N_COLUMNS, column_signs
 from model.odds.calibration import PERCENTILES, Calibration
 from model.odds.provenance import odds_basis
@@ -54,7 +55,6 @@ from model.training.recalibrate import (
     QuestionDesign,
     basis_of,
     choose_lambda,
-    expit,
     fit_question_ml,
     fit_question_shrunk,
     glm_offset,
@@ -431,6 +431,7 @@ def _refit(
     computed once and resampled)."""
     yb = y[idx]
     if method == "revision":
+        assert lam is not None  # (a revision always has its lambda)
         q = question_design(model, X)
         fit = fit_question_shrunk(QuestionDesign(q.groups, q.Z[idx], q.w0), yb, float(lam))
         return fit.intercept, q.weights(fit.coef[1:])
@@ -476,6 +477,7 @@ def update_model(
     lp = shipped_logit(model, X)
     groups = len(question_design(model, X[:1]).groups) if len(X) else 0
     sample = sample_size(lp, y, parameters=groups + 1)
+    tests: list[Test]
     if min(sample["events"], sample["non_events"]) == 0:
         method, tests, cands = "keep", [], {}
         reason = "every outcome is the same (all reconciled or none): nothing can be estimated, so the model is kept"
@@ -633,7 +635,8 @@ def update_card(
         card["constraints"] = {"columns": N_COLUMNS, "held_at_zero": int(np.sum((column_signs() < 0) & (coef >= 0)))}
     if command:
         card["command"] = command
-    return _plain(card)
+    plain: dict[str, Any] = _plain(card)
+    return plain
 
 
 # ------------------------------------------------------------------------------------------------
