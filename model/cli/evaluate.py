@@ -30,7 +30,7 @@ The outcomes file is read as `exodds update` reads it (answers plus 'reconciled'
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "evaluate",
         help="evaluate the model: against peers and the truth, or on real outcomes",

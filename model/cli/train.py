@@ -9,7 +9,7 @@ import sys
 from model.training.settings import TrainConfig
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "train",
         help="train the odds model (on a file, or on fresh synthetic data)",

@@ -88,6 +88,7 @@ def evaluate(
     say = log or (lambda msg: None)
     from model.truth import generator as synthetic
 
+    model_seconds: float | None
     if data is None:
         model = model or load_model()
         card = model.card
@@ -131,7 +132,9 @@ def evaluate(
         peer.fit(train_clean, train_y)
         seconds[name] = time.perf_counter() - t0
         predictions[name] = peer.predict_proba(test_clean)[:, 1]
-    results = {name: score_predictions(test_y, p, test_truth) for name, p in predictions.items()}
+    results: dict[str, dict[str, Any]] = {
+        name: score_predictions(test_y, p, test_truth) for name, p in predictions.items()
+    }
     for name, s in seconds.items():
         results[name]["fit_seconds"] = None if s is None else round(float(s), 2)
     info: dict[str, Any] = {

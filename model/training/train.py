@@ -230,7 +230,7 @@ def train_model(
     held_clean, held_y, held_truth = clean_training_data(synthetic.generate(HELD_OUT_ROWS, seed=held_seed))
     held_out = f"{HELD_OUT_ROWS} fresh generated rows (seed {held_seed})"
     pred = model.predict_clean(held_clean)
-    metrics = score_predictions(held_y, pred["reversal_odds"].to_numpy(), held_truth)
+    metrics: dict[str, float | str] = dict(score_predictions(held_y, pred["reversal_odds"].to_numpy(), held_truth))
     metrics["held_out"] = held_out
     raw = model.score_clean(held_clean, explain=False, widen=False)[0]
     outside = (raw["reversal_odds"] < raw["odds_low"]) | (raw["reversal_odds"] > raw["odds_high"])
@@ -339,7 +339,7 @@ def _train_on_file(data: pd.DataFrame, config: TrainConfig, source: str, say: An
         reference=reference,
         terms=tuple(res.terms),
     )
-    metrics = score_predictions(y, res.oof_p, truth)
+    metrics: dict[str, float | str] = dict(score_predictions(y, res.oof_p, truth))
     metrics["held_out"] = (
         f"out-of-fold predictions for all {len(y):,} rows ({res.card['folds']} folds; each row scored by a "
         "model fitted without it, calibration map included)"
@@ -450,7 +450,7 @@ def save_model(model: OddsModel, out_dir: str | Path, command: str | None = None
     try:
         with atomic_path(out / WEIGHTS) as tmp:
             with open(tmp, "wb") as fh:
-                np.savez(fh, **model_weights(model))
+                np.savez(fh, **model_weights(model))  # type: ignore[arg-type]  # (the stub checks **arrays against allow_pickle)
             card["weights_sha256"] = sha256_file(tmp)
         with atomic_path(out / ARTIFACT) as tmp:
             joblib.dump(model, tmp, compress=3)
