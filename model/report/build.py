@@ -148,18 +148,22 @@ def _outcome_days(card: Mapping[str, Any]) -> int | None:
     return OUTCOME_DAYS if card.get("source", "generator") == "generator" else None
 
 
-def _what_ifs(model: Any, frame: pd.DataFrame, days: list[dt.date], earliest: list[dt.date]) -> list[dict[str, Any]]:
+def _what_ifs(
+    model: Any, frame: pd.DataFrame, days: list[dt.date], earliest: list[dt.date | None]
+) -> list[dict[str, Any]]:
     """Per row of ``frame``, odds for 0..WHAT_IF_DAYS more days of no contact (one predict call on 91
     rows a row), with the plan's earliest day marked. Only for a plan that gives a date: after a "no"
     a rising curve is a countdown (and so no row here is blocked)."""
     d = np.arange(WHAT_IF_DAYS + 1, dtype=np.int64)
     n = len(frame)
+    silent_max, since_max = QUIZ["days_silent"].max, QUIZ["days_since_breakup"].max
+    assert silent_max is not None and since_max is not None  # (whole-number questions, both bounded)
     rows = frame.iloc[np.repeat(np.arange(n, dtype=np.intp), d.size)].reset_index(drop=True)
     silent0 = frame["days_silent"].to_numpy(dtype=np.int64)
     silent = (silent0[:, None] + d).ravel()
-    rows["days_silent"] = np.minimum(silent, QUIZ["days_silent"].max)
+    rows["days_silent"] = np.minimum(silent, silent_max)
     since0 = frame["days_since_breakup"].to_numpy(dtype=np.int64)
-    rows["days_since_breakup"] = np.minimum((since0[:, None] + d).ravel(), QUIZ["days_since_breakup"].max)
+    rows["days_since_breakup"] = np.minimum((since0[:, None] + d).ravel(), since_max)
     week0 = frame["attempts_last_week"].to_numpy(dtype=np.int64)
     rows["attempts_last_week"] = np.where(silent >= 7, 0, np.repeat(week0, d.size)).astype(np.int64)
     odds = model.predict_clean(rows)
@@ -168,9 +172,10 @@ def _what_ifs(model: Any, frame: pd.DataFrame, days: list[dt.date], earliest: li
     )
     out = []
     for k in range(n):
-        day = days[k]
+        day, first = days[k], earliest[k]
+        assert first is not None  # (the what-if is only for a plan that gives a date)
         dates = np.datetime_as_string(np.datetime64(day, "D") + d).tolist()
-        offset = (earliest[k] - day).days
+        offset = (first - day).days
         mark = offset if 0 <= offset <= WHAT_IF_DAYS else None
         zero_from = int(max(0, 7 - silent0[k])) if week0[k] > 0 else None
         out.append(
