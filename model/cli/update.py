@@ -102,6 +102,13 @@ def run(args: argparse.Namespace) -> int:
     for option, level in (("--alpha", args.alpha), ("--alpha-keep", args.alpha_keep)):
         if level is not None and not 0 < level < 1:
             raise UsageError(f"{option} {level:g}: expected a level between 0 and 1, such as 0.01")
+    keep = U.ALPHA_KEEP if args.alpha_keep is None else args.alpha_keep
+    between = U.ALPHA if args.alpha is None else args.alpha
+    if keep > between:
+        raise UsageError(
+            f"--alpha-keep {keep:g} is above --alpha {between:g}: leaving the model must take at least the "
+            "evidence that choosing between updates takes"
+        )
     if args.horizon_days is not None and not 1 <= args.horizon_days <= 36500:
         raise UsageError(f"--horizon-days {args.horizon_days}: expected a whole number of days from 1 to 36500")
     source_dir = Path(args.model) if args.model else default_model_dir()

@@ -72,6 +72,13 @@ def linear_map(model: OddsModel) -> tuple[float, float]:
     a plain reason (``UsageError``) rather than approximated.
     """
     c = model.calibration
+    card = getattr(model, "card", None) or {}
+    if isinstance(card.get("crossfit"), dict):
+        raise UsageError(
+            "this model was trained on a file (exodds train --data), not on the guide's assumptions: exodds "
+            "update corrects the guide's model with outcomes, and its words say so; retrain this one with "
+            "`exodds train --data` on the old rows and the new outcomes together"
+        )
     if model.terms:
         raise UsageError(
             "this model was trained on a file and chose interaction terms beyond the guide's basis "

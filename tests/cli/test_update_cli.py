@@ -284,3 +284,9 @@ def test_update_refuses_what_it_cannot_use(updated, tmp_path, capsys):
     assert main(["update", "--outcomes", str(updated["outcomes"]), "--model", str(tmp_path), "--out", out]) == 1
     assert main(["update", "--outcomes", str(updated["outcomes"]), "--horizon-days", "0", "--out", out]) == 2
     capsys.readouterr()
+    for levels, words in (
+        (["--alpha-keep", "0.1"], "--alpha-keep 0.1 is above --alpha 0.05"),
+        (["--alpha", "1.5"], "--alpha 1.5: expected a level between 0 and 1"),
+    ):
+        assert main(["update", "--outcomes", str(updated["outcomes"]), *levels, "--out", out]) == 2
+        assert words in capsys.readouterr().err and not Path(out).exists()

@@ -405,3 +405,15 @@ def test_a_report_from_a_model_trained_on_a_file_says_so_and_never_calls_it_the_
         assert "followup.csv" in text and "sampling range" in text, fmt
         assert "guide's assumptions on synthetic data" not in text and "on held-out synthetic answers" not in text
         assert "as one breakup guide's assumptions see them" not in text
+
+
+def test_update_refuses_a_model_trained_on_a_file_whatever_its_link_and_terms():
+    """Its words would call it the guide's model; the way to add outcomes to it is to retrain."""
+    from model.errors import UsageError
+    from model.training.recalibrate import linear_map
+
+    plain = _model(Calibration("none"))
+    plain.terms = ()
+    plain.card = {"source": "followup.csv", "crossfit": {"C": 0.1, "link": "logit", "terms": []}}
+    with pytest.raises(UsageError, match=r"trained on a file \(exodds train --data\)"):
+        linear_map(plain)
