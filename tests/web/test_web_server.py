@@ -332,3 +332,43 @@ def test_a_workers_socket_says_it_is_tcp_so_small_answers_are_not_held_back():
         sock.listen()
         with socket.create_connection(sock.getsockname()), sock.accept()[0] as accepted:
             assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+@pytest.mark.skipif(not balanced_workers_available(), reason="a socket a worker on Linux only")
+def test_a_port_in_use_stops_the_server_and_workers_do_not_outlive_it():
+    code = "from model.web.server import ServeSettings, run; run(ServeSettings(), '127.0.0.1', {}, 2)"
+    with socket.create_server(("127.0.0.1", 0)) as taken:  # another program listening on the port
+        busy = subprocess.run(
+            [sys.executable, "-c", code.format(taken.getsockname()[1])],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert busy.returncode == 3 and "cannot serve on 127.0.0.1:" in busy.stderr, busy.stderr
+    assert "Traceback" not in busy.stderr
+    s = Served([sys.executable, "-c", code.format(0)])
+    try:
+        pids: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(pids) < 2 and time.monotonic() < deadline:
+            request(s.port, ONE_GET)
+            pids = {pid for pid, _ in s.access_log()}
+        assert len(pids) == 2, s.text()
+        os.kill(s.proc.pid, signal.SIGKILL)  # the supervisor alone, as the OOM killer would
+        deadline = time.monotonic() + 30
+        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in pids), "workers outlived their supervisor"
+    finally:
+        s.stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(FileNotFoundError):  # (a zombie has ended: only its exit status is left)
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    return False
