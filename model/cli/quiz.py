@@ -15,6 +15,7 @@ import textwrap
 from typing import Any, TextIO
 
 from model.cli.report import add_output_arguments, as_of_option, emit, load
+from model.odds.provenance import GUIDE_ONLY
 from model.quiz.dates import ISO_DATE_SHAPE, parse_as_of
 from model.quiz.definition import QUIZ, Question
 
@@ -52,6 +53,7 @@ class TerminalQuiz:
         self.err = err if err is not None else sys.stderr
         self.answers: dict[str, Any] = {}
         self.asked: set[str] = set()
+        self.basis = GUIDE_ONLY  # what the odds at the end rest on (the model's odds_basis)
 
     # -- output helpers ------------------------------------------------------------------------
     def say(self, text: str = "", indent: str = "") -> None:
@@ -180,8 +182,8 @@ class TerminalQuiz:
 
         self.say("The exodds quiz. Answer each question and press Enter.")
         self.say(
-            "Your answers stay on this computer. The odds at the end express one breakup guide's "
-            "assumptions, not a measured chance. Type 'back' to change your previous answer."
+            f"Your answers stay on this computer. The odds at the end express {self.basis}, not a measured "
+            "chance. Type 'back' to change your previous answer."
         )
         self.fill()
         for _ in range(MAX_ROUNDS):
@@ -221,7 +223,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     model = load(args)  # before the questions: never make someone answer for nothing (exit 1 if it cannot)
     try:
-        answers = TerminalQuiz(as_of).run()
+        from model.odds.provenance import odds_basis
+
+        quiz = TerminalQuiz(as_of)
+        quiz.basis = odds_basis(getattr(model, "card", None) or {})
+        answers = quiz.run()
     except QuizAborted as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["GUIDE_ONLY", "odds_basis", "trained_on_file", "updated_with"]
+__all__ = ["GUIDE_ONLY", "introduction", "odds_basis", "trained_on_file", "updated_with"]
 
 #: What the odds of a model trained on the generator alone rest on.
 GUIDE_ONLY = "one breakup guide's assumptions"
@@ -82,3 +82,19 @@ def _day(iso: Any) -> str | None:
     except (TypeError, ValueError):
         return None
     return f"{d.day} {d:%B %Y}"
+
+
+def introduction(card: Mapping[str, Any]) -> str:
+    """What the quiz says, before the first question, that its odds rest on (the web page and the
+    terminal quiz): the guide's assumptions on synthetic data for the guide's model, else the words
+    the report prints next to the odds."""
+    if trained_on_file(card) is None and updated_with(card) is None:
+        return (
+            "Your answers give odds that you get back together and a next step, as one breakup guide's "
+            "assumptions see them. The odds come from a model trained on synthetic (made-up) data, not from "
+            "what happened to real couples."
+        )
+    return (
+        "Your answers give odds that you get back together and a next step. The odds come from "
+        f"{odds_basis(card)}: not a measured chance for you."
+    )

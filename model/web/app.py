@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from model import __version__
 from model.errors import AnswersError
+from model.odds.provenance import introduction
 from model.quiz.definition import QUIZ
 from model.quiz.validation import Problem, parse_as_of
 from model.report.build import build_reports
@@ -116,6 +117,7 @@ def create_app(
         from model.odds.artifacts import load_model
 
         model = load_model()
+    intro = introduction(getattr(model, "card", None) or {})  # (what the odds rest on, said before the first question)
     fixed = parse_as_of(as_of) if as_of not in (None, "") else None
 
     def day() -> dt.date:
@@ -137,7 +139,7 @@ def create_app(
 
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def quiz_page() -> HTMLResponse:
-        return HTMLResponse(render_quiz(as_of=day(), csp=_META_CSP))
+        return HTMLResponse(render_quiz(as_of=day(), csp=_META_CSP, introduction=intro))
 
     @app.post("/report", response_class=HTMLResponse, include_in_schema=False)
     async def report_page(request: Request) -> Response:
@@ -154,7 +156,8 @@ def create_app(
         when = day()
         page = await batcher.submit(_Job(answers, when, html=True))  # (scored in a worker thread)
         if isinstance(page, AnswersError):
-            return HTMLResponse(render_quiz(answers, page.problems, as_of=when, csp=_META_CSP), status_code=422)
+            page_html = render_quiz(answers, page.problems, as_of=when, csp=_META_CSP, introduction=intro)
+            return HTMLResponse(page_html, status_code=422)
         return HTMLResponse(page)
 
     # ---------------------------------------------------------------- API

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from model.odds.provenance import introduction as introduction_words
 from model.quiz.definition import QUIZ
 from model.quiz.presentation import question_view
 from model.quiz.validation import Problem
@@ -135,8 +136,10 @@ def render_quiz(
     problems: Iterable[Problem] = (),
     as_of: dt.date | None = None,
     csp: str = "",
+    introduction: str | None = None,
 ) -> str:
-    """The quiz page; with ``values`` and ``problems``, the sent form with each message by its question."""
+    """The quiz page; with ``values`` and ``problems``, the sent form with each message by its question.
+    ``introduction``: what the odds rest on (``model.odds.provenance.introduction``; default: the guide's)."""
     values = values or {}
     problems = list(problems)
     fields, loose = field_views(values, problems)
@@ -151,6 +154,7 @@ def render_quiz(
             as_of=day,
             today=day.isoformat(),
             csp=csp,
+            introduction=introduction or introduction_words({}),
             script=Markup(SCRIPT),
         )
     )

@@ -290,3 +290,30 @@ def test_update_refuses_what_it_cannot_use(updated, tmp_path, capsys):
     ):
         assert main(["update", "--outcomes", str(updated["outcomes"]), *levels, "--out", out]) == 2
         assert words in capsys.readouterr().err and not Path(out).exists()
+
+
+def test_the_quiz_page_and_the_terminal_quiz_say_what_an_updated_models_odds_rest_on(updated):
+    import io
+
+    from fastapi.testclient import TestClient
+
+    from model.cli.quiz import QuizAborted, TerminalQuiz
+    from model.odds.artifacts import load_model
+    from model.odds.provenance import odds_basis
+    from model.web.app import create_app
+
+    model = load_model(updated["out"])
+    basis = odds_basis(model.card)
+    assert "real outcome" in basis
+    page = TestClient(create_app(model=model)).get("/").text
+    assert f"The odds come from {basis}: not a measured chance for you." in page.replace("&#39;", "'")
+    assert "trained on synthetic (made-up) data" not in page
+    guide = TestClient(create_app()).get("/").text
+    assert "trained on synthetic (made-up) data" in guide and "real outcome" not in guide
+    err = io.StringIO()
+    quiz = TerminalQuiz("2026-11-26", inp=io.StringIO(""), err=err)
+    quiz.basis = basis
+    with pytest.raises(QuizAborted):  # (no answers to read: the quiz stops after its introduction)
+        quiz.run()
+    said = " ".join(err.getvalue().split())  # (the terminal quiz wraps its lines)
+    assert f"The odds at the end express {basis}, not a measured chance." in said
