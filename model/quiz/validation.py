@@ -753,7 +753,10 @@ def check_answer_sets(
             reason = p.reason
             if isinstance(given, (list, tuple)) and len(given) > 1:
                 reason = f"more than one answer ({', '.join(map(str, given))}): give one"
-            problems[p.row].append(Problem(None, p.column, p.value, reason))
+            value = p.value
+            if isinstance(value, float) and value != value:  # NaN: a blank beside numbers in one frame
+                value = given  # (the set gave None, or nothing: what checking it alone reports)
+            problems[p.row].append(Problem(None, p.column, value, reason))
         for i, record in zip(result.clean.index, clean_records(result.clean), strict=True):
             cleans[i] = record
         frames.append(result.clean)

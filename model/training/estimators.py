@@ -74,8 +74,13 @@ class GuideBasis(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(self, terms: tuple[Any, ...] = ()):
         self.terms = terms
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A pickle from before interaction terms has no ``terms``: it had none (scikit-learn's
+        ``get_params`` and ``repr`` read the attribute)."""
+        self.__dict__.update({"terms": (), **state})
+
     def _terms(self) -> tuple[Any, ...]:
-        return TERMS + tuple(getattr(self, "terms", ()))  # (pickles from before terms lack it)
+        return TERMS + tuple(self.terms)
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> GuideBasis:
         self._check(X)
