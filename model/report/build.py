@@ -287,7 +287,7 @@ def _how_to_read(info: Mapping[str, Any], range_words: str, display: str = "full
             "The model knows nothing about you or your ex beyond the answers here: not why you broke up, "
             "who they are now, or what they want.",
             f"The range is {range_words}. It is not a promise that the true chance lies inside it.",
-            factors.SIZE_MEANING.replace("the guide's synthetic data", "the data the model was trained on"),
+            factors.SIZE_MEANING_OF.format(data=factors.FILE_DATA),
             wishes,
         ]
     if display == "hidden":
@@ -357,22 +357,21 @@ def _beyond_data(clean: Mapping[str, Any], card: Mapping[str, Any]) -> dict[str,
             )
     text = None
     if past:
+        own = trained_on_file(card) is None  # (the guide's model learned from synthetic answers)
+        answers_word = "synthetic answers" if own else "answers it was trained on"
         listed = _join(
             [
-                f"{p['answer']:,} for \u201c{QUIZ[p['question']].text}\u201d (only 1 in 200 synthetic answers "
+                f"{p['answer']:,} for \u201c{QUIZ[p['question']].text}\u201d (only 1 in 200 {answers_word} "
                 f"is above {p['data_p995']:,}; the largest is {p['data_max']:,})"
                 for p in past
             ]
         )
+        data = "the synthetic data the model learned from" if own else factors.FILE_DATA
+        follow = "to follow the guide's assumptions closely" if own else "to be trusted"
         text = (
-            f"Some answers lie beyond almost all of the synthetic data the model learned from: {listed}. "
-            "There the model has too few examples to follow the guide's assumptions closely, and past the "
-            "largest it only extends its curves, so read the number as a rough guess at best."
+            f"Some answers lie beyond almost all of {data}: {listed}. There the model has too few examples "
+            f"{follow}, and past the largest it only extends its curves, so read the number as a rough guess at best."
         )
-        if trained_on_file(card):
-            text = text.replace(" synthetic answers ", " answers it was trained on ").replace(
-                "the synthetic data the model learned from", "the data the model was trained on"
-            ).replace("to follow the guide's assumptions closely", "to be trusted")
     return {"applies": bool(past), "answers": past, "text": text}
 
 
@@ -516,10 +515,8 @@ def _report(
         },
         "factors": {
             "size_unit": factors.SIZE_UNIT,
-            "size_meaning": (
-                factors.SIZE_MEANING.replace("the guide's synthetic data", "the data the model was trained on")
-                if info["trained_on_file"]
-                else factors.SIZE_MEANING
+            "size_meaning": factors.SIZE_MEANING_OF.format(
+                data=factors.FILE_DATA if info["trained_on_file"] else factors.GUIDE_DATA
             ),
             "raising": raising,
             "lowering": lowering,

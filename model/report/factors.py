@@ -26,8 +26,11 @@ from model.plan.words import block_where
 from model.quiz.definition import QUIZ
 
 __all__ = [
+    "FILE_DATA",
+    "GUIDE_DATA",
     "MIN_LOG_ODDS",
     "SIZE_MEANING",
+    "SIZE_MEANING_OF",
     "SIZE_UNIT",
     "TOP_N",
     "describe",
@@ -38,13 +41,17 @@ __all__ = [
 ]
 
 SIZE_UNIT = "percentage_points"
-SIZE_MEANING = (
+SIZE_MEANING_OF = (
     "Factor sizes are in percentage points: your odds with this answer minus your odds if this one answer counted like "
-    "an average answer in the guide's synthetic data, with every other answer unchanged. For what the "
+    "an average answer in {data}, with every other answer unchanged. For what the "
     "guide says only ever hurts (unanswered messages, contact this week, a block, anger, a request to "
     "stop, drama, emotional messages), the comparison is with none of it, so those answers can only "
     "lower the odds."
 )
+#: What the model learned from, as the factors' meaning names it.
+GUIDE_DATA = "the guide's synthetic data"
+FILE_DATA = "the data the model was trained on"
+SIZE_MEANING = SIZE_MEANING_OF.format(data=GUIDE_DATA)
 TOP_N = 3  # factors shown on each side
 
 
