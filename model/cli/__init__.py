@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="exodds",
         description=(
             "Odds that a breakup is reversed, as one breakup guide's assumptions see them. "
-            "The model is trained on synthetic data, not on measured outcomes."
+            "The built-in model is trained on synthetic data, not on measured outcomes; `update` and "
+            "`train --data` make models that learn from outcomes you collect."
         ),
     )
     parser.add_argument("--version", action="version", version=f"exodds {__version__}")
